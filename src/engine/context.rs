@@ -1,0 +1,141 @@
+//! What a rule sees of one file while it runs: the source, the tree, the
+//! ancestors of the node being visited, lazily computed semantics (bindings,
+//! request handlers, taint), the facts it may record for the project phase,
+//! and the sink for its findings.
+
+use crate::engine::facts::FileFacts;
+use crate::finding::{Fix, Location, Severity};
+use crate::parse::{Lang, Source};
+use crate::semantics::{self, Bindings, Handlers, Taint};
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use tree_sitter::{Node, Tree};
+
+/// A finding as a rule reports it, in byte offsets of the current file.
+#[derive(Debug, Clone)]
+pub struct RawFinding {
+    pub rule: usize,
+    pub start_byte: usize,
+    pub end_byte: usize,
+    pub message: String,
+    pub severity: Option<Severity>,
+    pub related: Vec<Location>,
+    pub fix: Option<Fix>,
+}
+
+impl RawFinding {
+    pub fn severity(&mut self, s: Severity) -> &mut Self {
+        self.severity = Some(s);
+        self
+    }
+    pub fn related(&mut self, loc: Location) -> &mut Self {
+        self.related.push(loc);
+        self
+    }
+    pub fn fix(&mut self, fix: Fix) -> &mut Self {
+        self.fix = Some(fix);
+        self
+    }
+}
+
+pub struct FileCtx<'a> {
+    pub rel: &'a str,
+    pub lang: Lang,
+    pub src: &'a Source,
+    pub tree: &'a Tree,
+    /// Ancestors of the node being dispatched, outermost first.
+    pub ancestors: Vec<Node<'a>>,
+    pub facts: FileFacts,
+    pub(crate) current_rule: usize,
+    pub(crate) findings: Vec<RawFinding>,
+    bindings: OnceCell<Bindings>,
+    handlers: OnceCell<Handlers>,
+    taint: RefCell<HashMap<usize, std::rc::Rc<Taint>>>,
+}
+
+impl<'a> FileCtx<'a> {
+    pub fn new(rel: &'a str, lang: Lang, src: &'a Source, tree: &'a Tree) -> FileCtx<'a> {
+        FileCtx {
+            rel,
+            lang,
+            src,
+            tree,
+            ancestors: Vec::new(),
+            facts: FileFacts::default(),
+            current_rule: usize::MAX,
+            findings: Vec::new(),
+            bindings: OnceCell::new(),
+            handlers: OnceCell::new(),
+            taint: RefCell::new(HashMap::new()),
+        }
+    }
+
+    pub fn text(&self, node: Node) -> &'a str {
+        node.utf8_text(self.src.text.as_bytes()).unwrap_or("")
+    }
+
+    /// Reports a finding of the running rule on `node`.
+    pub fn report(&mut self, node: Node, message: impl Into<String>) -> &mut RawFinding {
+        self.report_range(node.start_byte(), node.end_byte(), message)
+    }
+
+    pub fn report_range(&mut self, start: usize, end: usize, message: impl Into<String>) -> &mut RawFinding {
+        self.findings.push(RawFinding {
+            rule: self.current_rule,
+            start_byte: start,
+            end_byte: end,
+            message: message.into(),
+            severity: None,
+            related: Vec::new(),
+            fix: None,
+        });
+        self.findings.last_mut().unwrap()
+    }
+
+    /// A location in this file, for related locations and facts.
+    pub fn location(&self, node: Node, message: Option<String>) -> Location {
+        Location {
+            path: self.rel.to_string(),
+            span: self.src.span(node.start_byte(), node.end_byte()),
+            message,
+        }
+    }
+
+    /// Import bindings and locally defined names of this file.
+    pub fn bindings(&self) -> &Bindings {
+        self.bindings
+            .get_or_init(|| semantics::bindings(self.lang, self.tree.root_node(), &self.src.text))
+    }
+
+    /// Functions of this file that serve requests.
+    pub fn handlers(&self) -> &Handlers {
+        self.handlers
+            .get_or_init(|| semantics::handlers(self.lang, self.tree.root_node(), &self.src.text, self.rel))
+    }
+
+    /// Names carrying request data inside `func` (a function node).
+    pub fn taint_of(&self, func: Node) -> std::rc::Rc<Taint> {
+        if let Some(t) = self.taint.borrow().get(&func.start_byte()) {
+            return t.clone();
+        }
+        let t = std::rc::Rc::new(semantics::taint(self.lang, func, &self.src.text, self.handlers()));
+        self.taint.borrow_mut().insert(func.start_byte(), t.clone());
+        t
+    }
+
+    /// Does `expr` carry request data (in its enclosing function)?
+    pub fn is_request_data(&self, expr: Node) -> bool {
+        let Some(func) = semantics::enclosing_function(self.lang, expr) else {
+            return false;
+        };
+        let taint = self.taint_of(func);
+        semantics::expr_tainted(self.lang, expr, &self.src.text, &taint)
+    }
+
+    /// The fully qualified name `expr` refers to (`subprocess.run`,
+    /// `builtins.eval`, `vm.runInNewContext`), resolving imports and aliases;
+    /// `None` for locally defined or unresolvable names.
+    pub fn qualified_name(&self, expr: Node) -> Option<String> {
+        semantics::qualified_name(self.lang, expr, &self.src.text, self.bindings())
+    }
+}

@@ -1,0 +1,255 @@
+//! Declarative rules: a tree-sitter query plus context constraints, loaded
+//! from TOML. Loading is two-staged as in ast-grep: serde structs first
+//! (`RuleSpec`), then a validated `DeclRule` whose errors say what to change.
+//! At run time all declarative rules of a language share one combined query,
+//! compiled once, so a file costs one query pass whatever the rule count.
+
+use crate::engine::context::FileCtx;
+use crate::engine::rule::{RuleSpec, WhenTainted};
+use crate::finding::Severity;
+use crate::parse::Lang;
+use crate::semantics::{self, Context};
+use std::collections::BTreeMap;
+use streaming_iterator::StreamingIterator;
+use tree_sitter::{Node, Query, QueryCursor};
+
+#[derive(Debug)]
+pub struct DeclRule {
+    pub message: String,
+    pub query: String,
+    pub report: Option<String>,
+    pub inside: Vec<Context>,
+    pub not_inside: Vec<Context>,
+    pub not_literal: Vec<String>,
+    pub resolves_to: BTreeMap<String, Vec<String>>,
+    pub tainted_argument: Option<String>,
+    pub when_tainted: Option<(String, Severity, Option<String>)>,
+}
+
+fn contexts(names: &Option<Vec<String>>) -> Result<Vec<Context>, String> {
+    names
+        .iter()
+        .flatten()
+        .map(|n| {
+            Context::parse(n).ok_or_else(|| {
+                format!("unknown context '{n}' (request-handler, async-function, loop, function, module)")
+            })
+        })
+        .collect()
+}
+
+impl DeclRule {
+    /// Validates the declarative part of `spec` against every language it
+    /// names: the query must compile and every capture a constraint names
+    /// must exist in it.
+    pub fn from_spec(spec: &RuleSpec, langs: &[Lang]) -> Result<DeclRule, String> {
+        let query = spec.query.clone().ok_or("missing field 'query'")?;
+        let message = spec.message.clone().ok_or("missing field 'message'")?;
+        let when_tainted = match &spec.when_tainted {
+            Some(WhenTainted { capture, severity, message }) => Some((
+                capture.clone(),
+                Severity::parse(severity)
+                    .ok_or_else(|| format!("when-tainted.severity '{severity}' is not error, warning or note"))?,
+                message.clone(),
+            )),
+            None => None,
+        };
+        let tainted_argument = match spec.argument_tainted_by.as_deref() {
+            None => None,
+            Some("request") => Some(spec.argument.clone().unwrap_or_else(|| "arg".into())),
+            Some(other) => return Err(format!("argument-tainted-by '{other}': only 'request' is known")),
+        };
+        let rule = DeclRule {
+            message,
+            query,
+            report: spec.report.clone(),
+            inside: contexts(&spec.inside)?,
+            not_inside: contexts(&spec.not_inside)?,
+            not_literal: spec.not_literal.clone().unwrap_or_default(),
+            resolves_to: spec.resolves_to.clone().unwrap_or_default(),
+            tainted_argument,
+            when_tainted,
+        };
+        for &lang in langs {
+            let q = Query::new(&lang.ts_language(), &rule.query)
+                .map_err(|e| format!("query does not compile for {}: {e}", lang.name()))?;
+            let names = q.capture_names();
+            let mut needed: Vec<(&str, &str)> = Vec::new();
+            if let Some(r) = &rule.report {
+                needed.push((r, "report"));
+            }
+            for c in &rule.not_literal {
+                needed.push((c, "not-literal"));
+            }
+            for c in rule.resolves_to.keys() {
+                needed.push((c, "resolves-to"));
+            }
+            if let Some(c) = &rule.tainted_argument {
+                needed.push((c, "argument"));
+            }
+            if let Some((c, _, _)) = &rule.when_tainted {
+                needed.push((c, "when-tainted.capture"));
+            }
+            for cap in template_captures(&rule.message) {
+                needed.push((cap, "message"));
+            }
+            for (cap, key) in needed {
+                if !names.contains(&cap) {
+                    return Err(format!(
+                        "key '{key}' names capture '@{cap}', which the query does not define (it has: {})",
+                        names.iter().map(|n| format!("@{n}")).collect::<Vec<_>>().join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(rule)
+    }
+}
+
+fn template_captures(msg: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = msg;
+    while let Some(i) = rest.find("{{") {
+        let Some(j) = rest[i..].find("}}") else { break };
+        out.push(rest[i + 2..i + j].trim());
+        rest = &rest[i + j + 2..];
+    }
+    out
+}
+
+/// All declarative rules of one language compiled into one query; pattern
+/// indices map back to rule indices.
+pub struct CombinedQuery {
+    pub query: Query,
+    pub pattern_rule: Vec<usize>,
+}
+
+impl CombinedQuery {
+    /// `rules`: (rule index, query text). Queries were validated one by one
+    /// at load time, so the combination compiles.
+    pub fn build(lang: Lang, rules: &[(usize, &str)]) -> Result<Option<CombinedQuery>, String> {
+        if rules.is_empty() {
+            return Ok(None);
+        }
+        let language = lang.ts_language();
+        let mut source = String::new();
+        let mut pattern_rule = Vec::new();
+        for (idx, q) in rules {
+            let single = Query::new(&language, q).map_err(|e| e.to_string())?;
+            pattern_rule.extend(std::iter::repeat_n(*idx, single.pattern_count()));
+            source.push_str(q);
+            source.push('\n');
+        }
+        let query = Query::new(&language, &source).map_err(|e| e.to_string())?;
+        debug_assert_eq!(query.pattern_count(), pattern_rule.len());
+        Ok(Some(CombinedQuery { query, pattern_rule }))
+    }
+}
+
+/// Runs the combined query over the file and reports the matches whose
+/// constraints hold. `rule_of` gives the declarative rule for an index if it
+/// is enabled for this file.
+pub fn run<'r>(ctx: &mut FileCtx, combined: &CombinedQuery, rule_of: &dyn Fn(usize) -> Option<&'r DeclRule>) {
+    let mut cursor = QueryCursor::new();
+    cursor.set_match_limit(4096);
+    let text = ctx.src.text.as_bytes();
+    let root = ctx.tree.root_node();
+    let names = combined.query.capture_names();
+    let mut matches = cursor.matches(&combined.query, root, text);
+    let mut seen = std::collections::HashSet::new();
+    while let Some(m) = matches.next() {
+        let rule_idx = combined.pattern_rule[m.pattern_index];
+        let Some(rule) = rule_of(rule_idx) else { continue };
+        let caps: Vec<(&str, Node)> = m.captures().iter().map(|c| (names[c.index as usize], c.node)).collect();
+        let get = |name: &str| caps.iter().find(|(n, _)| *n == name).map(|(_, node)| *node);
+        let target = match &rule.report {
+            Some(r) => get(r),
+            None => caps.iter().map(|(_, n)| *n).max_by_key(|n| n.end_byte() - n.start_byte()),
+        };
+        let Some(target) = target else { continue };
+        if seen.contains(&(rule_idx, target.start_byte(), target.end_byte())) || !check(ctx, rule, target, &get) {
+            continue;
+        }
+        seen.insert((rule_idx, target.start_byte(), target.end_byte()));
+        let mut severity = None;
+        let mut template = rule.message.as_str();
+        if let Some((cap, sev, msg)) = &rule.when_tainted {
+            if get(cap).is_some_and(|n| ctx.is_request_data(n)) {
+                severity = Some(*sev);
+                if let Some(m) = msg {
+                    template = m;
+                }
+            }
+        }
+        let texts: Vec<(&str, String)> = caps.iter().map(|(n, node)| (*n, ctx.text(*node).to_string())).collect();
+        let message = render(template, &|name| texts.iter().find(|(n, _)| *n == name).map(|(_, t)| t.as_str()));
+        ctx.current_rule = rule_idx;
+        let f = ctx.report(target, message);
+        f.severity = severity;
+    }
+}
+
+fn check<'t>(ctx: &FileCtx<'t>, rule: &DeclRule, target: Node<'t>, get: &dyn Fn(&str) -> Option<Node<'t>>) -> bool {
+    let handlers = if rule.inside.iter().chain(&rule.not_inside).any(|c| *c == Context::RequestHandler) {
+        Some(ctx.handlers())
+    } else {
+        None
+    };
+    for c in &rule.inside {
+        if !semantics::inside(ctx.lang, target, *c, handlers) {
+            return false;
+        }
+    }
+    for c in &rule.not_inside {
+        if semantics::inside(ctx.lang, target, *c, handlers) {
+            return false;
+        }
+    }
+    for cap in &rule.not_literal {
+        if get(cap).is_some_and(|n| semantics::is_literal(ctx.lang, n)) {
+            return false;
+        }
+    }
+    for (cap, names) in &rule.resolves_to {
+        let Some(node) = get(cap) else { return false };
+        match ctx.qualified_name(node) {
+            Some(q) if names.iter().any(|n| *n == q) => {}
+            _ => return false,
+        }
+    }
+    if let Some(cap) = &rule.tainted_argument {
+        if !get(cap).is_some_and(|n| ctx.is_request_data(n)) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Fills `{{capture}}` placeholders with the captured code, shortened to one
+/// line of at most 60 characters.
+pub fn render<'s>(template: &str, get: &dyn Fn(&str) -> Option<&'s str>) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let Some(j) = rest[i..].find("}}") else {
+            rest = &rest[i..];
+            break;
+        };
+        let name = rest[i + 2..i + j].trim();
+        out.push_str(&shorten(get(name).unwrap_or("")));
+        rest = &rest[i + j + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+pub fn shorten(code: &str) -> String {
+    let one_line: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > 60 {
+        let cut: String = one_line.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        one_line
+    }
+}

@@ -1,0 +1,445 @@
+//! The two-phase engine. Phase 1 runs per file, in parallel: parse once, one
+//! traversal dispatching nodes to the code rules that asked for their kind,
+//! one pass of the combined declarative query, fact extraction; the tree is
+//! dropped when the file is done. Phase 2 merges the facts and runs the
+//! project-level rules.
+
+pub mod context;
+pub mod declarative;
+pub mod facts;
+pub mod project;
+pub mod rule;
+pub mod suppress;
+
+use crate::finding::{Finding, Location, Severity};
+use crate::parse::{self, Lang, Source, ALL_LANGS};
+use context::{FileCtx, RawFinding};
+use declarative::{CombinedQuery, DeclRule};
+use facts::FileFacts;
+use project::{ProjectCtx, ProjectFile, ProjectOut};
+use rule::{CodeRule, Rule, RuleKind, RuleMeta, RuleOrigin, RuleSpec};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use suppress::Suppressions;
+
+/// Builtin declarative rule files, embedded at build time (see build.rs).
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+}
+
+pub struct Engine {
+    pub rules: Vec<Rule>,
+    by_id: HashMap<String, usize>,
+    /// Per language: node kind id → code rules with a `node` hook for it.
+    dispatch: [Vec<Vec<usize>>; 4],
+    /// Per language: code rules with a `file` hook or a gate.
+    file_rules: [Vec<usize>; 4],
+    /// Per language: declarative rules, compiled on first use.
+    decl_rules: [Vec<usize>; 4],
+    decl_queries: [OnceLock<Result<Option<CombinedQuery>, String>>; 4],
+    pub parse_budget: Duration,
+}
+
+/// Per-file timings and counters for `--stats`.
+#[derive(Debug, Default, Clone)]
+pub struct FileStats {
+    pub parse: Duration,
+    pub rules: Duration,
+    /// (rule index, time) for rules that ran on this file, with --stats.
+    pub per_rule: Vec<(usize, Duration)>,
+}
+
+/// The outcome of phase 1 for one file.
+#[derive(Debug, Default)]
+pub struct FileOutcome {
+    pub findings: Vec<Finding>,
+    pub facts: FileFacts,
+    pub suppressions: Suppressions,
+    /// Directive indices that suppressed at least one finding.
+    pub used_suppressions: Vec<usize>,
+    pub stats: FileStats,
+    /// A parse that timed out or failed; the file was not analysed.
+    pub error: Option<String>,
+}
+
+/// Which rules run for a file: one flag per rule index.
+pub type Enabled = [bool];
+
+impl Engine {
+    /// Builtin code rules, builtin declarative rules, then the declarative
+    /// rules in `extra_dirs`.
+    pub fn load(extra_dirs: &[PathBuf]) -> Result<Engine, String> {
+        let mut rules = Vec::new();
+        for code in crate::rules::code_rules() {
+            let spec: RuleSpec = toml::from_str(code.doc)
+                .map_err(|e| format!("builtin code rule docs: {e}"))?;
+            let meta = RuleMeta::from_spec(&spec, RuleOrigin::Builtin)
+                .map_err(|e| format!("builtin rule {}: {e}", spec.id))?;
+            rules.push(Rule { meta, kind: RuleKind::Code(code) });
+        }
+        for (name, text) in builtin::RULES {
+            rules.push(load_decl(text, RuleOrigin::File(PathBuf::from(name)), false)?);
+        }
+        for dir in extra_dirs {
+            for path in rule_files(dir)? {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                rules.push(load_decl(&text, RuleOrigin::File(path.clone()), true)?);
+            }
+        }
+        Engine::new(rules)
+    }
+
+    pub fn new(rules: Vec<Rule>) -> Result<Engine, String> {
+        let mut by_id = HashMap::new();
+        for (i, r) in rules.iter().enumerate() {
+            if let Some(prev) = by_id.insert(r.meta.id.clone(), i) {
+                return Err(format!(
+                    "rule id '{}' is defined twice ({} and {})",
+                    r.meta.id,
+                    origin_name(&rules[prev].meta.origin),
+                    origin_name(&r.meta.origin)
+                ));
+            }
+        }
+        let mut dispatch: [Vec<Vec<usize>>; 4] = Default::default();
+        let mut file_rules: [Vec<usize>; 4] = Default::default();
+        let mut decl_rules: [Vec<usize>; 4] = Default::default();
+        for lang in ALL_LANGS {
+            let language = lang.ts_language();
+            let table = &mut dispatch[lang.index()];
+            table.resize(language.node_kind_count(), Vec::new());
+            for (i, r) in rules.iter().enumerate() {
+                if !r.meta.langs.contains(&lang) {
+                    continue;
+                }
+                match &r.kind {
+                    RuleKind::Code(c) => {
+                        if c.node.is_some() {
+                            for kind in c.kinds {
+                                let id = language.id_for_node_kind(kind, true) as usize;
+                                if id != 0 && id < table.len() {
+                                    table[id].push(i);
+                                }
+                            }
+                        }
+                        if c.file.is_some() || c.node.is_some() {
+                            file_rules[lang.index()].push(i);
+                        }
+                    }
+                    RuleKind::Declarative(_) => decl_rules[lang.index()].push(i),
+                }
+            }
+        }
+        Ok(Engine {
+            rules,
+            by_id,
+            dispatch,
+            file_rules,
+            decl_rules,
+            decl_queries: Default::default(),
+            parse_budget: Duration::from_secs(10),
+        })
+    }
+
+    pub fn rule_index(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    fn combined_query(&self, lang: Lang) -> &Result<Option<CombinedQuery>, String> {
+        self.decl_queries[lang.index()].get_or_init(|| {
+            let rules: Vec<(usize, &str)> = self.decl_rules[lang.index()]
+                .iter()
+                .filter_map(|&i| match &self.rules[i].kind {
+                    RuleKind::Declarative(d) => Some((i, d.query.as_str())),
+                    _ => None,
+                })
+                .collect();
+            CombinedQuery::build(lang, &rules)
+        })
+    }
+
+    /// Phase 1 for one decoded file.
+    pub fn analyse(&self, rel: &str, lang: Lang, src: &Source, enabled: &Enabled, stats: bool) -> FileOutcome {
+        let mut out = FileOutcome::default();
+        let t0 = Instant::now();
+        let tree = match parse::parse(lang, &src.text, self.parse_budget) {
+            Ok(t) => t,
+            Err(parse::ParseError::Timeout(b)) => {
+                out.error = Some(format!("parsing took longer than {}s; file not analysed", b.as_secs()));
+                return out;
+            }
+            Err(parse::ParseError::Failed) => {
+                out.error = Some("the parser gave up on this file; not analysed".into());
+                return out;
+            }
+        };
+        out.stats.parse = t0.elapsed();
+        let t1 = Instant::now();
+        let mut ctx = FileCtx::new(rel, lang, src, &tree);
+
+        // Code rules: gates and file hooks, then one traversal.
+        let mut active = vec![false; self.rules.len()];
+        for &i in &self.file_rules[lang.index()] {
+            if !enabled[i] {
+                continue;
+            }
+            let RuleKind::Code(c) = &self.rules[i].kind else { continue };
+            if let Some(gate) = c.gate {
+                if !gate(&ctx) {
+                    continue;
+                }
+            }
+            active[i] = true;
+            if let Some(f) = c.file {
+                let ts = Instant::now();
+                ctx.current_rule = i;
+                f(&mut ctx);
+                if stats {
+                    out.stats.per_rule.push((i, ts.elapsed()));
+                }
+            }
+        }
+        self.traverse(&mut ctx, &active, stats, &mut out.stats);
+
+        // Declarative rules: one pass of the combined query.
+        if self.decl_rules[lang.index()].iter().any(|&i| enabled[i]) {
+            match self.combined_query(lang) {
+                Ok(Some(q)) => {
+                    let ts = Instant::now();
+                    let rule_of = |i: usize| -> Option<&DeclRule> {
+                        if !enabled[i] {
+                            return None;
+                        }
+                        match &self.rules[i].kind {
+                            RuleKind::Declarative(d) => Some(d),
+                            _ => None,
+                        }
+                    };
+                    declarative::run(&mut ctx, q, &rule_of);
+                    if stats {
+                        out.stats.per_rule.push((usize::MAX, ts.elapsed()));
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => out.error = Some(format!("declarative rules failed to compile: {e}")),
+            }
+        }
+        crate::rules::extract_facts(&mut ctx);
+        out.stats.rules = t1.elapsed();
+
+        let raw = std::mem::take(&mut ctx.findings);
+        out.facts = std::mem::take(&mut ctx.facts);
+        drop(ctx);
+        drop(tree);
+        out.suppressions = Suppressions::parse(&src.text);
+        let mut findings = Vec::with_capacity(raw.len());
+        for f in raw {
+            findings.push(self.finding_from_raw(rel, src, f));
+        }
+        dedup(&mut findings);
+        let (kept, used) = apply_suppressions(findings, &out.suppressions);
+        out.findings = kept;
+        out.used_suppressions = used;
+        assign_fingerprints(&mut out.findings, Some(src));
+        out
+    }
+
+    fn traverse(&self, ctx: &mut FileCtx, active: &[bool], stats: bool, fstats: &mut FileStats) {
+        let table = &self.dispatch[ctx.lang.index()];
+        if !active.iter().any(|a| *a) {
+            return;
+        }
+        let mut per_rule: HashMap<usize, Duration> = HashMap::new();
+        let tree = ctx.tree;
+        let mut cursor = tree.walk();
+        ctx.ancestors.clear();
+        'outer: loop {
+            let node = cursor.node();
+            if let Some(interested) = table.get(node.kind_id() as usize) {
+                for &i in interested {
+                    if !active[i] {
+                        continue;
+                    }
+                    let RuleKind::Code(c) = &self.rules[i].kind else { continue };
+                    let Some(hook) = c.node else { continue };
+                    ctx.current_rule = i;
+                    if stats {
+                        let ts = Instant::now();
+                        hook(node, ctx);
+                        *per_rule.entry(i).or_default() += ts.elapsed();
+                    } else {
+                        hook(node, ctx);
+                    }
+                }
+            }
+            if cursor.goto_first_child() {
+                ctx.ancestors.push(node);
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    break 'outer;
+                }
+                ctx.ancestors.pop();
+            }
+        }
+        ctx.ancestors.clear();
+        fstats.per_rule.extend(per_rule);
+    }
+
+    fn finding_from_raw(&self, rel: &str, src: &Source, f: RawFinding) -> Finding {
+        let meta = &self.rules[f.rule].meta;
+        Finding {
+            rule_id: meta.id.clone(),
+            severity: f.severity.unwrap_or(meta.severity),
+            category: meta.category,
+            confidence: meta.confidence,
+            path: rel.to_string(),
+            span: src.span(f.start_byte, f.end_byte),
+            message: f.message,
+            related: f.related,
+            fix: f.fix,
+            fingerprint: String::new(),
+        }
+    }
+
+    /// Phase 2: project rules over the merged facts. Findings carry their
+    /// locations; suppressions and fingerprints are applied by the caller,
+    /// which has the files.
+    pub fn project(&self, root: &Path, files: &[ProjectFile], config: &crate::config::Config, enabled: &Enabled) -> Vec<Finding> {
+        let ctx = ProjectCtx { root, files, config };
+        let mut out = ProjectOut::default();
+        for (i, r) in self.rules.iter().enumerate() {
+            if !enabled[i] {
+                continue;
+            }
+            if let RuleKind::Code(CodeRule { project: Some(p), .. }) = &r.kind {
+                out.current_rule = i;
+                p(&ctx, &mut out);
+            }
+        }
+        let mut findings: Vec<Finding> = out
+            .findings
+            .into_iter()
+            .map(|f| {
+                let meta = &self.rules[f.rule].meta;
+                Finding {
+                    rule_id: meta.id.clone(),
+                    severity: f.severity.unwrap_or(meta.severity),
+                    category: meta.category,
+                    confidence: meta.confidence,
+                    path: f.location.path,
+                    span: f.location.span,
+                    message: f.message,
+                    related: f.related,
+                    fix: f.fix,
+                    fingerprint: String::new(),
+                }
+            })
+            .collect();
+        dedup(&mut findings);
+        findings
+    }
+}
+
+fn origin_name(o: &RuleOrigin) -> String {
+    match o {
+        RuleOrigin::Builtin => "builtin".into(),
+        RuleOrigin::File(p) => p.display().to_string(),
+    }
+}
+
+/// Parses and validates one declarative rule file. `user` rules get their
+/// queries validated per rule so that errors name the file.
+pub fn load_decl(text: &str, origin: RuleOrigin, _user: bool) -> Result<Rule, String> {
+    let name = origin_name(&origin);
+    let spec: RuleSpec = toml::from_str(text).map_err(|e| format!("{name}: {}", e.to_string().trim_end()))?;
+    let meta = RuleMeta::from_spec(&spec, origin).map_err(|e| format!("{name}: {e}"))?;
+    let decl = DeclRule::from_spec(&spec, &meta.langs).map_err(|e| format!("{name}: rule {}: {e}", spec.id))?;
+    Ok(Rule { meta, kind: RuleKind::Declarative(Box::new(decl)) })
+}
+
+/// The `.toml` rule files under `dir`, sorted.
+pub fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| format!("rules dir {}: {e}", d.display()))?;
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn dedup(findings: &mut Vec<Finding>) {
+    crate::finding::sort_findings(findings);
+    findings.dedup_by(|a, b| a.rule_id == b.rule_id && a.path == b.path && a.span == b.span);
+}
+
+/// Drops suppressed findings; returns the rest and the directives used.
+pub fn apply_suppressions(findings: Vec<Finding>, s: &Suppressions) -> (Vec<Finding>, Vec<usize>) {
+    if s.directives.is_empty() {
+        return (findings, Vec::new());
+    }
+    let mut used = Vec::new();
+    let kept = findings
+        .into_iter()
+        .filter(|f| match s.find(&f.rule_id, f.span.start_line) {
+            Some(d) => {
+                used.push(d);
+                false
+            }
+            None => true,
+        })
+        .collect();
+    used.sort();
+    used.dedup();
+    (kept, used)
+}
+
+/// Fingerprints: rule id, path, the finding's code with whitespace folded,
+/// and its rank among identical ones in the file. Line numbers are left out
+/// so a finding keeps its identity when unrelated lines move.
+pub fn assign_fingerprints(findings: &mut [Finding], src: Option<&Source>) {
+    let mut seen: HashMap<u64, u32> = HashMap::new();
+    for f in findings.iter_mut() {
+        let code = match src {
+            Some(s) => {
+                let last = f.span.end_line.min(f.span.start_line + 5);
+                let mut code = String::new();
+                for l in f.span.start_line..=last {
+                    code.push_str(s.line(l));
+                    code.push('\n');
+                }
+                code.split_whitespace().collect::<Vec<_>>().join(" ")
+            }
+            None => String::new(),
+        };
+        let base = xxhash_rust::xxh3::xxh3_64(format!("{}\0{}\0{}", f.rule_id, f.path, code).as_bytes());
+        let n = seen.entry(base).or_insert(0);
+        f.fingerprint = format!("{base:016x}:{n}");
+        *n += 1;
+    }
+}
+
+/// A related location helper for rules.
+pub fn loc(path: &str, span: crate::finding::Span, message: &str) -> Location {
+    Location { path: path.to_string(), span, message: Some(message.to_string()) }
+}
+
+pub fn severity_rank(s: Severity) -> u8 {
+    s as u8
+}

@@ -1,0 +1,154 @@
+//! The one diagnostic model every rule produces and every report renders.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "note" => Some(Severity::Note),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Performance,
+    Concurrency,
+    Security,
+    Fit,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Performance => "performance",
+            Category::Concurrency => "concurrency",
+            Category::Security => "security",
+            Category::Fit => "fit",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+/// A region of a file. Lines are 1-based; columns are 1-based and counted in
+/// Unicode scalar values (SARIF `columnKind: unicodeCodePoints`). `end_column`
+/// is exclusive. Byte offsets are kept for applying fixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Span {
+    pub start_line: u32,
+    pub start_column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    #[serde(skip_serializing, default)]
+    pub start_byte: u32,
+    #[serde(skip_serializing, default)]
+    pub end_byte: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Location {
+    /// Path relative to the scanned root, with `/` separators.
+    pub path: String,
+    #[serde(flatten)]
+    pub span: Span,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub message: Option<String>,
+}
+
+/// One replacement of a span by new text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Edit {
+    pub path: String,
+    #[serde(flatten)]
+    pub span: Span,
+    pub replacement: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Fix {
+    /// What the fix does, in a few words ("add .select_related(\"author\")").
+    pub description: String,
+    pub edits: Vec<Edit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub severity: Severity,
+    pub category: Category,
+    pub confidence: Confidence,
+    pub path: String,
+    #[serde(flatten)]
+    pub span: Span,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub related: Vec<Location>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fix: Option<Fix>,
+    /// Stable identity for baselines and code scanning: rule id, path and a
+    /// hash of the normalised code of the finding's lines (not line numbers).
+    pub fingerprint: String,
+}
+
+impl Finding {
+    /// Total order used for every output: path, line, column, rule id, then
+    /// the rest so that equal positions still sort deterministically.
+    pub fn sort_key(&self) -> (&str, u32, u32, &str, u32, u32, &str) {
+        (
+            &self.path,
+            self.span.start_line,
+            self.span.start_column,
+            &self.rule_id,
+            self.span.end_line,
+            self.span.end_column,
+            &self.message,
+        )
+    }
+}
+
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}

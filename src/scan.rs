@@ -1,0 +1,424 @@
+//! One run of `stackfit check`: configuration, walk, phase 1 in parallel,
+//! phase 2, filtering, and the counters `--stats` prints.
+
+use crate::config::{self, Config, ConfigSet, FailOn};
+use crate::engine::project::ProjectFile;
+use crate::engine::rule::id_matches;
+use crate::engine::suppress::Suppressions;
+use crate::engine::{self, Engine, FileOutcome};
+use crate::finding::{sort_findings, Finding};
+use crate::parse::Source;
+use crate::walk::{self, FileEntry, Skipped};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Default, Clone)]
+pub struct ScanOptions {
+    pub paths: Vec<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub select: Option<Vec<String>>,
+    pub ignore: Vec<String>,
+    pub no_default_excludes: bool,
+    pub jobs: Option<usize>,
+    pub stats: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Timings {
+    pub config: Duration,
+    pub walk: Duration,
+    pub read: Duration,
+    pub parse: Duration,
+    pub rules: Duration,
+    pub phase1_wall: Duration,
+    pub project: Duration,
+    /// (rule id, total time), slowest first.
+    pub slowest_rules: Vec<(String, Duration)>,
+}
+
+pub struct ScanResult {
+    pub root: PathBuf,
+    pub engine: Engine,
+    pub config: Config,
+    /// Rule indices enabled by the base config and command line.
+    pub enabled: Vec<bool>,
+    pub findings: Vec<Finding>,
+    pub files: usize,
+    pub bytes: u64,
+    pub lines: u64,
+    pub skipped: Vec<Skipped>,
+    /// Problems that did not stop the run, for stderr.
+    pub warnings: Vec<String>,
+    /// `path:line` of suppression comments that suppressed nothing.
+    pub unused_suppressions: Vec<String>,
+    pub timings: Timings,
+    pub started: Instant,
+}
+
+impl ScanResult {
+    pub fn fail_on(&self, cli: Option<FailOn>) -> FailOn {
+        cli.or(self.config.fail_on).unwrap_or(FailOn::Level(crate::finding::Severity::Warning))
+    }
+}
+
+/// Which rules a config (plus command-line `--select`/`--ignore`) enables.
+pub fn enabled_rules(engine: &Engine, config: &Config, select: &Option<Vec<String>>, ignore: &[String]) -> Vec<bool> {
+    let select = select.as_ref().or(config.select.as_ref());
+    engine
+        .rules
+        .iter()
+        .map(|r| {
+            let id = &r.meta.id;
+            let selected = select.is_none_or(|s| s.iter().any(|p| id_matches(p, id)));
+            let ignored = config.ignore.iter().chain(ignore).any(|p| id_matches(p, id));
+            selected && !ignored
+        })
+        .collect()
+}
+
+/// Checks that every rule id or prefix named by configs and the command
+/// line exists.
+fn validate_ids(engine: &Engine, configs: &ConfigSet, opts: &ScanOptions) -> Result<(), String> {
+    let known = |p: &str| engine.rules.iter().any(|r| id_matches(p, &r.meta.id));
+    for c in &configs.configs {
+        for (id, key) in c.named_rule_ids() {
+            if !known(&id) {
+                let file = c.files.last().map(|f| f.display().to_string()).unwrap_or_default();
+                return Err(format!("{file}: key '{key}': unknown rule id or prefix '{id}'"));
+            }
+        }
+    }
+    for id in opts.select.iter().flatten().chain(&opts.ignore) {
+        if !known(id) {
+            return Err(format!("unknown rule id or prefix '{id}' (see `stackfit rules`)"));
+        }
+    }
+    Ok(())
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// The directory finding paths are relative to: the one directory given,
+/// else the current directory.
+pub fn report_root(paths: &[PathBuf]) -> PathBuf {
+    if paths.len() == 1 && paths[0].is_dir() {
+        absolute(&paths[0])
+    } else {
+        absolute(Path::new("."))
+    }
+}
+
+pub fn load_config(opts: &ScanOptions, root: &Path) -> Result<Config, String> {
+    let start = opts.paths.first().map(|p| absolute(p)).unwrap_or_else(|| root.to_path_buf());
+    let start_dir = if start.is_dir() { start } else { start.parent().map(Path::to_path_buf).unwrap_or_default() };
+    let mut base = Config::empty(root);
+    if let Some(explicit) = &opts.config {
+        let file = config::load_file(&absolute(explicit))
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("{}: no [tool.stackfit] section", explicit.display()))?;
+        base = base.merged_with(&file).map_err(|e| e.to_string())?;
+    } else {
+        for f in config::discover_chain(&start_dir).map_err(|e| e.to_string())? {
+            base = base.merged_with(&f).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(base)
+}
+
+/// Configs found in directories between the base config and each file.
+fn nested_configs(base: &Config, files: &[FileEntry], explicit_config: bool) -> Result<ConfigSet, String> {
+    let mut set = vec![base.clone()];
+    if explicit_config {
+        return Ok(ConfigSet { configs: set });
+    }
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for f in files {
+        let mut d = f.path.parent();
+        while let Some(dir) = d {
+            if !dir.starts_with(&base.dir) || dir == base.dir {
+                break;
+            }
+            if !dirs.iter().any(|x| x == dir) {
+                dirs.push(dir.to_path_buf());
+            }
+            d = dir.parent();
+        }
+    }
+    dirs.sort_by_key(|d| d.components().count());
+    for d in dirs {
+        if let Some(file) = config::config_in_dir(&d).map_err(|e| e.to_string())? {
+            let parent = {
+                let tmp = ConfigSet { configs: set.clone() };
+                tmp.for_path(&d).clone()
+            };
+            set.push(parent.merged_with(&file).map_err(|e| e.to_string())?);
+        }
+    }
+    set.sort_by_key(|c| c.dir.components().count());
+    Ok(ConfigSet { configs: set })
+}
+
+fn exclude_set(c: &Config) -> Result<globset::GlobSet, String> {
+    let globs: Vec<String> = c
+        .exclude
+        .iter()
+        .map(|(dir, g)| {
+            // Anchored globs are relative to their config's directory.
+            match dir.strip_prefix(&c.dir) {
+                Ok(rel) if !rel.as_os_str().is_empty() && g.contains('/') => {
+                    format!("{}/{}", rel.to_string_lossy(), g.trim_start_matches('/'))
+                }
+                _ => g.clone(),
+            }
+        })
+        .collect();
+    walk::compile_globs(&globs)
+}
+
+struct Analysed {
+    entry_idx: usize,
+    outcome: Option<FileOutcome>,
+    lines: u64,
+    read: Duration,
+    warning: Option<String>,
+    skipped: Option<String>,
+}
+
+pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
+    let started = Instant::now();
+    let mut timings = Timings::default();
+    let paths = if opts.paths.is_empty() { vec![PathBuf::from(".")] } else { opts.paths.clone() };
+    for p in &paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            return Err(format!("{}: no such file or directory", p.display()));
+        }
+    }
+    let root = report_root(&paths);
+    let base = load_config(opts, &root)?;
+    let engine = Engine::load(&base.rules_dirs)?;
+    timings.config = started.elapsed();
+
+    let t = Instant::now();
+    let default_excludes = base.default_excludes && !opts.no_default_excludes;
+    let excludes = exclude_set(&base)?;
+    let abs_paths: Vec<PathBuf> = paths.iter().map(|p| absolute(p)).collect();
+    let jobs = opts.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)).max(1);
+    let walked = walk::walk(&walk::WalkOptions {
+        paths: &abs_paths,
+        root: &base.dir,
+        excludes: &excludes,
+        default_excludes,
+        max_file_size: base.max_file_size,
+        threads: jobs,
+    });
+    timings.walk = t.elapsed();
+    let mut warnings = walked.warnings;
+    let mut skipped = walked.skipped;
+    // The walker's paths are relative to the config directory; findings are
+    // relative to the report root.
+    let mut files = walked.files;
+    for f in &mut files {
+        f.rel = walk::rel_path(&root, &f.path);
+    }
+    for s in &mut skipped {
+        s.path = walk::rel_path(&root, &base.dir.join(&s.path));
+    }
+
+    let configs = nested_configs(&base, &files, opts.config.is_some())?;
+    validate_ids(&engine, &configs, opts)?;
+    let enabled_per_config: Vec<Vec<bool>> = configs
+        .configs
+        .iter()
+        .map(|c| enabled_rules(&engine, c, &opts.select, &opts.ignore))
+        .collect();
+    let nested_excludes: Vec<Option<globset::GlobSet>> = configs
+        .configs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if i == 0 { Ok(None) } else { exclude_set(c).map(Some) })
+        .collect::<Result<_, _>>()?;
+
+    // Largest files first so one big file does not finish last alone.
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by(|&a, &b| files[b].size.cmp(&files[a].size).then(a.cmp(&b)));
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .stack_size(16 * 1024 * 1024)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let t = Instant::now();
+    let stats = opts.stats;
+    let analysed: Vec<Analysed> = pool.install(|| {
+        order
+            .par_iter()
+            .map(|&i| {
+                let entry = &files[i];
+                let ci = configs.index_for_path(&entry.path);
+                if let Some(Some(ex)) = nested_excludes.get(ci) {
+                    let rel = walk::rel_path(&configs.configs[ci].dir, &entry.path);
+                    if ex.is_match(&rel) {
+                        return Analysed { entry_idx: i, outcome: None, lines: 0, read: Duration::ZERO, warning: None, skipped: Some("excluded by config".into()) };
+                    }
+                }
+                analyse_entry(&engine, entry, i, &enabled_per_config[ci], default_excludes, stats)
+            })
+            .collect()
+    });
+    timings.phase1_wall = t.elapsed();
+
+    let mut findings = Vec::new();
+    let mut project_files = Vec::new();
+    let mut suppressions: HashMap<String, (Suppressions, Vec<usize>)> = HashMap::new();
+    let mut per_rule: HashMap<usize, Duration> = HashMap::new();
+    let mut bytes = 0;
+    let mut lines = 0;
+    let mut analysed_files = 0;
+    for a in analysed {
+        let entry = &files[a.entry_idx];
+        timings.read += a.read;
+        if let Some(w) = a.warning {
+            warnings.push(format!("{}: {w}", entry.rel));
+        }
+        if let Some(s) = a.skipped {
+            skipped.push(Skipped { path: entry.rel.clone(), reason: s });
+        }
+        let Some(out) = a.outcome else { continue };
+        analysed_files += 1;
+        bytes += entry.size;
+        lines += a.lines;
+        timings.parse += out.stats.parse;
+        timings.rules += out.stats.rules;
+        for (r, d) in &out.stats.per_rule {
+            *per_rule.entry(*r).or_default() += *d;
+        }
+        if let Some(e) = out.error {
+            warnings.push(format!("{}: {e}", entry.rel));
+        }
+        findings.extend(out.findings);
+        if !out.suppressions.directives.is_empty() {
+            suppressions.insert(entry.rel.clone(), (out.suppressions, out.used_suppressions));
+        }
+        project_files.push(ProjectFile { rel: entry.rel.clone(), path: entry.path.clone(), lang: entry.lang, facts: out.facts });
+    }
+    project_files.sort_by(|a, b| a.rel.cmp(&b.rel));
+
+    // Phase 2.
+    let t = Instant::now();
+    let enabled = enabled_per_config[0].clone();
+    let project_findings = engine.project(&root, &project_files, &base, &enabled);
+    let mut by_file: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
+    for f in project_findings {
+        by_file.entry(f.path.clone()).or_default().push(f);
+    }
+    for (path, mut fs) in by_file {
+        if let Some((s, used)) = suppressions.get_mut(&path) {
+            let (kept, u) = engine::apply_suppressions(fs, s);
+            used.extend(u);
+            fs = kept;
+        }
+        let src = std::fs::read(root.join(&path)).ok().and_then(|b| String::from_utf8(b).ok()).map(Source::new);
+        sort_findings(&mut fs);
+        engine::assign_fingerprints(&mut fs, src.as_ref());
+        findings.extend(fs);
+    }
+    timings.project = t.elapsed();
+
+    // Per-path ignores and severity overrides of the config governing each file.
+    findings.retain(|f| {
+        let c = configs.for_path(&root.join(&f.path));
+        !c.per_path_ignores.iter().any(|(dir, glob, ids)| {
+            let rel = walk::rel_path(dir, &root.join(&f.path));
+            globset::Glob::new(glob).map(|g| g.compile_matcher().is_match(&rel)).unwrap_or(false)
+                && ids.iter().any(|p| id_matches(p, &f.rule_id))
+        })
+    });
+    for f in &mut findings {
+        let c = configs.for_path(&root.join(&f.path));
+        // The most specific override wins: a full id over a prefix.
+        if let Some((_, s)) = c
+            .severity
+            .iter()
+            .filter(|(p, _)| id_matches(p, &f.rule_id))
+            .max_by_key(|(p, _)| p.len())
+        {
+            f.severity = *s;
+        }
+    }
+    sort_findings(&mut findings);
+
+    let mut unused_suppressions = Vec::new();
+    for (path, (s, used)) in &suppressions {
+        for (i, d) in s.directives.iter().enumerate() {
+            if !used.contains(&i) {
+                unused_suppressions.push(format!("{path}:{}", d.line));
+            }
+        }
+    }
+    unused_suppressions.sort();
+
+    let mut slowest: Vec<(String, Duration)> = per_rule
+        .into_iter()
+        .map(|(i, d)| {
+            let name = if i == usize::MAX { "(declarative rules)".to_string() } else { engine.rules[i].meta.id.clone() };
+            (name, d)
+        })
+        .collect();
+    slowest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    slowest.truncate(10);
+    timings.slowest_rules = slowest;
+    skipped.sort();
+    warnings.sort();
+
+    Ok(ScanResult {
+        root,
+        engine,
+        config: base,
+        enabled,
+        findings,
+        files: analysed_files,
+        bytes,
+        lines,
+        skipped,
+        warnings,
+        unused_suppressions,
+        timings,
+        started,
+    })
+}
+
+fn analyse_entry(engine: &Engine, entry: &FileEntry, idx: usize, enabled: &[bool], default_excludes: bool, stats: bool) -> Analysed {
+    let mut a = Analysed { entry_idx: idx, outcome: None, lines: 0, read: Duration::ZERO, warning: None, skipped: None };
+    let t = Instant::now();
+    let bytes = match std::fs::read(&entry.path) {
+        Ok(b) => b,
+        Err(e) => {
+            a.warning = Some(format!("cannot read: {e}"));
+            return a;
+        }
+    };
+    a.read = t.elapsed();
+    if bytes.iter().take(8192).any(|&b| b == 0) {
+        a.warning = Some("binary content (NUL bytes); not analysed".into());
+        return a;
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            a.warning = Some(format!("not valid UTF-8 (byte {}); not analysed", e.utf8_error().valid_up_to()));
+            return a;
+        }
+    };
+    if default_excludes && entry.lang.is_js_family() && walk::looks_minified(&text) {
+        a.skipped = Some("minified or bundled code (long lines)".into());
+        return a;
+    }
+    let src = Source::new(text);
+    a.lines = src.line_count() as u64;
+    a.outcome = Some(engine.analyse(&entry.rel, entry.lang, &src, enabled, stats));
+    a
+}

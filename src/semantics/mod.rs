@@ -1,0 +1,211 @@
+//! Shared code understanding that rules build on, per language: import
+//! bindings and qualified names (so aliases match and look-alikes do not),
+//! request handlers, literals, enclosing contexts and function-local taint
+//! from request data.
+
+pub mod js;
+pub mod python;
+
+use crate::parse::Lang;
+use std::collections::{HashMap, HashSet};
+use tree_sitter::Node;
+
+/// Where a declarative rule's match may (or may not) sit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    RequestHandler,
+    AsyncFunction,
+    Loop,
+    Function,
+    Module,
+}
+
+impl Context {
+    pub fn parse(s: &str) -> Option<Context> {
+        Some(match s {
+            "request-handler" => Context::RequestHandler,
+            "async-function" => Context::AsyncFunction,
+            "loop" => Context::Loop,
+            "function" => Context::Function,
+            "module" => Context::Module,
+            _ => return None,
+        })
+    }
+}
+
+/// Names bound in a file: imports (local name → qualified name) and every
+/// other locally defined name (scope-insensitive, which errs on the side of
+/// "not the builtin").
+#[derive(Debug, Default)]
+pub struct Bindings {
+    pub imports: HashMap<String, String>,
+    pub locals: HashSet<String>,
+}
+
+/// Functions that serve requests, as byte ranges of their nodes.
+#[derive(Debug, Default)]
+pub struct Handlers {
+    pub ranges: Vec<(usize, usize)>,
+}
+
+impl Handlers {
+    pub fn is_handler(&self, func: Node) -> bool {
+        self.ranges.contains(&(func.start_byte(), func.end_byte()))
+    }
+    pub fn add(&mut self, func: Node) {
+        let r = (func.start_byte(), func.end_byte());
+        if !self.ranges.contains(&r) {
+            self.ranges.push(r);
+        }
+    }
+}
+
+/// Variables holding request data inside one function.
+#[derive(Debug, Default)]
+pub struct Taint {
+    pub names: HashSet<String>,
+}
+
+pub fn text<'a>(node: Node, src: &'a str) -> &'a str {
+    node.utf8_text(src.as_bytes()).unwrap_or("")
+}
+
+pub fn bindings(lang: Lang, root: Node, src: &str) -> Bindings {
+    match lang {
+        Lang::Python => python::bindings(root, src),
+        _ => js::bindings(root, src),
+    }
+}
+
+pub fn handlers(lang: Lang, root: Node, src: &str, rel: &str) -> Handlers {
+    match lang {
+        Lang::Python => python::handlers(root, src),
+        _ => js::handlers(root, src, rel),
+    }
+}
+
+pub fn qualified_name(lang: Lang, expr: Node, src: &str, b: &Bindings) -> Option<String> {
+    match lang {
+        Lang::Python => python::qualified_name(expr, src, b),
+        _ => js::qualified_name(expr, src, b),
+    }
+}
+
+pub fn is_literal(lang: Lang, node: Node) -> bool {
+    match lang {
+        Lang::Python => python::is_literal(node),
+        _ => js::is_literal(node),
+    }
+}
+
+pub fn is_function(lang: Lang, node: Node) -> bool {
+    match lang {
+        Lang::Python => matches!(node.kind(), "function_definition" | "lambda"),
+        _ => js::is_function_kind(node.kind()),
+    }
+}
+
+pub fn is_loop(lang: Lang, node: Node) -> bool {
+    match lang {
+        Lang::Python => matches!(
+            node.kind(),
+            "for_statement"
+                | "while_statement"
+                | "list_comprehension"
+                | "set_comprehension"
+                | "dictionary_comprehension"
+                | "generator_expression"
+        ),
+        _ => matches!(node.kind(), "for_statement" | "for_in_statement" | "while_statement" | "do_statement"),
+    }
+}
+
+/// True if `func` is declared `async`.
+pub fn is_async(func: Node) -> bool {
+    let mut c = func.walk();
+    let r = func.children(&mut c).take_while(|n| !n.is_named() || n.kind() == "decorator").any(|n| n.kind() == "async");
+    r
+}
+
+pub fn enclosing_function(lang: Lang, node: Node) -> Option<Node> {
+    let mut cur = node.parent();
+    while let Some(n) = cur {
+        if is_function(lang, n) {
+            return Some(n);
+        }
+        cur = n.parent();
+    }
+    None
+}
+
+pub fn inside(lang: Lang, node: Node, ctx: Context, handlers: Option<&Handlers>) -> bool {
+    match ctx {
+        Context::Function => enclosing_function(lang, node).is_some(),
+        Context::Module => enclosing_function(lang, node).is_none(),
+        Context::AsyncFunction => enclosing_function(lang, node).is_some_and(is_async),
+        Context::Loop => {
+            let mut cur = node.parent();
+            while let Some(n) = cur {
+                if is_function(lang, n) {
+                    return false;
+                }
+                if is_loop(lang, n) {
+                    return true;
+                }
+                cur = n.parent();
+            }
+            false
+        }
+        Context::RequestHandler => {
+            let Some(h) = handlers else { return false };
+            let mut cur = enclosing_function(lang, node);
+            while let Some(f) = cur {
+                if h.is_handler(f) {
+                    return true;
+                }
+                cur = enclosing_function(lang, f);
+            }
+            false
+        }
+    }
+}
+
+pub fn taint(lang: Lang, func: Node, src: &str, handlers: &Handlers) -> Taint {
+    match lang {
+        Lang::Python => python::taint(func, src),
+        _ => js::taint(func, src, handlers),
+    }
+}
+
+pub fn expr_tainted(lang: Lang, expr: Node, src: &str, taint: &Taint) -> bool {
+    match lang {
+        Lang::Python => python::expr_tainted(expr, src, taint),
+        _ => js::expr_tainted(expr, src, taint),
+    }
+}
+
+/// Iterates over the named descendants of `node` (pre-order, iteratively,
+/// so deeply nested code cannot overflow the stack), not descending into
+/// nodes for which `skip` is true.
+pub fn descendants<'t>(node: Node<'t>, mut visit: impl FnMut(Node<'t>) -> bool) {
+    let mut cursor = node.walk();
+    let mut depth = 0usize;
+    loop {
+        let n = cursor.node();
+        let descend = visit(n);
+        if descend && cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if depth == 0 {
+                return;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            cursor.goto_parent();
+            depth -= 1;
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! Python semantics: imports and qualified names, Django views as request
+//! handlers, literals, and function-local taint from request data.
+
+use super::{descendants, text, Bindings, Handlers, Taint};
+use tree_sitter::Node;
+
+/// Request attributes that carry client-controlled data.
+pub const REQUEST_ATTRS: &[&str] = &[
+    "GET", "POST", "body", "data", "query_params", "FILES", "COOKIES", "META", "headers", "content_params",
+];
+
+/// Calls whose result no longer carries request data.
+pub const SANITIZERS: &[&str] = &[
+    "int", "float", "bool", "len", "abs", "round", "escape", "conditional_escape",
+    "shlex.quote", "quote", "urllib.parse.quote", "slugify", "uuid.UUID",
+    "url_has_allowed_host_and_scheme", "is_safe_url", "bleach.clean", "html.escape",
+    "get_valid_filename", "os.path.basename",
+];
+
+pub fn bindings(root: Node, src: &str) -> Bindings {
+    let mut b = Bindings::default();
+    descendants(root, |n| {
+        match n.kind() {
+            "import_statement" => {
+                let mut c = n.walk();
+                for child in n.named_children(&mut c) {
+                    match child.kind() {
+                        "dotted_name" => {
+                            let full = text(child, src);
+                            let first = full.split('.').next().unwrap_or(full);
+                            b.imports.insert(first.to_string(), first.to_string());
+                        }
+                        "aliased_import" => {
+                            if let (Some(name), Some(alias)) =
+                                (child.child_by_field_name("name"), child.child_by_field_name("alias"))
+                            {
+                                b.imports.insert(text(alias, src).to_string(), text(name, src).to_string());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                return false;
+            }
+            "import_from_statement" => {
+                let module = n.child_by_field_name("module_name").map(|m| text(m, src)).unwrap_or("");
+                let mut c = n.walk();
+                for child in n.children_by_field_name("name", &mut c) {
+                    match child.kind() {
+                        "dotted_name" => {
+                            let name = text(child, src);
+                            b.imports.insert(name.to_string(), format!("{module}.{name}"));
+                        }
+                        "aliased_import" => {
+                            if let (Some(name), Some(alias)) =
+                                (child.child_by_field_name("name"), child.child_by_field_name("alias"))
+                            {
+                                b.imports
+                                    .insert(text(alias, src).to_string(), format!("{module}.{}", text(name, src)));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                return false;
+            }
+            "function_definition" | "class_definition" => {
+                if let Some(name) = n.child_by_field_name("name") {
+                    b.locals.insert(text(name, src).to_string());
+                }
+                if let Some(params) = n.child_by_field_name("parameters") {
+                    add_pattern_names(params, src, &mut b.locals);
+                }
+            }
+            "lambda" => {
+                if let Some(params) = n.child_by_field_name("parameters") {
+                    add_pattern_names(params, src, &mut b.locals);
+                }
+            }
+            "assignment" | "augmented_assignment" => {
+                if let Some(left) = n.child_by_field_name("left") {
+                    add_pattern_names(left, src, &mut b.locals);
+                }
+            }
+            "for_statement" | "for_in_clause" => {
+                if let Some(left) = n.child_by_field_name("left") {
+                    add_pattern_names(left, src, &mut b.locals);
+                }
+            }
+            "as_pattern_target" | "named_expression" | "global_statement" => {
+                if let Some(name) = n.child_by_field_name("name").or(Some(n)) {
+                    if name.kind() == "identifier" {
+                        b.locals.insert(text(name, src).to_string());
+                    } else if n.kind() == "as_pattern_target" {
+                        add_pattern_names(n, src, &mut b.locals);
+                    }
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    for k in b.imports.keys() {
+        b.locals.remove(k);
+    }
+    b
+}
+
+/// Adds every identifier bound by a target or parameter list.
+fn add_pattern_names(node: Node, src: &str, out: &mut std::collections::HashSet<String>) {
+    descendants(node, |n| {
+        match n.kind() {
+            "identifier" => {
+                out.insert(text(n, src).to_string());
+                false
+            }
+            // `a.b = 1` and `a[0] = 1` bind nothing new.
+            "attribute" | "subscript" => false,
+            "default_parameter" | "typed_default_parameter" => {
+                if let Some(name) = n.child_by_field_name("name") {
+                    out.insert(text(name, src).to_string());
+                }
+                false
+            }
+            "type" => false,
+            _ => true,
+        }
+    });
+}
+
+pub fn qualified_name(expr: Node, src: &str, b: &Bindings) -> Option<String> {
+    match expr.kind() {
+        "identifier" => {
+            let name = text(expr, src);
+            if let Some(q) = b.imports.get(name) {
+                Some(q.clone())
+            } else if b.locals.contains(name) {
+                None
+            } else {
+                Some(format!("builtins.{name}"))
+            }
+        }
+        "attribute" => {
+            let obj = expr.child_by_field_name("object")?;
+            let attr = expr.child_by_field_name("attribute")?;
+            let base = qualified_name(obj, src, b)?;
+            if base.starts_with("builtins.") {
+                return None;
+            }
+            Some(format!("{base}.{}", text(attr, src)))
+        }
+        _ => None,
+    }
+}
+
+/// A constant: a string without interpolation, a number, a boolean, None,
+/// or a concatenation / collection of those.
+pub fn is_literal(node: Node) -> bool {
+    match node.kind() {
+        "string" => {
+            let mut c = node.walk();
+            let r = !node.children(&mut c).any(|ch| ch.kind() == "interpolation");
+            r
+        }
+        "concatenated_string" | "tuple" | "list" | "parenthesized_expression" => {
+            let mut c = node.walk();
+            let r = node.named_children(&mut c).filter(|n| n.kind() != "comment").all(is_literal);
+            r
+        }
+        "integer" | "float" | "true" | "false" | "none" => true,
+        "unary_operator" => node.child_by_field_name("argument").is_some_and(is_literal),
+        "binary_operator" => {
+            node.child_by_field_name("left").is_some_and(is_literal)
+                && node.child_by_field_name("right").is_some_and(is_literal)
+        }
+        _ => false,
+    }
+}
+
+fn params_of<'t>(func: Node<'t>, src: &str) -> Vec<(String, Node<'t>)> {
+    let mut out = Vec::new();
+    let Some(params) = func.child_by_field_name("parameters") else { return out };
+    let mut c = params.walk();
+    for p in params.named_children(&mut c) {
+        let name_node = match p.kind() {
+            "identifier" => Some(p),
+            "default_parameter" | "typed_default_parameter" => p.child_by_field_name("name"),
+            "typed_parameter" => p.named_child(0),
+            _ => None,
+        };
+        if let Some(n) = name_node {
+            out.push((text(n, src).to_string(), n));
+        }
+    }
+    out
+}
+
+/// A Django view: a function or method whose first parameter (after `self`)
+/// is `request`.
+pub fn is_view(func: Node, src: &str) -> bool {
+    if func.kind() != "function_definition" {
+        return false;
+    }
+    let params = params_of(func, src);
+    let first = match params.first() {
+        Some((n, _)) if n == "self" || n == "cls" => params.get(1),
+        other => other,
+    };
+    first.is_some_and(|(n, _)| n == "request")
+}
+
+pub fn handlers(root: Node, src: &str) -> Handlers {
+    let mut h = Handlers::default();
+    descendants(root, |n| {
+        if n.kind() == "function_definition" && is_view(n, src) {
+            h.add(n);
+        }
+        true
+    });
+    h
+}
+
+/// Is `node` a read of request data such as `request.GET` or
+/// `self.request.POST`?
+fn is_request_source(node: Node, src: &str) -> bool {
+    if node.kind() != "attribute" {
+        return false;
+    }
+    let (Some(obj), Some(attr)) = (node.child_by_field_name("object"), node.child_by_field_name("attribute")) else {
+        return false;
+    };
+    if !REQUEST_ATTRS.contains(&text(attr, src)) {
+        return false;
+    }
+    let obj_text = text(obj, src);
+    obj_text == "request" || obj_text == "self.request" || obj_text == "req"
+}
+
+fn sanitizer_call(node: Node, src: &str) -> bool {
+    node.kind() == "call"
+        && node
+            .child_by_field_name("function")
+            .is_some_and(|f| SANITIZERS.contains(&text(f, src)))
+}
+
+pub fn expr_tainted(expr: Node, src: &str, taint: &Taint) -> bool {
+    let mut found = false;
+    descendants(expr, |n| {
+        if found || sanitizer_call(n, src) || matches!(n.kind(), "lambda" | "function_definition") {
+            return false;
+        }
+        if is_request_source(n, src) {
+            found = true;
+            return false;
+        }
+        if n.kind() == "identifier" && taint.names.contains(text(n, src)) {
+            // `x.attr` where x is tainted stays tainted; a method call on it too.
+            found = true;
+            return false;
+        }
+        if n.kind() == "keyword_argument" {
+            // Only the value can carry data, not the keyword.
+            if let Some(v) = n.child_by_field_name("value") {
+                if expr_tainted(v, src, taint) {
+                    found = true;
+                }
+            }
+            return false;
+        }
+        true
+    });
+    found
+}
+
+pub fn taint(func: Node, src: &str) -> Taint {
+    let mut t = Taint::default();
+    if is_view(func, src) {
+        // URL kwargs of a view are request data.
+        let params = params_of(func, src);
+        let skip = if params.first().is_some_and(|(n, _)| n == "self" || n == "cls") { 2 } else { 1 };
+        for (name, _) in params.into_iter().skip(skip) {
+            t.names.insert(name);
+        }
+        if let Some(params) = func.child_by_field_name("parameters") {
+            let mut c = params.walk();
+            for p in params.named_children(&mut c) {
+                if p.kind() == "dictionary_splat_pattern" {
+                    if let Some(n) = p.named_child(0) {
+                        t.names.insert(text(n, src).to_string());
+                    }
+                }
+            }
+        }
+    }
+    let Some(body) = func.child_by_field_name("body") else { return t };
+    // Two passes so that flow through loops settles.
+    for _ in 0..2 {
+        descendants(body, |n| {
+            match n.kind() {
+                "function_definition" | "lambda" | "class_definition" => return false,
+                "assignment" | "augmented_assignment" => {
+                    if let (Some(left), Some(right)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                        if expr_tainted(right, src, &t) {
+                            add_pattern_names(left, src, &mut t.names);
+                        }
+                    }
+                }
+                "for_statement" | "for_in_clause" => {
+                    if let (Some(left), Some(right)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                        if expr_tainted(right, src, &t) {
+                            add_pattern_names(left, src, &mut t.names);
+                        }
+                    }
+                }
+                "named_expression" => {
+                    if let (Some(name), Some(value)) = (n.child_by_field_name("name"), n.child_by_field_name("value")) {
+                        if expr_tainted(value, src, &t) {
+                            t.names.insert(text(name, src).to_string());
+                        }
+                    }
+                }
+                "with_item" => {
+                    if let Some(v) = n.child_by_field_name("value") {
+                        if v.kind() == "as_pattern" {
+                            if let (Some(e), Some(alias)) = (v.named_child(0), v.child_by_field_name("alias")) {
+                                if expr_tainted(e, src, &t) {
+                                    add_pattern_names(alias, src, &mut t.names);
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            true
+        });
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{parse, Lang};
+    use std::time::Duration;
+
+    fn first<'t>(root: Node<'t>, kind: &str) -> Node<'t> {
+        let mut found = None;
+        descendants(root, |n| {
+            if found.is_none() && n.kind() == kind {
+                found = Some(n);
+            }
+            found.is_none()
+        });
+        found.unwrap()
+    }
+
+    #[test]
+    fn qualified_names_follow_aliases_and_shadowing() {
+        let src = "import subprocess as sp\nfrom os import system as run_it\nsp.run(x)\nrun_it(y)\neval(z)\n";
+        let tree = parse(Lang::Python, src, Duration::from_secs(1)).unwrap();
+        let b = bindings(tree.root_node(), src);
+        let mut names = Vec::new();
+        descendants(tree.root_node(), |n| {
+            if n.kind() == "call" {
+                names.push(qualified_name(n.child_by_field_name("function").unwrap(), src, &b));
+            }
+            true
+        });
+        assert_eq!(
+            names,
+            vec![Some("subprocess.run".into()), Some("os.system".into()), Some("builtins.eval".into())]
+        );
+        let src2 = "def eval(x):\n    return x\neval(z)\n";
+        let tree = parse(Lang::Python, src2, Duration::from_secs(1)).unwrap();
+        let b = bindings(tree.root_node(), src2);
+        let call = first(tree.root_node(), "call");
+        assert_eq!(qualified_name(call.child_by_field_name("function").unwrap(), src2, &b), None);
+    }
+
+    #[test]
+    fn taint_flows_through_assignments_and_stops_at_sanitizers() {
+        let src = "def view(request, slug):\n    q = request.GET.get('q')\n    s = f'select {q}'\n    n = int(request.GET['n'])\n    a = s\n    b = slug\n";
+        let tree = parse(Lang::Python, src, Duration::from_secs(1)).unwrap();
+        let f = first(tree.root_node(), "function_definition");
+        let t = taint(f, src);
+        for n in ["q", "s", "a", "b", "slug"] {
+            assert!(t.names.contains(n), "{n} should be tainted: {:?}", t.names);
+        }
+        assert!(!t.names.contains("n"));
+    }
+}

@@ -1,0 +1,263 @@
+//! The walker: turns the command line's paths into the list of files to
+//! analyse, honouring `.gitignore`, `.ignore`, the config's exclude globs and
+//! the default excludes, in parallel with the `ignore` crate.
+
+use crate::parse::Lang;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Directory names never worth analysing: dependencies, virtualenvs, build
+/// output and caches. Disabled by `--no-default-excludes`.
+pub const DEFAULT_EXCLUDED_DIRS: &[&str] = &[
+    "node_modules",
+    "bower_components",
+    "jspm_packages",
+    ".venv",
+    "venv",
+    "virtualenv",
+    "site-packages",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".stackfit_cache",
+    "dist",
+    "build",
+    ".next",
+    ".nuxt",
+    ".svelte-kit",
+    ".output",
+    "coverage",
+    ".git",
+    ".hg",
+    ".svn",
+    ".yarn",
+    ".cache",
+];
+
+/// File name suffixes of minified or bundled output.
+pub const MINIFIED_SUFFIXES: &[&str] = &[
+    ".min.js",
+    "-min.js",
+    ".min.mjs",
+    ".min.cjs",
+    ".bundle.js",
+    ".chunk.js",
+    ".packed.js",
+];
+
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    pub path: PathBuf,
+    /// Path relative to the report root, `/`-separated.
+    pub rel: String,
+    pub lang: Lang,
+    pub size: u64,
+    /// Named explicitly on the command line.
+    pub explicit: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct WalkResult {
+    pub files: Vec<FileEntry>,
+    /// Files passed over on purpose (excluded, minified by name, too large).
+    pub skipped: Vec<Skipped>,
+    /// Problems worth a warning on stderr (unreadable directories, loops).
+    pub warnings: Vec<String>,
+}
+
+pub struct WalkOptions<'a> {
+    pub paths: &'a [PathBuf],
+    pub root: &'a Path,
+    pub excludes: &'a GlobSet,
+    pub default_excludes: bool,
+    pub max_file_size: u64,
+    pub threads: usize,
+}
+
+/// Compiles gitignore-like exclude patterns: a pattern without `/` matches a
+/// file or directory of that name anywhere; one with `/` is anchored at the
+/// root it is relative to.
+pub fn compile_globs(patterns: &[String]) -> Result<GlobSet, String> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        let p = p.trim().trim_start_matches("./").trim_end_matches('/');
+        if p.is_empty() {
+            continue;
+        }
+        let anchored = p.starts_with('/') || p.contains('/');
+        let p = p.trim_start_matches('/');
+        let forms = if anchored {
+            vec![p.to_string(), format!("{p}/**")]
+        } else {
+            vec![format!("**/{p}"), format!("**/{p}/**")]
+        };
+        for f in forms {
+            let g = Glob::new(&f).map_err(|e| format!("invalid glob '{p}': {e}"))?;
+            b.add(g);
+        }
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+pub fn rel_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let s = rel.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+pub fn is_minified_name(name: &str) -> bool {
+    MINIFIED_SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
+fn is_default_excluded_dir(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    DEFAULT_EXCLUDED_DIRS.contains(&name) || path.join("pyvenv.cfg").is_file()
+}
+
+pub fn walk(opts: &WalkOptions) -> WalkResult {
+    let result = Mutex::new(WalkResult::default());
+    let mut dirs = Vec::new();
+    for p in opts.paths {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => dirs.push(p.clone()),
+            Ok(m) => consider_file(opts, p, m.len(), true, &result),
+            Err(e) => result
+                .lock()
+                .unwrap()
+                .warnings
+                .push(format!("{}: {e}", p.display())),
+        }
+    }
+    if let Some((first, rest)) = dirs.split_first() {
+        let mut builder = ignore::WalkBuilder::new(first);
+        for d in rest {
+            builder.add(d);
+        }
+        builder
+            .hidden(false)
+            .parents(true)
+            .git_ignore(true)
+            .git_global(false)
+            .git_exclude(true)
+            .require_git(false)
+            .follow_links(false)
+            .threads(opts.threads.max(1));
+        let default_excludes = opts.default_excludes;
+        let root = opts.root.to_path_buf();
+        let excludes = opts.excludes.clone();
+        builder.filter_entry(move |e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            if e.file_type().is_some_and(|t| t.is_dir()) {
+                if default_excludes && is_default_excluded_dir(e.path()) {
+                    return false;
+                }
+                let rel = rel_path(&root, e.path());
+                return !excludes.is_match(&rel);
+            }
+            true
+        });
+        builder.build_parallel().run(|| {
+            Box::new(|entry| {
+                match entry {
+                    Ok(e) => {
+                        if e.file_type().is_some_and(|t| t.is_file()) {
+                            let len = e.metadata().map(|m| m.len()).unwrap_or(0);
+                            consider_file(opts, e.path(), len, false, &result);
+                        }
+                    }
+                    Err(err) => result.lock().unwrap().warnings.push(err.to_string()),
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    }
+    let mut r = result.into_inner().unwrap();
+    r.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    r.files.dedup_by(|a, b| a.rel == b.rel);
+    r.skipped.sort();
+    r.skipped.dedup();
+    r.warnings.sort();
+    r
+}
+
+fn consider_file(opts: &WalkOptions, path: &Path, size: u64, explicit: bool, out: &Mutex<WalkResult>) {
+    let Some(lang) = Lang::from_path(path) else {
+        return;
+    };
+    let rel = rel_path(opts.root, path);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let skip = |reason: String| {
+        out.lock().unwrap().skipped.push(Skipped { path: rel.clone(), reason });
+    };
+    if opts.excludes.is_match(&rel) {
+        skip("excluded by config".into());
+        return;
+    }
+    if !explicit && opts.default_excludes && lang.is_js_family() && is_minified_name(name) {
+        skip("minified bundle (by name)".into());
+        return;
+    }
+    if size > opts.max_file_size {
+        skip(format!("larger than the {} byte limit", opts.max_file_size));
+        return;
+    }
+    out.lock().unwrap().files.push(FileEntry {
+        path: path.to_path_buf(),
+        rel,
+        lang,
+        size,
+        explicit,
+    });
+}
+
+/// Content test for minified or bundled JavaScript: long lines on average, or
+/// a large file dominated by a few enormous lines.
+pub fn looks_minified(text: &str) -> bool {
+    if text.len() < 2048 {
+        return false;
+    }
+    let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
+    if text.len() / lines > 300 {
+        return true;
+    }
+    let longest = text.split('\n').map(str::len).max().unwrap_or(0);
+    text.len() > 100_000 && longest > 32_768
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_anywhere_or_anchored() {
+        let g = compile_globs(&["migrations".into(), "src/gen/*.py".into()]).unwrap();
+        assert!(g.is_match("app/migrations/0001_initial.py"));
+        assert!(g.is_match("src/gen/a.py"));
+        assert!(!g.is_match("lib/src/gen/a.py"));
+        assert!(!g.is_match("app/views.py"));
+    }
+
+    #[test]
+    fn minified_detection() {
+        assert!(is_minified_name("vendor.min.js"));
+        assert!(!is_minified_name("admin.js"));
+        let line = "var a=1;".repeat(1000);
+        assert!(looks_minified(&line));
+        let normal = "const a = 1;\n".repeat(1000);
+        assert!(!looks_minified(&normal));
+    }
+}
