@@ -1,0 +1,199 @@
+//! Runs stackfit over every project under `fixtures/` and checks the
+//! `expect:` / `ok:` annotations in their files (see SPEC.md, "Fixture
+//! annotations"). Any finding no `expect` names is a false positive.
+//! Prints per-rule expected / found / missed / false-positive counts.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const CODE_EXTS: &[&str] = &["py", "js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx"];
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Mark {
+    path: String,
+    line: u32,
+    rule: String,
+}
+
+#[derive(Default)]
+struct Annotations {
+    expect: BTreeSet<Mark>,
+    ok: BTreeSet<Mark>,
+}
+
+/// `# expect: a, b` / `// ok: c` → ("expect", ["a", "b"]).
+fn parse_annotation(comment: &str) -> Option<(&'static str, Vec<String>)> {
+    let c = comment.trim();
+    for kind in ["expect", "ok"] {
+        if let Some(rest) = c.strip_prefix(kind).and_then(|r| r.trim_start().strip_prefix(':')) {
+            let ids = rest
+                .split(',')
+                .map(|s| s.trim().trim_end_matches("*/").trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+            return Some((if kind == "expect" { "expect" } else { "ok" }, ids));
+        }
+    }
+    None
+}
+
+/// Splits a line into code and an annotation comment, if it has one.
+fn split_annotation(line: &str) -> (&str, Option<(&'static str, Vec<String>)>) {
+    for opener in ["# ", "#", "// ", "//", "/* "] {
+        let mut search = 0;
+        while let Some(pos) = line[search..].find(opener) {
+            let at = search + pos;
+            if let Some(a) = parse_annotation(&line[at + opener.len()..]) {
+                return (&line[..at], Some(a));
+            }
+            search = at + opener.len();
+        }
+    }
+    (line, None)
+}
+
+fn collect_annotations(project: &Path) -> Annotations {
+    let mut ann = Annotations::default();
+    let mut stack = vec![project.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
+            if !CODE_EXTS.contains(&ext) {
+                continue;
+            }
+            let rel = p.strip_prefix(project).unwrap().to_string_lossy().replace('\\', "/");
+            let text = std::fs::read_to_string(&p).unwrap();
+            let mut pending: Vec<(&'static str, String)> = Vec::new();
+            for (i, line) in text.lines().enumerate() {
+                let line_no = i as u32 + 1;
+                let (code, a) = split_annotation(line);
+                let is_code = !code.trim().is_empty();
+                if let Some((kind, ids)) = a {
+                    if is_code {
+                        for id in ids {
+                            let m = Mark { path: rel.clone(), line: line_no, rule: id };
+                            if kind == "expect" { ann.expect.insert(m) } else { ann.ok.insert(m) };
+                        }
+                    } else {
+                        pending.extend(ids.into_iter().map(|id| (kind, id)));
+                    }
+                    continue;
+                }
+                for (kind, id) in pending.drain(..) {
+                    let m = Mark { path: rel.clone(), line: line_no, rule: id };
+                    if kind == "expect" { ann.expect.insert(m) } else { ann.ok.insert(m) };
+                }
+            }
+        }
+    }
+    ann
+}
+
+fn run_stackfit(project: &Path) -> Vec<Mark> {
+    let out = Command::new(env!("CARGO_BIN_EXE_stackfit"))
+        .args(["check", "--format", "json", "--fail-on", "never", "--no-cache"])
+        .arg(project)
+        .output()
+        .expect("run stackfit");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stackfit failed on {}: {stderr}", project.display());
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| Mark {
+            path: f["path"].as_str().unwrap().to_string(),
+            line: f["start_line"].as_u64().unwrap() as u32,
+            rule: f["rule_id"].as_str().unwrap().to_string(),
+        })
+        .collect()
+}
+
+#[derive(Default, Debug)]
+struct Counts {
+    expected: usize,
+    found: usize,
+    missed: usize,
+    false_positive: usize,
+    ok_violated: usize,
+}
+
+fn fixture_projects() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_fixture_annotation_holds() {
+    let mut per_rule: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut problems = Vec::new();
+    let projects = fixture_projects();
+    assert!(!projects.is_empty(), "no fixture projects");
+    for project in &projects {
+        let name = project.file_name().unwrap().to_string_lossy().to_string();
+        let ann = collect_annotations(project);
+        let found: BTreeSet<Mark> = run_stackfit(project).into_iter().collect();
+        for m in &ann.expect {
+            let c = per_rule.entry(m.rule.clone()).or_default();
+            c.expected += 1;
+            if found.contains(m) {
+                c.found += 1;
+            } else {
+                c.missed += 1;
+                problems.push(format!("missed   {name}/{}:{} {}", m.path, m.line, m.rule));
+            }
+        }
+        for m in &ann.ok {
+            if found.contains(m) {
+                per_rule.entry(m.rule.clone()).or_default().ok_violated += 1;
+                problems.push(format!("ok fired {name}/{}:{} {}", m.path, m.line, m.rule));
+            }
+        }
+        for m in &found {
+            if !ann.expect.contains(m) {
+                per_rule.entry(m.rule.clone()).or_default().false_positive += 1;
+                if !ann.ok.contains(m) {
+                    problems.push(format!("unexpected {name}/{}:{} {}", m.path, m.line, m.rule));
+                }
+            }
+        }
+    }
+    let mut table = format!(
+        "{:<36} {:>8} {:>6} {:>7} {:>5} {:>9} {:>7}\n",
+        "rule", "expected", "found", "missed", "fp", "precision", "recall"
+    );
+    for (rule, c) in &per_rule {
+        let tp = c.found as f64;
+        let precision = if tp + c.false_positive as f64 > 0.0 { tp / (tp + c.false_positive as f64) } else { 1.0 };
+        let recall = if c.expected > 0 { tp / c.expected as f64 } else { 1.0 };
+        table.push_str(&format!(
+            "{:<36} {:>8} {:>6} {:>7} {:>5} {:>9.2} {:>7.2}\n",
+            rule, c.expected, c.found, c.missed, c.false_positive, precision, recall
+        ));
+    }
+    println!("{table}");
+    assert!(problems.is_empty(), "fixture annotations violated:\n{}\n\n{table}", problems.join("\n"));
+}
+
+#[test]
+fn annotation_parser_handles_every_form() {
+    assert_eq!(parse_annotation(" expect: a/b, c/d").unwrap().1, vec!["a/b", "c/d"]);
+    assert_eq!(split_annotation("import os  # expect: django/hsts-not-set").1.unwrap().0, "expect");
+    assert_eq!(split_annotation("// ok: node/eval").0.trim(), "");
+    assert!(split_annotation("x = '#'  # just a comment").1.is_none());
+}
