@@ -209,6 +209,7 @@ fn print_stats(res: &ScanResult, report_time: std::time::Duration) {
     let mut e = std::io::stderr().lock();
     let _ = writeln!(e, "stackfit stats:");
     let _ = writeln!(e, "  files analysed   {:>10}", res.files);
+    let _ = writeln!(e, "  files parsed     {:>10}", res.parsed);
     let _ = writeln!(e, "  bytes            {:>10}", res.bytes);
     let _ = writeln!(e, "  lines            {:>10}", res.lines);
     let _ = writeln!(e, "  files skipped    {:>10}", res.skipped.len());

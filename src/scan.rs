@@ -46,6 +46,9 @@ pub struct ScanResult {
     pub enabled: Vec<bool>,
     pub findings: Vec<Finding>,
     pub files: usize,
+    /// Files actually parsed (the rest passed the byte-level pre-check with
+    /// nothing any enabled rule looks for).
+    pub parsed: usize,
     pub bytes: u64,
     pub lines: u64,
     pub skipped: Vec<Skipped>,
@@ -278,6 +281,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     let mut bytes = 0;
     let mut lines = 0;
     let mut analysed_files = 0;
+    let mut parsed = 0;
     for a in analysed {
         let entry = &files[a.entry_idx];
         timings.read += a.read;
@@ -289,6 +293,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         }
         let Some(out) = a.outcome else { continue };
         analysed_files += 1;
+        parsed += usize::from(!out.prefiltered);
         bytes += entry.size;
         lines += a.lines;
         timings.parse += out.stats.parse;
@@ -381,6 +386,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         enabled,
         findings,
         files: analysed_files,
+        parsed,
         bytes,
         lines,
         skipped,

@@ -39,7 +39,79 @@ pub struct Engine {
     /// Per language: declarative rules, compiled on first use.
     decl_rules: [Vec<usize>; 4],
     decl_queries: [OnceLock<Result<Option<CombinedQuery>, String>>; 4],
+    prefilters: [Prefilter; 4],
     pub parse_budget: Duration,
+}
+
+/// The byte-level pre-check done before parsing: which of the literal
+/// needles that rules and fact extractors declared occur in a file. A file
+/// in which no enabled rule and no extractor can match is not parsed.
+#[derive(Default)]
+struct Prefilter {
+    automaton: Option<aho_corasick::AhoCorasick>,
+    needle_count: usize,
+    /// Per rule index: needle ids (empty: the rule always runs).
+    rule_needles: Vec<Vec<usize>>,
+    /// Per fact extractor: needle ids.
+    extractor_needles: Vec<Vec<usize>>,
+}
+
+impl Prefilter {
+    fn build(lang: Lang, rules: &[Rule]) -> Prefilter {
+        let mut needles: Vec<String> = Vec::new();
+        let id_of = |n: &str, needles: &mut Vec<String>| match needles.iter().position(|x| x == n) {
+            Some(i) => i,
+            None => {
+                needles.push(n.to_string());
+                needles.len() - 1
+            }
+        };
+        let rule_needles = rules
+            .iter()
+            .map(|r| {
+                if r.meta.langs.contains(&lang) {
+                    r.meta.prefilter.iter().map(|n| id_of(n, &mut needles)).collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        let extractor_needles = crate::rules::FACT_EXTRACTORS
+            .iter()
+            .map(|x| {
+                if x.langs.contains(&lang) {
+                    x.needles.iter().map(|n| id_of(n, &mut needles)).collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        let automaton = if needles.is_empty() { None } else { aho_corasick::AhoCorasick::new(&needles).ok() };
+        Prefilter { automaton, needle_count: needles.len(), rule_needles, extractor_needles }
+    }
+
+    /// Which needles occur in `text`.
+    fn scan(&self, text: &str) -> Vec<bool> {
+        let mut present = vec![false; self.needle_count];
+        if let Some(ac) = &self.automaton {
+            let mut left = self.needle_count;
+            for m in ac.find_overlapping_iter(text) {
+                let i = m.pattern().as_usize();
+                if !present[i] {
+                    present[i] = true;
+                    left -= 1;
+                    if left == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        present
+    }
+
+    fn passes(needles: &[usize], present: &[bool]) -> bool {
+        needles.is_empty() || needles.iter().any(|&n| present[n])
+    }
 }
 
 /// Per-file timings and counters for `--stats`.
@@ -62,6 +134,8 @@ pub struct FileOutcome {
     pub stats: FileStats,
     /// A parse that timed out or failed; the file was not analysed.
     pub error: Option<String>,
+    /// No enabled rule could match (byte-level pre-check): not parsed.
+    pub prefiltered: bool,
 }
 
 /// Which rules run for a file: one flag per rule index.
@@ -133,6 +207,7 @@ impl Engine {
                 }
             }
         }
+        let prefilters = ALL_LANGS.map(|l| Prefilter::build(l, &rules));
         Ok(Engine {
             rules,
             by_id,
@@ -140,6 +215,7 @@ impl Engine {
             file_rules,
             decl_rules,
             decl_queries: Default::default(),
+            prefilters,
             parse_budget: Duration::from_secs(10),
         })
     }
@@ -165,6 +241,22 @@ impl Engine {
     pub fn analyse(&self, rel: &str, lang: Lang, src: &Source, enabled: &Enabled, stats: bool) -> FileOutcome {
         let mut out = FileOutcome::default();
         let t0 = Instant::now();
+        // Byte-level pre-check: rules and extractors whose needles are absent
+        // cannot match; if none is left, the file is not even parsed.
+        let pf = &self.prefilters[lang.index()];
+        let present = pf.scan(&src.text);
+        let enabled: Vec<bool> = (0..self.rules.len())
+            .map(|i| enabled[i] && self.rules[i].meta.langs.contains(&lang) && Prefilter::passes(&pf.rule_needles[i], &present))
+            .collect();
+        let extractors: Vec<usize> = (0..crate::rules::FACT_EXTRACTORS.len())
+            .filter(|&x| !pf.extractor_needles[x].is_empty() && Prefilter::passes(&pf.extractor_needles[x], &present))
+            .collect();
+        out.suppressions = Suppressions::parse(&src.text);
+        if !enabled.iter().any(|e| *e) && extractors.is_empty() {
+            out.prefiltered = true;
+            return out;
+        }
+        let enabled = &enabled[..];
         let tree = match parse::parse(lang, &src.text, self.parse_budget) {
             Ok(t) => t,
             Err(parse::ParseError::Timeout(b)) => {
@@ -227,14 +319,15 @@ impl Engine {
                 Err(e) => out.error = Some(format!("declarative rules failed to compile: {e}")),
             }
         }
-        crate::rules::extract_facts(&mut ctx);
+        for x in extractors {
+            (crate::rules::FACT_EXTRACTORS[x].run)(&mut ctx);
+        }
         out.stats.rules = t1.elapsed();
 
         let raw = std::mem::take(&mut ctx.findings);
         out.facts = std::mem::take(&mut ctx.facts);
         drop(ctx);
         drop(tree);
-        out.suppressions = Suppressions::parse(&src.text);
         let mut findings = Vec::with_capacity(raw.len());
         for f in raw {
             findings.push(self.finding_from_raw(rel, src, f));

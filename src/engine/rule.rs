@@ -55,6 +55,11 @@ pub struct RuleSpec {
     #[serde(default = "default_confidence")]
     pub confidence: String,
     pub summary: String,
+    /// Literal strings of which a file must contain at least one for the
+    /// rule to run on it: a byte-level test done before parsing. Rules
+    /// without one always run.
+    #[serde(default)]
+    pub prefilter: Option<Vec<String>>,
     pub docs: Docs,
     #[serde(default)]
     pub examples: Vec<Example>,
@@ -110,6 +115,7 @@ pub struct RuleMeta {
     pub category: Category,
     pub confidence: Confidence,
     pub summary: String,
+    pub prefilter: Vec<String>,
     pub docs: Docs,
     pub examples: Vec<Example>,
     pub origin: RuleOrigin,
@@ -150,6 +156,7 @@ impl RuleMeta {
                 c => return Err(format!("confidence '{c}' is not high, medium or low")),
             },
             summary: spec.summary.clone(),
+            prefilter: spec.prefilter.clone().unwrap_or_default(),
             docs: spec.docs.clone(),
             examples: spec.examples.clone(),
             origin,

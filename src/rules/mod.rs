@@ -6,6 +6,7 @@ pub mod django;
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::parse::Lang;
 
 /// Every builtin code rule.
 pub fn code_rules() -> Vec<&'static CodeRule> {
@@ -14,8 +15,24 @@ pub fn code_rules() -> Vec<&'static CodeRule> {
     all
 }
 
-/// Phase-1 fact extraction for the project-level rules, run on every file
-/// after the rules (cheap gates inside each extractor).
-pub fn extract_facts(ctx: &mut FileCtx) {
-    django::settings::extract(ctx);
+/// Phase-1 fact extraction for the project-level rules. An extractor runs
+/// on a file of its languages that contains one of its needles.
+pub struct FactExtractor {
+    pub langs: &'static [Lang],
+    pub needles: &'static [&'static str],
+    pub run: fn(&mut FileCtx),
 }
+
+pub const FACT_EXTRACTORS: &[FactExtractor] = &[FactExtractor {
+    langs: &[Lang::Python],
+    needles: &[
+        "INSTALLED_APPS",
+        "MIDDLEWARE",
+        "DEBUG",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DJANGO_SETTINGS_MODULE",
+        "import *",
+    ],
+    run: django::settings::extract,
+}];
