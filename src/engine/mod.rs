@@ -450,11 +450,11 @@ fn origin_name(o: &RuleOrigin) -> String {
 
 /// Parses and validates one declarative rule file. `user` rules get their
 /// queries validated per rule so that errors name the file.
-pub fn load_decl(text: &str, origin: RuleOrigin, _user: bool) -> Result<Rule, String> {
+pub fn load_decl(text: &str, origin: RuleOrigin, validate: bool) -> Result<Rule, String> {
     let name = origin_name(&origin);
     let spec: RuleSpec = toml::from_str(text).map_err(|e| format!("{name}: {}", e.to_string().trim_end()))?;
     let meta = RuleMeta::from_spec(&spec, origin).map_err(|e| format!("{name}: {e}"))?;
-    let decl = DeclRule::from_spec(&spec, &meta.langs).map_err(|e| format!("{name}: rule {}: {e}", spec.id))?;
+    let decl = DeclRule::from_spec(&spec, &meta.langs, validate).map_err(|e| format!("{name}: rule {}: {e}", spec.id))?;
     Ok(Rule { meta, kind: RuleKind::Declarative(Box::new(decl)) })
 }
 
@@ -535,4 +535,38 @@ pub fn loc(path: &str, span: crate::finding::Span, message: &str) -> Location {
 
 pub fn severity_rank(s: Severity) -> u8 {
     s as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_declarative_rules_validate_and_combine() {
+        for (name, text) in builtin::RULES {
+            load_decl(text, RuleOrigin::File(PathBuf::from(name)), true).unwrap();
+        }
+        let engine = Engine::load(&[]).unwrap();
+        for lang in ALL_LANGS {
+            if let Err(e) = engine.combined_query(lang) {
+                panic!("{}: {e}", lang.name());
+            }
+        }
+    }
+
+    #[test]
+    fn code_rule_node_kinds_exist_in_their_languages() {
+        let engine = Engine::load(&[]).unwrap();
+        for r in &engine.rules {
+            if let RuleKind::Code(c) = &r.kind {
+                for kind in c.kinds {
+                    assert!(
+                        r.meta.langs.iter().any(|l| l.ts_language().id_for_node_kind(kind, true) != 0),
+                        "{}: node kind '{kind}' exists in none of its languages",
+                        r.meta.id
+                    );
+                }
+            }
+        }
+    }
 }
