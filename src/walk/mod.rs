@@ -225,17 +225,27 @@ fn consider_file(opts: &WalkOptions, path: &Path, size: u64, explicit: bool, out
 }
 
 /// Content test for minified or bundled JavaScript: long lines on average, or
-/// a large file dominated by a few enormous lines.
+/// a large file dominated by a few enormous lines. An inline source map
+/// (`//# sourceMappingURL=data:...`, one huge line at the end of transpiled
+/// but readable output) does not count.
 pub fn looks_minified(text: &str) -> bool {
     if text.len() < 2048 {
         return false;
     }
-    let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
-    if text.len() / lines > 300 {
-        return true;
+    let (mut bytes, mut lines, mut longest) = (0usize, 0usize, 0usize);
+    for line in text.split('\n') {
+        let t = line.trim_start();
+        if t.starts_with("//# sourceMappingURL=") || t.starts_with("//@ sourceMappingURL=") {
+            continue;
+        }
+        bytes += line.len() + 1;
+        lines += 1;
+        longest = longest.max(line.len());
     }
-    let longest = text.split('\n').map(str::len).max().unwrap_or(0);
-    text.len() > 100_000 && longest > 32_768
+    if bytes < 2048 {
+        return false;
+    }
+    bytes / lines.max(1) > 300 || (bytes > 100_000 && longest > 32_768)
 }
 
 #[cfg(test)]
@@ -259,5 +269,7 @@ mod tests {
         assert!(looks_minified(&line));
         let normal = "const a = 1;\n".repeat(1000);
         assert!(!looks_minified(&normal));
+        let transpiled = format!("{normal}//# sourceMappingURL=data:application/json;base64,{}", "QUJD".repeat(50_000));
+        assert!(!looks_minified(&transpiled));
     }
 }
