@@ -23,6 +23,22 @@ if [[ ! -f $input ]]; then
     exit 2
 fi
 input=$(cd "$(dirname "$input")" && pwd)/$(basename "$input")
+# The multitool says nothing about an empty file: check it is JSON first.
+if ! python3 - "$input" <<'PY'
+import json
+import sys
+
+try:
+    with open(sys.argv[1], encoding="utf-8-sig") as f:
+        json.load(f)
+except (ValueError, UnicodeDecodeError) as e:
+    print("%s: error: not a JSON document: %s" % (sys.argv[1], e))
+    print("validate-sarif: 1 error(s), 0 warning(s), 0 note(s)")
+    sys.exit(1)
+PY
+then
+    exit 1
+fi
 
 cleanup=()
 trap 'rm -rf "${cleanup[@]}"' EXIT
@@ -75,8 +91,9 @@ out=$work/validation.sarif
 # the rule-kind argument at ';'. The validator's exit code says whether it
 # ran, not what it found: the findings are read from its output below.
 status=0
+# (Logs over the default 10 MB limit would be skipped, not validated.)
 "$exe" validate "$input" --rule-kind "Sarif;Gh" --output "$out" --log ForceOverwrite \
-    >"$work/stdout" 2>&1 || status=$?
+    --max-file-size-in-kb 1048576 >"$work/stdout" 2>&1 || status=$?
 if [[ ! -s $out ]]; then
     cat "$work/stdout" >&2
     echo "validate-sarif: the multitool wrote no output (exit $status)" >&2
@@ -94,6 +111,22 @@ with open(out, encoding="utf-8-sig") as f:
 counts = {"error": 0, "warning": 0, "note": 0, "none": 0}
 errors = []
 for run in log.get("runs", []):
+    # Problems of the validator itself (a file it skipped, a crash): the log
+    # was not validated, which must not pass for a clean one.
+    for inv in run.get("invocations", []):
+        notes = inv.get("toolConfigurationNotifications", []) + inv.get("toolExecutionNotifications", [])
+        for n in notes:
+            level = n.get("level", "warning")
+            line = "%s: %s %s: %s" % (
+                validated, level, n.get("descriptor", {}).get("id", "tool"), n.get("message", {}).get("text", ""))
+            if level == "error":
+                errors.append(line)
+                counts["error"] += 1
+            else:
+                print(line)
+        if inv.get("executionSuccessful") is False and not errors:
+            errors.append("%s: error: the validator did not run successfully" % validated)
+            counts["error"] += 1
     rules = run.get("tool", {}).get("driver", {}).get("rules", [])
     for res in run.get("results", []):
         level = res.get("level", "warning")
