@@ -117,7 +117,10 @@ pub fn main() -> i32 {
     }
 }
 
-fn write_out(output: &Option<PathBuf>, render: impl FnOnce(&mut dyn Write, bool) -> std::io::Result<()>) -> Result<(), String> {
+fn write_out(
+    output: &Option<PathBuf>,
+    render: impl FnOnce(&mut dyn Write, bool) -> std::io::Result<()>,
+) -> Result<(), String> {
     match output {
         Some(path) => {
             let mut buf = Vec::new();
@@ -143,14 +146,7 @@ pub fn make_report<'a>(res: &'a ScanResult, findings: &'a [Finding]) -> Report<'
         version: env!("CARGO_PKG_VERSION"),
         root: &res.root,
         findings,
-        rules: res
-            .engine
-            .rules
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| res.enabled[*i])
-            .map(|(_, r)| &r.meta)
-            .collect(),
+        rules: res.engine.rules.iter().enumerate().filter(|(i, _)| res.enabled[*i]).map(|(_, r)| &r.meta).collect(),
         summary: RunSummary {
             files: res.files,
             bytes: res.bytes,
@@ -257,7 +253,13 @@ fn rules() -> Result<i32, String> {
     let mut out = String::new();
     out.push_str(&format!("{:<w$}  {:<8}  {:<12}  {}\n", "id", "severity", "category", "summary"));
     for m in metas {
-        out.push_str(&format!("{:<w$}  {:<8}  {:<12}  {}\n", m.id, m.severity.as_str(), m.category.as_str(), m.summary));
+        out.push_str(&format!(
+            "{:<w$}  {:<8}  {:<12}  {}\n",
+            m.id,
+            m.severity.as_str(),
+            m.category.as_str(),
+            m.summary
+        ));
     }
     write_out(&None, |o, _| o.write_all(out.as_bytes()))?;
     Ok(0)
@@ -308,11 +310,8 @@ fn explain(id: &str) -> Result<i32, String> {
 }
 
 fn fit(path: Option<PathBuf>, format: Format) -> Result<i32, String> {
-    let opts = ScanOptions {
-        paths: path.into_iter().collect(),
-        select: Some(vec!["fit/".into()]),
-        ..Default::default()
-    };
+    let opts =
+        ScanOptions { paths: path.into_iter().collect(), select: Some(vec!["fit/".into()]), ..Default::default() };
     // Until the fit rules exist, `--select fit/` matches nothing; scan with
     // no rules and print the (empty) profile.
     let res = match scan::scan(&opts) {

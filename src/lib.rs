@@ -16,5 +16,5 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod semantics;
-pub mod walk;
 pub mod testing;
+pub mod walk;

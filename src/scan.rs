@@ -116,8 +116,28 @@ pub fn report_root(paths: &[PathBuf]) -> PathBuf {
 }
 
 pub fn load_config(opts: &ScanOptions, root: &Path) -> Result<Config, String> {
-    let start = opts.paths.first().map(|p| absolute(p)).unwrap_or_else(|| root.to_path_buf());
-    let start_dir = if start.is_dir() { start } else { start.parent().map(Path::to_path_buf).unwrap_or_default() };
+    // Discovery starts from the deepest directory holding every PATH, so the
+    // order of file arguments (pre-commit passes them in any order) does not
+    // decide which config is the base one.
+    let dirs: Vec<PathBuf> = opts
+        .paths
+        .iter()
+        .map(|p| {
+            let a = absolute(p);
+            if a.is_dir() {
+                a
+            } else {
+                a.parent().map(Path::to_path_buf).unwrap_or_default()
+            }
+        })
+        .collect();
+    let mut start_dir = dirs.first().cloned().unwrap_or_else(|| root.to_path_buf());
+    while !dirs.iter().all(|d| d.starts_with(&start_dir)) {
+        match start_dir.parent() {
+            Some(p) => start_dir = p.to_path_buf(),
+            None => break,
+        }
+    }
     let mut base = Config::empty(root);
     if let Some(explicit) = &opts.config {
         let file = config::load_file(&absolute(explicit))
@@ -233,11 +253,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
 
     let configs = nested_configs(&base, &files, opts.config.is_some())?;
     validate_ids(&engine, &configs, opts)?;
-    let enabled_per_config: Vec<Vec<bool>> = configs
-        .configs
-        .iter()
-        .map(|c| enabled_rules(&engine, c, &opts.select, &opts.ignore))
-        .collect();
+    let enabled_per_config: Vec<Vec<bool>> =
+        configs.configs.iter().map(|c| enabled_rules(&engine, c, &opts.select, &opts.ignore)).collect();
     let nested_excludes: Vec<Option<globset::GlobSet>> = configs
         .configs
         .iter()
@@ -265,7 +282,14 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
                 if let Some(Some(ex)) = nested_excludes.get(ci) {
                     let rel = walk::rel_path(&configs.configs[ci].dir, &entry.path);
                     if ex.is_match(&rel) {
-                        return Analysed { entry_idx: i, outcome: None, lines: 0, read: Duration::ZERO, warning: None, skipped: Some("excluded by config".into()) };
+                        return Analysed {
+                            entry_idx: i,
+                            outcome: None,
+                            lines: 0,
+                            read: Duration::ZERO,
+                            warning: None,
+                            skipped: Some("excluded by config".into()),
+                        };
                     }
                 }
                 analyse_entry(&engine, entry, i, &enabled_per_config[ci], default_excludes, stats)
@@ -308,7 +332,12 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         if !out.suppressions.directives.is_empty() {
             suppressions.insert(entry.rel.clone(), (out.suppressions, out.used_suppressions));
         }
-        project_files.push(ProjectFile { rel: entry.rel.clone(), path: entry.path.clone(), lang: entry.lang, facts: out.facts });
+        project_files.push(ProjectFile {
+            rel: entry.rel.clone(),
+            path: entry.path.clone(),
+            lang: entry.lang,
+            facts: out.facts,
+        });
     }
     project_files.sort_by(|a, b| a.rel.cmp(&b.rel));
 
@@ -345,11 +374,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     for f in &mut findings {
         let c = configs.for_path(&root.join(&f.path));
         // The most specific override wins: a full id over a prefix.
-        if let Some((_, s)) = c
-            .severity
-            .iter()
-            .filter(|(p, _)| id_matches(p, &f.rule_id))
-            .max_by_key(|(p, _)| p.len())
+        if let Some((_, s)) = c.severity.iter().filter(|(p, _)| id_matches(p, &f.rule_id)).max_by_key(|(p, _)| p.len())
         {
             f.severity = *s;
         }
@@ -369,7 +394,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     let mut slowest: Vec<(String, Duration)> = per_rule
         .into_iter()
         .map(|(i, d)| {
-            let name = if i == usize::MAX { "(declarative rules)".to_string() } else { engine.rules[i].meta.id.clone() };
+            let name =
+                if i == usize::MAX { "(declarative rules)".to_string() } else { engine.rules[i].meta.id.clone() };
             (name, d)
         })
         .collect();
@@ -397,8 +423,16 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     })
 }
 
-fn analyse_entry(engine: &Engine, entry: &FileEntry, idx: usize, enabled: &[bool], default_excludes: bool, stats: bool) -> Analysed {
-    let mut a = Analysed { entry_idx: idx, outcome: None, lines: 0, read: Duration::ZERO, warning: None, skipped: None };
+fn analyse_entry(
+    engine: &Engine,
+    entry: &FileEntry,
+    idx: usize,
+    enabled: &[bool],
+    default_excludes: bool,
+    stats: bool,
+) -> Analysed {
+    let mut a =
+        Analysed { entry_idx: idx, outcome: None, lines: 0, read: Duration::ZERO, warning: None, skipped: None };
     let t = Instant::now();
     let bytes = match std::fs::read(&entry.path) {
         Ok(b) => b,
@@ -424,7 +458,7 @@ fn analyse_entry(engine: &Engine, entry: &FileEntry, idx: usize, enabled: &[bool
         return a;
     }
     let src = Source::new(text);
-    a.lines = src.line_count() as u64;
+    a.lines = src.text.lines().count() as u64;
     a.outcome = Some(engine.analyse(&entry.rel, entry.lang, &src, enabled, stats));
     a
 }

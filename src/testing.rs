@@ -34,7 +34,13 @@ fn scratch_dir() -> PathBuf {
 
 /// Runs one snippet as a tiny project; returns the findings of `rule`
 /// in the snippet's file as `line: message`.
-fn run_example(rules_dirs: &[PathBuf], rule: &str, path: &str, code: &str, extra: &std::collections::BTreeMap<String, String>) -> Result<Vec<String>, String> {
+fn run_example(
+    rules_dirs: &[PathBuf],
+    rule: &str,
+    path: &str,
+    code: &str,
+    extra: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<String>, String> {
     let dir = scratch_dir();
     let write = |p: &str, text: &str| -> Result<(), String> {
         let full = dir.join(p);
@@ -67,6 +73,9 @@ fn run_example(rules_dirs: &[PathBuf], rule: &str, path: &str, code: &str, extra
 
 /// Checks every example of every rule (or of the rules loaded from `dir`).
 pub fn check_examples(dir: Option<&Path>) -> Result<(usize, Vec<ExampleFailure>), String> {
+    // Rule dirs are written into the scratch project's config: make them absolute.
+    let dir = dir.map(|d| std::path::absolute(d).unwrap_or_else(|_| d.to_path_buf()));
+    let dir = dir.as_deref();
     let dirs: Vec<PathBuf> = dir.map(|d| vec![d.to_path_buf()]).unwrap_or_default();
     let engine = Engine::load(&dirs)?;
     let mut passed = 0;
@@ -80,7 +89,11 @@ pub fn check_examples(dir: Option<&Path>) -> Result<(usize, Vec<ExampleFailure>)
             }
         }
         if m.examples.is_empty() {
-            failures.push(ExampleFailure { rule: m.id.clone(), kind: "Untested", detail: "the rule has no [[examples]]".into() });
+            failures.push(ExampleFailure {
+                rule: m.id.clone(),
+                kind: "Untested",
+                detail: "the rule has no [[examples]]".into(),
+            });
             continue;
         }
         let has_invalid = m.examples.iter().any(|e| e.invalid.is_some());

@@ -78,7 +78,11 @@ fn collect_annotations(project: &Path) -> Annotations {
                     if is_code {
                         for id in ids {
                             let m = Mark { path: rel.clone(), line: line_no, rule: id };
-                            if kind == "expect" { ann.expect.insert(m) } else { ann.ok.insert(m) };
+                            if kind == "expect" {
+                                ann.expect.insert(m)
+                            } else {
+                                ann.ok.insert(m)
+                            };
                         }
                     } else {
                         pending.extend(ids.into_iter().map(|id| (kind, id)));
@@ -87,7 +91,11 @@ fn collect_annotations(project: &Path) -> Annotations {
                 }
                 for (kind, id) in pending.drain(..) {
                     let m = Mark { path: rel.clone(), line: line_no, rule: id };
-                    if kind == "expect" { ann.expect.insert(m) } else { ann.ok.insert(m) };
+                    if kind == "expect" {
+                        ann.expect.insert(m)
+                    } else {
+                        ann.ok.insert(m)
+                    };
                 }
             }
         }
@@ -128,12 +136,8 @@ struct Counts {
 
 fn fixture_projects() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
+    let mut v: Vec<PathBuf> =
+        std::fs::read_dir(root).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
     v.sort();
     v
 }

@@ -14,7 +14,9 @@ fn every_rule_has_complete_docs() {
     let engine = stackfit::engine::Engine::load(&[]).expect("rules load");
     for r in &engine.rules {
         let m = &r.meta;
-        for (field, text) in [("what", &m.docs.what), ("why", &m.docs.why), ("example", &m.docs.example), ("fix", &m.docs.fix)] {
+        for (field, text) in
+            [("what", &m.docs.what), ("why", &m.docs.why), ("example", &m.docs.example), ("fix", &m.docs.fix)]
+        {
             assert!(text.trim().len() > 20, "{}: docs.{field} is missing or too short", m.id);
         }
         assert!(!m.docs.references.is_empty(), "{}: docs.references is empty", m.id);

@@ -13,21 +13,13 @@ fn validator() -> jsonschema::Validator {
     // (fine outside a class in ECMA-262, rejected by the validator's own
     // meta-schema check); escape it, which matches the same strings.
     let text = SCHEMA.replace(r#"[a-zA-Z]{2}]?$"#, r#"[a-zA-Z]{2}\\]?$"#);
-    assert_ne!(
-        text, SCHEMA,
-        "the schema's language pattern changed; revisit this workaround"
-    );
+    assert_ne!(text, SCHEMA, "the schema's language pattern changed; revisit this workaround");
     let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("schema compiles")
+    jsonschema::options().should_validate_formats(true).build(&schema).expect("schema compiles")
 }
 
 fn schema_errors(v: &jsonschema::Validator, log: &Value) -> Vec<String> {
-    v.iter_errors(log)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect()
+    v.iter_errors(log).map(|e| format!("{}: {e}", e.instance_path())).collect()
 }
 
 /// Runs `stackfit check --format sarif DIR`; returns the exit code and stdout.
@@ -39,11 +31,7 @@ fn run_sarif(dir: &Path) -> (i32, Vec<u8>) {
         .output()
         .expect("run stackfit");
     let code = out.status.code().expect("exit code");
-    assert!(
-        code == 0 || code == 1,
-        "stackfit exited {code}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(code == 0 || code == 1, "stackfit exited {code}: {}", String::from_utf8_lossy(&out.stderr));
     (code, out.stdout)
 }
 
@@ -84,23 +72,15 @@ fn sarif_with_findings_is_valid_and_complete() {
     assert!(errors.is_empty(), "schema errors:\n{}", errors.join("\n"));
 
     assert_eq!(log["version"], "2.1.0");
-    assert_eq!(
-        log["$schema"],
-        "https://json.schemastore.org/sarif-2.1.0.json"
-    );
+    assert_eq!(log["$schema"], "https://json.schemastore.org/sarif-2.1.0.json");
     let runs = log["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 1);
     let run = &runs[0];
     assert_eq!(run["columnKind"], "unicodeCodePoints");
     assert_eq!(run["tool"]["driver"]["name"], "stackfit");
     assert_eq!(run["automationDetails"]["id"], "stackfit/");
-    let root_uri = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
-        .as_str()
-        .unwrap();
-    assert!(
-        root_uri.starts_with("file:///") && root_uri.ends_with('/'),
-        "{root_uri}"
-    );
+    let root_uri = run["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
+    assert!(root_uri.starts_with("file:///") && root_uri.ends_with('/'), "{root_uri}");
 
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
@@ -124,10 +104,7 @@ fn sarif_with_findings_is_valid_and_complete() {
             );
         }
     }
-    let eval_rule = rules
-        .iter()
-        .find(|r| r["id"] == "python/eval")
-        .expect("python/eval listed");
+    let eval_rule = rules.iter().find(|r| r["id"] == "python/eval").expect("python/eval listed");
     assert_eq!(eval_rule["properties"]["security-severity"], "8.0");
     assert_eq!(eval_rule["defaultConfiguration"]["level"], "error");
 
@@ -136,30 +113,16 @@ fn sarif_with_findings_is_valid_and_complete() {
         .iter()
         .map(|r| {
             let loc = &r["locations"][0]["physicalLocation"];
-            (
-                r["ruleId"].as_str().unwrap(),
-                loc["artifactLocation"]["uri"].as_str().unwrap(),
-            )
+            (r["ruleId"].as_str().unwrap(), loc["artifactLocation"]["uri"].as_str().unwrap())
         })
         .collect();
-    assert_eq!(
-        found,
-        [
-            ("node/eval", "api/server.js"),
-            ("python/eval", "shop/views.py")
-        ]
-    );
+    assert_eq!(found, [("node/eval", "api/server.js"), ("python/eval", "shop/views.py")]);
     for r in results {
         let index = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
-        assert_eq!(
-            rules[index]["id"], r["ruleId"],
-            "ruleIndex points at the rule"
-        );
+        assert_eq!(rules[index]["id"], r["ruleId"], "ruleIndex points at the rule");
         assert_eq!(r["level"], "error");
         assert!(r["message"]["text"].as_str().is_some_and(|t| !t.is_empty()));
-        let fp = r["partialFingerprints"]["stackfit/v1"]
-            .as_str()
-            .expect("partial fingerprint");
+        let fp = r["partialFingerprints"]["stackfit/v1"].as_str().expect("partial fingerprint");
         assert!(!fp.is_empty());
         assert_eq!(r["properties"]["category"], "security");
         assert_eq!(r["properties"]["confidence"], "high");
@@ -169,19 +132,13 @@ fn sarif_with_findings_is_valid_and_complete() {
         for k in ["startLine", "startColumn", "endLine", "endColumn"] {
             assert!(region[k].as_u64().is_some_and(|n| n >= 1), "region.{k}");
         }
-        assert!(region["snippet"]["text"]
-            .as_str()
-            .unwrap()
-            .starts_with("eval("));
+        assert!(region["snippet"]["text"].as_str().unwrap().starts_with("eval("));
     }
     let py = &results[1]["locations"][0]["physicalLocation"];
     assert_eq!(py["region"]["startLine"], 5);
     assert_eq!(py["region"]["startColumn"], 31);
     assert_eq!(py["region"]["snippet"]["text"], "eval(request.GET[\"q\"])");
-    assert_eq!(
-        py["contextRegion"]["snippet"]["text"],
-        "    return JsonResponse({\"v\": eval(request.GET[\"q\"])})"
-    );
+    assert_eq!(py["contextRegion"]["snippet"]["text"], "    return JsonResponse({\"v\": eval(request.GET[\"q\"])})");
 
     // Deterministic: the same input gives byte-identical output.
     let (code2, stdout2) = run_sarif(dir.path());
@@ -192,11 +149,7 @@ fn sarif_with_findings_is_valid_and_complete() {
 #[test]
 fn sarif_without_findings_is_valid() {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "app/views.py",
-        "def view(request):\n    return eval(\"1 + 1\")\n",
-    );
+    write(dir.path(), "app/views.py", "def view(request):\n    return eval(\"1 + 1\")\n");
     write(dir.path(), "server.js", "const value = eval(\"2 + 2\");\n");
     let (code, stdout) = run_sarif(dir.path());
     assert_eq!(code, 0, "no findings, exit 0");
@@ -204,15 +157,9 @@ fn sarif_without_findings_is_valid() {
     let errors = schema_errors(&validator(), &log);
     assert!(errors.is_empty(), "schema errors:\n{}", errors.join("\n"));
     let run = &log["runs"][0];
-    assert_eq!(
-        run["results"],
-        serde_json::json!([]),
-        "results is present and empty"
-    );
+    assert_eq!(run["results"], serde_json::json!([]), "results is present and empty");
     assert_eq!(run["columnKind"], "unicodeCodePoints");
-    assert!(run["tool"]["driver"]["rules"]
-        .as_array()
-        .is_some_and(|r| !r.is_empty()));
+    assert!(run["tool"]["driver"]["rules"].as_array().is_some_and(|r| !r.is_empty()));
 }
 
 #[test]

@@ -132,15 +132,15 @@ impl Config {
             c.default_excludes = d;
         }
         if let Some(f) = &raw.fail_on {
-            c.fail_on = Some(FailOn::parse(f).ok_or_else(|| {
-                err(format!("key 'fail-on': '{f}' is not one of error, warning, note, never"))
-            })?);
+            c.fail_on = Some(
+                FailOn::parse(f)
+                    .ok_or_else(|| err(format!("key 'fail-on': '{f}' is not one of error, warning, note, never")))?,
+            );
         }
         if let Some(sev) = &raw.severity {
             for (id, s) in sev {
-                let s = Severity::parse(s).ok_or_else(|| {
-                    err(format!("key 'severity.{id}': '{s}' is not one of error, warning, note"))
-                })?;
+                let s = Severity::parse(s)
+                    .ok_or_else(|| err(format!("key 'severity.{id}': '{s}' is not one of error, warning, note")))?;
                 c.severity.insert(id.clone(), s);
             }
         }
@@ -199,10 +199,7 @@ pub fn load_file(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
         let Some(section) = doc.get("tool").and_then(|t| t.get("stackfit")) else {
             return Ok(None);
         };
-        section
-            .clone()
-            .try_into()
-            .map_err(|e: toml::de::Error| err(format!("[tool.stackfit]: {}", e.message())))?
+        section.clone().try_into().map_err(|e: toml::de::Error| err(format!("[tool.stackfit]: {}", e.message())))?
     } else {
         toml::from_str(&text).map_err(|e| err(e.to_string().trim_end().to_string()))?
     };
@@ -253,18 +250,11 @@ pub struct ConfigSet {
 impl ConfigSet {
     /// The config that governs `path` (the deepest whose dir contains it).
     pub fn for_path(&self, path: &Path) -> &Config {
-        self.configs
-            .iter()
-            .rev()
-            .find(|c| path.starts_with(&c.dir))
-            .unwrap_or(&self.configs[0])
+        self.configs.iter().rev().find(|c| path.starts_with(&c.dir)).unwrap_or(&self.configs[0])
     }
 
     pub fn index_for_path(&self, path: &Path) -> usize {
-        self.configs
-            .iter()
-            .rposition(|c| path.starts_with(&c.dir))
-            .unwrap_or(0)
+        self.configs.iter().rposition(|c| path.starts_with(&c.dir)).unwrap_or(0)
     }
 
     pub fn base(&self) -> &Config {

@@ -94,23 +94,17 @@ impl<'a> FileCtx<'a> {
 
     /// A location in this file, for related locations and facts.
     pub fn location(&self, node: Node, message: Option<String>) -> Location {
-        Location {
-            path: self.rel.to_string(),
-            span: self.src.span(node.start_byte(), node.end_byte()),
-            message,
-        }
+        Location { path: self.rel.to_string(), span: self.src.span(node.start_byte(), node.end_byte()), message }
     }
 
     /// Import bindings and locally defined names of this file.
     pub fn bindings(&self) -> &Bindings {
-        self.bindings
-            .get_or_init(|| semantics::bindings(self.lang, self.tree.root_node(), &self.src.text))
+        self.bindings.get_or_init(|| semantics::bindings(self.lang, self.tree.root_node(), &self.src.text))
     }
 
     /// Functions of this file that serve requests.
     pub fn handlers(&self) -> &Handlers {
-        self.handlers
-            .get_or_init(|| semantics::handlers(self.lang, self.tree.root_node(), &self.src.text, self.rel))
+        self.handlers.get_or_init(|| semantics::handlers(self.lang, self.tree.root_node(), &self.src.text, self.rel))
     }
 
     /// Names carrying request data inside `func` (a function node).

@@ -152,13 +152,30 @@ impl CombinedQuery {
 /// Runs the combined query over the file and reports the matches whose
 /// constraints hold. `rule_of` gives the declarative rule for an index if it
 /// is enabled for this file.
-pub fn run<'r>(ctx: &mut FileCtx, combined: &CombinedQuery, rule_of: &dyn Fn(usize) -> Option<&'r DeclRule>) {
+/// Returns false if matching was cut off by the time `budget`.
+pub fn run<'r>(
+    ctx: &mut FileCtx,
+    combined: &CombinedQuery,
+    rule_of: &dyn Fn(usize) -> Option<&'r DeclRule>,
+    budget: std::time::Duration,
+) -> bool {
     let mut cursor = QueryCursor::new();
     cursor.set_match_limit(4096);
     let text = ctx.src.text.as_bytes();
     let root = ctx.tree.root_node();
     let names = combined.query.capture_names();
-    let mut matches = cursor.matches(&combined.query, root, text);
+    let started = std::time::Instant::now();
+    let mut timed_out = false;
+    let mut progress = |_: &tree_sitter::QueryCursorState| {
+        if started.elapsed() > budget {
+            timed_out = true;
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    };
+    let options = tree_sitter::QueryCursorOptions::new().progress_callback(&mut progress);
+    let mut matches = cursor.matches_with_options(&combined.query, root, text, options);
     let mut seen = std::collections::HashSet::new();
     while let Some(m) = matches.next() {
         let rule_idx = combined.pattern_rule[m.pattern_index];
@@ -190,6 +207,8 @@ pub fn run<'r>(ctx: &mut FileCtx, combined: &CombinedQuery, rule_of: &dyn Fn(usi
         let f = ctx.report(target, message);
         f.severity = severity;
     }
+    drop(matches);
+    !timed_out
 }
 
 fn check<'t>(ctx: &FileCtx<'t>, rule: &DeclRule, target: Node<'t>, get: &dyn Fn(&str) -> Option<Node<'t>>) -> bool {

@@ -13,6 +13,7 @@ pub mod suppress;
 
 use crate::finding::{Finding, Location, Severity};
 use crate::parse::{self, Lang, Source, ALL_LANGS};
+use crate::semantics;
 use context::{FileCtx, RawFinding};
 use declarative::{CombinedQuery, DeclRule};
 use facts::FileFacts;
@@ -147,8 +148,7 @@ impl Engine {
     pub fn load(extra_dirs: &[PathBuf]) -> Result<Engine, String> {
         let mut rules = Vec::new();
         for code in crate::rules::code_rules() {
-            let spec: RuleSpec = toml::from_str(code.doc)
-                .map_err(|e| format!("builtin code rule docs: {e}"))?;
+            let spec: RuleSpec = toml::from_str(code.doc).map_err(|e| format!("builtin code rule docs: {e}"))?;
             let meta = RuleMeta::from_spec(&spec, RuleOrigin::Builtin)
                 .map_err(|e| format!("builtin rule {}: {e}", spec.id))?;
             rules.push(Rule { meta, kind: RuleKind::Code(code) });
@@ -158,8 +158,7 @@ impl Engine {
         }
         for dir in extra_dirs {
             for path in rule_files(dir)? {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
                 rules.push(load_decl(&text, RuleOrigin::File(path.clone()), true)?);
             }
         }
@@ -246,7 +245,11 @@ impl Engine {
         let pf = &self.prefilters[lang.index()];
         let present = pf.scan(&src.text);
         let enabled: Vec<bool> = (0..self.rules.len())
-            .map(|i| enabled[i] && self.rules[i].meta.langs.contains(&lang) && Prefilter::passes(&pf.rule_needles[i], &present))
+            .map(|i| {
+                enabled[i]
+                    && self.rules[i].meta.langs.contains(&lang)
+                    && Prefilter::passes(&pf.rule_needles[i], &present)
+            })
             .collect();
         let extractors: Vec<usize> = (0..crate::rules::FACT_EXTRACTORS.len())
             .filter(|&x| !pf.extractor_needles[x].is_empty() && Prefilter::passes(&pf.extractor_needles[x], &present))
@@ -310,7 +313,12 @@ impl Engine {
                             _ => None,
                         }
                     };
-                    declarative::run(&mut ctx, q, &rule_of);
+                    if !declarative::run(&mut ctx, q, &rule_of, self.parse_budget) {
+                        out.error = Some(format!(
+                            "declarative rules took longer than {}s; their results for this file are incomplete",
+                            self.parse_budget.as_secs()
+                        ));
+                    }
                     if stats {
                         out.stats.per_rule.push((usize::MAX, ts.elapsed()));
                     }
@@ -324,6 +332,16 @@ impl Engine {
         }
         out.stats.rules = t1.elapsed();
 
+        if src.text.contains("stackfit:") {
+            let mut comments = Vec::new();
+            semantics::descendants(tree.root_node(), |n| {
+                if n.kind() == "comment" {
+                    comments.push((n.start_byte(), n.end_byte()));
+                }
+                true
+            });
+            out.suppressions = Suppressions::parse_in(&src.text, Some(&comments));
+        }
         let raw = std::mem::take(&mut ctx.findings);
         out.facts = std::mem::take(&mut ctx.facts);
         drop(ctx);
@@ -405,7 +423,13 @@ impl Engine {
     /// Phase 2: project rules over the merged facts. Findings carry their
     /// locations; suppressions and fingerprints are applied by the caller,
     /// which has the files.
-    pub fn project(&self, root: &Path, files: &[ProjectFile], config: &crate::config::Config, enabled: &Enabled) -> Vec<Finding> {
+    pub fn project(
+        &self,
+        root: &Path,
+        files: &[ProjectFile],
+        config: &crate::config::Config,
+        enabled: &Enabled,
+    ) -> Vec<Finding> {
         let ctx = ProjectCtx { root, files, config };
         let mut out = ProjectOut::default();
         for (i, r) in self.rules.iter().enumerate() {
@@ -454,7 +478,8 @@ pub fn load_decl(text: &str, origin: RuleOrigin, validate: bool) -> Result<Rule,
     let name = origin_name(&origin);
     let spec: RuleSpec = toml::from_str(text).map_err(|e| format!("{name}: {}", e.to_string().trim_end()))?;
     let meta = RuleMeta::from_spec(&spec, origin).map_err(|e| format!("{name}: {e}"))?;
-    let decl = DeclRule::from_spec(&spec, &meta.langs, validate).map_err(|e| format!("{name}: rule {}: {e}", spec.id))?;
+    let decl =
+        DeclRule::from_spec(&spec, &meta.langs, validate).map_err(|e| format!("{name}: rule {}: {e}", spec.id))?;
     Ok(Rule { meta, kind: RuleKind::Declarative(Box::new(decl)) })
 }
 

@@ -23,10 +23,7 @@ pub struct ProjectCtx<'a> {
 
 impl ProjectCtx<'_> {
     pub fn file(&self, rel: &str) -> Option<&ProjectFile> {
-        self.files
-            .binary_search_by(|f| f.rel.as_str().cmp(rel))
-            .ok()
-            .map(|i| &self.files[i])
+        self.files.binary_search_by(|f| f.rel.as_str().cmp(rel)).ok().map(|i| &self.files[i])
     }
 }
 

@@ -125,9 +125,8 @@ impl RuleMeta {
     pub fn from_spec(spec: &RuleSpec, origin: RuleOrigin) -> Result<RuleMeta, String> {
         let mut langs = Vec::new();
         for l in &spec.languages {
-            let ls = Lang::parse_list(l).ok_or_else(|| {
-                format!("unknown language '{l}' (python, javascript, typescript, tsx, js)")
-            })?;
+            let ls = Lang::parse_list(l)
+                .ok_or_else(|| format!("unknown language '{l}' (python, javascript, typescript, tsx, js)"))?;
             for l in ls {
                 if !langs.contains(&l) {
                     langs.push(l);
@@ -179,14 +178,7 @@ pub struct CodeRule {
 }
 
 impl CodeRule {
-    pub const EMPTY: CodeRule = CodeRule {
-        doc: "",
-        kinds: &[],
-        gate: None,
-        node: None,
-        file: None,
-        project: None,
-    };
+    pub const EMPTY: CodeRule = CodeRule { doc: "", kinds: &[], gate: None, node: None, file: None, project: None };
 }
 
 pub enum RuleKind {

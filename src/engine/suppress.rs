@@ -25,15 +25,36 @@ impl Suppressions {
     /// Scans comment text for directives. A directive counts only after a
     /// comment opener (`#`, `//`, `/*`, `*`) on its line.
     pub fn parse(text: &str) -> Suppressions {
+        Self::parse_in(text, None)
+    }
+
+    /// Like `parse`, but with the byte ranges of the file's comments (from
+    /// the syntax tree) a marker counts only inside one of them, so a string
+    /// literal that mentions `stackfit: ignore` suppresses nothing.
+    pub fn parse_in(text: &str, comments: Option<&[(usize, usize)]>) -> Suppressions {
         let mut directives = Vec::new();
         if !text.contains(MARKER) {
             return Suppressions { directives };
         }
-        for (i, line) in text.lines().enumerate() {
+        let mut offset = 0;
+        for (i, raw) in text.split_inclusive('\n').enumerate() {
+            let line_start = offset;
+            offset += raw.len();
+            let line = raw.trim_end_matches(['\n', '\r']);
             let Some(pos) = line.find(MARKER) else { continue };
             let before = &line[..pos];
-            if !(before.contains('#') || before.contains("//") || before.contains("/*") || before.trim_start().starts_with('*')) {
+            if !(before.contains('#')
+                || before.contains("//")
+                || before.contains("/*")
+                || before.trim_start().starts_with('*'))
+            {
                 continue;
+            }
+            if let Some(ranges) = comments {
+                let at = line_start + pos;
+                if !ranges.iter().any(|&(s, e)| s <= at && at < e) {
+                    continue;
+                }
             }
             let rest = line[pos + MARKER.len()..].trim_start();
             let (file_wide, rest) = if let Some(r) = rest.strip_prefix("ignore-file") {
@@ -45,11 +66,7 @@ impl Suppressions {
             };
             let ids = if let Some(r) = rest.strip_prefix('[') {
                 let inner = r.split(']').next().unwrap_or("");
-                inner
-                    .split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect()
+                inner.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
             } else if rest.is_empty() || rest.starts_with(char::is_whitespace) || rest.starts_with("*/") {
                 Vec::new()
             } else {
@@ -89,5 +106,14 @@ mod tests {
         assert!(s.find("express/missing-helmet", 4).is_some());
         assert!(s.find("express/missing-helmet", 6).is_none());
         assert!(s.find("djangox/a", 2).is_none());
+    }
+
+    #[test]
+    fn markers_outside_comments_do_not_count_when_comments_are_known() {
+        let text = "eval(x, '# stackfit: ignore')\neval(y)  # stackfit: ignore\n";
+        let comment_start = text.rfind('#').unwrap();
+        let s = Suppressions::parse_in(text, Some(&[(comment_start, text.len() - 1)]));
+        assert_eq!(s.directives.len(), 1);
+        assert_eq!(s.directives[0].line, 2);
     }
 }

@@ -85,8 +85,9 @@ pub struct Source {
 impl Source {
     pub fn new(mut text: String) -> Source {
         if text.starts_with('\u{feff}') {
-            // A byte-order mark is invisible; blank it so offsets stay valid.
-            text.replace_range(0..3, "   ");
+            // A byte-order mark is invisible: drop it so columns count from
+            // the first visible character.
+            text.drain(..3);
         }
         let mut line_starts = Vec::with_capacity(text.len() / 32 + 1);
         line_starts.push(0);
@@ -108,11 +109,7 @@ impl Source {
         let Some(&start) = self.line_starts.get(idx) else {
             return "";
         };
-        let end = self
-            .line_starts
-            .get(idx + 1)
-            .map(|&e| e as usize)
-            .unwrap_or(self.text.len());
+        let end = self.line_starts.get(idx + 1).map(|&e| e as usize).unwrap_or(self.text.len());
         self.text[start as usize..end].trim_end_matches(['\n', '\r'])
     }
 
@@ -125,10 +122,7 @@ impl Source {
     }
 
     pub fn line_start(&self, line: u32) -> usize {
-        self.line_starts
-            .get((line as usize).saturating_sub(1))
-            .copied()
-            .unwrap_or(self.text.len() as u32) as usize
+        self.line_starts.get((line as usize).saturating_sub(1)).copied().unwrap_or(self.text.len() as u32) as usize
     }
 
     /// 1-based column, in Unicode scalar values, of a byte offset.
@@ -178,8 +172,7 @@ pub fn parse(lang: Lang, text: &str, budget: Duration) -> Result<Tree, ParseErro
         let slot = &mut parsers[lang.index()];
         let parser = slot.get_or_insert_with(|| {
             let mut p = Parser::new();
-            p.set_language(&lang.ts_language())
-                .expect("bundled grammar is compatible with the tree-sitter runtime");
+            p.set_language(&lang.ts_language()).expect("bundled grammar is compatible with the tree-sitter runtime");
             p
         });
         let started = Instant::now();

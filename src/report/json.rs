@@ -89,6 +89,7 @@ pub fn write_baseline(path: &Path, findings: &[Finding]) -> Result<(), String> {
 
 pub fn read_baseline(path: &Path) -> Result<HashSet<(String, String, String)>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let b: Baseline = serde_json::from_str(&text).map_err(|e| format!("{}: not a stackfit baseline: {e}", path.display()))?;
+    let b: Baseline =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not a stackfit baseline: {e}", path.display()))?;
     Ok(b.findings.into_iter().map(|e| (e.rule, e.path, e.fingerprint)).collect())
 }

@@ -92,6 +92,7 @@ impl<'a> SourceCache<'a> {
         let lines = self.files.entry(rel.to_string()).or_insert_with(|| {
             let bytes = std::fs::read(&path).ok()?;
             let text = String::from_utf8_lossy(&bytes);
+            let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
             Some(text.lines().map(str::to_string).collect())
         });
         lines.as_ref()?.get((line as usize).checked_sub(1)?).map(String::as_str)

@@ -50,11 +50,8 @@ pub fn build(r: &Report) -> s::Sarif {
     let index: HashMap<&str, usize> = rules.iter().enumerate().map(|(i, d)| (d.id(), i)).collect();
 
     let descriptors: Vec<s::ReportingDescriptor> = rules.iter().map(RuleRef::descriptor).collect();
-    let results: Vec<s::Result> = r
-        .findings
-        .iter()
-        .map(|f| result(f, index.get(f.rule_id.as_str()).copied(), &mut cache))
-        .collect();
+    let results: Vec<s::Result> =
+        r.findings.iter().map(|f| result(f, index.get(f.rule_id.as_str()).copied(), &mut cache)).collect();
 
     let mut driver = s::ToolComponent::builder()
         .name("stackfit")
@@ -68,15 +65,11 @@ pub fn build(r: &Report) -> s::Sarif {
     let run = s::Run::builder()
         .tool(s::Tool::builder().driver(driver).build())
         .automation_details(s::RunAutomationDetails::builder().id(AUTOMATION_ID).build())
-        .invocations(vec![s::Invocation::builder()
-            .execution_successful(true)
-            .build()])
+        .invocations(vec![s::Invocation::builder().execution_successful(true).build()])
         .column_kind(json!("unicodeCodePoints"))
         .original_uri_base_ids(BTreeMap::from([(
             SRCROOT.to_string(),
-            s::ArtifactLocation::builder()
-                .uri(dir_file_uri(r.root))
-                .build(),
+            s::ArtifactLocation::builder().uri(dir_file_uri(r.root)).build(),
         )]))
         .results(results)
         .properties(property_bag(
@@ -96,20 +89,13 @@ pub fn build(r: &Report) -> s::Sarif {
         ))
         .build();
 
-    s::Sarif::builder()
-        .schema(SCHEMA_URI)
-        .version(json!(SARIF_VERSION))
-        .runs(vec![run])
-        .build()
+    s::Sarif::builder().schema(SCHEMA_URI).version(json!(SARIF_VERSION)).runs(vec![run]).build()
 }
 
 /// `tool.driver.informationUri`: the package's homepage or repository, as
 /// declared in Cargo.toml; left out while neither is declared.
 fn information_uri() -> Option<String> {
-    [env!("CARGO_PKG_HOMEPAGE"), env!("CARGO_PKG_REPOSITORY")]
-        .into_iter()
-        .find(|u| !u.is_empty())
-        .map(str::to_string)
+    [env!("CARGO_PKG_HOMEPAGE"), env!("CARGO_PKG_REPOSITORY")].into_iter().find(|u| !u.is_empty()).map(str::to_string)
 }
 
 /// A rule of the run: its metadata, or only its id for a finding whose rule
@@ -145,12 +131,8 @@ fn rule_list<'a>(r: &Report<'a>) -> Vec<RuleRef<'a>> {
     metas.sort_by(|a, b| a.id.cmp(&b.id));
     metas.dedup_by(|a, b| a.id == b.id);
     let mut rules: Vec<RuleRef> = metas.into_iter().map(RuleRef::Meta).collect();
-    let mut extra: Vec<&str> = r
-        .findings
-        .iter()
-        .map(|f| f.rule_id.as_str())
-        .filter(|id| r.rules.iter().all(|m| m.id != *id))
-        .collect();
+    let mut extra: Vec<&str> =
+        r.findings.iter().map(|f| f.rule_id.as_str()).filter(|id| r.rules.iter().all(|m| m.id != *id)).collect();
     extra.sort_unstable();
     extra.dedup();
     rules.extend(extra.into_iter().map(RuleRef::Bare));
@@ -166,17 +148,8 @@ fn rule_descriptor(m: &RuleMeta) -> s::ReportingDescriptor {
         .id(m.id.as_str())
         .name(camel_case(&m.id))
         .short_description(text_message(&m.summary))
-        .help(
-            s::MultiformatMessageString::builder()
-                .text(help_text(m))
-                .markdown(help_markdown(m))
-                .build(),
-        )
-        .default_configuration(
-            s::ReportingConfiguration::builder()
-                .level(json!(m.severity.as_str()))
-                .build(),
-        )
+        .help(s::MultiformatMessageString::builder().text(help_text(m)).markdown(help_markdown(m)).build())
+        .default_configuration(s::ReportingConfiguration::builder().level(json!(m.severity.as_str())).build())
         .properties(property_bag(Some(tags(m)), props))
         .build();
     let what = m.docs.what.trim();
@@ -187,19 +160,11 @@ fn rule_descriptor(m: &RuleMeta) -> s::ReportingDescriptor {
 }
 
 fn text_message(text: &str) -> s::MultiformatMessageString {
-    s::MultiformatMessageString::builder()
-        .text(text.trim())
-        .build()
+    s::MultiformatMessageString::builder().text(text.trim()).build()
 }
 
-fn property_bag<'k>(
-    tags: Option<Vec<String>>,
-    props: impl IntoIterator<Item = (&'k str, Value)>,
-) -> s::PropertyBag {
-    s::PropertyBag {
-        tags,
-        additional_properties: props.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-    }
+fn property_bag<'k>(tags: Option<Vec<String>>, props: impl IntoIterator<Item = (&'k str, Value)>) -> s::PropertyBag {
+    s::PropertyBag { tags, additional_properties: props.into_iter().map(|(k, v)| (k.to_string(), v)).collect() }
 }
 
 /// `tags`: the category first, then the rule's languages and CWE ids in
@@ -298,10 +263,7 @@ fn help_markdown(m: &RuleMeta) -> String {
     section("Why is this bad?", d.why.trim());
     let example = d.example.trim_matches('\n');
     if !example.trim().is_empty() {
-        section(
-            "Example",
-            &format!("```{}\n{}\n```", fence_lang(m), example.trim_end()),
-        );
+        section("Example", &format!("```{}\n{}\n```", fence_lang(m), example.trim_end()));
     }
     section("Use instead", d.fix.trim());
     if !d.references.is_empty() {
@@ -327,13 +289,7 @@ fn push_para(s: &mut String, title: Option<&str>, body: &str) {
 
 fn indent(text: &str) -> String {
     text.lines()
-        .map(|l| {
-            if l.trim().is_empty() {
-                String::new()
-            } else {
-                format!("    {l}")
-            }
-        })
+        .map(|l| if l.trim().is_empty() { String::new() } else { format!("    {l}") })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -349,16 +305,10 @@ fn result(f: &Finding, rule_index: Option<usize>, cache: &mut SourceCache) -> s:
         .level(level)
         .message(s::Message::builder().text(f.message.as_str()).build())
         .locations(vec![location(&f.path, &f.span, None, None, cache)])
-        .partial_fingerprints(BTreeMap::from([(
-            FINGERPRINT_KEY.to_string(),
-            f.fingerprint.clone(),
-        )]))
+        .partial_fingerprints(BTreeMap::from([(FINGERPRINT_KEY.to_string(), f.fingerprint.clone())]))
         .properties(property_bag(
             None,
-            [
-                ("category", json!(f.category.as_str())),
-                ("confidence", json!(f.confidence.as_str())),
-            ],
+            [("category", json!(f.category.as_str())), ("confidence", json!(f.confidence.as_str()))],
         ))
         .build();
     res.rule_index = rule_index.map(|i| i as i64);
@@ -380,11 +330,7 @@ fn result(f: &Finding, rule_index: Option<usize>, cache: &mut SourceCache) -> s:
         for e in &fix.edits {
             let rep = s::Replacement::builder()
                 .deleted_region(bare_region(&e.span))
-                .inserted_content(
-                    s::ArtifactContent::builder()
-                        .text(e.replacement.as_str())
-                        .build(),
-                )
+                .inserted_content(s::ArtifactContent::builder().text(e.replacement.as_str()).build())
                 .build();
             match changes.iter_mut().find(|(p, _)| *p == e.path) {
                 Some((_, reps)) => reps.push(rep),
@@ -410,33 +356,18 @@ fn result(f: &Finding, rule_index: Option<usize>, cache: &mut SourceCache) -> s:
 
 /// A location with its region, the region's text as snippet, and the whole
 /// lines around it as context region.
-fn location(
-    path: &str,
-    span: &Span,
-    id: Option<i64>,
-    message: Option<&str>,
-    cache: &mut SourceCache,
-) -> s::Location {
+fn location(path: &str, span: &Span, id: Option<i64>, message: Option<&str>, cache: &mut SourceCache) -> s::Location {
     let mut region = bare_region(span);
     let mut context = None;
-    if span.start_line >= 1
-        && span.end_line >= span.start_line
-        && span.end_line - span.start_line < MAX_SNIPPET_LINES
-    {
+    if span.start_line >= 1 && span.end_line >= span.start_line && span.end_line - span.start_line < MAX_SNIPPET_LINES {
         if let Some(lines) = source_lines(cache, path, span.start_line, span.end_line) {
             region.snippet = Some(content(region_text(&lines, span)));
-            let mut c = s::Region::builder()
-                .start_line(span.start_line as i64)
-                .end_line(span.end_line as i64)
-                .build();
+            let mut c = s::Region::builder().start_line(span.start_line as i64).end_line(span.end_line as i64).build();
             c.snippet = Some(content(lines.join("\n")));
             context = Some(c);
         }
     }
-    let mut phys = s::PhysicalLocation::builder()
-        .artifact_location(artifact_location(path))
-        .region(region)
-        .build();
+    let mut phys = s::PhysicalLocation::builder().artifact_location(artifact_location(path)).region(region).build();
     phys.context_region = context;
     let mut loc = s::Location::builder().physical_location(phys).build();
     loc.id = id;
@@ -450,9 +381,7 @@ fn content(text: String) -> s::ArtifactContent {
 
 /// Lines `start..=end` of a file, if it can still be read.
 fn source_lines(cache: &mut SourceCache, path: &str, start: u32, end: u32) -> Option<Vec<String>> {
-    (start..=end)
-        .map(|n| cache.line(path, n).map(str::to_string))
-        .collect()
+    (start..=end).map(|n| cache.line(path, n).map(str::to_string)).collect()
 }
 
 /// The text a span covers, cut out of its whole lines (columns are 1-based
@@ -461,22 +390,9 @@ fn region_text(lines: &[String], span: &Span) -> String {
     let last = lines.len().saturating_sub(1);
     let mut parts = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
-        let from = if i == 0 {
-            span.start_column.saturating_sub(1) as usize
-        } else {
-            0
-        };
-        let to = if i == last {
-            span.end_column.saturating_sub(1) as usize
-        } else {
-            usize::MAX
-        };
-        parts.push(
-            line.chars()
-                .skip(from)
-                .take(to.saturating_sub(from))
-                .collect::<String>(),
-        );
+        let from = if i == 0 { span.start_column.saturating_sub(1) as usize } else { 0 };
+        let to = if i == last { span.end_column.saturating_sub(1) as usize } else { usize::MAX };
+        parts.push(line.chars().skip(from).take(to.saturating_sub(from)).collect::<String>());
     }
     parts.join("\n")
 }
@@ -508,14 +424,9 @@ fn bare_region(span: &Span) -> s::Region {
 fn artifact_location(path: &str) -> s::ArtifactLocation {
     let p = Path::new(path);
     if p.is_absolute() {
-        s::ArtifactLocation::builder()
-            .uri(file_uri(p, false))
-            .build()
+        s::ArtifactLocation::builder().uri(file_uri(p, false)).build()
     } else {
-        s::ArtifactLocation::builder()
-            .uri(encode_path(&path.replace('\\', "/")))
-            .uri_base_id(SRCROOT)
-            .build()
+        s::ArtifactLocation::builder().uri(encode_path(&path.replace('\\', "/"))).uri_base_id(SRCROOT).build()
     }
 }
 
@@ -573,14 +484,7 @@ mod tests {
     use crate::report::RunSummary;
 
     fn span(l: u32, c: u32, el: u32, ec: u32) -> Span {
-        Span {
-            start_line: l,
-            start_column: c,
-            end_line: el,
-            end_column: ec,
-            start_byte: 0,
-            end_byte: 0,
-        }
+        Span { start_line: l, start_column: c, end_line: el, end_column: ec, start_byte: 0, end_byte: 0 }
     }
 
     /// A rule built the way rule files are loaded, so that the test does not
@@ -673,13 +577,7 @@ references = ["https://cwe.mitre.org/data/definitions/89.html"]
             root: dir.path(),
             findings: &findings,
             rules: vec![&sec, &perf],
-            summary: RunSummary {
-                files: 1,
-                bytes: 10,
-                lines: 3,
-                skipped: 0,
-                duration_ms: 99,
-            },
+            summary: RunSummary { files: 1, bytes: 10, lines: 3, skipped: 0, duration_ms: 99 },
             skipped: &[],
             profile: json!({"applications": []}),
         };
@@ -688,44 +586,21 @@ references = ["https://cwe.mitre.org/data/definitions/89.html"]
         let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
         assert_eq!(rules[0]["id"], "django/n-plus-one-fk");
         assert_eq!(rules[1]["properties"]["security-severity"], "5.0");
-        assert_eq!(
-            rules[1]["properties"]["tags"],
-            json!(["security", "python", "external/cwe/cwe-089"])
-        );
+        assert_eq!(rules[1]["properties"]["tags"], json!(["security", "python", "external/cwe/cwe-089"]));
         assert!(rules[0]["properties"].get("security-severity").is_none());
         let res = &run["results"][0];
         assert_eq!(res["ruleIndex"], 0);
         let loc = &res["locations"][0]["physicalLocation"];
-        assert_eq!(
-            loc["artifactLocation"],
-            json!({"uri": "app/views.py", "uriBaseId": "%SRCROOT%"})
-        );
+        assert_eq!(loc["artifactLocation"], json!({"uri": "app/views.py", "uriBaseId": "%SRCROOT%"}));
         assert_eq!(loc["region"]["snippet"]["text"], "b.author");
-        assert_eq!(
-            loc["contextRegion"]["snippet"]["text"],
-            "        print(b.author)"
-        );
+        assert_eq!(loc["contextRegion"]["snippet"]["text"], "        print(b.author)");
         assert_eq!(res["relatedLocations"][0]["id"], 1);
-        assert_eq!(
-            res["relatedLocations"][0]["message"]["text"],
-            "the queryset"
-        );
+        assert_eq!(res["relatedLocations"][0]["message"]["text"], "the queryset");
         let rep = &res["fixes"][0]["artifactChanges"][0]["replacements"][0];
-        assert_eq!(
-            rep["deletedRegion"],
-            json!({"endColumn": 32, "endLine": 2, "startColumn": 32, "startLine": 2})
-        );
-        assert_eq!(
-            rep["insertedContent"]["text"],
-            ".select_related(\"author\")"
-        );
-        assert_eq!(
-            res["partialFingerprints"]["stackfit/v1"],
-            "0123456789abcdef:0"
-        );
-        assert!(run["properties"]["stackfit"]["summary"]
-            .get("duration_ms")
-            .is_none());
+        assert_eq!(rep["deletedRegion"], json!({"endColumn": 32, "endLine": 2, "startColumn": 32, "startLine": 2}));
+        assert_eq!(rep["insertedContent"]["text"], ".select_related(\"author\")");
+        assert_eq!(res["partialFingerprints"]["stackfit/v1"], "0123456789abcdef:0");
+        assert!(run["properties"]["stackfit"]["summary"].get("duration_ms").is_none());
 
         // The whole log is valid against the official schema. Its pattern for
         // `run.language` has an unescaped `]`, which ECMA-262 accepts outside
@@ -733,14 +608,8 @@ references = ["https://cwe.mitre.org/data/definitions/89.html"]
         let schema_text = include_str!("../../tests/data/sarif-schema-2.1.0.json")
             .replace(r#"[a-zA-Z]{2}]?$"#, r#"[a-zA-Z]{2}\\]?$"#);
         let schema: Value = serde_json::from_str(&schema_text).unwrap();
-        let validator = jsonschema::options()
-            .should_validate_formats(true)
-            .build(&schema)
-            .unwrap();
-        let errors: Vec<String> = validator
-            .iter_errors(&v)
-            .map(|e| format!("{e} at {}", e.instance_path()))
-            .collect();
+        let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&v).map(|e| format!("{e} at {}", e.instance_path())).collect();
         assert!(errors.is_empty(), "{errors:#?}");
     }
 }

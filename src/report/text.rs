@@ -32,11 +32,7 @@ const MAX_PATCH_LINES: u32 = 10;
 
 pub fn render(r: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
     let mut out = BufWriter::with_capacity(64 * 1024, out);
-    let renderer = if color {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
-    };
+    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
     let mut cache = SourceCache::new(r.root);
     for f in r.findings {
         write_header(&mut out, f, color)?;
@@ -84,10 +80,7 @@ fn write_header(out: &mut impl Write, f: &Finding, color: bool) -> io::Result<()
 
 fn one_line(s: &str) -> String {
     if s.contains(['\n', '\r']) {
-        s.split(['\n', '\r'])
-            .filter(|l| !l.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join(" ")
+        s.split(['\n', '\r']).filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join(" ")
     } else {
         s.to_string()
     }
@@ -104,10 +97,7 @@ fn level_of(s: Severity) -> Level<'static> {
 /// Byte offset of 1-based code-point column `col` in `line` (clamped).
 fn byte_at(line: &str, col: u32) -> usize {
     let n = col.saturating_sub(1) as usize;
-    line.char_indices()
-        .nth(n)
-        .map(|(i, _)| i)
-        .unwrap_or(line.len())
+    line.char_indices().nth(n).map(|(i, _)| i).unwrap_or(line.len())
 }
 
 /// The snippet with the span underlined, related locations as notes and the
@@ -116,11 +106,8 @@ fn body(f: &Finding, cache: &mut SourceCache, renderer: &Renderer) -> Option<Str
     let line = cache.line(&f.path, f.span.start_line)?.to_string();
     // Multi-line spans: underline the first line, from the start column on.
     let start = byte_at(&line, f.span.start_column);
-    let end = if f.span.end_line == f.span.start_line {
-        byte_at(&line, f.span.end_column).max(start)
-    } else {
-        line.len()
-    };
+    let end =
+        if f.span.end_line == f.span.start_line { byte_at(&line, f.span.end_column).max(start) } else { line.len() };
     let mut main = Group::with_level(level_of(f.severity)).element(
         Snippet::source(line.as_str())
             .line_start(f.span.start_line as usize)
@@ -170,13 +157,7 @@ fn body(f: &Finding, cache: &mut SourceCache, renderer: &Renderer) -> Option<Str
 
 /// The lines an edit touches and the edit's byte range within them.
 fn patch_source(e: &Edit, cache: &mut SourceCache) -> Option<(String, std::ops::Range<usize>)> {
-    let Span {
-        start_line,
-        end_line,
-        start_column,
-        end_column,
-        ..
-    } = e.span;
+    let Span { start_line, end_line, start_column, end_column, .. } = e.span;
     if start_line == 0 || end_line < start_line || end_line - start_line >= MAX_PATCH_LINES {
         return None;
     }
@@ -202,15 +183,9 @@ fn patch_source(e: &Edit, cache: &mut SourceCache) -> Option<(String, std::ops::
 fn describe_edit(e: &Edit) -> String {
     let at = format!("{}:{}:{}", e.path, e.span.start_line, e.span.start_column);
     if e.replacement.is_empty() {
-        format!(
-            "{at}: delete up to {}:{}",
-            e.span.end_line, e.span.end_column
-        )
+        format!("{at}: delete up to {}:{}", e.span.end_line, e.span.end_column)
     } else {
-        format!(
-            "{at}: replace up to {}:{} with: {}",
-            e.span.end_line, e.span.end_column, e.replacement
-        )
+        format!("{at}: replace up to {}:{} with: {}", e.span.end_line, e.span.end_column, e.replacement)
     }
 }
 
@@ -241,14 +216,7 @@ mod tests {
     use crate::report::RunSummary;
 
     fn span(l: u32, c: u32, el: u32, ec: u32) -> Span {
-        Span {
-            start_line: l,
-            start_column: c,
-            end_line: el,
-            end_column: ec,
-            start_byte: 0,
-            end_byte: 0,
-        }
+        Span { start_line: l, start_column: c, end_line: el, end_column: ec, start_byte: 0, end_byte: 0 }
     }
 
     fn finding(path: &str, severity: Severity, span: Span) -> Finding {
@@ -272,10 +240,7 @@ mod tests {
             root,
             findings,
             rules: vec![],
-            summary: RunSummary {
-                files,
-                ..Default::default()
-            },
+            summary: RunSummary { files, ..Default::default() },
             skipped: &[],
             profile: serde_json::Value::Null,
         };
@@ -293,11 +258,8 @@ mod tests {
         )
         .unwrap();
         let mut f = finding("views.py", Severity::Warning, span(3, 15, 3, 23));
-        f.related = vec![Location {
-            path: "views.py".into(),
-            span: span(2, 14, 2, 32),
-            message: Some("the queryset".into()),
-        }];
+        f.related =
+            vec![Location { path: "views.py".into(), span: span(2, 14, 2, 32), message: Some("the queryset".into()) }];
         f.fix = Some(Fix {
             description: "add .select_related(\"author\")".into(),
             edits: vec![Edit {
@@ -308,22 +270,13 @@ mod tests {
         });
         let text = render_plain(dir.path(), &[f], 1);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(
-            lines[0],
-            "views.py:3:15: warning[django/n-plus-one-fk] 'b.author' is loaded once per row"
-        );
+        assert_eq!(lines[0], "views.py:3:15: warning[django/n-plus-one-fk] 'b.author' is loaded once per row");
         assert!(text.contains("3 |         print(b.author)\n"), "{text}");
         assert!(text.contains("  |               ^^^^^^^^\n"), "{text}");
         assert!(text.contains("= note: views.py:2: the queryset"), "{text}");
-        assert!(
-            text.contains("help: add .select_related(\"author\")"),
-            "{text}"
-        );
+        assert!(text.contains("help: add .select_related(\"author\")"), "{text}");
         assert!(text.contains(".select_related(\"author\"):"), "{text}");
-        assert!(
-            text.ends_with("\nFound 1 finding (0 errors, 1 warning, 0 notes) in 1 file.\n"),
-            "{text}"
-        );
+        assert!(text.ends_with("\nFound 1 finding (0 errors, 1 warning, 0 notes) in 1 file.\n"), "{text}");
         assert!(!text.contains('\x1b'));
     }
 
@@ -342,10 +295,7 @@ mod tests {
     #[test]
     fn no_findings() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(
-            render_plain(dir.path(), &[], 2),
-            "No findings in 2 files.\n"
-        );
+        assert_eq!(render_plain(dir.path(), &[], 2), "No findings in 2 files.\n");
         assert_eq!(render_plain(dir.path(), &[], 1), "No findings in 1 file.\n");
     }
 

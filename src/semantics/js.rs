@@ -76,11 +76,8 @@ pub fn bindings(root: Node, src: &str) -> Bindings {
                             if let Some(name) = c.child_by_field_name("name") {
                                 let local = c.child_by_field_name("alias").unwrap_or(name);
                                 let exported = text(name, src).trim_matches(|x| x == '"' || x == '\'');
-                                let q = if exported == "default" {
-                                    module.clone()
-                                } else {
-                                    format!("{module}.{exported}")
-                                };
+                                let q =
+                                    if exported == "default" { module.clone() } else { format!("{module}.{exported}") };
                                 b.imports.insert(text(local, src).to_string(), q);
                             }
                             return false;
@@ -113,8 +110,10 @@ pub fn bindings(root: Node, src: &str) -> Bindings {
                                             (p.child_by_field_name("key"), p.child_by_field_name("value"))
                                         {
                                             if v.kind() == "identifier" {
-                                                b.imports
-                                                    .insert(text(v, src).to_string(), format!("{module}.{}", text(k, src)));
+                                                b.imports.insert(
+                                                    text(v, src).to_string(),
+                                                    format!("{module}.{}", text(k, src)),
+                                                );
                                             }
                                         }
                                     }
@@ -235,15 +234,28 @@ pub fn is_literal(node: Node) -> bool {
     }
 }
 
-const ROUTE_METHODS: &[&str] = &[
-    "get", "post", "put", "patch", "delete", "del", "all", "use", "options", "head", "route",
-];
+const ROUTE_METHODS: &[&str] =
+    &["get", "post", "put", "patch", "delete", "del", "all", "use", "options", "head", "route"];
 const NEST_ROUTE_DECORATORS: &[&str] = &["Get", "Post", "Put", "Patch", "Delete", "All", "Options", "Head", "Sse"];
 const HTTP_EXPORTS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 /// Events of streams and processes, not of client connections.
 const NON_CLIENT_EVENTS: &[&str] = &[
-    "data", "end", "error", "close", "exit", "finish", "drain", "readable", "open", "listening",
-    "uncaughtException", "unhandledRejection", "SIGINT", "SIGTERM", "warning", "beforeExit",
+    "data",
+    "end",
+    "error",
+    "close",
+    "exit",
+    "finish",
+    "drain",
+    "readable",
+    "open",
+    "listening",
+    "uncaughtException",
+    "unhandledRejection",
+    "SIGINT",
+    "SIGTERM",
+    "warning",
+    "beforeExit",
 ];
 
 fn is_path_like(node: Node) -> bool {
@@ -296,7 +308,11 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
                     })
                     && obj.is_some_and(|o| {
                         let t = text(o, src).to_ascii_lowercase();
-                        t.contains("socket") || t == "io" || t.ends_with("ws") || t.ends_with("wss") || t.contains("server")
+                        t.contains("socket")
+                            || t == "io"
+                            || t.ends_with("ws")
+                            || t.ends_with("wss")
+                            || t.contains("server")
                     });
                 if is_route || is_listener {
                     for a in &list {
@@ -385,13 +401,16 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
                     }
                     if is_app_route {
                         if decl.kind() == "function_declaration" {
-                            if decl.child_by_field_name("name").is_some_and(|nm| HTTP_EXPORTS.contains(&text(nm, src))) {
+                            if decl.child_by_field_name("name").is_some_and(|nm| HTTP_EXPORTS.contains(&text(nm, src)))
+                            {
                                 h.add(decl);
                             }
                         } else if decl.kind() == "lexical_declaration" {
                             let mut c = decl.walk();
                             for d in decl.named_children(&mut c) {
-                                if let (Some(nm), Some(v)) = (d.child_by_field_name("name"), d.child_by_field_name("value")) {
+                                if let (Some(nm), Some(v)) =
+                                    (d.child_by_field_name("name"), d.child_by_field_name("value"))
+                                {
                                     if HTTP_EXPORTS.contains(&text(nm, src)) && is_function_kind(v.kind()) {
                                         h.add(v);
                                     }
@@ -480,9 +499,25 @@ fn is_request_source(node: Node, src: &str) -> bool {
 }
 
 const SANITIZERS: &[&str] = &[
-    "parseInt", "parseFloat", "Number", "Boolean", "encodeURIComponent", "encodeURI", "escape",
-    "escapeHtml", "path.basename", "validator.escape", "validator.isInt", "xss", "DOMPurify.sanitize",
-    "sanitize", "sanitizeHtml", "mongoose.Types.ObjectId", "Types.ObjectId", "ObjectId", "isValidObjectId",
+    "parseInt",
+    "parseFloat",
+    "Number",
+    "Boolean",
+    "encodeURIComponent",
+    "encodeURI",
+    "escape",
+    "escapeHtml",
+    "path.basename",
+    "validator.escape",
+    "validator.isInt",
+    "xss",
+    "DOMPurify.sanitize",
+    "sanitize",
+    "sanitizeHtml",
+    "mongoose.Types.ObjectId",
+    "Types.ObjectId",
+    "ObjectId",
+    "isValidObjectId",
 ];
 const VALIDATING_METHODS: &[&str] = &["parse", "parseAsync", "safeParse", "validate", "validateSync", "validateAsync"];
 

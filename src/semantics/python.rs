@@ -5,16 +5,30 @@ use super::{descendants, text, Bindings, Handlers, Taint};
 use tree_sitter::Node;
 
 /// Request attributes that carry client-controlled data.
-pub const REQUEST_ATTRS: &[&str] = &[
-    "GET", "POST", "body", "data", "query_params", "FILES", "COOKIES", "META", "headers", "content_params",
-];
+pub const REQUEST_ATTRS: &[&str] =
+    &["GET", "POST", "body", "data", "query_params", "FILES", "COOKIES", "META", "headers", "content_params"];
 
 /// Calls whose result no longer carries request data.
 pub const SANITIZERS: &[&str] = &[
-    "int", "float", "bool", "len", "abs", "round", "escape", "conditional_escape",
-    "shlex.quote", "quote", "urllib.parse.quote", "slugify", "uuid.UUID",
-    "url_has_allowed_host_and_scheme", "is_safe_url", "bleach.clean", "html.escape",
-    "get_valid_filename", "os.path.basename",
+    "int",
+    "float",
+    "bool",
+    "len",
+    "abs",
+    "round",
+    "escape",
+    "conditional_escape",
+    "shlex.quote",
+    "quote",
+    "urllib.parse.quote",
+    "slugify",
+    "uuid.UUID",
+    "url_has_allowed_host_and_scheme",
+    "is_safe_url",
+    "bleach.clean",
+    "html.escape",
+    "get_valid_filename",
+    "os.path.basename",
 ];
 
 pub fn bindings(root: Node, src: &str) -> Bindings {
@@ -55,8 +69,7 @@ pub fn bindings(root: Node, src: &str) -> Bindings {
                             if let (Some(name), Some(alias)) =
                                 (child.child_by_field_name("name"), child.child_by_field_name("alias"))
                             {
-                                b.imports
-                                    .insert(text(alias, src).to_string(), format!("{module}.{}", text(name, src)));
+                                b.imports.insert(text(alias, src).to_string(), format!("{module}.{}", text(name, src)));
                             }
                         }
                         _ => {}
@@ -237,10 +250,7 @@ fn is_request_source(node: Node, src: &str) -> bool {
 }
 
 fn sanitizer_call(node: Node, src: &str) -> bool {
-    node.kind() == "call"
-        && node
-            .child_by_field_name("function")
-            .is_some_and(|f| SANITIZERS.contains(&text(f, src)))
+    node.kind() == "call" && node.child_by_field_name("function").is_some_and(|f| SANITIZERS.contains(&text(f, src)))
 }
 
 pub fn expr_tainted(expr: Node, src: &str, taint: &Taint) -> bool {
@@ -367,10 +377,7 @@ mod tests {
             }
             true
         });
-        assert_eq!(
-            names,
-            vec![Some("subprocess.run".into()), Some("os.system".into()), Some("builtins.eval".into())]
-        );
+        assert_eq!(names, vec![Some("subprocess.run".into()), Some("os.system".into()), Some("builtins.eval".into())]);
         let src2 = "def eval(x):\n    return x\neval(z)\n";
         let tree = parse(Lang::Python, src2, Duration::from_secs(1)).unwrap();
         let b = bindings(tree.root_node(), src2);

@@ -39,15 +39,8 @@ pub const DEFAULT_EXCLUDED_DIRS: &[&str] = &[
 ];
 
 /// File name suffixes of minified or bundled output.
-pub const MINIFIED_SUFFIXES: &[&str] = &[
-    ".min.js",
-    "-min.js",
-    ".min.mjs",
-    ".min.cjs",
-    ".bundle.js",
-    ".chunk.js",
-    ".packed.js",
-];
+pub const MINIFIED_SUFFIXES: &[&str] =
+    &[".min.js", "-min.js", ".min.mjs", ".min.cjs", ".bundle.js", ".chunk.js", ".packed.js"];
 
 #[derive(Debug, Clone)]
 pub struct FileEntry {
@@ -133,11 +126,7 @@ pub fn walk(opts: &WalkOptions) -> WalkResult {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => dirs.push(p.clone()),
             Ok(m) => consider_file(opts, p, m.len(), true, &result),
-            Err(e) => result
-                .lock()
-                .unwrap()
-                .warnings
-                .push(format!("{}: {e}", p.display())),
+            Err(e) => result.lock().unwrap().warnings.push(format!("{}: {e}", rel_path(opts.root, p))),
         }
     }
     if let Some((first, rest)) = dirs.split_first() {
@@ -215,13 +204,7 @@ fn consider_file(opts: &WalkOptions, path: &Path, size: u64, explicit: bool, out
         skip(format!("larger than the {} byte limit", opts.max_file_size));
         return;
     }
-    out.lock().unwrap().files.push(FileEntry {
-        path: path.to_path_buf(),
-        rel,
-        lang,
-        size,
-        explicit,
-    });
+    out.lock().unwrap().files.push(FileEntry { path: path.to_path_buf(), rel, lang, size, explicit });
 }
 
 /// Content test for minified or bundled JavaScript: long lines on average, or

@@ -169,11 +169,7 @@ pub fn running_as_root() -> bool {
     #[cfg(unix)]
     {
         // `id -u` avoids a libc dependency just for geteuid().
-        Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-            .unwrap_or(false)
+        Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
     }
     #[cfg(not(unix))]
     {

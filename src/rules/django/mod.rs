@@ -1,7 +1,9 @@
 //! Django and DRF rules.
 
+pub mod csrf_exempt;
+pub mod debug_enabled;
 pub mod settings;
 
 use crate::engine::rule::CodeRule;
 
-pub const RULES: &[&CodeRule] = &[];
+pub const RULES: &[&CodeRule] = &[&csrf_exempt::RULE, &debug_enabled::RULE];

@@ -1,0 +1,540 @@
+//! `django/csrf-exempt`: `@csrf_exempt` (or `method_decorator(csrf_exempt,
+//! name="dispatch")`) on a view that accepts state-changing methods.
+
+use crate::engine::context::FileCtx;
+use crate::engine::rule::CodeRule;
+use tree_sitter::Node;
+
+const DOC: &str = r#####"
+id = "django/csrf-exempt"
+languages = ["python"]
+severity = "warning"
+category = "security"
+confidence = "high"
+summary = "@csrf_exempt on a view that accepts POST/PUT/PATCH/DELETE"
+
+[docs]
+what = """
+Flags `@csrf_exempt` (`django.views.decorators.csrf.csrf_exempt`, also imported under another name
+or used as `csrf.csrf_exempt`) on a view that handles unsafe methods, and
+`@method_decorator(csrf_exempt, name="dispatch")` on a class-based view that does. A function view
+is taken to accept POST unless it is restricted to safe methods (`@require_GET`, `@require_safe`,
+`@require_http_methods(["GET", "HEAD"])`) or starts by rejecting every other method
+(`if request.method != "GET": return HttpResponseNotAllowed(...)`). A class-based view accepts
+unsafe methods when it defines `post`/`put`/`patch`/`delete` (itself or through a base class of the
+same file) or derives from a Django editing view (`CreateView`, `UpdateView`, `DeleteView`,
+`FormView`, `LoginView`, ...). DRF views are left alone: DRF already exempts them from the
+middleware and `SessionAuthentication` enforces CSRF itself, so the decorator changes nothing there.
+The finding starts on the decorator line.
+"""
+why = """
+CSRF protection is what stops another site from making a logged-in user's browser submit a form
+to yours: the browser attaches the session cookie to any cross-site POST. An exempt view that
+changes state (places an order, changes an email address, deletes data) can be driven by any page
+the user visits. Exemptions are usually added to make an API client or a webhook work and then
+outlive the reason.
+"""
+example = '''
+@csrf_exempt
+def update_cart(request):
+    cart = Cart.objects.get(user=request.user)
+    cart.add(request.POST["product_id"])
+'''
+fix = '''
+Remove the decorator and send the CSRF token: `{% csrf_token %}` in forms, the `X-CSRFToken`
+header from JavaScript (read it from the `csrftoken` cookie). For an API used with token or
+JWT authentication, write it with Django REST framework and its authentication classes instead of
+exempting a session view. A webhook that must be exempt should not rely on the session at all:
+verify the sender's signature (e.g. `stripe.Webhook.construct_event`) and restrict it to POST.
+'''
+references = [
+  "https://docs.djangoproject.com/en/stable/ref/csrf/",
+  "https://docs.djangoproject.com/en/stable/howto/csrf/",
+  "https://www.django-rest-framework.org/topics/ajax-csrf-cors/",
+  "https://cwe.mitre.org/data/definitions/352.html",
+]
+guidance = ["G11"]
+
+[[examples]]
+invalid = '''
+from django.views.decorators.csrf import csrf_exempt
+
+@csrf_exempt
+def update_cart(request):
+    request.session["cart"] = request.POST["items"]
+'''
+valid = '''
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+@csrf_exempt
+@require_GET
+def stock_level(request, sku):
+    return JsonResponse({"sku": sku})
+'''
+
+[[examples]]
+invalid = '''
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators import csrf
+
+@method_decorator(csrf.csrf_exempt, name="dispatch")
+class OrderView(View):
+    def post(self, request):
+        return create_order(request)
+'''
+valid = '''
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import TemplateView
+
+@method_decorator(csrf_exempt, name="dispatch")
+class HelpView(TemplateView):
+    template_name = "help.html"
+'''
+
+[[examples]]
+invalid = '''
+from django.views.decorators.csrf import csrf_exempt as no_csrf
+from django.views.generic.edit import CreateView
+
+class SignupView(CreateView):
+    model = User
+
+    @no_csrf
+    def dispatch(self, request, *args, **kwargs):
+        return super().dispatch(request, *args, **kwargs)
+'''
+valid = '''
+def csrf_exempt(view):
+    return view
+
+@csrf_exempt
+def update_cart(request):
+    request.session["cart"] = request.POST["items"]
+'''
+
+[[examples]]
+valid = '''
+from django.views.decorators.csrf import csrf_exempt
+
+@csrf_exempt
+def ping(request):
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return HttpResponse("pong")
+'''
+invalid = '''
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def search(request):
+    return run_search(request)
+'''
+"#####;
+
+pub const RULE: CodeRule =
+    CodeRule { doc: DOC, kinds: &["decorator"], gate: Some(gate), node: Some(check), ..CodeRule::EMPTY };
+
+const CSRF_EXEMPT: &str = "django.views.decorators.csrf.csrf_exempt";
+const METHOD_DECORATOR: &str = "django.utils.decorators.method_decorator";
+const SAFE_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS", "TRACE"];
+const UNSAFE_HANDLERS: &[&str] = &["post", "put", "patch", "delete"];
+
+/// Django class-based views that handle POST (or DELETE) themselves.
+const EDITING_VIEWS: &[(&str, &str)] = &[
+    ("CreateView", "post"),
+    ("UpdateView", "post"),
+    ("DeleteView", "post"),
+    ("FormView", "post"),
+    ("BaseCreateView", "post"),
+    ("BaseUpdateView", "post"),
+    ("BaseDeleteView", "post"),
+    ("BaseFormView", "post"),
+    ("ProcessFormView", "post"),
+    ("DeletionMixin", "delete"),
+    ("LoginView", "post"),
+    ("LogoutView", "post"),
+    ("PasswordChangeView", "post"),
+    ("PasswordResetView", "post"),
+    ("PasswordResetConfirmView", "post"),
+];
+
+fn gate(ctx: &FileCtx) -> bool {
+    ctx.src.text.contains("csrf_exempt")
+}
+
+/// How a decorator exempts its target.
+enum Exemption {
+    /// `@csrf_exempt`
+    Direct,
+    /// `@method_decorator(csrf_exempt[, name="..."])`
+    Method { name: Option<String> },
+}
+
+fn check(decorator: Node, ctx: &mut FileCtx) {
+    let Some(expr) = decorator.named_children(&mut decorator.walk()).find(|n| n.kind() != "comment") else {
+        return;
+    };
+    let Some(exemption) = exemption(expr, ctx) else {
+        return;
+    };
+    let Some(decorated) = decorator.parent().filter(|p| p.kind() == "decorated_definition") else {
+        return;
+    };
+    let Some(def) = decorated.child_by_field_name("definition") else {
+        return;
+    };
+    match def.kind() {
+        "function_definition" => {
+            let name = def.child_by_field_name("name").map(|n| ctx.text(n)).unwrap_or("");
+            if let Some(class) = enclosing_class(decorated) {
+                // Only an exempt `dispatch` reaches the view function Django
+                // checks; an exempt `post` changes nothing.
+                if name == "dispatch" {
+                    check_class(decorator, class, ctx);
+                }
+            } else {
+                check_function(decorator, decorated, def, ctx);
+            }
+        }
+        "class_definition" => {
+            if let Exemption::Method { name: Some(n) } = exemption {
+                if n == "dispatch" {
+                    check_class(decorator, def, ctx);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_csrf_exempt(n: Node, ctx: &FileCtx) -> bool {
+    matches!(n.kind(), "identifier" | "attribute") && ctx.qualified_name(n).as_deref() == Some(CSRF_EXEMPT)
+}
+
+fn exemption(expr: Node, ctx: &FileCtx) -> Option<Exemption> {
+    if is_csrf_exempt(expr, ctx) {
+        return Some(Exemption::Direct);
+    }
+    if expr.kind() != "call" {
+        return None;
+    }
+    let func = expr.child_by_field_name("function")?;
+    if ctx.qualified_name(func).as_deref() != Some(METHOD_DECORATOR) {
+        return None;
+    }
+    let args = expr.child_by_field_name("arguments")?;
+    let mut c = args.walk();
+    let mut exempt = false;
+    let mut name = None;
+    for a in args.named_children(&mut c) {
+        match a.kind() {
+            "keyword_argument" => {
+                let key = a.child_by_field_name("name").map(|k| ctx.text(k));
+                if key == Some("name") {
+                    name = a.child_by_field_name("value").and_then(|v| string_literal(v, ctx));
+                }
+            }
+            "list" | "tuple" => {
+                let mut c2 = a.walk();
+                exempt |= a.named_children(&mut c2).any(|d| is_csrf_exempt(d, ctx));
+            }
+            _ => exempt |= is_csrf_exempt(a, ctx),
+        }
+    }
+    exempt.then_some(Exemption::Method { name })
+}
+
+fn string_literal(n: Node, ctx: &FileCtx) -> Option<String> {
+    if n.kind() != "string" {
+        return None;
+    }
+    let mut c = n.walk();
+    if n.children(&mut c).any(|ch| ch.kind() == "interpolation") {
+        return None;
+    }
+    let mut c = n.walk();
+    let content: String =
+        n.children(&mut c).filter(|ch| ch.kind() == "string_content").map(|ch| ctx.text(ch)).collect();
+    Some(content)
+}
+
+/// The class whose body directly holds `decorated`.
+fn enclosing_class(decorated: Node) -> Option<Node> {
+    let block = decorated.parent().filter(|b| b.kind() == "block")?;
+    block.parent().filter(|c| c.kind() == "class_definition")
+}
+
+/// The last segment of a decorator's qualified name, when the decorator is
+/// imported (not a local look-alike), with the decorator's call node if any.
+fn decorator_name<'t>(expr: Node<'t>, ctx: &FileCtx) -> Option<(String, String, Option<Node<'t>>)> {
+    let (target, call) =
+        if expr.kind() == "call" { (expr.child_by_field_name("function")?, Some(expr)) } else { (expr, None) };
+    let q = ctx.qualified_name(target)?;
+    if q.starts_with("builtins.") {
+        return None;
+    }
+    let last = q.rsplit('.').next().unwrap_or("").to_string();
+    Some((q, last, call))
+}
+
+/// Methods a view is restricted to by its decorators: `Some(methods)`,
+/// `Some(["*"])` when no restriction, `None` when a restriction we cannot read.
+fn allowed_methods(decorated: Node, ctx: &FileCtx) -> Option<Vec<String>> {
+    let mut allowed: Option<Vec<String>> = Some(vec!["*".into()]);
+    let mut c = decorated.walk();
+    for d in decorated.named_children(&mut c).filter(|d| d.kind() == "decorator") {
+        let Some(expr) = d.named_children(&mut d.walk()).find(|n| n.kind() != "comment") else {
+            continue;
+        };
+        let Some((_, last, call)) = decorator_name(expr, ctx) else {
+            continue;
+        };
+        let methods: Option<Vec<String>> = match (last.as_str(), call) {
+            ("require_GET", None) => Some(vec!["GET".into()]),
+            ("require_safe", None) => Some(vec!["GET".into(), "HEAD".into()]),
+            ("require_POST", None) => Some(vec!["POST".into()]),
+            ("require_http_methods", Some(call)) => {
+                let list = call
+                    .child_by_field_name("arguments")
+                    .and_then(|a| a.named_children(&mut a.walk()).find(|n| n.kind() != "comment"));
+                match list {
+                    Some(l) if matches!(l.kind(), "list" | "tuple" | "set") => {
+                        let items: Option<Vec<String>> = l
+                            .named_children(&mut l.walk())
+                            .filter(|n| n.kind() != "comment")
+                            .map(|n| string_literal(n, ctx).map(|s| s.to_ascii_uppercase()))
+                            .collect();
+                        Some(items?)
+                    }
+                    _ => return None,
+                }
+            }
+            _ => continue,
+        };
+        allowed = methods;
+    }
+    allowed
+}
+
+/// Is `decorated` a DRF function view (`@api_view`)?
+fn is_drf_function(decorated: Node, ctx: &FileCtx) -> bool {
+    let mut c = decorated.walk();
+    let r = decorated.named_children(&mut c).filter(|d| d.kind() == "decorator").any(|d| {
+        d.named_children(&mut d.walk())
+            .find(|n| n.kind() != "comment")
+            .and_then(|e| decorator_name(e, ctx))
+            .is_some_and(|(q, _, _)| q.starts_with("rest_framework."))
+    });
+    r
+}
+
+/// `if request.method != "GET": return ...` (or `not in ("GET", "HEAD")`,
+/// raising instead of returning) at the top of the body: the view rejects
+/// every unsafe method before doing anything.
+fn rejects_unsafe_methods(def: Node, ctx: &FileCtx) -> bool {
+    let Some(body) = def.child_by_field_name("body") else {
+        return false;
+    };
+    let mut c = body.walk();
+    let r = body.named_children(&mut c).take(3).any(|stmt| {
+        if stmt.kind() != "if_statement" {
+            return false;
+        }
+        let Some(cond) = stmt.child_by_field_name("condition") else {
+            return false;
+        };
+        let guard = stmt.child_by_field_name("consequence").is_some_and(|b| {
+            b.named_children(&mut b.walk())
+                .last()
+                .is_some_and(|s| matches!(s.kind(), "return_statement" | "raise_statement"))
+        });
+        guard && rejects_unsafe(cond, ctx)
+    });
+    r
+}
+
+fn rejects_unsafe(cond: Node, ctx: &FileCtx) -> bool {
+    if cond.kind() != "comparison_operator" {
+        return false;
+    }
+    let mut c = cond.walk();
+    let kids: Vec<Node> = cond.children(&mut c).collect();
+    if kids.len() != 3 && kids.len() != 4 {
+        return false;
+    }
+    let left = kids[0];
+    let right = kids[kids.len() - 1];
+    let op: String = kids[1..kids.len() - 1].iter().map(|k| ctx.text(*k)).collect::<Vec<_>>().join(" ");
+    if !matches!(ctx.text(left), "request.method" | "self.request.method") {
+        return false;
+    }
+    let safe =
+        |n: Node| string_literal(n, ctx).is_some_and(|s| SAFE_METHODS.contains(&s.to_ascii_uppercase().as_str()));
+    match op.as_str() {
+        "!=" => safe(right),
+        "not in" => {
+            matches!(right.kind(), "tuple" | "list" | "set")
+                && right.named_children(&mut right.walk()).filter(|n| n.kind() != "comment").all(safe)
+        }
+        _ => false,
+    }
+}
+
+fn check_function(decorator: Node, decorated: Node, def: Node, ctx: &mut FileCtx) {
+    if is_drf_function(decorated, ctx) {
+        return;
+    }
+    let Some(allowed) = allowed_methods(decorated, ctx) else {
+        return;
+    };
+    let name = def.child_by_field_name("name").map(|n| ctx.text(n)).unwrap_or("view");
+    let accepts = if allowed.iter().any(|m| m == "*") {
+        if rejects_unsafe_methods(def, ctx) {
+            return;
+        }
+        "accepts POST (no method restriction)".to_string()
+    } else {
+        let unsafe_methods: Vec<&str> =
+            allowed.iter().map(String::as_str).filter(|m| !SAFE_METHODS.contains(m)).collect();
+        if unsafe_methods.is_empty() {
+            return;
+        }
+        format!("accepts {}", unsafe_methods.join("/"))
+    };
+    let message = format!(
+        "'{name}' is exempt from CSRF protection (@csrf_exempt) and {accepts}: any site can make a logged-in user's browser submit to it"
+    );
+    ctx.report(decorator, message);
+}
+
+/// Why the class accepts unsafe methods, if it does: "defines post()",
+/// "inherits post() from CreateView".
+fn unsafe_handler(class: Node, ctx: &FileCtx, depth: u32) -> Option<String> {
+    if depth > 5 {
+        return None;
+    }
+    let body = class.child_by_field_name("body")?;
+    let mut c = body.walk();
+    let mut safe_only = false;
+    let mut defined = Vec::new();
+    for stmt in body.named_children(&mut c) {
+        let def =
+            if stmt.kind() == "decorated_definition" { stmt.child_by_field_name("definition") } else { Some(stmt) };
+        let Some(def) = def else { continue };
+        match def.kind() {
+            "function_definition" => {
+                let n = def.child_by_field_name("name").map(|n| ctx.text(n)).unwrap_or("");
+                if UNSAFE_HANDLERS.contains(&n) {
+                    defined.push(n);
+                }
+            }
+            "expression_statement" => {
+                // http_method_names = ["get", "head"]
+                let Some(a) = def.named_child(0).filter(|a| a.kind() == "assignment") else {
+                    continue;
+                };
+                let is_names = a.child_by_field_name("left").is_some_and(|l| ctx.text(l) == "http_method_names");
+                if let (true, Some(r)) = (is_names, a.child_by_field_name("right")) {
+                    if matches!(r.kind(), "list" | "tuple") {
+                        let names: Option<Vec<String>> = r
+                            .named_children(&mut r.walk())
+                            .filter(|n| n.kind() != "comment")
+                            .map(|n| string_literal(n, ctx))
+                            .collect();
+                        safe_only = names.is_some_and(|ns| {
+                            ns.iter().all(|m| SAFE_METHODS.contains(&m.to_ascii_uppercase().as_str()))
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if safe_only {
+        return None;
+    }
+    if !defined.is_empty() {
+        let list: Vec<String> = defined.iter().map(|d| format!("{d}()")).collect();
+        return Some(format!("defines {}", list.join(", ")));
+    }
+    for base in bases(class) {
+        let last = match base.kind() {
+            "identifier" => ctx.text(base),
+            "attribute" => base.child_by_field_name("attribute").map(|a| ctx.text(a)).unwrap_or(""),
+            _ => continue,
+        };
+        if let Some((_, method)) = EDITING_VIEWS.iter().find(|(n, _)| *n == last) {
+            return Some(format!("inherits {method}() from {last}"));
+        }
+        if base.kind() == "identifier" {
+            if let Some(local) = local_class(class, last, ctx).filter(|l| *l != class) {
+                if let Some(why) = unsafe_handler(local, ctx, depth + 1) {
+                    return Some(if why.starts_with("inherits") {
+                        why
+                    } else {
+                        format!("inherits from {last}, which {why}")
+                    });
+                }
+            }
+        }
+    }
+    None
+}
+
+fn bases(class: Node) -> Vec<Node> {
+    let Some(args) = class.child_by_field_name("superclasses") else {
+        return Vec::new();
+    };
+    let mut c = args.walk();
+    let out = args.named_children(&mut c).filter(|n| matches!(n.kind(), "identifier" | "attribute")).collect();
+    out
+}
+
+/// A class named `name` defined at the top level of the file holding `near`.
+fn local_class<'t>(near: Node<'t>, name: &str, ctx: &FileCtx) -> Option<Node<'t>> {
+    let mut root = near;
+    while let Some(p) = root.parent() {
+        root = p;
+    }
+    let mut c = root.walk();
+    let found = root
+        .named_children(&mut c)
+        .filter_map(|stmt| {
+            if stmt.kind() == "decorated_definition" {
+                stmt.child_by_field_name("definition")
+            } else {
+                Some(stmt)
+            }
+        })
+        .find(|d| d.kind() == "class_definition" && d.child_by_field_name("name").is_some_and(|n| ctx.text(n) == name));
+    found
+}
+
+/// Is the class a DRF view (already CSRF-exempt; SessionAuthentication
+/// enforces CSRF itself)?
+fn is_drf_class(class: Node, ctx: &FileCtx) -> bool {
+    bases(class).into_iter().any(|b| {
+        ctx.qualified_name(b).is_some_and(|q| q.starts_with("rest_framework."))
+            || ctx.text(b).ends_with("APIView")
+            || ctx.text(b).ends_with("ViewSet")
+    })
+}
+
+fn check_class(decorator: Node, class: Node, ctx: &mut FileCtx) {
+    if is_drf_class(class, ctx) {
+        return;
+    }
+    let Some(why) = unsafe_handler(class, ctx, 0) else {
+        return;
+    };
+    let name = class.child_by_field_name("name").map(|n| ctx.text(n)).unwrap_or("view");
+    let message = format!(
+        "'{name}' is exempt from CSRF protection (csrf_exempt on dispatch()) and {why}: any site can make a logged-in user's browser submit to it"
+    );
+    ctx.report(decorator, message);
+}
