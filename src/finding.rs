@@ -76,7 +76,7 @@ impl Confidence {
 /// A region of a file. Lines are 1-based; columns are 1-based and counted in
 /// Unicode scalar values (SARIF `columnKind: unicodeCodePoints`). `end_column`
 /// is exclusive. Byte offsets are kept for applying fixes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Span {
     pub start_line: u32,
     pub start_column: u32,

@@ -11,19 +11,23 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use tree_sitter::{Node, Tree};
 
-/// A finding as a rule reports it, in byte offsets of the current file.
+/// A finding as a rule reports it, before the engine attaches the rule's
+/// metadata. `At` is where it starts: byte offsets in the current file for
+/// file rules, a `Location` for project rules.
 #[derive(Debug, Clone)]
-pub struct RawFinding {
+pub struct Pending<At> {
     pub rule: usize,
-    pub start_byte: usize,
-    pub end_byte: usize,
+    pub at: At,
     pub message: String,
     pub severity: Option<Severity>,
     pub related: Vec<Location>,
     pub fix: Option<Fix>,
 }
 
-impl RawFinding {
+impl<At> Pending<At> {
+    pub fn new(rule: usize, at: At, message: String) -> Self {
+        Pending { rule, at, message, severity: None, related: Vec::new(), fix: None }
+    }
     pub fn severity(&mut self, s: Severity) -> &mut Self {
         self.severity = Some(s);
         self
@@ -37,6 +41,9 @@ impl RawFinding {
         self
     }
 }
+
+/// A file rule's finding, in byte offsets of the current file.
+pub type RawFinding = Pending<(usize, usize)>;
 
 pub struct FileCtx<'a> {
     pub rel: &'a str,
@@ -80,15 +87,7 @@ impl<'a> FileCtx<'a> {
     }
 
     pub fn report_range(&mut self, start: usize, end: usize, message: impl Into<String>) -> &mut RawFinding {
-        self.findings.push(RawFinding {
-            rule: self.current_rule,
-            start_byte: start,
-            end_byte: end,
-            message: message.into(),
-            severity: None,
-            related: Vec::new(),
-            fix: None,
-        });
+        self.findings.push(Pending::new(self.current_rule, (start, end), message.into()));
         self.findings.last_mut().unwrap()
     }
 

@@ -14,7 +14,7 @@ pub mod suppress;
 use crate::finding::{Finding, Location, Severity};
 use crate::parse::{self, Lang, Source, ALL_LANGS};
 use crate::semantics;
-use context::{FileCtx, RawFinding};
+use context::{FileCtx, Pending};
 use declarative::{CombinedQuery, DeclRule};
 use facts::FileFacts;
 use project::{ProjectCtx, ProjectFile, ProjectOut};
@@ -348,7 +348,8 @@ impl Engine {
         drop(tree);
         let mut findings = Vec::with_capacity(raw.len());
         for f in raw {
-            findings.push(self.finding_from_raw(rel, src, f));
+            let span = src.span(f.at.0, f.at.1);
+            findings.push(self.finish(f, rel.to_string(), span));
         }
         dedup(&mut findings);
         let (kept, used) = apply_suppressions(findings, &out.suppressions);
@@ -404,15 +405,16 @@ impl Engine {
         fstats.per_rule.extend(per_rule);
     }
 
-    fn finding_from_raw(&self, rel: &str, src: &Source, f: RawFinding) -> Finding {
+    /// Attaches the rule's metadata to a pending finding.
+    fn finish<At>(&self, f: Pending<At>, path: String, span: crate::finding::Span) -> Finding {
         let meta = &self.rules[f.rule].meta;
         Finding {
             rule_id: meta.id.clone(),
             severity: f.severity.unwrap_or(meta.severity),
             category: meta.category,
             confidence: meta.confidence,
-            path: rel.to_string(),
-            span: src.span(f.start_byte, f.end_byte),
+            path,
+            span,
             message: f.message,
             related: f.related,
             fix: f.fix,
@@ -445,19 +447,8 @@ impl Engine {
             .findings
             .into_iter()
             .map(|f| {
-                let meta = &self.rules[f.rule].meta;
-                Finding {
-                    rule_id: meta.id.clone(),
-                    severity: f.severity.unwrap_or(meta.severity),
-                    category: meta.category,
-                    confidence: meta.confidence,
-                    path: f.location.path,
-                    span: f.location.span,
-                    message: f.message,
-                    related: f.related,
-                    fix: f.fix,
-                    fingerprint: String::new(),
-                }
+                let (path, span) = (f.at.path.clone(), f.at.span);
+                self.finish(f, path, span)
             })
             .collect();
         dedup(&mut findings);

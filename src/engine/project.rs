@@ -2,8 +2,9 @@
 //! project-level findings.
 
 use crate::config::Config;
+use crate::engine::context::Pending;
 use crate::engine::facts::FileFacts;
-use crate::finding::{Fix, Location, Severity};
+use crate::finding::Location;
 use crate::parse::Lang;
 use std::path::{Path, PathBuf};
 
@@ -27,30 +28,8 @@ impl ProjectCtx<'_> {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct ProjectFinding {
-    pub rule: usize,
-    pub location: Location,
-    pub message: String,
-    pub severity: Option<Severity>,
-    pub related: Vec<Location>,
-    pub fix: Option<Fix>,
-}
-
-impl ProjectFinding {
-    pub fn severity(&mut self, s: Severity) -> &mut Self {
-        self.severity = Some(s);
-        self
-    }
-    pub fn related(&mut self, loc: Location) -> &mut Self {
-        self.related.push(loc);
-        self
-    }
-    pub fn fix(&mut self, fix: Fix) -> &mut Self {
-        self.fix = Some(fix);
-        self
-    }
-}
+/// A project rule's finding, at a location in any file.
+pub type ProjectFinding = Pending<Location>;
 
 #[derive(Default)]
 pub struct ProjectOut {
@@ -60,14 +39,7 @@ pub struct ProjectOut {
 
 impl ProjectOut {
     pub fn report(&mut self, location: Location, message: impl Into<String>) -> &mut ProjectFinding {
-        self.findings.push(ProjectFinding {
-            rule: self.current_rule,
-            location,
-            message: message.into(),
-            severity: None,
-            related: Vec::new(),
-            fix: None,
-        });
+        self.findings.push(Pending::new(self.current_rule, location, message.into()));
         self.findings.last_mut().unwrap()
     }
 }

@@ -190,6 +190,62 @@ pub fn is_literal(node: Node) -> bool {
     }
 }
 
+/// The value of a plain string literal (no interpolation), or of a
+/// concatenation of them. Escape sequences are kept as written.
+pub fn string_value(src: &str, n: Node) -> Option<String> {
+    match n.kind() {
+        "string" => {
+            let mut c = n.walk();
+            let mut start = None;
+            let mut end = None;
+            for ch in n.children(&mut c) {
+                match ch.kind() {
+                    "interpolation" => return None,
+                    "string_start" => start = Some(ch.end_byte()),
+                    "string_end" => end = Some(ch.start_byte()),
+                    _ => {}
+                }
+            }
+            let (s, e) = (start?, end?);
+            Some(src.get(s..e.max(s))?.to_string())
+        }
+        "concatenated_string" => {
+            let mut c = n.walk();
+            let parts: Option<Vec<String>> = n.named_children(&mut c).map(|p| string_value(src, p)).collect();
+            Some(parts?.concat())
+        }
+        "parenthesized_expression" => n.named_child(0).and_then(|i| string_value(src, i)),
+        _ => None,
+    }
+}
+
+/// The positional arguments of a call.
+pub fn positional_args(call: Node) -> Vec<Node> {
+    let Some(args) = call.child_by_field_name("arguments") else {
+        return Vec::new();
+    };
+    let mut c = args.walk();
+    let out = args.named_children(&mut c).filter(|a| !matches!(a.kind(), "comment" | "keyword_argument")).collect();
+    out
+}
+
+/// Keyword arguments of a call, with their names as text.
+pub fn keyword_args<'t>(src: &str, call: Node<'t>) -> Vec<(String, Node<'t>)> {
+    let Some(args) = call.child_by_field_name("arguments") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut c = args.walk();
+    for a in args.named_children(&mut c) {
+        if a.kind() == "keyword_argument" {
+            if let (Some(n), Some(v)) = (a.child_by_field_name("name"), a.child_by_field_name("value")) {
+                out.push((text(n, src).to_string(), v));
+            }
+        }
+    }
+    out
+}
+
 fn params_of<'t>(func: Node<'t>, src: &str) -> Vec<(String, Node<'t>)> {
     let mut out = Vec::new();
     let Some(params) = func.child_by_field_name("parameters") else { return out };

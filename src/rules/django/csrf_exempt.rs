@@ -3,6 +3,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::semantics::python;
 use tree_sitter::Node;
 
 const DOC: &str = r#####"
@@ -236,7 +237,7 @@ fn exemption(expr: Node, ctx: &FileCtx) -> Option<Exemption> {
             "keyword_argument" => {
                 let key = a.child_by_field_name("name").map(|k| ctx.text(k));
                 if key == Some("name") {
-                    name = a.child_by_field_name("value").and_then(|v| string_literal(v, ctx));
+                    name = a.child_by_field_name("value").and_then(|v| python::string_value(&ctx.src.text, v));
                 }
             }
             "list" | "tuple" => {
@@ -247,20 +248,6 @@ fn exemption(expr: Node, ctx: &FileCtx) -> Option<Exemption> {
         }
     }
     exempt.then_some(Exemption::Method { name })
-}
-
-fn string_literal(n: Node, ctx: &FileCtx) -> Option<String> {
-    if n.kind() != "string" {
-        return None;
-    }
-    let mut c = n.walk();
-    if n.children(&mut c).any(|ch| ch.kind() == "interpolation") {
-        return None;
-    }
-    let mut c = n.walk();
-    let content: String =
-        n.children(&mut c).filter(|ch| ch.kind() == "string_content").map(|ch| ctx.text(ch)).collect();
-    Some(content)
 }
 
 /// The class whose body directly holds `decorated`.
@@ -307,7 +294,7 @@ fn allowed_methods(decorated: Node, ctx: &FileCtx) -> Option<Vec<String>> {
                         let items: Option<Vec<String>> = l
                             .named_children(&mut l.walk())
                             .filter(|n| n.kind() != "comment")
-                            .map(|n| string_literal(n, ctx).map(|s| s.to_ascii_uppercase()))
+                            .map(|n| python::string_value(&ctx.src.text, n).map(|s| s.to_ascii_uppercase()))
                             .collect();
                         Some(items?)
                     }
@@ -373,8 +360,9 @@ fn rejects_unsafe(cond: Node, ctx: &FileCtx) -> bool {
     if !matches!(ctx.text(left), "request.method" | "self.request.method") {
         return false;
     }
-    let safe =
-        |n: Node| string_literal(n, ctx).is_some_and(|s| SAFE_METHODS.contains(&s.to_ascii_uppercase().as_str()));
+    let safe = |n: Node| {
+        python::string_value(&ctx.src.text, n).is_some_and(|s| SAFE_METHODS.contains(&s.to_ascii_uppercase().as_str()))
+    };
     match op.as_str() {
         "!=" => safe(right),
         "not in" => {
@@ -444,7 +432,7 @@ fn unsafe_handler(class: Node, ctx: &FileCtx, depth: u32) -> Option<String> {
                         let names: Option<Vec<String>> = r
                             .named_children(&mut r.walk())
                             .filter(|n| n.kind() != "comment")
-                            .map(|n| string_literal(n, ctx))
+                            .map(|n| python::string_value(&ctx.src.text, n))
                             .collect();
                         safe_only = names.is_some_and(|ns| {
                             ns.iter().all(|m| SAFE_METHODS.contains(&m.to_ascii_uppercase().as_str()))

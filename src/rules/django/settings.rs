@@ -20,6 +20,7 @@ use crate::engine::project::ProjectFile;
 use crate::finding::{Location, Span};
 use crate::parse::Lang;
 use crate::semantics::descendants;
+use crate::semantics::python;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tree_sitter::Node;
@@ -363,7 +364,8 @@ fn collect_assignment(ctx: &FileCtx, assign: Node, conditional: bool, out: &mut 
                     continue;
                 };
                 if obj.kind() == "identifier" && is_setting_name(ctx.text(obj)) {
-                    let key = target.child_by_field_name("subscript").and_then(|k| string_value(ctx, k));
+                    let key =
+                        target.child_by_field_name("subscript").and_then(|k| python::string_value(&ctx.src.text, k));
                     let edit = match key {
                         Some(key) => Edit::SetItem { key, value: classify(ctx, value) },
                         None => Edit::Unknown,
@@ -405,39 +407,12 @@ fn collect_augmented(ctx: &FileCtx, aug: Node, conditional: bool, out: &mut Vec<
     out.push(Stmt { span: span_of(ctx, aug), conditional, kind: StmtKind::Edit { name: name.to_string(), edit } });
 }
 
-/// The positional arguments of a call.
-fn positional_args(call: Node) -> Vec<Node> {
-    let Some(args) = call.child_by_field_name("arguments") else {
-        return Vec::new();
-    };
-    let mut c = args.walk();
-    let out = args.named_children(&mut c).filter(|a| !matches!(a.kind(), "comment" | "keyword_argument")).collect();
-    out
-}
-
-/// Keyword arguments of a call, with their names as text.
-fn keyword_args<'t>(ctx: &FileCtx, call: Node<'t>) -> Vec<(String, Node<'t>)> {
-    let Some(args) = call.child_by_field_name("arguments") else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut c = args.walk();
-    for a in args.named_children(&mut c) {
-        if a.kind() == "keyword_argument" {
-            if let (Some(n), Some(v)) = (a.child_by_field_name("name"), a.child_by_field_name("value")) {
-                out.push((ctx.text(n).to_string(), v));
-            }
-        }
-    }
-    out
-}
-
 fn collect_call(ctx: &FileCtx, call: Node, conditional: bool, out: &mut Vec<Stmt>) {
     let Some(func) = call.child_by_field_name("function") else {
         return;
     };
     let span = span_of(ctx, call);
-    let pos = positional_args(call);
+    let pos = python::positional_args(call);
     if func.kind() == "attribute" {
         let (Some(obj), Some(attr)) = (func.child_by_field_name("object"), func.child_by_field_name("attribute"))
         else {
@@ -526,35 +501,6 @@ fn collect_import(ctx: &FileCtx, stmt: Node, conditional: bool, out: &mut Vec<St
     }
 }
 
-/// The value of a plain string literal (no interpolation), or of a
-/// concatenation of them. Escape sequences are kept as written.
-fn string_value(ctx: &FileCtx, n: Node) -> Option<String> {
-    match n.kind() {
-        "string" => {
-            let mut c = n.walk();
-            let mut start = None;
-            let mut end = None;
-            for ch in n.children(&mut c) {
-                match ch.kind() {
-                    "interpolation" => return None,
-                    "string_start" => start = Some(ch.end_byte()),
-                    "string_end" => end = Some(ch.start_byte()),
-                    _ => {}
-                }
-            }
-            let (s, e) = (start?, end?);
-            Some(ctx.src.text.get(s..e.max(s))?.to_string())
-        }
-        "concatenated_string" => {
-            let mut c = n.walk();
-            let parts: Option<Vec<String>> = n.named_children(&mut c).map(|p| string_value(ctx, p)).collect();
-            Some(parts?.concat())
-        }
-        "parenthesized_expression" => n.named_child(0).and_then(|i| string_value(ctx, i)),
-        _ => None,
-    }
-}
-
 fn parse_int(text: &str) -> Option<i64> {
     let t = text.replace('_', "");
     let lower = t.to_ascii_lowercase();
@@ -581,7 +527,7 @@ pub fn classify(ctx: &FileCtx, n: Node) -> Value {
             Ok(f) if f.is_finite() => Value::Float(f),
             _ => Value::Other,
         },
-        "string" | "concatenated_string" => match string_value(ctx, n) {
+        "string" | "concatenated_string" => match python::string_value(&ctx.src.text, n) {
             Some(s) => Value::Str(s),
             None => env_or_other(ctx, n),
         },
@@ -624,7 +570,7 @@ pub fn classify(ctx: &FileCtx, n: Node) -> Value {
                         else {
                             return Value::Other;
                         };
-                        let Some(k) = string_value(ctx, k) else {
+                        let Some(k) = python::string_value(&ctx.src.text, k) else {
                             return Value::Other;
                         };
                         d.insert(k, classify(ctx, v));
@@ -718,8 +664,8 @@ fn env_read<'t>(ctx: &FileCtx, n: Node<'t>) -> Option<(Node<'t>, Option<String>)
         }
         if is_env_read(ctx, d) {
             let var = match d.kind() {
-                "call" => positional_args(d).first().and_then(|a| string_value(ctx, *a)),
-                "subscript" => d.child_by_field_name("subscript").and_then(|s| string_value(ctx, s)),
+                "call" => python::positional_args(d).first().and_then(|a| python::string_value(&ctx.src.text, *a)),
+                "subscript" => d.child_by_field_name("subscript").and_then(|s| python::string_value(&ctx.src.text, s)),
                 _ => None,
             };
             found = Some((d, var));
@@ -769,13 +715,13 @@ fn env_default(ctx: &FileCtx, read: Node) -> Option<Value> {
     if read.kind() != "call" {
         return None;
     }
-    if let Some((_, v)) = keyword_args(ctx, read).into_iter().find(|(k, _)| k == "default") {
+    if let Some((_, v)) = python::keyword_args(&ctx.src.text, read).into_iter().find(|(k, _)| k == "default") {
         return Some(classify(ctx, v));
     }
     let f = read.child_by_field_name("function")?;
     let q = ctx.qualified_name(f).unwrap_or_default();
     if q == "os.getenv" || q == "os.environ.get" {
-        return positional_args(read).get(1).map(|a| classify(ctx, *a));
+        return python::positional_args(read).get(1).map(|a| classify(ctx, *a));
     }
     None
 }
@@ -790,7 +736,7 @@ fn settings_module_refs(ctx: &FileCtx, root: Node) -> Vec<ModuleRef> {
     }
     let mut values = Vec::new();
     descendants(root, |n| {
-        if n.kind() != "string" || string_value(ctx, n).as_deref() != Some("DJANGO_SETTINGS_MODULE") {
+        if n.kind() != "string" || python::string_value(&ctx.src.text, n).as_deref() != Some("DJANGO_SETTINGS_MODULE") {
             return true;
         }
         let Some(parent) = n.parent() else {
@@ -835,7 +781,7 @@ fn module_strings(ctx: &FileCtx, root: Node, v: Node, depth: u32) -> Vec<(String
         return Vec::new();
     }
     match v.kind() {
-        "string" | "concatenated_string" => string_value(ctx, v)
+        "string" | "concatenated_string" => python::string_value(&ctx.src.text, v)
             .filter(|s| !s.is_empty() && s.split('.').all(|p| !p.is_empty() && !p.contains(char::is_whitespace)))
             .map(|s| vec![(s, span_of(ctx, v))])
             .unwrap_or_default(),
