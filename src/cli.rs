@@ -130,7 +130,7 @@ fn write_out(
         None => {
             let stdout = std::io::stdout();
             let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            let mut lock = stdout.lock();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
             match render(&mut lock, color).and_then(|_| lock.flush()) {
                 Ok(()) => Ok(()),
                 // A closed pipe (`stackfit | head`) ends the run quietly.

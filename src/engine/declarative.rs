@@ -235,7 +235,7 @@ fn check<'t>(ctx: &FileCtx<'t>, rule: &DeclRule, target: Node<'t>, get: &dyn Fn(
     for (cap, names) in &rule.resolves_to {
         let Some(node) = get(cap) else { return false };
         match ctx.qualified_name(node) {
-            Some(q) if names.iter().any(|n| *n == q) => {}
+            Some(q) if names.contains(&q) => {}
             _ => return false,
         }
     }

@@ -244,15 +244,27 @@ impl Engine {
         // cannot match; if none is left, the file is not even parsed.
         let pf = &self.prefilters[lang.index()];
         let present = pf.scan(&src.text);
+        // Extractors run for the project rules that consume their facts.
+        let extractors: Vec<usize> = crate::rules::FACT_EXTRACTORS
+            .iter()
+            .enumerate()
+            .filter(|(x, fx)| {
+                !pf.extractor_needles[*x].is_empty()
+                    && Prefilter::passes(&pf.extractor_needles[*x], &present)
+                    && self.rules.iter().zip(enabled.iter()).any(|(r, on)| {
+                        *on && r.is_project() && fx.consumers.iter().any(|c| rule::id_matches(c, &r.meta.id))
+                    })
+            })
+            .map(|(x, _)| x)
+            .collect();
+        // Rules with per-file work whose needles occur in the file.
         let enabled: Vec<bool> = (0..self.rules.len())
             .map(|i| {
                 enabled[i]
+                    && self.rules[i].has_file_work()
                     && self.rules[i].meta.langs.contains(&lang)
                     && Prefilter::passes(&pf.rule_needles[i], &present)
             })
-            .collect();
-        let extractors: Vec<usize> = (0..crate::rules::FACT_EXTRACTORS.len())
-            .filter(|&x| !pf.extractor_needles[x].is_empty() && Prefilter::passes(&pf.extractor_needles[x], &present))
             .collect();
         out.suppressions = Suppressions::parse(&src.text);
         if !enabled.iter().any(|e| *e) && extractors.is_empty() {

@@ -195,6 +195,14 @@ impl Rule {
     pub fn is_project(&self) -> bool {
         matches!(self.kind, RuleKind::Code(c) if c.project.is_some())
     }
+
+    /// Does the rule look at files in phase 1 (node or file hooks, or a query)?
+    pub fn has_file_work(&self) -> bool {
+        match &self.kind {
+            RuleKind::Code(c) => c.node.is_some() || c.file.is_some(),
+            RuleKind::Declarative(_) => true,
+        }
+    }
 }
 
 /// Does `pattern` (a full id or a prefix such as `django/` or `django`)

@@ -18,17 +18,22 @@ pub fn code_rules() -> Vec<&'static CodeRule> {
 /// Phase-1 fact extraction for the project-level rules. An extractor runs
 /// on a file of its languages that contains one of its needles.
 pub struct FactExtractor {
+    /// Rule ids or prefixes that consume these facts: the extractor runs
+    /// only when one of them is enabled.
+    pub consumers: &'static [&'static str],
     pub langs: &'static [Lang],
     pub needles: &'static [&'static str],
     pub run: fn(&mut FileCtx),
 }
 
 pub const FACT_EXTRACTORS: &[FactExtractor] = &[FactExtractor {
+    consumers: &["django/", "drf/"],
     langs: &[Lang::Python],
     needles: &[
         "INSTALLED_APPS",
         "MIDDLEWARE",
-        "DEBUG",
+        "DEBUG =",
+        "DEBUG=",
         "SECRET_KEY",
         "ALLOWED_HOSTS",
         "DJANGO_SETTINGS_MODULE",
