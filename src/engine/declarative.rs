@@ -275,3 +275,115 @@ pub fn shorten(code: &str) -> String {
         one_line
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::rule::RuleOrigin;
+    use crate::engine::{load_decl, Engine};
+    use crate::parse::{Lang, Source};
+
+    /// Runs one user rule over `code` and returns the 1-based lines it flags.
+    fn lines(rule: &str, lang: Lang, path: &str, code: &str) -> Vec<u32> {
+        let r = load_decl(rule, RuleOrigin::File("test.toml".into()), true).unwrap();
+        let engine = Engine::new(vec![r]).unwrap();
+        let src = Source::new(code.to_string());
+        let out = engine.analyse(path, lang, &src, &[true], false);
+        assert!(out.error.is_none(), "{:?}", out.error);
+        out.findings.iter().map(|f| f.span.start_line).collect()
+    }
+
+    fn rule(languages: &str, query: &str, extra: &str) -> String {
+        format!(
+            "id = \"test/rule\"\nlanguages = [\"{languages}\"]\nseverity = \"warning\"\ncategory = \"security\"\n\
+             summary = \"s\"\nmessage = \"m {{{{fn}}}}\"\nquery = '''{query}'''\n{extra}\n\
+             [docs]\nwhat = \"w\"\nwhy = \"w\"\nexample = \"e\"\nfix = \"f\"\n"
+        )
+    }
+
+    const PY_CALL: &str = "(call function: (_) @fn arguments: (argument_list . (_) @arg)) @call";
+    const JS_CALL: &str = "(call_expression function: (_) @fn arguments: (arguments . (_) @arg)) @call";
+
+    #[test]
+    fn inside_loop_stops_at_function_boundaries() {
+        let r = rule(
+            "python",
+            PY_CALL,
+            "report = \"call\"\ninside = [\"loop\"]\nresolves-to = { fn = [\"builtins.save\"] }",
+        );
+        let code = "for x in xs:\n    save(x)\n    def later():\n        save(x)\nsave(1)\n[save(y) for y in ys]\n";
+        assert_eq!(lines(&r, Lang::Python, "a.py", code), vec![2, 6]);
+    }
+
+    #[test]
+    fn inside_async_function_is_the_nearest_function() {
+        let r = rule(
+            "js",
+            JS_CALL,
+            "report = \"call\"\ninside = [\"async-function\"]\nresolves-to = { fn = [\"fs.readFileSync\"] }",
+        );
+        let code = "const fs = require('fs');\nasync function a() {\n  fs.readFileSync(p);\n  [1].map(function () { fs.readFileSync(q) });\n}\nfs.readFileSync(r);\nconst b = async () => fs.readFileSync(s);\n";
+        assert_eq!(lines(&r, Lang::JavaScript, "a.js", code), vec![3, 7]);
+    }
+
+    #[test]
+    fn request_handler_context_and_not_inside() {
+        let r = rule(
+            "js",
+            JS_CALL,
+            "report = \"call\"\ninside = [\"request-handler\"]\nresolves-to = { fn = [\"fs.readFileSync\"] }",
+        );
+        let code = "const fs = require('fs');\nconst cfg = fs.readFileSync('c');\nfunction load(p) { return fs.readFileSync(p) }\napp.get('/x', (req, res) => res.send(load(req.query.p)));\nfunction unused() { fs.readFileSync('u') }\n";
+        assert_eq!(lines(&r, Lang::JavaScript, "app.js", code), vec![3]);
+        let r = rule(
+            "js",
+            JS_CALL,
+            "report = \"call\"\nnot-inside = [\"function\"]\nresolves-to = { fn = [\"fs.readFileSync\"] }",
+        );
+        assert_eq!(lines(&r, Lang::JavaScript, "app.js", code), vec![2]);
+    }
+
+    #[test]
+    fn argument_tainted_by_request_gates_the_finding() {
+        let r = rule(
+            "python",
+            PY_CALL,
+            "report = \"call\"\nargument-tainted-by = \"request\"\nargument = \"arg\"\nresolves-to = { fn = [\"os.system\"] }",
+        );
+        let code = "import os\ndef view(request, name):\n    cmd = 'ls ' + request.GET['d']\n    os.system(cmd)\n    os.system('ls')\n    os.system(name)\n    n = int(request.GET['n'])\n    os.system(str(n))\ndef task(path):\n    os.system(path)\n";
+        assert_eq!(lines(&r, Lang::Python, "views.py", code), vec![4, 6]);
+    }
+
+    #[test]
+    fn when_tainted_raises_severity_and_changes_the_message() {
+        let r = rule(
+            "js",
+            JS_CALL,
+            "report = \"call\"\nnot-literal = [\"arg\"]\nresolves-to = { fn = [\"child_process.exec\"] }\n\
+             [when-tainted]\ncapture = \"arg\"\nseverity = \"error\"\nmessage = \"tainted {{arg}}\"",
+        );
+        let r = load_decl(&r, RuleOrigin::File("t.toml".into()), true).unwrap();
+        let engine = Engine::new(vec![r]).unwrap();
+        let code = "const { exec } = require('child_process');\napp.post('/', (req, res) => { exec(`ls ${req.body.d}`); });\nfunction job(d) { exec(d); exec('ls'); }\n";
+        let src = Source::new(code.to_string());
+        let out = engine.analyse("a.js", Lang::JavaScript, &src, &[true], false);
+        let got: Vec<(u32, String, String)> =
+            out.findings.iter().map(|f| (f.span.start_line, f.severity.to_string(), f.message.clone())).collect();
+        assert_eq!(
+            got,
+            vec![(2, "error".into(), "tainted `ls ${req.body.d}`".into()), (3, "warning".into(), "m exec".into())]
+        );
+    }
+
+    #[test]
+    fn load_errors_name_the_problem() {
+        let bad_query = rule("python", "(call function: (nope) @fn)", "");
+        let e = load_decl(&bad_query, RuleOrigin::File("r.toml".into()), true).err().unwrap();
+        assert!(e.contains("r.toml") && e.contains("query does not compile"), "{e}");
+        let bad_capture = rule("python", PY_CALL, "report = \"missing\"");
+        let e = load_decl(&bad_capture, RuleOrigin::File("r.toml".into()), true).err().unwrap();
+        assert!(e.contains("@missing"), "{e}");
+        let bad_context = rule("python", PY_CALL, "inside = [\"kitchen\"]");
+        let e = load_decl(&bad_context, RuleOrigin::File("r.toml".into()), true).err().unwrap();
+        assert!(e.contains("unknown context 'kitchen'"), "{e}");
+    }
+}
