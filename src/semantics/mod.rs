@@ -4,6 +4,7 @@
 //! from request data.
 
 pub mod js;
+pub mod js_taint;
 pub mod python;
 
 use crate::parse::Lang;
@@ -173,14 +174,14 @@ pub fn inside(lang: Lang, node: Node, ctx: Context, handlers: Option<&Handlers>)
 pub fn taint(lang: Lang, func: Node, src: &str, handlers: &Handlers) -> Taint {
     match lang {
         Lang::Python => python::taint(func, src),
-        _ => js::taint(func, src, handlers),
+        _ => js_taint::taint(func, src, handlers),
     }
 }
 
 pub fn expr_tainted(lang: Lang, expr: Node, src: &str, taint: &Taint) -> bool {
     match lang {
         Lang::Python => python::expr_tainted(expr, src, taint),
-        _ => js::expr_tainted(expr, src, taint),
+        _ => js_taint::expr_tainted(expr, src, taint),
     }
 }
 
