@@ -168,6 +168,7 @@ fn check(a: &CheckArgs) -> Result<i32, String> {
         no_default_excludes: a.no_default_excludes,
         jobs: a.jobs,
         stats: a.stats,
+        no_cache: a.no_cache,
     };
     let cli_fail_on = a.fail_on.as_deref().and_then(FailOn::parse);
     let res = scan::scan(&opts)?;
@@ -206,16 +207,22 @@ fn print_stats(res: &ScanResult, report_time: std::time::Duration) {
     let _ = writeln!(e, "stackfit stats:");
     let _ = writeln!(e, "  files analysed   {:>10}", res.files);
     let _ = writeln!(e, "  files parsed     {:>10}", res.parsed);
+    let _ = writeln!(e, "  files cached     {:>10}", res.cached);
+    if res.context_files > 0 {
+        let _ = writeln!(e, "  context files    {:>10}  (not named; read for project facts)", res.context_files);
+    }
     let _ = writeln!(e, "  bytes            {:>10}", res.bytes);
     let _ = writeln!(e, "  lines            {:>10}", res.lines);
     let _ = writeln!(e, "  files skipped    {:>10}", res.skipped.len());
     let _ = writeln!(e, "  config + rules   {:>10.1} ms", ms(t.config));
     let _ = writeln!(e, "  walk             {:>10.1} ms", ms(t.walk));
+    let _ = writeln!(e, "  cache load       {:>10.1} ms", ms(t.cache_load));
     let _ = writeln!(e, "  phase 1 (wall)   {:>10.1} ms", ms(t.phase1_wall));
     let _ = writeln!(e, "    read   (cpu)   {:>10.1} ms", ms(t.read));
     let _ = writeln!(e, "    parse  (cpu)   {:>10.1} ms", ms(t.parse));
     let _ = writeln!(e, "    rules  (cpu)   {:>10.1} ms", ms(t.rules));
     let _ = writeln!(e, "  phase 2 project  {:>10.1} ms", ms(t.project));
+    let _ = writeln!(e, "  cache save       {:>10.1} ms", ms(t.cache_save));
     let _ = writeln!(e, "  report           {:>10.1} ms", ms(report_time));
     let _ = writeln!(e, "  total            {:>10.1} ms", ms(res.started.elapsed()));
     if !t.slowest_rules.is_empty() {

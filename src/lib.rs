@@ -6,6 +6,7 @@
 //! shared code understanding rules build on, `profile` is the fit profile,
 //! and `report` renders the findings in each output format.
 
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -23,6 +23,7 @@ pub struct ScanOptions {
     pub no_default_excludes: bool,
     pub jobs: Option<usize>,
     pub stats: bool,
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Default)]
@@ -34,6 +35,8 @@ pub struct Timings {
     pub rules: Duration,
     pub phase1_wall: Duration,
     pub project: Duration,
+    pub cache_load: Duration,
+    pub cache_save: Duration,
     /// (rule id, total time), slowest first.
     pub slowest_rules: Vec<(String, Duration)>,
 }
@@ -49,6 +52,11 @@ pub struct ScanResult {
     /// Files actually parsed (the rest passed the byte-level pre-check with
     /// nothing any enabled rule looks for).
     pub parsed: usize,
+    /// Files whose phase-1 results came from the cache.
+    pub cached: usize,
+    /// Files of the project not named on the command line, read only for
+    /// the facts the project-level rules need (pre-commit runs).
+    pub context_files: usize,
     pub bytes: u64,
     pub lines: u64,
     pub skipped: Vec<Skipped>,
@@ -103,6 +111,23 @@ fn validate_ids(engine: &Engine, configs: &ConfigSet, opts: &ScanOptions) -> Res
 
 fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// The root of the project a partial run (file arguments) belongs to: the
+/// directory of the config in force, else the nearest ancestor holding
+/// `.git`, else the report root.
+fn project_root(base: &Config, root: &Path) -> PathBuf {
+    if !base.files.is_empty() {
+        return base.dir.clone();
+    }
+    let mut d = Some(root);
+    while let Some(dir) = d {
+        if dir.join(".git").exists() {
+            return dir.to_path_buf();
+        }
+        d = dir.parent();
+    }
+    root.to_path_buf()
 }
 
 /// The directory finding paths are relative to: the one directory given,
@@ -209,6 +234,19 @@ struct Analysed {
     read: Duration,
     warning: Option<String>,
     skipped: Option<String>,
+    cached: bool,
+}
+
+/// What every file of a run is analysed with.
+struct Job<'a> {
+    engine: &'a Engine,
+    enabled: &'a [bool],
+    default_excludes: bool,
+    stats: bool,
+    cache: Option<&'a crate::cache::Cache>,
+    settings_key: u64,
+    /// A file not named on the command line, read for facts only.
+    context: bool,
 }
 
 pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
@@ -230,15 +268,17 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     let excludes = exclude_set(&base)?;
     let abs_paths: Vec<PathBuf> = paths.iter().map(|p| absolute(p)).collect();
     let jobs = opts.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)).max(1);
-    let walked = walk::walk(&walk::WalkOptions {
-        paths: &abs_paths,
-        root: &base.dir,
-        excludes: &excludes,
-        default_excludes,
-        max_file_size: base.max_file_size,
-        threads: jobs,
-    });
-    timings.walk = t.elapsed();
+    let walk_opts = |paths: &[PathBuf]| {
+        walk::walk(&walk::WalkOptions {
+            paths,
+            root: &base.dir,
+            excludes: &excludes,
+            default_excludes,
+            max_file_size: base.max_file_size,
+            threads: jobs,
+        })
+    };
+    let walked = walk_opts(&abs_paths);
     let mut warnings = walked.warnings;
     let mut skipped = walked.skipped;
     // The walker's paths are relative to the config directory; findings are
@@ -250,17 +290,55 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     for s in &mut skipped {
         s.path = walk::rel_path(&root, &base.dir.join(&s.path));
     }
+    // Given files (as pre-commit passes them), the project-level rules still
+    // need the rest of the project: its files join as context, read for
+    // facts only (or taken from the cache), and nothing is reported in them.
+    let named_count = files.len();
+    let partial = abs_paths.iter().any(|p| p.is_file());
+    if partial {
+        let proj = project_root(&base, &root);
+        let named: std::collections::HashSet<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+        let mut rest = walk_opts(std::slice::from_ref(&proj)).files;
+        rest.retain(|f| !named.contains(&f.path));
+        for f in &mut rest {
+            f.rel = walk::rel_path(&root, &f.path);
+        }
+        files.extend(rest);
+    }
+    timings.walk = t.elapsed();
 
     let configs = nested_configs(&base, &files, opts.config.is_some())?;
     validate_ids(&engine, &configs, opts)?;
     let enabled_per_config: Vec<Vec<bool>> =
         configs.configs.iter().map(|c| enabled_rules(&engine, c, &opts.select, &opts.ignore)).collect();
+    // Context files run only what feeds the project rules.
+    let context_enabled: Vec<Vec<bool>> = enabled_per_config
+        .iter()
+        .map(|e| e.iter().zip(&engine.rules).map(|(on, r)| *on && r.is_project()).collect())
+        .collect();
     let nested_excludes: Vec<Option<globset::GlobSet>> = configs
         .configs
         .iter()
         .enumerate()
         .map(|(i, c)| if i == 0 { Ok(None) } else { exclude_set(c).map(Some) })
         .collect::<Result<_, _>>()?;
+    let t = Instant::now();
+    let cache = if opts.no_cache { None } else { Some(crate::cache::Cache::open(&project_root(&base, &root))) };
+    timings.cache_load = t.elapsed();
+    let settings_keys: Vec<u64> = configs
+        .configs
+        .iter()
+        .zip(&enabled_per_config)
+        .map(|(c, e)| {
+            let bits: String = e.iter().map(|b| if *b { '1' } else { '0' }).collect();
+            crate::cache::settings_key(&[
+                &format!("{c:?}"),
+                &bits,
+                &engine.user_rules_hash.to_string(),
+                &default_excludes.to_string(),
+            ])
+        })
+        .collect();
 
     // Largest files first so one big file does not finish last alone.
     let mut order: Vec<usize> = (0..files.len()).collect();
@@ -289,10 +367,21 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
                             read: Duration::ZERO,
                             warning: None,
                             skipped: Some("excluded by config".into()),
+                            cached: false,
                         };
                     }
                 }
-                analyse_entry(&engine, entry, i, &enabled_per_config[ci], default_excludes, stats)
+                let context = i >= named_count;
+                let job = Job {
+                    engine: &engine,
+                    enabled: if context { &context_enabled[ci] } else { &enabled_per_config[ci] },
+                    default_excludes,
+                    stats,
+                    cache: cache.as_ref(),
+                    settings_key: settings_keys[ci],
+                    context,
+                };
+                analyse_entry(&job, entry, i)
             })
             .collect()
     });
@@ -306,9 +395,25 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     let mut lines = 0;
     let mut analysed_files = 0;
     let mut parsed = 0;
+    let mut cached = 0;
+    let mut context_files = 0;
     for a in analysed {
         let entry = &files[a.entry_idx];
         timings.read += a.read;
+        if a.entry_idx >= named_count {
+            // Context file: only its facts matter.
+            if let Some(out) = a.outcome {
+                context_files += 1;
+                project_files.push(ProjectFile {
+                    rel: entry.rel.clone(),
+                    path: entry.path.clone(),
+                    lang: entry.lang,
+                    facts: out.facts,
+                });
+            }
+            continue;
+        }
+        cached += usize::from(a.cached);
         if let Some(w) = a.warning {
             warnings.push(format!("{}: {w}", entry.rel));
         }
@@ -317,7 +422,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         }
         let Some(out) = a.outcome else { continue };
         analysed_files += 1;
-        parsed += usize::from(!out.prefiltered);
+        parsed += usize::from(!out.prefiltered && !a.cached);
         bytes += entry.size;
         lines += a.lines;
         timings.parse += out.stats.parse;
@@ -361,6 +466,18 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         findings.extend(fs);
     }
     timings.project = t.elapsed();
+    if partial {
+        // Report only in the files named on the command line.
+        let named: std::collections::HashSet<&str> = files[..named_count].iter().map(|f| f.rel.as_str()).collect();
+        findings.retain(|f| named.contains(f.path.as_str()));
+    }
+    let t = Instant::now();
+    if let Some(c) = cache {
+        if let Err(e) = c.save() {
+            warnings.push(format!("cannot write the result cache: {e}"));
+        }
+    }
+    timings.cache_save = t.elapsed();
 
     // Per-path ignores and severity overrides of the config governing each file.
     findings.retain(|f| {
@@ -413,6 +530,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         findings,
         files: analysed_files,
         parsed,
+        cached,
+        context_files,
         bytes,
         lines,
         skipped,
@@ -423,42 +542,65 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     })
 }
 
-fn analyse_entry(
-    engine: &Engine,
-    entry: &FileEntry,
-    idx: usize,
-    enabled: &[bool],
-    default_excludes: bool,
-    stats: bool,
-) -> Analysed {
-    let mut a =
-        Analysed { entry_idx: idx, outcome: None, lines: 0, read: Duration::ZERO, warning: None, skipped: None };
+fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
+    let mut a = Analysed {
+        entry_idx: idx,
+        outcome: None,
+        lines: 0,
+        read: Duration::ZERO,
+        warning: None,
+        skipped: None,
+        cached: false,
+    };
     let t = Instant::now();
     let bytes = match std::fs::read(&entry.path) {
         Ok(b) => b,
         Err(e) => {
-            a.warning = Some(format!("cannot read: {e}"));
+            if !job.context {
+                a.warning = Some(format!("cannot read: {e}"));
+            }
             return a;
         }
     };
     a.read = t.elapsed();
+    let key = job.cache.map(|_| crate::cache::entry_key(job.settings_key, &entry.rel, &bytes));
+    if let (Some(cache), Some(key)) = (job.cache, &key) {
+        if let Some((lines, outcome)) = cache.get(key) {
+            a.lines = lines;
+            a.outcome = Some(outcome);
+            a.cached = true;
+            return a;
+        }
+    }
+    let report = |a: &mut Analysed, w: String| {
+        if !job.context {
+            a.warning = Some(w);
+        }
+    };
     if bytes.iter().take(8192).any(|&b| b == 0) {
-        a.warning = Some("binary content (NUL bytes); not analysed".into());
+        report(&mut a, "binary content (NUL bytes); not analysed".into());
         return a;
     }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            a.warning = Some(format!("not valid UTF-8 (byte {}); not analysed", e.utf8_error().valid_up_to()));
+            report(&mut a, format!("not valid UTF-8 (byte {}); not analysed", e.utf8_error().valid_up_to()));
             return a;
         }
     };
-    if default_excludes && entry.lang.is_js_family() && walk::looks_minified(&text) {
-        a.skipped = Some("minified or bundled code (long lines)".into());
+    if job.default_excludes && entry.lang.is_js_family() && walk::looks_minified(&text) {
+        if !job.context {
+            a.skipped = Some("minified or bundled code (long lines)".into());
+        }
         return a;
     }
     let src = Source::new(text);
     a.lines = src.text.lines().count() as u64;
-    a.outcome = Some(engine.analyse(&entry.rel, entry.lang, &src, enabled, stats));
+    let outcome = job.engine.analyse(&entry.rel, entry.lang, &src, job.enabled, job.stats);
+    // Facts-only outcomes of context files are not complete results.
+    if let (Some(cache), Some(key), false, None) = (job.cache, key, job.context, &outcome.error) {
+        cache.put(key, &entry.rel, a.lines, &outcome);
+    }
+    a.outcome = Some(outcome);
     a
 }

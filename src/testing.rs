@@ -59,6 +59,7 @@ fn run_example(
         paths: vec![dir.clone()],
         select: Some(vec![rule.to_string()]),
         jobs: Some(1),
+        no_cache: true,
         ..Default::default()
     });
     let _ = std::fs::remove_dir_all(&dir);

@@ -42,6 +42,9 @@ pub struct Engine {
     decl_queries: [OnceLock<Result<Option<CombinedQuery>, String>>; 4],
     prefilters: [Prefilter; 4],
     pub parse_budget: Duration,
+    /// Hash of the user rule files loaded (builtin rules are covered by the
+    /// build id), part of the result cache's key.
+    pub user_rules_hash: u64,
 }
 
 /// The byte-level pre-check done before parsing: which of the literal
@@ -124,14 +127,15 @@ pub struct FileStats {
     pub per_rule: Vec<(usize, Duration)>,
 }
 
-/// The outcome of phase 1 for one file.
-#[derive(Debug, Default)]
+/// The outcome of phase 1 for one file: what the result cache stores.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileOutcome {
     pub findings: Vec<Finding>,
     pub facts: FileFacts,
     pub suppressions: Suppressions,
     /// Directive indices that suppressed at least one finding.
     pub used_suppressions: Vec<usize>,
+    #[serde(skip)]
     pub stats: FileStats,
     /// A parse that timed out or failed; the file was not analysed.
     pub error: Option<String>,
@@ -156,13 +160,17 @@ impl Engine {
         for (name, text) in builtin::RULES {
             rules.push(load_decl(text, RuleOrigin::File(PathBuf::from(name)), false)?);
         }
+        let mut user_texts = String::new();
         for dir in extra_dirs {
             for path in rule_files(dir)? {
                 let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
                 rules.push(load_decl(&text, RuleOrigin::File(path.clone()), true)?);
+                user_texts.push_str(&text);
             }
         }
-        Engine::new(rules)
+        let mut engine = Engine::new(rules)?;
+        engine.user_rules_hash = xxhash_rust::xxh3::xxh3_64(user_texts.as_bytes());
+        Ok(engine)
     }
 
     pub fn new(rules: Vec<Rule>) -> Result<Engine, String> {
@@ -216,6 +224,7 @@ impl Engine {
             decl_queries: Default::default(),
             prefilters,
             parse_budget: Duration::from_secs(10),
+            user_rules_hash: 0,
         })
     }
 
