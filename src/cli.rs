@@ -76,6 +76,9 @@ pub struct CheckArgs {
     /// Print files, bytes, time per phase and the slowest rules to stderr.
     #[arg(long)]
     pub stats: bool,
+    /// Benchmark floor: walk, read and parse every file but run no rule.
+    #[arg(long, hide = true)]
+    pub parse_only: bool,
 }
 
 const SUBCOMMANDS: &[&str] = &["check", "rules", "explain", "fit", "test-rules", "help"];
@@ -169,6 +172,7 @@ fn check(a: &CheckArgs) -> Result<i32, String> {
         jobs: a.jobs,
         stats: a.stats,
         no_cache: a.no_cache,
+        parse_only: a.parse_only,
     };
     let cli_fail_on = a.fail_on.as_deref().and_then(FailOn::parse);
     let res = scan::scan(&opts)?;

@@ -24,6 +24,8 @@ pub struct ScanOptions {
     pub jobs: Option<usize>,
     pub stats: bool,
     pub no_cache: bool,
+    /// Benchmark floor: walk, read and parse every file, run no rule.
+    pub parse_only: bool,
 }
 
 #[derive(Debug, Default)]
@@ -247,6 +249,7 @@ struct Job<'a> {
     settings_key: u64,
     /// A file not named on the command line, read for facts only.
     context: bool,
+    parse_only: bool,
 }
 
 pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
@@ -323,7 +326,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         .map(|(i, c)| if i == 0 { Ok(None) } else { exclude_set(c).map(Some) })
         .collect::<Result<_, _>>()?;
     let t = Instant::now();
-    let cache = if opts.no_cache { None } else { Some(crate::cache::Cache::open(&project_root(&base, &root))) };
+    let cache = if opts.no_cache || opts.parse_only { None } else { Some(crate::cache::Cache::open(&project_root(&base, &root))) };
     timings.cache_load = t.elapsed();
     let settings_keys: Vec<u64> = configs
         .configs
@@ -380,6 +383,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
                     cache: cache.as_ref(),
                     settings_key: settings_keys[ci],
                     context,
+                    parse_only: opts.parse_only,
                 };
                 analyse_entry(&job, entry, i)
             })
@@ -596,6 +600,16 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
     }
     let src = Source::new(text);
     a.lines = src.text.lines().count() as u64;
+    if job.parse_only {
+        let t = Instant::now();
+        let mut outcome = FileOutcome::default();
+        if let Err(e) = crate::parse::parse(entry.lang, &src.text, job.engine.parse_budget) {
+            outcome.error = Some(format!("{e:?}"));
+        }
+        outcome.stats.parse = t.elapsed();
+        a.outcome = Some(outcome);
+        return a;
+    }
     let outcome = job.engine.analyse(&entry.rel, entry.lang, &src, job.enabled, job.stats);
     // Facts-only outcomes of context files are not complete results.
     if let (Some(cache), Some(key), false, None) = (job.cache, key, job.context, &outcome.error) {
