@@ -326,7 +326,11 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         .map(|(i, c)| if i == 0 { Ok(None) } else { exclude_set(c).map(Some) })
         .collect::<Result<_, _>>()?;
     let t = Instant::now();
-    let cache = if opts.no_cache || opts.parse_only { None } else { Some(crate::cache::Cache::open(&project_root(&base, &root))) };
+    let cache = if opts.no_cache || opts.parse_only {
+        None
+    } else {
+        Some(crate::cache::Cache::open(&project_root(&base, &root)))
+    };
     timings.cache_load = t.elapsed();
     let settings_keys: Vec<u64> = configs
         .configs
