@@ -758,6 +758,10 @@ pub struct Attr {
     pub target: Option<usize>,
     /// Where the field is declared (the ForeignKey for a reverse accessor).
     pub origin: Option<Location>,
+    /// The name lookups use (`filter(review__rating=5)`, `Count("review")`):
+    /// the field's name, or for a reverse accessor `related_query_name`,
+    /// else `related_name`, else the model's name in lowercase.
+    pub query_name: String,
 }
 
 /// A class that may be a model, from the facts or built in.
@@ -1038,12 +1042,20 @@ impl<'a> ModelIndex<'a> {
             for (decl, f) in index.declared_fields(i) {
                 let Some(target) = f.target.as_ref().and_then(|t| index.resolve_target(t, decl, i)) else { continue };
                 let lower = m.name.to_lowercase();
+                let fill = |r: &str| {
+                    r.replace("%(class)s", &lower)
+                        .replace("%(model_name)s", &lower)
+                        .replace("%(app_label)s", &m.app.to_lowercase())
+                };
+                let query_name = f
+                    .related_query_name
+                    .as_deref()
+                    .or(f.related_name.as_deref())
+                    .map(fill)
+                    .unwrap_or_else(|| lower.clone());
                 let name = match &f.related_name {
                     Some(r) if r.ends_with('+') => continue,
-                    Some(r) => r
-                        .replace("%(class)s", &lower)
-                        .replace("%(model_name)s", &lower)
-                        .replace("%(app_label)s", &m.app.to_lowercase()),
+                    Some(r) => fill(r),
                     None => match f.kind {
                         RelKind::OneToOne => lower.clone(),
                         RelKind::GenericRelation | RelKind::GenericForeignKey => continue,
@@ -1057,7 +1069,7 @@ impl<'a> ModelIndex<'a> {
                     _ => continue,
                 };
                 let origin = index.field_location(decl, f);
-                reverse.push((target, name, Attr { kind, target: Some(i), origin }));
+                reverse.push((target, name, Attr { kind, target: Some(i), origin, query_name }));
             }
         }
         for (t, name, attr) in reverse {
@@ -1179,7 +1191,7 @@ impl<'a> ModelIndex<'a> {
                 RelKind::GenericRelation => AttrKind::GenericRelation,
             };
             let target = f.target.as_ref().and_then(|t| self.resolve_target(t, c, model));
-            return Some(Attr { kind, target, origin: self.field_location(c, f) });
+            return Some(Attr { kind, target, origin: self.field_location(c, f), query_name: f.name.clone() });
         }
         if let Some(a) = m.reverse.get(name) {
             return Some(a.clone());

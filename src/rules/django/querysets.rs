@@ -2039,8 +2039,9 @@ impl<'a> Analysis<'a> {
         lp: &LoopFact,
     ) -> (Option<Fix>, String) {
         let rel_name = &path[0];
-        let alias = format!("{rel_name}_count");
-        let suggestion = format!(".annotate({alias}=Count(\"{rel_name}\"))");
+        let query_name = self.index.attr(r.model, rel_name).map(|a| a.query_name).unwrap_or_else(|| rel_name.clone());
+        let alias = format!("{query_name}_count");
+        let suggestion = format!(".annotate({alias}=Count(\"{query_name}\"))");
         let advice = format!(
             "annotate the count once with {suggestion} on the queryset on line {} and read obj.{alias}",
             r.line()
@@ -2063,7 +2064,7 @@ impl<'a> Analysis<'a> {
             edits.push(Edit {
                 path: t.rel.to_string(),
                 span: at,
-                replacement: format!(".annotate({alias}={name}(\"{rel_name}\"))"),
+                replacement: format!(".annotate({alias}={name}(\"{query_name}\"))"),
             });
             if let Some(at) = import {
                 edits.push(Edit {
