@@ -16,7 +16,7 @@ use super::models::{
     body_statements, call_name, class_assignments, facts_mut, kwarg, meta_class, span_of, top_level_classes, AttrKind,
     ClassRef, ModelIndex, ModelRef, Names,
 };
-use super::querysets::{collect_accesses, Access, FileRef};
+use super::querysets::{collect_accesses, steps, Access, FileRef};
 use crate::engine::context::FileCtx;
 use crate::engine::project::ProjectFile;
 use crate::finding::{Location, Span};
@@ -316,22 +316,13 @@ impl<'a> Serializers<'a> {
     /// The relations rendering one row of `model` with serializer `s` loads.
     pub fn requirements(&self, index: &ModelIndex, s: usize, model: usize) -> Vec<Requirement> {
         let mut out = Vec::new();
-        self.walk(index, s, model, &[], false, 0, &mut out);
+        let here = Here { prefix: Vec::new(), under_manager: false, back: None, depth: 0 };
+        self.walk(index, s, model, &here, &mut out);
         out
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn walk(
-        &self,
-        index: &ModelIndex,
-        s: usize,
-        model: usize,
-        prefix: &[String],
-        under_manager: bool,
-        depth: u32,
-        out: &mut Vec<Requirement>,
-    ) {
-        if depth > 6 {
+    fn walk(&self, index: &ModelIndex, s: usize, model: usize, here: &Here, out: &mut Vec<Requirement>) {
+        if here.depth > 6 {
             return;
         }
         let mro = self.mro(s);
@@ -354,35 +345,39 @@ impl<'a> Serializers<'a> {
                         continue;
                     };
                     for a in accesses {
-                        access_requirements(index, model, a, prefix, under_manager, &floc, &label, out);
+                        if here.back.is_some() && a.segs.first() == here.back.as_ref() {
+                            continue;
+                        }
+                        access_requirements(index, model, a, here, &floc, &label, out);
                     }
                     continue;
                 }
                 let source = field.source.clone().unwrap_or_else(|| field.name.clone());
                 if source == "*" {
                     if let Some(n) = nested(self, field, f) {
-                        self.walk(index, n, model, prefix, under_manager, depth + 1, out);
+                        self.walk(index, n, model, &here.deeper(&[], false, here.back.clone()), out);
                     }
                     continue;
                 }
                 let segs: Vec<String> = source.split('.').map(str::to_string).collect();
-                let steps = walk_steps(index, model, &segs);
+                if here.back.as_ref() == segs.first() {
+                    continue; // the parent object, set by the related manager
+                }
+                let steps = steps(index, model, &segs);
                 let Some(last) = steps.last() else { continue };
                 // Only a full walk to a relation counts for relation fields.
                 let reaches = last.path.len() == segs.len();
                 let mut req = |path: &[String], prefetch: bool| {
-                    let mut p = prefix.to_vec();
-                    p.extend(path.iter().cloned());
                     out.push(Requirement {
-                        path: p,
-                        prefetch: prefetch || under_manager,
+                        path: here.path(path),
+                        prefetch: prefetch || here.under_manager,
                         field: floc.clone(),
                         label: label.clone(),
                     });
                 };
                 // Forward relations on the way are loaded whatever the field.
                 for st in &steps {
-                    if st.kind.single() && (st.path.len() < segs.len() || loads_object(field, st.kind)) {
+                    if st.kind.single() && (st.path.len() < segs.len() || loads_object(field)) {
                         req(&st.path, !st.kind.selectable());
                     }
                 }
@@ -400,9 +395,8 @@ impl<'a> Serializers<'a> {
                 }
                 if field.kind == SerFieldKind::Nested && reaches {
                     if let (Some(n), Some(t)) = (nested(self, field, f), last.target) {
-                        let mut p = prefix.to_vec();
-                        p.extend(last.path.iter().cloned());
-                        self.walk(index, n, t, &p, under_manager || !last.kind.selectable(), depth + 1, out);
+                        let next = here.deeper(&last.path, !last.kind.selectable(), last.reverse_of.clone());
+                        self.walk(index, n, t, &next, out);
                     }
                 }
             }
@@ -417,77 +411,69 @@ impl<'a> Serializers<'a> {
             None if !meta.exclude.is_empty() => index.fields(model).into_iter().map(|(n, _)| n).collect(),
             None => return,
         };
+        let names: Vec<String> =
+            names.into_iter().filter(|n| !seen.contains(n.as_str()) && !meta.exclude.contains(n)).collect();
         let meta_loc = Location { path: mf.rel.to_string(), span: meta.span, message: None };
-        self.implicit(
-            index,
-            model,
-            &names,
-            &meta.exclude,
-            &seen,
-            prefix,
-            under_manager,
-            meta.depth,
-            &meta.name,
-            &meta_loc,
-            out,
-        );
+        self.implicit(index, model, &names, here, meta.depth, &meta.name, &meta_loc, out);
     }
 
+    /// Fields `ModelSerializer` builds for `names`: many relations become
+    /// `PrimaryKeyRelatedField(many=True)`; with `Meta.depth`, relations
+    /// become nested serializers of all fields.
     #[allow(clippy::too_many_arguments)]
     fn implicit(
         &self,
         index: &ModelIndex,
         model: usize,
         names: &[String],
-        exclude: &[String],
-        declared: &HashSet<&str>,
-        prefix: &[String],
-        under_manager: bool,
+        here: &Here,
         depth: u32,
         sname: &str,
         loc: &Location,
         out: &mut Vec<Requirement>,
     ) {
         for n in names {
-            if declared.contains(n.as_str()) || exclude.contains(n) {
+            if here.back.as_ref() == Some(n) {
                 continue;
             }
             let Some(a) = index.attr(model, n) else { continue };
-            let mut p = prefix.to_vec();
-            p.push(n.clone());
             let label = format!("{sname}.{n}");
-            match a.kind {
-                AttrKind::ManyToMany | AttrKind::ReverseFk | AttrKind::ReverseM2M => {
-                    out.push(Requirement { path: p.clone(), prefetch: true, field: loc.clone(), label });
-                    if depth > 0 {
-                        if let Some(t) = a.target {
-                            let all: Vec<String> = index.fields(t).into_iter().map(|(n, _)| n).collect();
-                            self.implicit(index, t, &all, &[], &HashSet::new(), &p, true, depth - 1, sname, loc, out);
-                        }
-                    }
+            let path = here.path(std::slice::from_ref(n));
+            let many = matches!(a.kind, AttrKind::ManyToMany | AttrKind::ReverseFk | AttrKind::ReverseM2M);
+            if !(many || (a.kind == AttrKind::Forward && depth > 0)) {
+                continue;
+            }
+            out.push(Requirement { path, prefetch: many || here.under_manager, field: loc.clone(), label });
+            if depth > 0 {
+                if let Some(t) = a.target {
+                    let all: Vec<String> = index.fields(t).into_iter().map(|(n, _)| n).collect();
+                    let next = here.deeper(std::slice::from_ref(n), many, a.reverse_of.clone());
+                    self.implicit(index, t, &all, &next, depth - 1, sname, loc, out);
                 }
-                AttrKind::Forward if depth > 0 => {
-                    out.push(Requirement { path: p.clone(), prefetch: under_manager, field: loc.clone(), label });
-                    if let Some(t) = a.target {
-                        let all: Vec<String> = index.fields(t).into_iter().map(|(n, _)| n).collect();
-                        self.implicit(
-                            index,
-                            t,
-                            &all,
-                            &[],
-                            &HashSet::new(),
-                            &p,
-                            under_manager,
-                            depth - 1,
-                            sname,
-                            loc,
-                            out,
-                        );
-                    }
-                }
-                _ => {}
             }
         }
+    }
+}
+
+/// Where a serializer walk is.
+struct Here {
+    /// The relation path from the view's rows.
+    prefix: Vec<String>,
+    /// The path went through a manager: everything below is prefetched.
+    under_manager: bool,
+    /// The foreign key back to the parent row, which Django sets without a
+    /// query on rows loaded through a reverse relation.
+    back: Option<String>,
+    depth: u32,
+}
+
+impl Here {
+    fn path(&self, rel: &[String]) -> Vec<String> {
+        self.prefix.iter().chain(rel.iter()).cloned().collect()
+    }
+
+    fn deeper(&self, rel: &[String], manager: bool, back: Option<String>) -> Here {
+        Here { prefix: self.path(rel), under_manager: self.under_manager || manager, back, depth: self.depth + 1 }
     }
 }
 
@@ -496,62 +482,31 @@ fn nested(sers: &Serializers, field: &SerField, f: FileRef) -> Option<usize> {
 }
 
 /// Does rendering this field load the related object itself (not just its pk)?
-fn loads_object(field: &SerField, kind: AttrKind) -> bool {
+fn loads_object(field: &SerField) -> bool {
     match field.kind {
         SerFieldKind::PrimaryKeyRelated => false,
         SerFieldKind::HyperlinkedRelated => field.lookup_not_pk,
-        _ => {
-            let _ = kind;
-            true
-        }
+        _ => true,
     }
 }
 
-/// The relation steps of `segs` on `model` (forward relations, then at
-/// most one manager).
-pub fn walk_steps(index: &ModelIndex, model: usize, segs: &[String]) -> Vec<super::querysets::Step> {
-    let mut out = Vec::new();
-    let mut cur = Some(model);
-    let mut path = Vec::new();
-    for (i, seg) in segs.iter().enumerate() {
-        let Some(m) = cur else { break };
-        let Some(a) = index.attr(m, seg) else { break };
-        path.push(seg.clone());
-        let single = a.kind.single();
-        out.push(super::querysets::Step {
-            path: path.clone(),
-            kind: a.kind,
-            target: a.target,
-            method: if single { None } else { segs.get(i + 1).cloned() },
-        });
-        if !single {
-            break;
-        }
-        cur = a.target;
-    }
-    out
-}
-
-#[allow(clippy::too_many_arguments)]
 fn access_requirements(
     index: &ModelIndex,
     model: usize,
     a: &Access,
-    prefix: &[String],
-    under_manager: bool,
+    here: &Here,
     floc: &Location,
     label: &str,
     out: &mut Vec<Requirement>,
 ) {
-    let steps = walk_steps(index, model, &a.segs);
+    let steps = steps(index, model, &a.segs);
     for st in &steps {
-        let mut p = prefix.to_vec();
-        p.extend(st.path.iter().cloned());
+        let p = here.path(&st.path);
         if st.kind.single() {
             // `obj.author` read as a whole or through it.
             out.push(Requirement {
                 path: p,
-                prefetch: under_manager || !st.kind.selectable(),
+                prefetch: here.under_manager || !st.kind.selectable(),
                 field: floc.clone(),
                 label: label.to_string(),
             });

@@ -762,6 +762,9 @@ pub struct Attr {
     /// the field's name, or for a reverse accessor `related_query_name`,
     /// else `related_name`, else the model's name in lowercase.
     pub query_name: String,
+    /// For a reverse accessor: the foreign key it is the reverse of. Rows
+    /// loaded through it have that key already set to the parent object.
+    pub reverse_of: Option<String>,
 }
 
 /// A class that may be a model, from the facts or built in.
@@ -1069,7 +1072,8 @@ impl<'a> ModelIndex<'a> {
                     _ => continue,
                 };
                 let origin = index.field_location(decl, f);
-                reverse.push((target, name, Attr { kind, target: Some(i), origin, query_name }));
+                let reverse_of = Some(f.name.clone());
+                reverse.push((target, name, Attr { kind, target: Some(i), origin, query_name, reverse_of }));
             }
         }
         for (t, name, attr) in reverse {
@@ -1191,7 +1195,8 @@ impl<'a> ModelIndex<'a> {
                 RelKind::GenericRelation => AttrKind::GenericRelation,
             };
             let target = f.target.as_ref().and_then(|t| self.resolve_target(t, c, model));
-            return Some(Attr { kind, target, origin: self.field_location(c, f), query_name: f.name.clone() });
+            let origin = self.field_location(c, f);
+            return Some(Attr { kind, target, origin, query_name: f.name.clone(), reverse_of: None });
         }
         if let Some(a) = m.reverse.get(name) {
             return Some(a.clone());

@@ -7,7 +7,7 @@ use super::querysets::{
 };
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
-use crate::finding::{Fix, Location};
+use crate::finding::{Edit, Fix, Location};
 
 const DOC: &str = r#####"
 id = "drf/n-plus-one-serializer"
@@ -273,8 +273,7 @@ fn view_findings(a: &Analysis, sers: &Serializers, vi: usize) -> Vec<NPlusOne> {
             suggestion.push_str(&format!(".prefetch_related({})", quote(&prefetch)));
             edits.extend(lookup_edits(&r, LookupCall::PrefetchRelated, &prefetch));
         }
-        edits.sort();
-        edits.dedup();
+        let edits = combine_insertions(edits);
         let mut labels: Vec<String> = Vec::new();
         for q in &missing {
             let l = format!("{} ('{}')", q.label, q.path.join("__"));
@@ -308,6 +307,21 @@ fn view_findings(a: &Analysis, sers: &Serializers, vi: usize) -> Vec<NPlusOne> {
         let fix = (!edits.is_empty()).then(|| Fix { description: format!("add {suggestion}"), edits });
         out.push(NPlusOne { rule: NPlusOneRule::Related, at, message, related, fix });
     }
+    out
+}
+
+/// Joins insertions at the same point into one edit, in the order given
+/// (`.select_related(...)` before `.prefetch_related(...)`), so that applying
+/// the fix does not depend on how a tool orders them.
+fn combine_insertions(edits: Vec<Edit>) -> Vec<Edit> {
+    let mut out: Vec<Edit> = Vec::new();
+    for e in edits {
+        match out.iter_mut().find(|o| o.path == e.path && o.span == e.span && e.span.start_byte == e.span.end_byte) {
+            Some(o) => o.replacement.push_str(&e.replacement),
+            None => out.push(e),
+        }
+    }
+    out.sort();
     out
 }
 

@@ -1302,13 +1302,19 @@ fn returns(func: Node) -> Vec<(Node, Option<Node>)> {
 // Analysis (phase 2)
 // ---------------------------------------------------------------------------
 
-/// A queryset part resolved for fixes: where its calls are and where to append.
+/// Where a fix can change a queryset: the point to append a call at, and
+/// every call of the chain (an existing `select_related(...)` is extended).
 #[derive(Debug, Clone)]
 pub struct FixTarget<'a> {
     pub rel: &'a str,
-    pub part: &'a QsPart,
-    /// Calls of the class-level queryset the part builds on (other file possibly).
-    pub inherited: Vec<(&'a str, &'a QsCall)>,
+    pub insert_at: Option<Span>,
+    pub calls: Vec<(&'a str, &'a QsCall)>,
+}
+
+impl<'a> FixTarget<'a> {
+    fn of(rel: &'a str, part: &'a QsPart) -> FixTarget<'a> {
+        FixTarget { rel, insert_at: part.insert_at, calls: part.calls.iter().map(|c| (rel, c)).collect() }
+    }
 }
 
 /// A queryset resolved to its model and the lookups it covers.
@@ -1324,6 +1330,9 @@ pub struct Resolved<'a> {
     pub targets: Vec<FixTarget<'a>>,
     /// The queryset's definition, for related locations.
     pub defined_at: Location,
+    /// For rows of a reverse relation (`author.books.all()`): the foreign
+    /// key back to the parent, which Django fills in without a query.
+    pub back_ref: Option<String>,
 }
 
 /// Where a view's queryset comes from.
@@ -1442,6 +1451,34 @@ pub struct Step {
     pub target: Option<usize>,
     /// For a manager: the method called on it (`None`: not called / unknown).
     pub method: Option<String>,
+    /// For a reverse relation: the foreign key it is the reverse of.
+    pub reverse_of: Option<String>,
+}
+
+/// The relation steps of `segs` read on an instance of `model`: forward
+/// relations, then at most one manager.
+pub fn steps(index: &ModelIndex, model: usize, segs: &[String]) -> Vec<Step> {
+    let mut out = Vec::new();
+    let mut cur = Some(model);
+    let mut path = Vec::new();
+    for (i, seg) in segs.iter().enumerate() {
+        let Some(m) = cur else { break };
+        let Some(a) = index.attr(m, seg) else { break };
+        path.push(seg.clone());
+        let single = a.kind.single();
+        out.push(Step {
+            path: path.clone(),
+            kind: a.kind,
+            target: a.target,
+            method: if single { None } else { segs.get(i + 1).cloned() },
+            reverse_of: a.reverse_of,
+        });
+        if !single {
+            break;
+        }
+        cur = a.target;
+    }
+    out
 }
 
 impl<'a> Analysis<'a> {
@@ -1501,13 +1538,13 @@ impl<'a> Analysis<'a> {
             return None;
         }
         let defined_at = Location { path: file.rel.to_string(), span: part.span, message: None };
-        let own_target = FixTarget { rel: file.rel, part, inherited: Vec::new() };
+        let own_target = FixTarget::of(file.rel, part);
         let manager_root = |m: usize, manager: &str, defined_at: Location, target: FixTarget<'a>| {
             if !self.index.has_manager(m, manager) {
                 return None;
             }
             let effect = self.index.manager_effect(m, manager);
-            Some(Resolved { model: m, effect, prefix: Vec::new(), targets: vec![target], defined_at })
+            Some(Resolved { model: m, effect, prefix: Vec::new(), targets: vec![target], defined_at, back_ref: None })
         };
         let (manager, mut base) = match &part.root {
             QsRoot::Manager { model, manager } => {
@@ -1523,18 +1560,29 @@ impl<'a> Analysis<'a> {
             QsRoot::ClassQs { class, via_super } => {
                 let (c, v) = self.concrete_view(file, class, concrete)?;
                 let r = self.class_queryset(v, via_super.then_some(c), depth + 1)?;
-                let inherited: Vec<(&'a str, &'a QsCall)> = r
+                // Fixes go where the class defines its queryset, when it does;
+                // the local chain's calls can be extended too.
+                let local: Vec<(&'a str, &'a QsCall)> = part.calls.iter().map(|c| (file.rel, c)).collect();
+                let mut targets: Vec<FixTarget<'a>> = r
                     .targets
                     .iter()
-                    .flat_map(|t| t.inherited.iter().copied().chain(t.part.calls.iter().map(move |c| (t.rel, c))))
+                    .filter(|t| t.insert_at.is_some())
+                    .map(|t| FixTarget {
+                        rel: t.rel,
+                        insert_at: t.insert_at,
+                        calls: t.calls.iter().copied().chain(local.iter().copied()).collect(),
+                    })
                     .collect();
-                let target = FixTarget { rel: file.rel, part, inherited };
+                if targets.is_empty() {
+                    targets.push(own_target);
+                }
                 let resolved = Resolved {
                     model: r.model,
                     effect: r.effect,
                     prefix: Vec::new(),
-                    targets: vec![target],
+                    targets,
                     defined_at: r.defined_at,
+                    back_ref: None,
                 };
                 ("objects".to_string(), resolved)
             }
@@ -1548,10 +1596,12 @@ impl<'a> Analysis<'a> {
                 // Single relations, then one manager.
                 let mut cur = outer.model;
                 let mut abs = outer.prefix.clone();
+                let mut back_ref = None;
                 for (i, seg) in path.iter().enumerate() {
                     let a = self.index.attr(cur, seg)?;
                     abs.push(seg.clone());
                     cur = a.target?;
+                    back_ref = a.reverse_of.clone();
                     if a.kind.single() == (i + 1 == path.len()) {
                         return None;
                     }
@@ -1566,6 +1616,7 @@ impl<'a> Analysis<'a> {
                         prefix: abs,
                         targets: outer.targets,
                         defined_at: outer.defined_at,
+                        back_ref,
                     });
                 }
                 let resolved = Resolved {
@@ -1574,6 +1625,7 @@ impl<'a> Analysis<'a> {
                     prefix: Vec::new(),
                     targets: vec![own_target],
                     defined_at,
+                    back_ref,
                 };
                 ("objects".to_string(), resolved)
             }
@@ -1657,29 +1709,14 @@ impl<'a> Analysis<'a> {
                 let effect = self.index.manager_effect(model, "objects");
                 let (vf, view) = self.views.all[v];
                 let defined_at = Location { path: vf.rel.to_string(), span: view.span, message: None };
-                Some(Resolved { model, effect, prefix: Vec::new(), targets: Vec::new(), defined_at })
+                Some(Resolved { model, effect, prefix: Vec::new(), targets: Vec::new(), defined_at, back_ref: None })
             }
         }
     }
 
     /// The relation steps of an access on an instance of `model`.
     pub fn steps(&self, model: usize, segs: &[String]) -> Vec<Step> {
-        let mut out = Vec::new();
-        let mut cur = Some(model);
-        let mut path = Vec::new();
-        for (i, seg) in segs.iter().enumerate() {
-            let Some(m) = cur else { break };
-            let Some(a) = self.index.attr(m, seg) else { break };
-            path.push(seg.clone());
-            if a.kind.single() {
-                out.push(Step { path: path.clone(), kind: a.kind, target: a.target, method: None });
-                cur = a.target;
-            } else {
-                out.push(Step { path: path.clone(), kind: a.kind, target: a.target, method: segs.get(i + 1).cloned() });
-                break;
-            }
-        }
-        out
+        steps(&self.index, model, segs)
     }
 }
 
@@ -1742,8 +1779,7 @@ fn quote_list(paths: &[String]) -> String {
 pub fn lookup_edits(r: &Resolved, call: LookupCall, paths: &[String]) -> Vec<Edit> {
     let mut edits = Vec::new();
     for t in &r.targets {
-        let calls: Vec<(&str, &QsCall)> =
-            t.inherited.iter().copied().chain(t.part.calls.iter().map(|c| (t.rel, c))).collect();
+        let calls = &t.calls;
         let existing =
             calls.iter().rev().find(|(_, c)| c.name == call.name() && c.merge_at.is_some() && !c.effect.opaque);
         match existing {
@@ -1753,7 +1789,7 @@ pub fn lookup_edits(r: &Resolved, call: LookupCall, paths: &[String]) -> Vec<Edi
                 replacement: format!(", {}", quote_list(paths)),
             }),
             None => {
-                let Some(at) = t.part.insert_at else { continue };
+                let Some(at) = t.insert_at else { continue };
                 edits.push(Edit {
                     path: t.rel.to_string(),
                     span: at,
@@ -1882,6 +1918,9 @@ impl<'a> Analysis<'a> {
         // Managers: grouped by path.
         let mut mgr_groups: BTreeMap<Vec<String>, Vec<(usize, Option<String>)>> = BTreeMap::new();
         for (ai, acc) in lp.accesses.iter().enumerate() {
+            if r.back_ref.is_some() && acc.segs.first() == r.back_ref.as_ref() {
+                continue; // the parent object, already set by the related manager
+            }
             let steps = self.steps(r.model, &acc.segs);
             let mut forward: Vec<&Step> = Vec::new();
             for st in &steps {
@@ -2051,7 +2090,7 @@ impl<'a> Analysis<'a> {
             return (None, advice);
         }
         for t in &r.targets {
-            let Some(at) = t.part.insert_at else { return (None, advice) };
+            let Some(at) = t.insert_at else { return (None, advice) };
             let tf = self.files.iter().find(|f| f.rel == t.rel);
             let count = tf.and_then(|f| f.facts.count.as_ref());
             let (name, import) = match count.and_then(|c| c.name.clone()) {
