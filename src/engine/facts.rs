@@ -10,4 +10,7 @@ pub struct FileFacts {
     /// module (assignments, star imports, list edits).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub django_settings: Option<crate::rules::django::settings::SettingsFacts>,
+    /// Models, querysets, loops, views and serializers for the ORM rules.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub django_models: Option<crate::rules::django::models::DjangoFacts>,
 }

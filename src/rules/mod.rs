@@ -26,18 +26,62 @@ pub struct FactExtractor {
     pub run: fn(&mut FileCtx),
 }
 
-pub const FACT_EXTRACTORS: &[FactExtractor] = &[FactExtractor {
-    consumers: &["django/", "drf/"],
-    langs: &[Lang::Python],
-    needles: &[
-        "INSTALLED_APPS",
-        "MIDDLEWARE",
-        "DEBUG =",
-        "DEBUG=",
-        "SECRET_KEY",
-        "ALLOWED_HOSTS",
-        "DJANGO_SETTINGS_MODULE",
-        "import *",
-    ],
-    run: django::settings::extract,
-}];
+/// The rules that read the model index and queryset facts.
+const ORM_RULES: &[&str] = &[
+    "django/n-plus-one-fk",
+    "django/n-plus-one-related",
+    "django/query-in-loop",
+    "django/save-in-loop",
+    "drf/n-plus-one-serializer",
+];
+
+pub const FACT_EXTRACTORS: &[FactExtractor] = &[
+    FactExtractor {
+        consumers: &["django/", "drf/"],
+        langs: &[Lang::Python],
+        needles: &[
+            "INSTALLED_APPS",
+            "MIDDLEWARE",
+            "DEBUG =",
+            "DEBUG=",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DJANGO_SETTINGS_MODULE",
+            "import *",
+        ],
+        run: django::settings::extract,
+    },
+    // The model index: model classes, managers and querysets.
+    FactExtractor {
+        consumers: ORM_RULES,
+        langs: &[Lang::Python],
+        needles: &["Model", "models.", "Manager", "QuerySet"],
+        run: django::models::extract,
+    },
+    // Loops, querysets, queries and writes in functions; views.
+    FactExtractor {
+        consumers: ORM_RULES,
+        langs: &[Lang::Python],
+        needles: &[
+            "objects",
+            "get_queryset",
+            "queryset",
+            "_set",
+            ".all()",
+            ".filter(",
+            ".save(",
+            ".create(",
+            ".delete(",
+            "get_object_or_404",
+            "serializer_class",
+        ],
+        run: django::querysets::extract,
+    },
+    // DRF serializers.
+    FactExtractor {
+        consumers: &["drf/n-plus-one-serializer"],
+        langs: &[Lang::Python],
+        needles: &["Serializer"],
+        run: django::drf::extract,
+    },
+];

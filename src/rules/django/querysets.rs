@@ -1,0 +1,2143 @@
+//! Queryset tracking inside functions, for the Django N+1 rules.
+//!
+//! Phase 1 ([`extract`]) records, per function, the loops (`for`,
+//! comprehensions, generator expressions) and what they iterate when it may
+//! be a queryset ([`QsSource`]): a `Model.<manager>...` chain, a variable
+//! assigned from one and narrowed through `.filter()`/`.select_related()`/
+//! slices (in any branch before the loop), `self.get_queryset()` in a
+//! class-based view, or a related manager of an enclosing loop's variable
+//! (`for r in book.reviews.all()`). Each loop keeps the attribute chains read
+//! on its variable ([`Access`], also through `author = book.author`
+//! aliases), the explicit queries whose arguments depend on a loop variable
+//! ([`QueryCall`]) and the writes made per iteration ([`WriteCall`]). Classes
+//! that name a queryset (`queryset =`, `get_queryset`, `model =`,
+//! `serializer_class =`) become [`ViewClass`] facts.
+//!
+//! Phase 2 ([`Analysis`]) resolves the models through the [`ModelIndex`],
+//! folds every call of the chain into the lookups it covers, and turns the
+//! accesses into findings with fixes that insert or extend
+//! `select_related`/`prefetch_related` (or `annotate(Count(...))`).
+
+use super::models::{
+    all_args, body_statements, call_effect, call_name, class_assignments, facts_mut, span_of, top_level_classes,
+    AttrKind, ClassRef, CountImport, ModelIndex, ModelRef, Names, QsEffect,
+};
+use crate::engine::context::FileCtx;
+use crate::engine::project::{ProjectCtx, ProjectFile};
+use crate::finding::{Edit, Fix, Location, Span};
+use crate::semantics::{descendants, python};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use tree_sitter::Node;
+
+// ---------------------------------------------------------------------------
+// Facts (phase 1)
+// ---------------------------------------------------------------------------
+
+/// A function with loops worth a look.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionFacts {
+    pub name: String,
+    /// The top-level class the function is a method of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub loops: Vec<LoopFact>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queries: Vec<QueryCall>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writes: Vec<WriteCall>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoopFact {
+    /// `for book in books` (a statement's header, a comprehension's clause).
+    pub header: Span,
+    /// The loop variable, when it is one name (`for i, b in enumerate(qs)` gives `b`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub var: Option<String>,
+    /// The enclosing loop of the same function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<u32>,
+    /// What the loop iterates, when it may be a queryset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<QsSource>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accesses: Vec<Access>,
+}
+
+/// A queryset expression: one part per way it can be built (branches
+/// assigning the variable differently).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QsSource {
+    pub parts: Vec<QsPart>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QsPart {
+    pub root: QsRoot,
+    /// The method calls applied to the root, in order, across reassignments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<QsCall>,
+    /// The expression that builds it (the assignment's value or the loop's iterable).
+    pub span: Span,
+    /// An empty span where `.select_related(...)` can be appended: the end
+    /// of the chain, before a slice or `.iterator()`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insert_at: Option<Span>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QsRoot {
+    /// `Model.<manager>`.
+    Manager { model: ModelRef, manager: String },
+    /// `self.get_queryset()`, `self.queryset`, `self.object_list` in a
+    /// method of `class`; `super().get_queryset()` when `via_super`.
+    ClassQs { class: String, via_super: bool },
+    /// `self.model.<manager>` in a method of `class`.
+    ClassModel { class: String, manager: String },
+    /// `outer.<path>` where `outer` is the variable of loop `loop_`.
+    Related { loop_: u32, path: Vec<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QsCall {
+    /// Method name; `[]` for a subscript.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "is_default_effect")]
+    pub effect: QsEffect,
+    /// String arguments (for `only()`/`defer()`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub strings: Vec<String>,
+    /// An empty span after the last argument, where more lookups can be added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_at: Option<Span>,
+}
+
+fn is_default_effect(e: &QsEffect) -> bool {
+    *e == QsEffect::default()
+}
+
+/// `book.author.publisher.name`, `book.tags.all()`: an attribute chain read
+/// on a loop variable (or on an alias of part of it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Access {
+    /// The name the chain starts from in the code.
+    pub base: String,
+    /// Attribute names after the loop variable (an alias's own chain first).
+    pub segs: Vec<String>,
+    /// How many of `segs` come from an alias (`author = book.author`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub alias_len: u32,
+    /// The last attribute is called (`.all()`, `.count()`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub called: bool,
+    /// The call has arguments.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub call_args: bool,
+    /// The chain, with the call when there is one.
+    pub span: Span,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// An explicit query run per iteration whose arguments depend on a loop variable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryCall {
+    pub loop_: u32,
+    /// The queryset it runs (`None` for `get_object_or_404(Model, ...)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<QsSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelRef>,
+    /// What runs it: `get`, `count`, `first`, `iterate`, `get_object_or_404`, ...
+    pub method: String,
+    /// The loop-dependent names its arguments use.
+    pub deps: Vec<String>,
+    /// The called expression as written, shortened (`Book.objects.filter(author=a).count`).
+    pub text: String,
+    pub span: Span,
+}
+
+/// `.save()`, `.create()`, `.delete()` called once per iteration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WriteCall {
+    pub loop_: u32,
+    pub method: String,
+    pub target: WriteTarget,
+    /// The called expression as written, shortened (`book.save`).
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WriteTarget {
+    /// The variable of loop `n`, which iterates a queryset.
+    LoopVar(u32),
+    /// A variable assigned `Model(...)`.
+    Instance(ModelRef),
+    /// A queryset (`Model.objects.create`, `Model.objects.filter(...).delete()`).
+    Queryset(QsSource),
+}
+
+/// Where a class defines its queryset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QsDef {
+    /// The `queryset = ...` assignment or the `return` of `get_queryset`.
+    pub span: Span,
+    /// `None` when the expression is not a queryset we can follow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<QsSource>,
+}
+
+/// A top-level class that names a queryset, a model or a serializer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViewClass {
+    pub name: String,
+    pub span: Span,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bases: Vec<ClassRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queryset: Option<QsDef>,
+    /// The returns of `get_queryset`, when the class defines it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub get_queryset: Option<Vec<QsDef>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelRef>,
+    /// `serializer_class = X`, or what `get_serializer_class` returns
+    /// (`None` items: a return that is not a class name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serializers: Option<Vec<Option<ClassRef>>>,
+    /// Defines `list()` itself.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub list: bool,
+}
+
+// ---------------------------------------------------------------------------
+// Queryset API knowledge
+// ---------------------------------------------------------------------------
+
+/// QuerySet methods that return a queryset (chainable).
+const CHAIN_METHODS: &[&str] = &[
+    "all",
+    "filter",
+    "exclude",
+    "order_by",
+    "reverse",
+    "distinct",
+    "annotate",
+    "alias",
+    "select_related",
+    "prefetch_related",
+    "only",
+    "defer",
+    "using",
+    "select_for_update",
+    "values",
+    "values_list",
+    "none",
+    "union",
+    "intersection",
+    "difference",
+    "extra",
+    "complex_filter",
+    "iterator",
+    "fetch_mode",
+    "dates",
+    "datetimes",
+    "[]",
+];
+
+/// Methods that run a query and return a value.
+const TERMINAL_METHODS: &[&str] =
+    &["get", "first", "last", "latest", "earliest", "count", "exists", "aggregate", "in_bulk", "contains"];
+
+/// Manager methods that write.
+const WRITE_METHODS: &[&str] = &["create", "get_or_create", "update_or_create", "delete"];
+
+/// Related-manager calls answered from the `prefetch_related` cache.
+const CACHED_MANAGER_CALLS: &[&str] = &["all", "count", "exists"];
+
+/// Related-manager calls that need a cache hit on an ordered queryset:
+/// answered from the cache only sometimes; never flagged when prefetched.
+const MAYBE_CACHED_MANAGER_CALLS: &[&str] = &["first", "last"];
+
+/// Related-manager calls that always run a new query, prefetched or not.
+const QUERY_MANAGER_CALLS: &[&str] = &[
+    "filter",
+    "exclude",
+    "order_by",
+    "get",
+    "values",
+    "values_list",
+    "annotate",
+    "aggregate",
+    "latest",
+    "earliest",
+    "distinct",
+    "select_related",
+    "only",
+    "defer",
+    "in_bulk",
+    "iterator",
+];
+
+pub fn is_standard_method(name: &str) -> bool {
+    CHAIN_METHODS.contains(&name) || TERMINAL_METHODS.contains(&name)
+}
+
+// ---------------------------------------------------------------------------
+// Extraction
+// ---------------------------------------------------------------------------
+
+/// A loop of the function being analysed.
+struct LoopNode<'t> {
+    node: Node<'t>,
+    header: Span,
+    var: Option<String>,
+    /// The iterable, `enumerate(...)` unwrapped.
+    iter: Option<Node<'t>>,
+    /// Regions that run once per iteration.
+    scopes: Vec<Node<'t>>,
+    parent: Option<usize>,
+    /// Names whose value changes per iteration: the targets, and names
+    /// assigned from them in the loop.
+    deps: HashSet<String>,
+}
+
+/// One function: its assignments and loops.
+struct Scope<'t> {
+    func: Node<'t>,
+    class: Option<String>,
+    /// `name = value` assignments: (name, assignment node, value).
+    assigns: Vec<(String, Node<'t>, Node<'t>)>,
+    loops: Vec<LoopNode<'t>>,
+    /// Node id → loops it is a per-iteration region of.
+    scope_of: HashMap<usize, Vec<usize>>,
+}
+
+fn is_comprehension(kind: &str) -> bool {
+    matches!(kind, "list_comprehension" | "set_comprehension" | "dictionary_comprehension" | "generator_expression")
+}
+
+fn pattern_names(ctx: &FileCtx, n: Node, out: &mut Vec<String>) {
+    descendants(n, |c| {
+        if c.kind() == "identifier" {
+            out.push(ctx.text(c).to_string());
+        }
+        !matches!(c.kind(), "attribute" | "subscript")
+    });
+}
+
+/// (loop variable, iterable) of `for <left> in <right>`.
+fn loop_target<'t>(ctx: &FileCtx, left: Node<'t>, right: Option<Node<'t>>) -> (Option<String>, Option<Node<'t>>) {
+    if left.kind() == "identifier" {
+        return (Some(ctx.text(left).to_string()), right);
+    }
+    // `for i, obj in enumerate(qs)`
+    if matches!(left.kind(), "pattern_list" | "tuple_pattern") {
+        let mut c = left.walk();
+        let names: Vec<Node> = left.named_children(&mut c).collect();
+        if let Some(r) = right.filter(|r| r.kind() == "call" && call_name(ctx, *r) == Some("enumerate")) {
+            if names.len() == 2 && names[1].kind() == "identifier" {
+                let inner = python::positional_args(r).first().copied();
+                return (Some(ctx.text(names[1]).to_string()), inner);
+            }
+        }
+    }
+    (None, None)
+}
+
+impl<'t> Scope<'t> {
+    fn new(ctx: &FileCtx, func: Node<'t>, class: Option<String>) -> Scope<'t> {
+        let mut s = Scope { func, class, assigns: Vec::new(), loops: Vec::new(), scope_of: HashMap::new() };
+        let Some(body) = func.child_by_field_name("body") else { return s };
+        descendants(body, |n| {
+            match n.kind() {
+                "function_definition" | "class_definition" | "lambda" => return false,
+                "assignment" => {
+                    if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                        if l.kind() == "identifier" {
+                            s.assigns.push((ctx.text(l).to_string(), n, r));
+                        }
+                    }
+                }
+                "for_statement" => {
+                    let left = n.child_by_field_name("left");
+                    let right = n.child_by_field_name("right");
+                    let (var, iter) = left.map(|l| loop_target(ctx, l, right)).unwrap_or((None, None));
+                    let header_end = right.map(|r| r.end_byte()).unwrap_or(n.start_byte());
+                    let mut names = Vec::new();
+                    if let Some(l) = left {
+                        pattern_names(ctx, l, &mut names);
+                    }
+                    s.loops.push(LoopNode {
+                        node: n,
+                        header: ctx.src.span(n.start_byte(), header_end),
+                        var,
+                        iter,
+                        scopes: n.child_by_field_name("body").into_iter().collect(),
+                        parent: None,
+                        deps: names.into_iter().collect(),
+                    });
+                }
+                "while_statement" => {
+                    let header_end = n.child_by_field_name("condition").map(|c| c.end_byte()).unwrap_or(n.start_byte());
+                    s.loops.push(LoopNode {
+                        node: n,
+                        header: ctx.src.span(n.start_byte(), header_end),
+                        var: None,
+                        iter: None,
+                        scopes: n.child_by_field_name("body").into_iter().collect(),
+                        parent: None,
+                        deps: HashSet::new(),
+                    });
+                }
+                k if is_comprehension(k) => {
+                    let mut c = n.walk();
+                    let clauses: Vec<Node> = n
+                        .named_children(&mut c)
+                        .filter(|x| matches!(x.kind(), "for_in_clause" | "if_clause"))
+                        .collect();
+                    let body = n.child_by_field_name("body");
+                    for (i, clause) in clauses.iter().enumerate() {
+                        if clause.kind() != "for_in_clause" {
+                            continue;
+                        }
+                        let left = clause.child_by_field_name("left");
+                        let right = clause.child_by_field_name("right");
+                        let (var, iter) = left.map(|l| loop_target(ctx, l, right)).unwrap_or((None, None));
+                        let mut names = Vec::new();
+                        if let Some(l) = left {
+                            pattern_names(ctx, l, &mut names);
+                        }
+                        let mut scopes: Vec<Node> = body.into_iter().collect();
+                        scopes.extend(clauses[i + 1..].iter().copied());
+                        s.loops.push(LoopNode {
+                            node: *clause,
+                            header: span_of(ctx, *clause),
+                            var,
+                            iter,
+                            scopes,
+                            parent: None,
+                            deps: names.into_iter().collect(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+            true
+        });
+        for (i, l) in s.loops.iter().enumerate() {
+            for sc in &l.scopes {
+                s.scope_of.entry(sc.id()).or_default().push(i);
+            }
+        }
+        for i in 0..s.loops.len() {
+            s.loops[i].parent = s.enclosing_loops(s.loops[i].node).first().copied();
+        }
+        // Names assigned in a loop from its changing names change too.
+        for i in 0..s.loops.len() {
+            for _ in 0..2 {
+                let mut add = Vec::new();
+                for (name, a, r) in &s.assigns {
+                    if s.enclosing_loops(*a).contains(&i) && mentions(ctx, *r, &s.loops[i].deps).is_some() {
+                        add.push(name.clone());
+                    }
+                }
+                s.loops[i].deps.extend(add);
+            }
+        }
+        s
+    }
+
+    /// Loops `n` runs once per iteration of, innermost first.
+    fn enclosing_loops(&self, n: Node) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut cur = Some(n);
+        while let Some(c) = cur {
+            if c.id() == self.func.id() {
+                break;
+            }
+            if let Some(ls) = self.scope_of.get(&c.id()) {
+                for &l in ls.iter().rev() {
+                    if !out.contains(&l) {
+                        out.push(l);
+                    }
+                }
+            }
+            cur = c.parent();
+        }
+        // Innermost first: a loop nested in another comes later in `loops`.
+        out.sort_by(|a, b| b.cmp(a));
+        out
+    }
+
+    /// The enclosing loop whose variable is `name`, as seen from `at`.
+    fn loop_of_var(&self, at: Node, name: &str) -> Option<usize> {
+        self.enclosing_loops(at).into_iter().find(|&l| self.loops[l].var.as_deref() == Some(name))
+    }
+}
+
+/// The first identifier of `names` that `n` reads (not attribute names or keywords).
+fn mentions(ctx: &FileCtx, n: Node, names: &HashSet<String>) -> Option<String> {
+    let mut found = None;
+    descendants(n, |c| {
+        if found.is_some() {
+            return false;
+        }
+        match c.kind() {
+            "identifier" => {
+                let is_attr_name = c.parent().is_some_and(|p| {
+                    p.kind() == "attribute" && p.child_by_field_name("attribute").is_some_and(|a| a.id() == c.id())
+                });
+                let is_kw = c.parent().is_some_and(|p| {
+                    p.kind() == "keyword_argument" && p.child_by_field_name("name").is_some_and(|a| a.id() == c.id())
+                });
+                if !is_attr_name && !is_kw && names.contains(ctx.text(c)) {
+                    found = Some(ctx.text(c).to_string());
+                }
+                false
+            }
+            "lambda" | "function_definition" => false,
+            _ => true,
+        }
+    });
+    found
+}
+
+/// One link of a chain: a method call or a subscript.
+struct Link<'t> {
+    node: Node<'t>,
+    name: String,
+}
+
+/// Splits `root.a(...).b(...)[...]` into the root and its links, root first.
+fn split_chain<'t>(ctx: &FileCtx, expr: Node<'t>) -> (Node<'t>, Vec<Link<'t>>) {
+    let mut links = Vec::new();
+    let mut cur = expr;
+    loop {
+        match cur.kind() {
+            "call" => {
+                let Some(f) = cur.child_by_field_name("function").filter(|f| f.kind() == "attribute") else { break };
+                let (Some(obj), Some(attr)) = (f.child_by_field_name("object"), f.child_by_field_name("attribute"))
+                else {
+                    break;
+                };
+                let name = ctx.text(attr);
+                // `self.get_queryset()` / `super().get_queryset()` are roots.
+                if name == "get_queryset" && (ctx.text(obj) == "self" || is_super_call(ctx, obj)) {
+                    break;
+                }
+                links.push(Link { node: cur, name: name.to_string() });
+                cur = obj;
+            }
+            "subscript" => {
+                let Some(v) = cur.child_by_field_name("value") else { break };
+                links.push(Link { node: cur, name: "[]".into() });
+                cur = v;
+            }
+            "parenthesized_expression" => match cur.named_child(0) {
+                Some(i) => cur = i,
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    links.reverse();
+    (cur, links)
+}
+
+fn is_super_call(ctx: &FileCtx, n: Node) -> bool {
+    n.kind() == "call" && n.child_by_field_name("function").is_some_and(|f| ctx.text(f) == "super")
+}
+
+/// `list(qs)`, `sorted(qs, key=...)`, `tuple(qs)`, `reversed(qs)`: the queryset inside.
+fn unwrap_iterable<'t>(ctx: &FileCtx, mut n: Node<'t>) -> Node<'t> {
+    loop {
+        match n.kind() {
+            "parenthesized_expression" => match n.named_child(0) {
+                Some(i) => n = i,
+                None => return n,
+            },
+            "call" => {
+                let f = n.child_by_field_name("function");
+                if f.is_some_and(|f| {
+                    f.kind() == "identifier" && matches!(ctx.text(f), "list" | "sorted" | "tuple" | "reversed" | "set")
+                }) {
+                    match python::positional_args(n).first() {
+                        Some(a) => n = *a,
+                        None => return n,
+                    }
+                } else {
+                    return n;
+                }
+            }
+            _ => return n,
+        }
+    }
+}
+
+fn qs_call(ctx: &FileCtx, link: &Link) -> QsCall {
+    let mut call = QsCall { name: link.name.clone(), effect: QsEffect::default(), strings: Vec::new(), merge_at: None };
+    if link.node.kind() != "call" {
+        return call;
+    }
+    call_effect(ctx, link.node, &link.name, &mut call.effect);
+    let args = all_args(link.node);
+    if matches!(link.name.as_str(), "only" | "defer") {
+        call.strings = args.iter().filter_map(|a| python::string_value(&ctx.src.text, *a)).collect();
+    }
+    if let Some(last) = args.last() {
+        call.merge_at = Some(ctx.src.span(last.end_byte(), last.end_byte()));
+    }
+    call
+}
+
+/// Where `.select_related(...)` can be appended to `expr`: after its last
+/// call, before trailing slices and `.iterator()`.
+fn insert_point(ctx: &FileCtx, expr: Node) -> Option<Span> {
+    let mut cur = unwrap_iterable(ctx, expr);
+    loop {
+        match cur.kind() {
+            "subscript" => cur = cur.child_by_field_name("value")?,
+            "call" if call_name(ctx, cur) == Some("iterator") => {
+                cur = cur.child_by_field_name("function")?.child_by_field_name("object")?
+            }
+            _ => break,
+        }
+    }
+    Some(ctx.src.span(cur.end_byte(), cur.end_byte()))
+}
+
+/// Is `n` a name that looks like a class (`Book`, `models.Book`)?
+fn class_like(ctx: &FileCtx, n: Node) -> bool {
+    let last = match n.kind() {
+        "identifier" => ctx.text(n),
+        "attribute" => n.child_by_field_name("attribute").map(|a| ctx.text(a)).unwrap_or(""),
+        _ => return false,
+    };
+    last.starts_with(|c: char| c.is_ascii_uppercase()) && last.chars().any(|c| c.is_ascii_lowercase())
+}
+
+struct Extractor<'c, 'a> {
+    ctx: &'c FileCtx<'a>,
+    names: Names,
+}
+
+impl<'a> Extractor<'_, 'a> {
+    /// The queryset `expr` evaluates to, as seen at byte `before` of the
+    /// function `scope` (`None` outside functions).
+    fn source<'t>(&self, scope: Option<&Scope<'t>>, expr: Node<'t>, depth: u32) -> Option<QsSource> {
+        if depth > 8 {
+            return None;
+        }
+        let ctx = self.ctx;
+        let expr = unwrap_iterable(ctx, expr);
+        let (root, links) = split_chain(ctx, expr);
+        let calls: Vec<QsCall> = links.iter().map(|l| qs_call(ctx, l)).collect();
+        let span = span_of(ctx, expr);
+        let insert_at = insert_point(ctx, expr);
+        let part = |root: QsRoot| QsSource { parts: vec![QsPart { root, calls: calls.clone(), span, insert_at }] };
+        let class = scope.and_then(|s| s.class.clone());
+        match root.kind() {
+            "call" => {
+                // self.get_queryset() / super().get_queryset()
+                let f = root.child_by_field_name("function")?;
+                let obj = f.child_by_field_name("object")?;
+                let class = class?;
+                if ctx.text(obj) == "self" {
+                    return Some(part(QsRoot::ClassQs { class, via_super: false }));
+                }
+                if is_super_call(ctx, obj) {
+                    return Some(part(QsRoot::ClassQs { class, via_super: true }));
+                }
+                None
+            }
+            "attribute" => {
+                let obj = root.child_by_field_name("object")?;
+                let attr = ctx.text(root.child_by_field_name("attribute")?);
+                if ctx.text(obj) == "self" {
+                    if matches!(attr, "queryset" | "object_list") {
+                        return Some(part(QsRoot::ClassQs { class: class?, via_super: false }));
+                    }
+                    return None;
+                }
+                if ctx.text(obj) == "self.model" {
+                    return Some(part(QsRoot::ClassModel { class: class?, manager: attr.to_string() }));
+                }
+                // outer.rel[.rel...] on an enclosing loop's variable
+                let mut path = vec![attr.to_string()];
+                let mut base = obj;
+                while base.kind() == "attribute" {
+                    let a = base.child_by_field_name("attribute")?;
+                    path.insert(0, ctx.text(a).to_string());
+                    base = base.child_by_field_name("object")?;
+                }
+                if base.kind() == "identifier" {
+                    if let Some(s) = scope {
+                        if let Some(l) = s.loop_of_var(root, ctx.text(base)) {
+                            return Some(part(QsRoot::Related { loop_: l as u32, path }));
+                        }
+                    }
+                }
+                if !class_like(ctx, obj) || attr.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    return None;
+                }
+                if obj.kind() == "identifier" {
+                    let name = ctx.text(obj);
+                    let local = scope.is_some_and(|s| s.assigns.iter().any(|(n, _, _)| n == name));
+                    if local && !self.names.is_bound(name) {
+                        return None;
+                    }
+                }
+                let model = self.names.model_ref(ctx, obj)?;
+                Some(part(QsRoot::Manager { model, manager: attr.to_string() }))
+            }
+            "identifier" => {
+                let s = scope?;
+                let name = ctx.text(root);
+                if s.loop_of_var(root, name).is_some() {
+                    return None;
+                }
+                let before = root.start_byte();
+                let assigns: Vec<&(String, Node, Node)> =
+                    s.assigns.iter().filter(|(n, a, _)| n == name && a.end_byte() <= before).collect();
+                if assigns.is_empty() {
+                    return None;
+                }
+                // (parts, the assignment that made each)
+                let mut parts: Vec<(QsPart, Node)> = Vec::new();
+                for (_, a, value) in assigns {
+                    let (vroot, vlinks) = split_chain(ctx, unwrap_iterable(ctx, *value));
+                    if vroot.kind() == "identifier" && ctx.text(vroot) == name {
+                        if parts.is_empty() {
+                            return None;
+                        }
+                        let more: Vec<QsCall> = vlinks.iter().map(|l| qs_call(ctx, l)).collect();
+                        for (p, _) in &mut parts {
+                            p.calls.extend(more.iter().cloned());
+                        }
+                        continue;
+                    }
+                    let src = self.source(scope, *value, depth + 1)?;
+                    // An assignment in a block holding the earlier ones replaces them.
+                    let block = a.parent().and_then(|p| p.parent());
+                    let replaces = block.is_some_and(|b| parts.iter().all(|(_, pa)| contains(b, *pa)));
+                    if replaces {
+                        parts.clear();
+                    }
+                    for p in src.parts {
+                        parts.push((p, *a));
+                    }
+                }
+                let mut out: Vec<QsPart> = parts.into_iter().map(|(p, _)| p).collect();
+                for p in &mut out {
+                    p.calls.extend(calls.iter().cloned());
+                }
+                Some(QsSource { parts: out })
+            }
+            _ => None,
+        }
+    }
+
+    fn accesses(&self, scope: &Scope, l: usize) -> Vec<Access> {
+        let ctx = self.ctx;
+        let lp = &scope.loops[l];
+        let Some(var) = lp.var.as_deref() else { return Vec::new() };
+        // Aliases: `author = book.author` inside the loop.
+        let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
+        for (name, a, value) in &scope.assigns {
+            if !scope.enclosing_loops(*a).contains(&l) || value.kind() != "attribute" {
+                continue;
+            }
+            if let Some((base, segs)) = attr_chain(ctx, *value) {
+                if base == var && name != var {
+                    aliases.insert(name.clone(), segs);
+                }
+            }
+        }
+        collect_accesses(ctx, &lp.scopes, var, &aliases)
+    }
+
+    fn function(&self, func: Node, class: Option<String>) -> Option<FunctionFacts> {
+        let ctx = self.ctx;
+        let scope = Scope::new(ctx, func, class.clone());
+        if scope.loops.is_empty() {
+            return None;
+        }
+        let mut loops = Vec::new();
+        for (i, l) in scope.loops.iter().enumerate() {
+            let source = l.iter.and_then(|it| self.source(Some(&scope), it, 0));
+            let accesses = if source.is_some() { self.accesses(&scope, i) } else { Vec::new() };
+            loops.push(LoopFact {
+                header: l.header,
+                var: l.var.clone(),
+                parent: l.parent.map(|p| p as u32),
+                source,
+                accesses,
+            });
+        }
+        let mut queries = Vec::new();
+        let mut writes = Vec::new();
+        let body = func.child_by_field_name("body")?;
+        descendants(body, |n| {
+            if matches!(n.kind(), "function_definition" | "lambda" | "class_definition") {
+                return false;
+            }
+            if n.kind() == "call" {
+                self.call_in_loop(&scope, &loops, n, &mut queries, &mut writes);
+            }
+            true
+        });
+        let interesting = loops.iter().any(|l| l.source.is_some()) || !queries.is_empty() || !writes.is_empty();
+        if !interesting {
+            return None;
+        }
+        let name = func.child_by_field_name("name").map(|n| ctx.text(n).to_string()).unwrap_or_default();
+        Some(FunctionFacts { name, class, loops, queries, writes })
+    }
+
+    fn call_in_loop<'t>(
+        &self,
+        scope: &Scope<'t>,
+        loops: &[LoopFact],
+        call: Node<'t>,
+        queries: &mut Vec<QueryCall>,
+        writes: &mut Vec<WriteCall>,
+    ) {
+        let ctx = self.ctx;
+        let enclosing = scope.enclosing_loops(call);
+        let Some(&innermost) = enclosing.first() else { return };
+        // Only the outermost call of a method chain.
+        if call.parent().is_some_and(|p| {
+            p.kind() == "attribute"
+                && p.child_by_field_name("object").map(|o| o.id()) == Some(call.id())
+                && p.parent().is_some_and(|g| g.kind() == "call")
+        }) {
+            return;
+        }
+        if runs_once(call) {
+            return;
+        }
+        let span = span_of(ctx, call);
+        let f = match call.child_by_field_name("function") {
+            Some(f) => f,
+            None => return,
+        };
+        let text = short_text(ctx, f);
+        // get_object_or_404(Model, ...)
+        if f.kind() == "identifier" && matches!(ctx.text(f), "get_object_or_404" | "get_list_or_404") {
+            let Some(first) = python::positional_args(call).first().copied() else { return };
+            let Some((l, deps)) = dependent_loop(ctx, scope, &enclosing, call) else { return };
+            let (model, source) = if class_like(ctx, first) {
+                (self.names.model_ref(ctx, first), None)
+            } else {
+                (None, self.source(Some(scope), first, 0))
+            };
+            if model.is_none() && source.is_none() {
+                return;
+            }
+            queries.push(QueryCall {
+                loop_: l as u32,
+                source,
+                model,
+                method: ctx.text(f).to_string(),
+                deps,
+                text,
+                span,
+            });
+            return;
+        }
+        if f.kind() != "attribute" {
+            // `list(qs)`, `len(qs)` over a dependent queryset built in the loop.
+            if f.kind() == "identifier" && matches!(ctx.text(f), "list" | "len" | "bool" | "sum" | "set" | "tuple") {
+                if let Some(a) = python::positional_args(call).first().copied() {
+                    if a.kind() == "call" {
+                        self.query_chain(scope, a, "iterate", &enclosing, queries);
+                    }
+                }
+            }
+            return;
+        }
+        let method = f.child_by_field_name("attribute").map(|a| ctx.text(a)).unwrap_or("");
+        let obj = f.child_by_field_name("object");
+        if matches!(method, "save" | "delete") {
+            if let Some(o) = obj.filter(|o| o.kind() == "identifier") {
+                let name = ctx.text(o);
+                if let Some(l) = scope.loop_of_var(o, name) {
+                    if loops[l].source.is_some() {
+                        writes.push(WriteCall {
+                            loop_: innermost as u32,
+                            method: method.into(),
+                            target: WriteTarget::LoopVar(l as u32),
+                            text,
+                            span,
+                        });
+                    }
+                    return;
+                }
+                if let Some(m) = self.instance_model(scope, name) {
+                    writes.push(WriteCall {
+                        loop_: innermost as u32,
+                        method: method.into(),
+                        target: WriteTarget::Instance(m),
+                        text,
+                        span,
+                    });
+                    return;
+                }
+            }
+        }
+        if WRITE_METHODS.contains(&method) {
+            if let Some(src) = self.source(Some(scope), call, 0) {
+                // A related manager's create on a loop variable counts too.
+                writes.push(WriteCall {
+                    loop_: innermost as u32,
+                    method: method.into(),
+                    target: WriteTarget::Queryset(src),
+                    text,
+                    span,
+                });
+            }
+            return;
+        }
+        if TERMINAL_METHODS.contains(&method) {
+            self.query_chain(scope, call, method, &enclosing, queries);
+            return;
+        }
+        // `Model.objects.filter(...)[0]`
+        if let Some(sub) = call.parent().filter(|p| {
+            p.kind() == "subscript"
+                && p.child_by_field_name("value").map(|v| v.id()) == Some(call.id())
+                && p.child_by_field_name("subscript").is_some_and(|i| i.kind() != "slice")
+        }) {
+            if CHAIN_METHODS.contains(&method) {
+                self.query_chain(scope, sub, "[]", &enclosing, queries);
+            }
+            return;
+        }
+        // A dependent queryset iterated by a nested loop.
+        let iterated = call.parent().is_some_and(|p| {
+            matches!(p.kind(), "for_statement" | "for_in_clause")
+                && p.child_by_field_name("right").map(|r| r.id()) == Some(call.id())
+        });
+        if iterated && CHAIN_METHODS.contains(&method) {
+            // The loop iterating it runs inside the dependent loops.
+            self.query_chain(scope, call, "iterate", &enclosing, queries);
+        }
+    }
+
+    fn query_chain<'t>(
+        &self,
+        scope: &Scope<'t>,
+        call: Node<'t>,
+        method: &str,
+        enclosing: &[usize],
+        queries: &mut Vec<QueryCall>,
+    ) {
+        let ctx = self.ctx;
+        let Some(src) = self.source(Some(scope), call, 0) else { return };
+        if src.parts.iter().any(|p| matches!(p.root, QsRoot::Related { .. })) {
+            return; // a related manager: n-plus-one-related's business
+        }
+        let Some((l, deps)) = dependent_loop(ctx, scope, enclosing, call) else { return };
+        let text = match call.kind() {
+            "call" => call.child_by_field_name("function").map(|f| short_text(ctx, f)).unwrap_or_default(),
+            _ => short_text(ctx, call),
+        };
+        queries.push(QueryCall {
+            loop_: l as u32,
+            source: Some(src),
+            model: None,
+            method: method.to_string(),
+            deps,
+            text,
+            span: span_of(ctx, call),
+        });
+    }
+
+    /// `obj = Model(...)` somewhere in the function: the model of `obj`.
+    fn instance_model(&self, scope: &Scope, name: &str) -> Option<ModelRef> {
+        let ctx = self.ctx;
+        let mut found = None;
+        for (n, _, value) in &scope.assigns {
+            if n != name {
+                continue;
+            }
+            if value.kind() != "call" {
+                return None;
+            }
+            let f = value.child_by_field_name("function")?;
+            if !class_like(ctx, f) {
+                return None;
+            }
+            let m = self.names.model_ref(ctx, f)?;
+            if found.as_ref().is_some_and(|x| *x != m) {
+                return None;
+            }
+            found = Some(m);
+        }
+        found
+    }
+}
+
+/// The attribute chains read on `var` (or on one of its `aliases`) in
+/// `scopes`, not inside nested functions, in source order.
+pub fn collect_accesses(
+    ctx: &FileCtx,
+    scopes: &[Node],
+    var: &str,
+    aliases: &HashMap<String, Vec<String>>,
+) -> Vec<Access> {
+    let mut out = Vec::new();
+    for sc in scopes {
+        descendants(*sc, |n| {
+            if matches!(n.kind(), "function_definition" | "lambda" | "class_definition") {
+                return false;
+            }
+            if n.kind() != "identifier" {
+                return true;
+            }
+            let name = ctx.text(n);
+            let (prefix, alias_len) = if name == var {
+                (Vec::new(), 0)
+            } else if let Some(p) = aliases.get(name) {
+                (p.clone(), p.len() as u32)
+            } else {
+                return false;
+            };
+            let mut segs = prefix;
+            let mut cur = n;
+            while let Some(p) = cur.parent() {
+                if p.kind() != "attribute" || p.child_by_field_name("object").map(|o| o.id()) != Some(cur.id()) {
+                    break;
+                }
+                let Some(a) = p.child_by_field_name("attribute") else { break };
+                segs.push(ctx.text(a).to_string());
+                cur = p;
+            }
+            if segs.len() as u32 == alias_len {
+                return false;
+            }
+            let call = cur
+                .parent()
+                .filter(|p| p.kind() == "call" && p.child_by_field_name("function").map(|f| f.id()) == Some(cur.id()));
+            let end = call.unwrap_or(cur);
+            out.push(Access {
+                base: name.to_string(),
+                segs,
+                alias_len,
+                called: call.is_some(),
+                call_args: call.is_some_and(|c| !all_args(c).is_empty()),
+                span: ctx.src.span(n.start_byte(), end.end_byte()),
+            });
+            false
+        });
+    }
+    out
+}
+
+/// An expression's text with whitespace folded, cut to a readable length.
+fn short_text(ctx: &FileCtx, n: Node) -> String {
+    let folded = ctx.text(n).split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.chars().count() <= 60 {
+        return folded;
+    }
+    let cut: String = folded.chars().take(57).collect();
+    format!("{cut}...")
+}
+
+/// Does `outer` contain `inner`?
+fn contains(outer: Node, inner: Node) -> bool {
+    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
+}
+
+/// `name.a.b` → ("name", ["a", "b"]) for a pure attribute chain.
+fn attr_chain(ctx: &FileCtx, n: Node) -> Option<(String, Vec<String>)> {
+    let mut segs = Vec::new();
+    let mut cur = n;
+    while cur.kind() == "attribute" {
+        segs.push(ctx.text(cur.child_by_field_name("attribute")?).to_string());
+        cur = cur.child_by_field_name("object")?;
+    }
+    if cur.kind() != "identifier" || segs.is_empty() {
+        return None;
+    }
+    segs.reverse();
+    Some((ctx.text(cur).to_string(), segs))
+}
+
+/// The innermost enclosing loop whose changing names the call's arguments
+/// read, with those names.
+fn dependent_loop(ctx: &FileCtx, scope: &Scope, enclosing: &[usize], call: Node) -> Option<(usize, Vec<String>)> {
+    let mut arg_nodes = Vec::new();
+    let mut cur = call;
+    loop {
+        if cur.kind() == "call" {
+            if let Some(a) = cur.child_by_field_name("arguments") {
+                arg_nodes.push(a);
+            }
+            match cur.child_by_field_name("function") {
+                Some(f) if f.kind() == "attribute" => match f.child_by_field_name("object") {
+                    Some(o) => cur = o,
+                    None => break,
+                },
+                _ => break,
+            }
+        } else if cur.kind() == "subscript" {
+            if let Some(s) = cur.child_by_field_name("subscript") {
+                arg_nodes.push(s);
+            }
+            match cur.child_by_field_name("value") {
+                Some(v) => cur = v,
+                None => break,
+            }
+        } else {
+            break;
+        }
+    }
+    for &l in enclosing {
+        let deps = &scope.loops[l].deps;
+        let mut used: Vec<String> = arg_nodes.iter().filter_map(|a| mentions(ctx, *a, deps)).collect();
+        if !used.is_empty() {
+            used.sort();
+            used.dedup();
+            return Some((l, used));
+        }
+    }
+    None
+}
+
+/// The call's statement is followed by `break` or `return` in its block,
+/// or is itself a `return`: it runs at most once.
+fn runs_once(call: Node) -> bool {
+    let mut stmt = call;
+    while let Some(p) = stmt.parent() {
+        if p.kind() == "block" {
+            break;
+        }
+        if is_comprehension(p.kind()) {
+            return false; // the loop is inside the statement
+        }
+        stmt = p;
+    }
+    if stmt.kind() == "return_statement" {
+        return true;
+    }
+    let mut next = stmt.next_named_sibling();
+    while let Some(n) = next {
+        if n.kind() == "comment" {
+            next = n.next_named_sibling();
+            continue;
+        }
+        return matches!(n.kind(), "break_statement" | "return_statement");
+    }
+    false
+}
+
+/// Phase 1: loops, querysets, queries and writes of every function, and
+/// the classes that define querysets.
+pub fn extract(ctx: &mut FileCtx) {
+    let ex = Extractor { ctx, names: Names::new(ctx) };
+    let root = ctx.tree.root_node();
+    let mut functions = Vec::new();
+    let mut views = Vec::new();
+    // Methods of top-level classes know their class.
+    let mut method_ids = HashMap::new();
+    for class in top_level_classes(root) {
+        let cname = class.child_by_field_name("name").map(|n| ctx.text(n).to_string()).unwrap_or_default();
+        for s in body_statements(class) {
+            if s.kind() == "function_definition" {
+                method_ids.insert(s.id(), cname.clone());
+            }
+        }
+        if let Some(v) = ex.view_class(class, cname) {
+            views.push(v);
+        }
+    }
+    descendants(root, |n| {
+        if n.kind() == "function_definition" {
+            let class = method_ids.get(&n.id()).cloned();
+            if let Some(f) = ex.function(n, class) {
+                functions.push(f);
+            }
+        }
+        true
+    });
+    if functions.is_empty() && views.is_empty() {
+        return;
+    }
+    let count = count_import(ctx);
+    let facts = facts_mut(ctx);
+    facts.functions = functions;
+    facts.views = views;
+    if facts.functions.iter().any(|f| !f.loops.is_empty()) {
+        facts.count = Some(count);
+    }
+}
+
+fn count_import(ctx: &FileCtx) -> CountImport {
+    let root = ctx.tree.root_node();
+    let mut name = None;
+    let mut last_import_end = None;
+    let mut c = root.walk();
+    for stmt in root.named_children(&mut c) {
+        match stmt.kind() {
+            "import_statement" | "import_from_statement" | "future_import_statement" => {
+                last_import_end = Some(stmt.end_byte());
+                let text = ctx.text(stmt);
+                if stmt.kind() == "import_from_statement" && text.starts_with("from django.db.models import") {
+                    let mut c2 = stmt.walk();
+                    for n in stmt.children_by_field_name("name", &mut c2) {
+                        match n.kind() {
+                            "dotted_name" if ctx.text(n) == "Count" => name = Some("Count".to_string()),
+                            "aliased_import"
+                                if n.child_by_field_name("name").is_some_and(|x| ctx.text(x) == "Count") =>
+                            {
+                                name = n.child_by_field_name("alias").map(|a| ctx.text(a).to_string())
+                            }
+                            _ => {}
+                        }
+                    }
+                } else if name.is_none() && text == "from django.db import models" {
+                    name = Some("models.Count".to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    let at = match last_import_end {
+        Some(e) => {
+            let line = ctx.src.line_of(e);
+            ctx.src.line_start(line + 1).min(ctx.src.text.len())
+        }
+        None => 0,
+    };
+    CountImport { name, insert_at: ctx.src.span(at, at) }
+}
+
+impl Extractor<'_, '_> {
+    fn view_class(&self, class: Node, name: String) -> Option<ViewClass> {
+        let ctx = self.ctx;
+        let mut v = ViewClass {
+            name,
+            span: class.child_by_field_name("name").map(|n| span_of(ctx, n)).unwrap_or_default(),
+            bases: super::models::bases_of(class).iter().filter_map(|b| self.names.class_ref(ctx, *b)).collect(),
+            queryset: None,
+            get_queryset: None,
+            model: None,
+            serializers: None,
+            list: false,
+        };
+        for (k, value, stmt) in class_assignments(ctx, class) {
+            match k.as_str() {
+                "queryset" => {
+                    v.queryset = Some(QsDef { span: span_of(ctx, stmt), source: self.source(None, value, 0) })
+                }
+                "model" => v.model = self.names.model_ref(ctx, value),
+                "serializer_class" => v.serializers = Some(vec![self.names.class_ref(ctx, value)]),
+                _ => {}
+            }
+        }
+        for s in body_statements(class) {
+            if s.kind() != "function_definition" {
+                continue;
+            }
+            let mname = s.child_by_field_name("name").map(|n| ctx.text(n)).unwrap_or("");
+            match mname {
+                "get_queryset" => {
+                    let scope = Scope::new(ctx, s, Some(v.name.clone()));
+                    let defs = returns(s)
+                        .into_iter()
+                        .map(|(r, e)| QsDef {
+                            span: span_of(ctx, r),
+                            source: e.and_then(|e| self.source(Some(&scope), e, 0)),
+                        })
+                        .collect();
+                    v.get_queryset = Some(defs);
+                }
+                "get_serializer_class" => {
+                    let rs = returns(s)
+                        .into_iter()
+                        .map(|(_, e)| {
+                            e.filter(|e| matches!(e.kind(), "identifier" | "attribute"))
+                                .and_then(|e| self.names.class_ref(ctx, e))
+                        })
+                        .collect();
+                    v.serializers = Some(rs);
+                }
+                "list" => v.list = true,
+                _ => {}
+            }
+        }
+        let interesting =
+            v.queryset.is_some() || v.get_queryset.is_some() || v.model.is_some() || v.serializers.is_some();
+        interesting.then_some(v)
+    }
+}
+
+/// The `return` statements of a function (not of nested ones) and their values.
+fn returns(func: Node) -> Vec<(Node, Option<Node>)> {
+    let mut out = Vec::new();
+    let Some(body) = func.child_by_field_name("body") else { return out };
+    descendants(body, |n| {
+        if matches!(n.kind(), "function_definition" | "lambda" | "class_definition") {
+            return false;
+        }
+        if n.kind() == "return_statement" {
+            out.push((n, n.named_child(0)));
+            return false;
+        }
+        true
+    });
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Analysis (phase 2)
+// ---------------------------------------------------------------------------
+
+/// Where a fix can change a queryset: the point to append a call at, and
+/// every call of the chain (an existing `select_related(...)` is extended).
+#[derive(Debug, Clone)]
+pub struct FixTarget<'a> {
+    pub rel: &'a str,
+    pub insert_at: Option<Span>,
+    pub calls: Vec<(&'a str, &'a QsCall)>,
+}
+
+impl<'a> FixTarget<'a> {
+    fn of(rel: &'a str, part: &'a QsPart) -> FixTarget<'a> {
+        FixTarget { rel, insert_at: part.insert_at, calls: part.calls.iter().map(|c| (rel, c)).collect() }
+    }
+}
+
+/// A queryset resolved to its model and the lookups it covers.
+#[derive(Debug, Clone)]
+pub struct Resolved<'a> {
+    pub model: usize,
+    /// Lookups covered, from the fix target's root.
+    pub effect: QsEffect,
+    /// The relation path from the fix target's rows to this queryset's rows
+    /// (`["reviews"]` for `for r in book.reviews.all()`).
+    pub prefix: Vec<String>,
+    /// Where fixes go (one per branch).
+    pub targets: Vec<FixTarget<'a>>,
+    /// The queryset's definition, for related locations.
+    pub defined_at: Location,
+    /// For rows of a reverse relation (`author.books.all()`): the foreign
+    /// key back to the parent, which Django fills in without a query.
+    pub back_ref: Option<String>,
+}
+
+/// Where a view's queryset comes from.
+pub enum QsOrigin<'a> {
+    GetQueryset(FileRef<'a>, &'a [QsDef]),
+    Attribute(FileRef<'a>, &'a QsDef),
+    Model(FileRef<'a>, &'a ModelRef),
+}
+
+/// One file's Django facts with its path.
+#[derive(Clone, Copy)]
+pub struct FileRef<'a> {
+    pub rel: &'a str,
+    pub facts: &'a super::models::DjangoFacts,
+}
+
+/// The project's views by name, for `self.get_queryset()` and DRF.
+pub struct Views<'a> {
+    pub all: Vec<(FileRef<'a>, &'a super::querysets::ViewClass)>,
+    by_name: HashMap<&'a str, Vec<usize>>,
+    /// Dotted names of every Python module of the project.
+    modules: HashSet<String>,
+}
+
+impl<'a> Views<'a> {
+    pub fn new(files: &'a [ProjectFile]) -> Views<'a> {
+        let mut all = Vec::new();
+        let mut modules = HashSet::new();
+        for f in files {
+            if f.lang == crate::parse::Lang::Python {
+                modules.insert(super::settings::module_name(&f.rel).0);
+            }
+            let Some(d) = &f.facts.django_models else { continue };
+            for v in &d.views {
+                all.push((FileRef { rel: &f.rel, facts: d }, v));
+            }
+        }
+        let mut by_name: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        for (i, (_, v)) in all.iter().enumerate() {
+            by_name.entry(v.name.as_str()).or_default().push(i);
+        }
+        Views { all, by_name, modules }
+    }
+
+    pub fn resolve(&self, r: &ClassRef, from: &str) -> Option<usize> {
+        let cands = self.by_name.get(r.name.as_str())?;
+        super::models::pick(cands, |c| self.all[c].0.facts.module.clone(), r, from)
+    }
+
+    /// The view class named `name` in module `module`.
+    pub fn local(&self, module: &str, name: &str) -> Option<usize> {
+        self.by_name.get(name)?.iter().copied().find(|&c| self.all[c].0.facts.module == module)
+    }
+
+    /// Is `r` a class of the project that is not a view we recorded (it
+    /// defines no queryset, model or serializer)? Bases outside the
+    /// project other than Django's and DRF's own may define anything.
+    pub fn is_plain_base(&self, r: &ClassRef) -> bool {
+        match &r.module {
+            Some(m) => {
+                m.starts_with("django.")
+                    || m.starts_with("rest_framework")
+                    || self
+                        .modules
+                        .iter()
+                        .any(|x| super::models::module_matches(x, m) || super::models::module_matches(m, x))
+            }
+            None => false,
+        }
+    }
+
+    /// Base classes of view `v` in method resolution order (depth first),
+    /// with `None` for a base we cannot see into.
+    pub fn mro(&self, v: usize) -> Vec<Option<usize>> {
+        let mut out = vec![Some(v)];
+        let mut seen = HashSet::new();
+        seen.insert(v);
+        self.mro_into(v, &mut out, &mut seen, 0);
+        out
+    }
+
+    fn mro_into(&self, v: usize, out: &mut Vec<Option<usize>>, seen: &mut HashSet<usize>, depth: u32) {
+        if depth > 16 {
+            return;
+        }
+        let (file, view) = self.all[v];
+        for b in &view.bases {
+            match self.resolve(b, &file.facts.module) {
+                Some(t) if seen.insert(t) => {
+                    out.push(Some(t));
+                    self.mro_into(t, out, seen, depth + 1);
+                }
+                Some(_) => {}
+                None => {
+                    if !self.is_plain_base(b) {
+                        out.push(None);
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub struct Analysis<'a> {
+    pub index: ModelIndex<'a>,
+    pub views: Views<'a>,
+    pub files: Vec<FileRef<'a>>,
+}
+
+/// A relation step of an access: `book.author` is a forward step,
+/// `book.tags.all()` a manager step with method `all`.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub path: Vec<String>,
+    pub kind: AttrKind,
+    pub target: Option<usize>,
+    /// For a manager: the method called on it (`None`: not called / unknown).
+    pub method: Option<String>,
+    /// For a reverse relation: the foreign key it is the reverse of.
+    pub reverse_of: Option<String>,
+}
+
+/// The relation steps of `segs` read on an instance of `model`: forward
+/// relations, then at most one manager.
+pub fn steps(index: &ModelIndex, model: usize, segs: &[String]) -> Vec<Step> {
+    let mut out = Vec::new();
+    let mut cur = Some(model);
+    let mut path = Vec::new();
+    for (i, seg) in segs.iter().enumerate() {
+        let Some(m) = cur else { break };
+        let Some(a) = index.attr(m, seg) else { break };
+        path.push(seg.clone());
+        let single = a.kind.single();
+        out.push(Step {
+            path: path.clone(),
+            kind: a.kind,
+            target: a.target,
+            method: if single { None } else { segs.get(i + 1).cloned() },
+            reverse_of: a.reverse_of,
+        });
+        if !single {
+            break;
+        }
+        cur = a.target;
+    }
+    out
+}
+
+impl<'a> Analysis<'a> {
+    pub fn new(ctx: &ProjectCtx<'a>) -> Analysis<'a> {
+        let files = ctx
+            .files
+            .iter()
+            .filter_map(|f| f.facts.django_models.as_ref().map(|d| FileRef { rel: f.rel.as_str(), facts: d }))
+            .collect();
+        Analysis { index: ModelIndex::new(ctx), views: Views::new(ctx.files), files }
+    }
+
+    /// Resolves every part of a source; all must name the same model.
+    /// `concrete` is the view class `self` is an instance of, when known.
+    pub fn resolve(
+        &self,
+        file: FileRef<'a>,
+        func: Option<&'a FunctionFacts>,
+        src: &'a QsSource,
+        concrete: Option<usize>,
+        depth: u32,
+    ) -> Option<Resolved<'a>> {
+        let mut out: Option<Resolved<'a>> = None;
+        for part in &src.parts {
+            let r = self.resolve_part(file, func, part, concrete, depth)?;
+            out = Some(match out {
+                None => r,
+                Some(mut acc) => {
+                    if acc.model != r.model || acc.prefix != r.prefix {
+                        return None;
+                    }
+                    acc.effect.merge(&r.effect);
+                    acc.targets.extend(r.targets);
+                    acc
+                }
+            });
+        }
+        out
+    }
+
+    /// The view class a method of `class` (in `file`) runs on.
+    fn concrete_view(&self, file: FileRef<'a>, class: &str, concrete: Option<usize>) -> Option<(usize, usize)> {
+        let c = self.views.local(&file.facts.module, class)?;
+        let v = concrete.filter(|&v| self.views.mro(v).contains(&Some(c))).unwrap_or(c);
+        Some((c, v))
+    }
+
+    fn resolve_part(
+        &self,
+        file: FileRef<'a>,
+        func: Option<&'a FunctionFacts>,
+        part: &'a QsPart,
+        concrete: Option<usize>,
+        depth: u32,
+    ) -> Option<Resolved<'a>> {
+        if depth > 8 {
+            return None;
+        }
+        let defined_at = Location { path: file.rel.to_string(), span: part.span, message: None };
+        let own_target = FixTarget::of(file.rel, part);
+        let manager_root = |m: usize, manager: &str, defined_at: Location, target: FixTarget<'a>| {
+            if !self.index.has_manager(m, manager) {
+                return None;
+            }
+            let effect = self.index.manager_effect(m, manager);
+            Some(Resolved { model: m, effect, prefix: Vec::new(), targets: vec![target], defined_at, back_ref: None })
+        };
+        let (manager, mut base) = match &part.root {
+            QsRoot::Manager { model, manager } => {
+                let m = self.index.resolve_model_ref(model, &file.facts.module)?;
+                (manager.clone(), manager_root(m, manager, defined_at, own_target)?)
+            }
+            QsRoot::ClassModel { class, manager } => {
+                let (_, v) = self.concrete_view(file, class, concrete)?;
+                let (vf, view_model) = self.class_model(v)?;
+                let m = self.index.resolve_model_ref(view_model, &vf.facts.module)?;
+                (manager.clone(), manager_root(m, manager, defined_at, own_target)?)
+            }
+            QsRoot::ClassQs { class, via_super } => {
+                let (c, v) = self.concrete_view(file, class, concrete)?;
+                let r = self.class_queryset(v, via_super.then_some(c), depth + 1)?;
+                // Fixes go where the class defines its queryset, when it does;
+                // the local chain's calls can be extended too.
+                let local: Vec<(&'a str, &'a QsCall)> = part.calls.iter().map(|c| (file.rel, c)).collect();
+                let mut targets: Vec<FixTarget<'a>> = r
+                    .targets
+                    .iter()
+                    .filter(|t| t.insert_at.is_some())
+                    .map(|t| FixTarget {
+                        rel: t.rel,
+                        insert_at: t.insert_at,
+                        calls: t.calls.iter().copied().chain(local.iter().copied()).collect(),
+                    })
+                    .collect();
+                if targets.is_empty() {
+                    targets.push(own_target);
+                }
+                let resolved = Resolved {
+                    model: r.model,
+                    effect: r.effect,
+                    prefix: Vec::new(),
+                    targets,
+                    defined_at: r.defined_at,
+                    back_ref: None,
+                };
+                ("objects".to_string(), resolved)
+            }
+            QsRoot::Related { loop_, path } => {
+                let func = func?;
+                let outer_src = func.loops.get(*loop_ as usize)?.source.as_ref()?;
+                let outer = self.resolve(file, Some(func), outer_src, concrete, depth + 1)?;
+                if !outer.instances() {
+                    return None;
+                }
+                // Single relations, then one manager.
+                let mut cur = outer.model;
+                let mut abs = outer.prefix.clone();
+                let mut back_ref = None;
+                for (i, seg) in path.iter().enumerate() {
+                    let a = self.index.attr(cur, seg)?;
+                    abs.push(seg.clone());
+                    cur = a.target?;
+                    back_ref = a.reverse_of.clone();
+                    if a.kind.single() == (i + 1 == path.len()) {
+                        return None;
+                    }
+                }
+                // A filtered related manager runs its own query: the outer
+                // prefetch does not reach its rows.
+                let cached = part.calls.iter().all(|c| c.name == "all" || c.name == "[]");
+                if cached {
+                    return Some(Resolved {
+                        model: cur,
+                        effect: outer.effect,
+                        prefix: abs,
+                        targets: outer.targets,
+                        defined_at: outer.defined_at,
+                        back_ref,
+                    });
+                }
+                let resolved = Resolved {
+                    model: cur,
+                    effect: QsEffect::default(),
+                    prefix: Vec::new(),
+                    targets: vec![own_target],
+                    defined_at,
+                    back_ref,
+                };
+                ("objects".to_string(), resolved)
+            }
+        };
+        for c in &part.calls {
+            if is_standard_method(&c.name) {
+                base.effect.merge(&c.effect);
+                continue;
+            }
+            match self.index.custom_method(base.model, &manager, &c.name) {
+                Some(e) => base.effect.merge(&e),
+                None => base.effect.opaque = true,
+            }
+        }
+        Some(base)
+    }
+
+    /// `model = X` of a view or its bases.
+    fn class_model(&self, v: usize) -> Option<(FileRef<'a>, &'a ModelRef)> {
+        for c in self.views.mro(v) {
+            let (f, view) = self.views.all[c?];
+            if let Some(m) = &view.model {
+                return Some((f, m));
+            }
+        }
+        None
+    }
+
+    /// Where view `v` gets its queryset: the `get_queryset` returns of the
+    /// nearest class defining it (after class `after` in the MRO, for
+    /// `super().get_queryset()`), else its `queryset` attribute (nearest
+    /// first), else `model` (`None` inside: a `QsDef` we cannot follow).
+    /// `None` when a base we cannot see may define it.
+    pub fn queryset_defs(&self, v: usize, after: Option<usize>) -> Option<QsOrigin<'a>> {
+        let mro = self.views.mro(v);
+        let start = match after {
+            Some(a) => mro.iter().position(|c| *c == Some(a))? + 1,
+            None => 0,
+        };
+        for c in &mro[start..] {
+            let (f, view) = self.views.all[(*c)?];
+            if let Some(defs) = &view.get_queryset {
+                return Some(QsOrigin::GetQueryset(f, defs));
+            }
+        }
+        for c in &mro {
+            let (f, view) = self.views.all[(*c)?];
+            if let Some(d) = &view.queryset {
+                return Some(QsOrigin::Attribute(f, d));
+            }
+        }
+        let (f, m) = self.class_model(v)?;
+        Some(QsOrigin::Model(f, m))
+    }
+
+    /// The queryset of view `v` (see [`Analysis::queryset_defs`]), all
+    /// `get_queryset` returns merged.
+    pub fn class_queryset(&self, v: usize, after: Option<usize>, depth: u32) -> Option<Resolved<'a>> {
+        match self.queryset_defs(v, after)? {
+            QsOrigin::GetQueryset(f, defs) => {
+                let mut acc: Option<Resolved<'a>> = None;
+                for d in defs {
+                    let r = self.resolve(f, None, d.source.as_ref()?, Some(v), depth + 1)?;
+                    acc = Some(match acc {
+                        None => r,
+                        Some(mut a) => {
+                            if a.model != r.model || !r.prefix.is_empty() {
+                                return None;
+                            }
+                            a.effect.merge(&r.effect);
+                            a.targets.extend(r.targets);
+                            a
+                        }
+                    });
+                }
+                acc
+            }
+            QsOrigin::Attribute(f, d) => self.resolve(f, None, d.source.as_ref()?, Some(v), depth + 1),
+            QsOrigin::Model(f, m) => {
+                let model = self.index.resolve_model_ref(m, &f.facts.module)?;
+                let effect = self.index.manager_effect(model, "objects");
+                let (vf, view) = self.views.all[v];
+                let defined_at = Location { path: vf.rel.to_string(), span: view.span, message: None };
+                Some(Resolved { model, effect, prefix: Vec::new(), targets: Vec::new(), defined_at, back_ref: None })
+            }
+        }
+    }
+
+    /// The relation steps of an access on an instance of `model`.
+    pub fn steps(&self, model: usize, segs: &[String]) -> Vec<Step> {
+        steps(&self.index, model, segs)
+    }
+}
+
+/// Is `path` (relation names) covered by a lookup (`a__b__c` covers `a`, `a__b`)?
+fn lookup_covers(lookup: &str, path: &[String]) -> bool {
+    let parts: Vec<&str> = lookup.split("__").collect();
+    parts.len() >= path.len() && path.iter().zip(parts.iter()).all(|(a, b)| a == b)
+}
+
+impl Resolved<'_> {
+    /// Is the relation at `path` (relative to this queryset's rows, all
+    /// forward relations when `forward_only`) loaded with the rows?
+    pub fn covers(&self, path: &[String], forward_only: bool) -> bool {
+        if self.effect.opaque {
+            return true;
+        }
+        let mut abs = self.prefix.clone();
+        abs.extend(path.iter().cloned());
+        if self.effect.select.iter().chain(self.effect.prefetch.iter()).any(|l| lookup_covers(l, &abs)) {
+            return true;
+        }
+        self.effect.select_all && self.prefix.is_empty() && forward_only
+    }
+
+    /// Rows are model instances (not `values()` dicts, not opaque).
+    pub fn instances(&self) -> bool {
+        !self.effect.values && !self.effect.opaque
+    }
+
+    /// The line of the queryset definition, for messages.
+    pub fn line(&self) -> u32 {
+        self.defined_at.span.start_line
+    }
+}
+
+/// Which call a fix adds a lookup to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookupCall {
+    SelectRelated,
+    PrefetchRelated,
+}
+
+impl LookupCall {
+    pub fn name(self) -> &'static str {
+        match self {
+            LookupCall::SelectRelated => "select_related",
+            LookupCall::PrefetchRelated => "prefetch_related",
+        }
+    }
+}
+
+fn quote_list(paths: &[String]) -> String {
+    paths.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", ")
+}
+
+/// Edits adding `paths` (absolute lookups) to `call` on every fix target of
+/// `r`: merged into an existing call when there is one, else appended.
+/// `only()` calls get the first relation of each select path too, since a
+/// deferred relation cannot be selected.
+pub fn lookup_edits(r: &Resolved, call: LookupCall, paths: &[String]) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    for t in &r.targets {
+        let calls = &t.calls;
+        let existing =
+            calls.iter().rev().find(|(_, c)| c.name == call.name() && c.merge_at.is_some() && !c.effect.opaque);
+        match existing {
+            Some((rel, c)) => edits.push(Edit {
+                path: rel.to_string(),
+                span: c.merge_at.unwrap(),
+                replacement: format!(", {}", quote_list(paths)),
+            }),
+            None => {
+                let Some(at) = t.insert_at else { continue };
+                edits.push(Edit {
+                    path: t.rel.to_string(),
+                    span: at,
+                    replacement: format!(".{}({})", call.name(), quote_list(paths)),
+                });
+            }
+        }
+        if call == LookupCall::SelectRelated {
+            for (rel, c) in calls.iter().filter(|(_, c)| c.name == "only" && c.merge_at.is_some()) {
+                let missing: Vec<String> = paths
+                    .iter()
+                    .map(|p| p.split("__").next().unwrap_or("").to_string())
+                    .filter(|first| !c.strings.iter().any(|s| s == first || s.starts_with(&format!("{first}__"))))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                if !missing.is_empty() {
+                    edits.push(Edit {
+                        path: rel.to_string(),
+                        span: c.merge_at.unwrap(),
+                        replacement: format!(", {}", quote_list(&missing)),
+                    });
+                }
+            }
+        }
+    }
+    edits.sort();
+    edits.dedup();
+    edits
+}
+
+/// An N+1 finding before it is reported.
+pub struct NPlusOne {
+    pub rule: NPlusOneRule,
+    pub at: Location,
+    pub message: String,
+    pub related: Vec<Location>,
+    pub fix: Option<Fix>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NPlusOneRule {
+    Fk,
+    Related,
+}
+
+/// Forward-relation reads of a loop that one fix covers: the first access,
+/// the deepest paths read, and whether a generic foreign key is among them.
+struct FkGroup {
+    first: usize,
+    paths: Vec<Vec<String>>,
+    generic: bool,
+}
+
+/// Removes paths that are prefixes of other paths in the list.
+fn maximal(paths: &mut Vec<Vec<String>>) {
+    paths.sort();
+    paths.dedup();
+    let all = paths.clone();
+    paths.retain(|p| !all.iter().any(|q| q.len() > p.len() && q[..p.len()] == p[..]));
+}
+
+fn dotted(base: &str, segs: &[String]) -> String {
+    let mut s = base.to_string();
+    for g in segs {
+        s.push('.');
+        s.push_str(g);
+    }
+    s
+}
+
+impl<'a> Analysis<'a> {
+    /// Every loop of the project that iterates a resolved queryset.
+    pub fn loops(&self) -> Vec<(FileRef<'a>, &'a FunctionFacts, usize, Resolved<'a>)> {
+        let mut out = Vec::new();
+        for &file in &self.files {
+            for func in &file.facts.functions {
+                for (i, l) in func.loops.iter().enumerate() {
+                    let Some(src) = &l.source else { continue };
+                    if let Some(r) = self.resolve(file, Some(func), src, None, 0) {
+                        out.push((file, func, i, r));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The N+1 findings of every loop.
+    pub fn n_plus_one(&self) -> Vec<NPlusOne> {
+        let mut out = Vec::new();
+        for (file, func, li, r) in self.loops() {
+            if !r.instances() {
+                continue;
+            }
+            self.loop_findings(file, func, li, &r, &mut out);
+        }
+        out
+    }
+
+    fn loop_findings(
+        &self,
+        file: FileRef<'a>,
+        func: &'a FunctionFacts,
+        li: usize,
+        r: &Resolved<'a>,
+        out: &mut Vec<NPlusOne>,
+    ) {
+        let lp = &func.loops[li];
+        let model_name = self.index.name(r.model).to_string();
+        let var = lp.var.clone().unwrap_or_default();
+        let header = Location {
+            path: file.rel.to_string(),
+            span: lp.header,
+            message: Some(format!("the loop over {model_name} rows")),
+        };
+        let mut qs_loc = r.defined_at.clone();
+        qs_loc.message = Some("the queryset".into());
+        let related = if qs_loc.span.start_line == header.span.start_line && qs_loc.path == header.path {
+            vec![header.clone()]
+        } else {
+            vec![qs_loc.clone(), header.clone()]
+        };
+        // Forward relations: grouped by the first uncovered path.
+        let mut fk_groups: BTreeMap<Vec<String>, FkGroup> = BTreeMap::new();
+        // Managers: grouped by path.
+        let mut mgr_groups: BTreeMap<Vec<String>, Vec<(usize, Option<String>)>> = BTreeMap::new();
+        for (ai, acc) in lp.accesses.iter().enumerate() {
+            if r.back_ref.is_some() && acc.segs.first() == r.back_ref.as_ref() {
+                continue; // the parent object, already set by the related manager
+            }
+            let steps = self.steps(r.model, &acc.segs);
+            let mut forward: Vec<&Step> = Vec::new();
+            for st in &steps {
+                if st.kind.single() {
+                    forward.push(st);
+                    continue;
+                }
+                let called = acc.called && acc.segs.len() == st.path.len() + 1;
+                mgr_groups
+                    .entry(st.path.clone())
+                    .or_default()
+                    .push((ai, if called { st.method.clone() } else { None }));
+            }
+            // Steps reached only through an alias were already counted at the alias.
+            let first_uncovered = forward.iter().find(|s| !r.covers(&s.path, forward_only(&steps, &s.path)));
+            let Some(first) = first_uncovered else { continue };
+            if (first.path.len() as u32) <= acc.alias_len
+                && forward.iter().all(|s| s.path.len() as u32 <= acc.alias_len)
+            {
+                // Entirely inside the alias's own chain: counted at the alias.
+                continue;
+            }
+            let deepest = forward.last().unwrap();
+            let generic = forward.iter().any(|s| !s.kind.selectable());
+            let e =
+                fk_groups.entry(first.path.clone()).or_insert(FkGroup { first: ai, paths: Vec::new(), generic: false });
+            e.paths.push(deepest.path.clone());
+            e.generic |= generic;
+        }
+        // Forward findings.
+        let mut sorted: Vec<_> = fk_groups.into_iter().collect();
+        sorted.sort_by_key(|(_, g)| g.first);
+        for (first, FkGroup { first: ai, mut paths, generic }) in sorted {
+            let acc = &lp.accesses[ai];
+            maximal(&mut paths);
+            let call =
+                if generic || !r.prefix.is_empty() { LookupCall::PrefetchRelated } else { LookupCall::SelectRelated };
+            let abs: Vec<String> =
+                paths.iter().map(|p| r.prefix.iter().chain(p.iter()).cloned().collect::<Vec<_>>().join("__")).collect();
+            let edits = lookup_edits(r, call, &abs);
+            let steps = self.steps(r.model, &first);
+            let last = steps.last();
+            let what = last.map(|s| s.kind.describe()).unwrap_or("relation");
+            let owner = if steps.len() >= 2 {
+                steps[steps.len() - 2].target.map(|t| self.index.name(t).to_string()).unwrap_or_default()
+            } else {
+                model_name.clone()
+            };
+            let shown = dotted(&var, &first);
+            let suggestion = format!(".{}({})", call.name(), quote_list(&abs));
+            let message = format!(
+                "'{shown}' ({owner}.{} is a {what}) is loaded with one query per {model_name} row of the loop: add {suggestion} to the queryset on line {}",
+                first.last().cloned().unwrap_or_default(),
+                r.line()
+            );
+            let mut related = related.clone();
+            if let Some(o) = last.and_then(|_| {
+                self.index
+                    .attr(
+                        if steps.len() >= 2 { steps[steps.len() - 2].target.unwrap_or(r.model) } else { r.model },
+                        first.last().unwrap(),
+                    )
+                    .and_then(|a| a.origin)
+            }) {
+                related.push(Location { message: Some("the relation".into()), ..o });
+            }
+            let fix = (!edits.is_empty()).then(|| Fix { description: format!("add {suggestion}"), edits });
+            out.push(NPlusOne {
+                rule: NPlusOneRule::Fk,
+                at: Location { path: file.rel.to_string(), span: acc.span, message: None },
+                message,
+                related,
+                fix,
+            });
+        }
+        // Manager findings.
+        let mut mgr: Vec<_> = mgr_groups.into_iter().collect();
+        mgr.sort_by_key(|(_, v)| v[0].0);
+        for (path, uses) in mgr {
+            let prefetched = r.covers(&path, false);
+            let mut flagged: Vec<(usize, &str)> = Vec::new();
+            for (ai, m) in &uses {
+                let Some(m) = m.as_deref() else { continue };
+                let cacheable = CACHED_MANAGER_CALLS.contains(&m) || MAYBE_CACHED_MANAGER_CALLS.contains(&m);
+                if QUERY_MANAGER_CALLS.contains(&m) || (cacheable && !prefetched) {
+                    flagged.push((*ai, m));
+                }
+            }
+            let Some(&(first_ai, first_m)) = flagged.first() else { continue };
+            let acc = &lp.accesses[first_ai];
+            let steps = self.steps(r.model, &path);
+            let Some(st) = steps.last() else { continue };
+            let owner = if steps.len() >= 2 {
+                steps[steps.len() - 2].target.map(|t| self.index.name(t).to_string()).unwrap_or_default()
+            } else {
+                model_name.clone()
+            };
+            let rel_name = path.last().cloned().unwrap_or_default();
+            let abs = r.prefix.iter().chain(path.iter()).cloned().collect::<Vec<_>>().join("__");
+            let shown = format!("{}.{first_m}()", dotted(&var, &path));
+            let all_filtering = flagged.iter().all(|(_, m)| QUERY_MANAGER_CALLS.contains(m));
+            let all_counts = flagged.iter().all(|(ai, m)| {
+                let a = &lp.accesses[*ai];
+                *m == "count" && a.called && !a.call_args && a.segs.len() == path.len() + 1 && a.alias_len == 0
+            });
+            let (fix, advice) = if all_filtering {
+                (
+                    None,
+                    format!(
+                        "filtering a related manager runs a new query even when it is prefetched: prefetch the filtered rows once with .prefetch_related(Prefetch(\"{abs}\", queryset=..., to_attr=\"...\")) on the queryset on line {}",
+                        r.line()
+                    ),
+                )
+            } else if all_counts && path.len() == 1 && r.prefix.is_empty() {
+                self.count_fix(file, r, &path, &flagged, lp)
+            } else {
+                let suggestion = format!(".prefetch_related(\"{abs}\")");
+                let edits = lookup_edits(r, LookupCall::PrefetchRelated, std::slice::from_ref(&abs));
+                let fix = (!edits.is_empty()).then(|| Fix { description: format!("add {suggestion}"), edits });
+                (fix, format!("add {suggestion} to the queryset on line {}", r.line()))
+            };
+            let message = format!(
+                "'{shown}' ({owner}.{rel_name} is a {}) runs one query per {model_name} row of the loop: {advice}",
+                st.kind.describe()
+            );
+            let mut related = related.clone();
+            if let Some(o) = self
+                .index
+                .attr(
+                    if steps.len() >= 2 { steps[steps.len() - 2].target.unwrap_or(r.model) } else { r.model },
+                    &rel_name,
+                )
+                .and_then(|a| a.origin)
+            {
+                related.push(Location { message: Some("the relation".into()), ..o });
+            }
+            out.push(NPlusOne {
+                rule: NPlusOneRule::Related,
+                at: Location { path: file.rel.to_string(), span: acc.span, message: None },
+                message,
+                related,
+                fix,
+            });
+        }
+    }
+
+    /// `.annotate(<rel>_count=Count("<rel>"))` on the queryset and
+    /// `obj.<rel>_count` for every `obj.<rel>.count()` of the loop.
+    fn count_fix(
+        &self,
+        file: FileRef<'a>,
+        r: &Resolved<'a>,
+        path: &[String],
+        flagged: &[(usize, &str)],
+        lp: &LoopFact,
+    ) -> (Option<Fix>, String) {
+        let rel_name = &path[0];
+        let query_name = self.index.attr(r.model, rel_name).map(|a| a.query_name).unwrap_or_else(|| rel_name.clone());
+        let alias = format!("{query_name}_count");
+        let suggestion = format!(".annotate({alias}=Count(\"{query_name}\"))");
+        let advice = format!(
+            "annotate the count once with {suggestion} on the queryset on line {} and read obj.{alias}",
+            r.line()
+        );
+        let mut edits = Vec::new();
+        if r.targets.is_empty() {
+            return (None, advice);
+        }
+        for t in &r.targets {
+            let Some(at) = t.insert_at else { return (None, advice) };
+            let tf = self.files.iter().find(|f| f.rel == t.rel);
+            let count = tf.and_then(|f| f.facts.count.as_ref());
+            let (name, import) = match count.and_then(|c| c.name.clone()) {
+                Some(n) => (n, None),
+                None => match count {
+                    Some(c) => ("Count".to_string(), Some(c.insert_at)),
+                    None => return (None, advice),
+                },
+            };
+            edits.push(Edit {
+                path: t.rel.to_string(),
+                span: at,
+                replacement: format!(".annotate({alias}={name}(\"{query_name}\"))"),
+            });
+            if let Some(at) = import {
+                edits.push(Edit {
+                    path: t.rel.to_string(),
+                    span: at,
+                    replacement: "from django.db.models import Count\n".into(),
+                });
+            }
+        }
+        for (ai, _) in flagged {
+            let a = &lp.accesses[*ai];
+            edits.push(Edit { path: file.rel.to_string(), span: a.span, replacement: format!("{}.{alias}", a.base) });
+        }
+        edits.sort();
+        edits.dedup();
+        if edits.is_empty() {
+            return (None, advice);
+        }
+        (Some(Fix { description: format!("annotate the count with {suggestion}"), edits }), advice)
+    }
+}
+
+/// Are all steps up to `path` forward relations (no manager before it)?
+fn forward_only(steps: &[Step], path: &[String]) -> bool {
+    steps.iter().filter(|s| s.path.len() <= path.len()).all(|s| s.kind.selectable())
+}
+
+/// Reports an N+1 finding.
+pub fn report_n_plus_one(out: &mut crate::engine::project::ProjectOut, f: NPlusOne) {
+    let p = out.report(f.at, f.message);
+    for r in f.related {
+        p.related(r);
+    }
+    if let Some(fix) = f.fix {
+        p.fix(fix);
+    }
+}

@@ -1,0 +1,152 @@
+//! `django/save-in-loop`: `.save()`, `.create()` or `.delete()` of a model
+//! called once per loop iteration.
+
+use super::querysets::{Analysis, WriteTarget};
+use crate::engine::project::{ProjectCtx, ProjectOut};
+use crate::engine::rule::CodeRule;
+use crate::finding::Location;
+
+const DOC: &str = r#####"
+id = "django/save-in-loop"
+languages = ["python"]
+severity = "note"
+category = "performance"
+confidence = "medium"
+summary = "Model saved, created or deleted once per loop iteration"
+
+[docs]
+what = """
+Flags a write issued once per loop iteration (`for`, `while`, comprehensions): `obj.save()` or
+`obj.delete()` on the variable of a loop over a queryset or on a variable assigned `Model(...)`,
+and `Model.objects.create()`, `get_or_create()`, `update_or_create()`, a queryset's `.delete()`
+or a related manager's `.create()` (`book.reviews.create(...)`). The model must resolve to a
+model of the project or one of Django's. A call followed by `break`/`return` runs at most once
+and is left alone. Writes on objects whose type cannot be told (`form.save()`) are not
+flagged. The finding starts at the call; the loop is a related location.
+"""
+why = """
+Every `save()` is an `UPDATE` or `INSERT` round trip, plus the `pre_save`/`post_save` signals;
+every `create()` an `INSERT`. Importing 10,000 rows this way takes 10,000 queries and, inside a
+transaction, holds its locks for all of that time. Django has bulk operations that do the same
+work in one or a few queries.
+"""
+example = '''
+for row in csv_rows:
+    Product.objects.create(sku=row["sku"], price=row["price"])
+'''
+fix = '''
+Build the objects first and write them together:
+
+    Product.objects.bulk_create([Product(sku=r["sku"], price=r["price"]) for r in csv_rows])
+
+For changes to existing rows use `Model.objects.bulk_update(objs, ["field", ...])`, or a single
+queryset `.update(field=value)` when every row gets the same value; for deletions one
+`Model.objects.filter(pk__in=ids).delete()`. Note that bulk operations do not call `save()` or
+send `pre_save`/`post_save` signals: move logic that relies on them out of the loop explicitly.
+'''
+references = [
+  "https://docs.djangoproject.com/en/stable/ref/models/querysets/#bulk-create",
+  "https://docs.djangoproject.com/en/stable/ref/models/querysets/#bulk-update",
+  "https://docs.djangoproject.com/en/stable/ref/models/querysets/#update",
+  "https://docs.djangoproject.com/en/stable/topics/db/optimization/#insert-in-bulk",
+]
+guidance = ["G9"]
+
+[[examples]]
+path = "shop/imports.py"
+invalid = '''
+from shop.models import Product
+
+def import_rows(rows):
+    for row in rows:
+        Product.objects.create(sku=row["sku"], price=row["price"])
+'''
+valid = '''
+from shop.models import Product
+
+def import_rows(rows):
+    Product.objects.bulk_create([Product(sku=r["sku"], price=r["price"]) for r in rows])
+'''
+[examples.files]
+"shop/models.py" = '''
+from django.db import models
+
+class Product(models.Model):
+    sku = models.CharField(max_length=32)
+    price = models.IntegerField(default=0)
+'''
+
+[[examples]]
+path = "shop/tasks.py"
+invalid = '''
+from shop.models import Product
+
+def discount():
+    for product in Product.objects.filter(price__gt=100):
+        product.price = product.price * 9 // 10
+        product.save()
+'''
+valid = '''
+from shop.models import Product
+
+def first_cheap(form_list):
+    for form in form_list:
+        form.save()
+    for product in Product.objects.filter(price__lt=10):
+        product.save()
+        break
+'''
+[examples.files]
+"shop/models.py" = '''
+from django.db import models
+
+class Product(models.Model):
+    price = models.IntegerField(default=0)
+'''
+"#####;
+
+pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };
+
+fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
+    let a = Analysis::new(ctx);
+    for &file in &a.files {
+        for func in &file.facts.functions {
+            for w in &func.writes {
+                let model = match &w.target {
+                    WriteTarget::LoopVar(l) => func
+                        .loops
+                        .get(*l as usize)
+                        .and_then(|lp| lp.source.as_ref())
+                        .and_then(|src| a.resolve(file, Some(func), src, None, 0))
+                        .filter(|r| !r.effect.values)
+                        .map(|r| r.model),
+                    WriteTarget::Instance(m) => a.index.resolve_model_ref(m, &file.facts.module),
+                    WriteTarget::Queryset(src) => a.resolve(file, Some(func), src, None, 0).map(|r| r.model),
+                };
+                let Some(model) = model else { continue };
+                let Some(lp) = func.loops.get(w.loop_ as usize) else { continue };
+                let name = a.index.name(model);
+                let instead = match (w.method.as_str(), &w.target) {
+                    ("save", WriteTarget::LoopVar(_)) => {
+                        format!("collect the changed rows and call {name}.objects.bulk_update(rows, [fields]) after the loop, or one queryset .update()")
+                    }
+                    ("save", _) | ("create", _) => {
+                        format!("build the {name} objects in the loop and insert them with one {name}.objects.bulk_create(...) after it")
+                    }
+                    ("get_or_create" | "update_or_create", _) => {
+                        format!("load the existing {name} rows in one query, then bulk_create() the missing ones and bulk_update() the rest")
+                    }
+                    _ => format!(
+                        "delete the rows in one query after the loop: {name}.objects.filter(pk__in=...).delete()"
+                    ),
+                };
+                let message = format!(
+                    "'{}()' writes one {name} row per iteration of the loop on line {}: {instead}",
+                    w.text, lp.header.start_line
+                );
+                let f = out.report(Location { path: file.rel.to_string(), span: w.span, message: None }, message);
+                f.related(Location { path: file.rel.to_string(), span: lp.header, message: Some("the loop".into()) });
+            }
+        }
+    }
+}
