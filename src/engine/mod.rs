@@ -223,7 +223,7 @@ impl Engine {
             decl_rules,
             decl_queries: Default::default(),
             prefilters,
-            parse_budget: Duration::from_secs(10),
+            parse_budget: Duration::from_secs(30),
             user_rules_hash: 0,
         })
     }
