@@ -1,9 +1,33 @@
 //! Django and DRF rules.
 
+pub mod allowed_hosts_wildcard;
 pub mod csrf_exempt;
 pub mod debug_enabled;
+pub mod hardcoded_secret_key;
+pub mod hsts_not_set;
+pub mod insecure_csrf_cookie;
+pub mod insecure_session_cookie;
+pub mod missing_clickjacking_middleware;
+pub mod missing_csp;
+pub mod missing_csrf_middleware;
+pub mod missing_security_middleware;
 pub mod settings;
+pub mod ssl_redirect_off;
+pub mod version;
 
 use crate::engine::rule::CodeRule;
 
-pub const RULES: &[&CodeRule] = &[&csrf_exempt::RULE, &debug_enabled::RULE];
+pub const RULES: &[&CodeRule] = &[
+    &csrf_exempt::RULE,
+    &debug_enabled::RULE,
+    &missing_security_middleware::RULE,
+    &missing_clickjacking_middleware::RULE,
+    &missing_csrf_middleware::RULE,
+    &hsts_not_set::RULE,
+    &ssl_redirect_off::RULE,
+    &hardcoded_secret_key::RULE,
+    &insecure_session_cookie::RULE,
+    &insecure_csrf_cookie::RULE,
+    &allowed_hosts_wildcard::RULE,
+    &missing_csp::RULE,
+];
