@@ -29,6 +29,10 @@ pub const SANITIZERS: &[&str] = &[
     "html.escape",
     "get_valid_filename",
     "os.path.basename",
+    "shlex.join",
+    "pipes.quote",
+    "quote_name",
+    "connection.ops.quote_name",
 ];
 
 pub fn bindings(root: Node, src: &str) -> Bindings {
@@ -299,10 +303,15 @@ fn is_request_source(node: Node, src: &str) -> bool {
         return false;
     };
     if !REQUEST_ATTRS.contains(&text(attr, src)) {
-        return false;
+        return is_url_kwargs(node, src);
     }
     let obj_text = text(obj, src);
     obj_text == "request" || obj_text == "self.request" || obj_text == "req"
+}
+
+/// `self.kwargs` in a class-based view: the URL kwargs.
+fn is_url_kwargs(node: Node, src: &str) -> bool {
+    node.kind() == "attribute" && text(node, src) == "self.kwargs"
 }
 
 fn sanitizer_call(node: Node, src: &str) -> bool {
@@ -402,6 +411,308 @@ pub fn taint(func: Node, src: &str) -> Taint {
         });
     }
     t
+}
+
+/// How a string value is put together, for the injection rules: the pieces
+/// that are not constant, and whether it was built at all (f-string, `%`,
+/// `.format`, `+`, `+=`, `.join`) rather than passed through as one value.
+#[derive(Debug, Default)]
+pub struct Built<'t> {
+    pub parts: Vec<Node<'t>>,
+    pub built: bool,
+}
+
+impl Built<'_> {
+    /// Built from something that is not constant.
+    pub fn is_dynamic(&self) -> bool {
+        self.built && !self.parts.is_empty()
+    }
+}
+
+/// Calls whose result is a number or a boolean: harmless in any string.
+const NUMERIC_CALLS: &[&str] = &["int", "float", "len", "bool", "abs", "round", "min", "max", "sum", "ord"];
+
+/// Values that cannot carry attacker-controlled text whatever the sink:
+/// literals, numeric conversions, Django settings, model metadata.
+pub fn is_benign(n: Node, src: &str) -> bool {
+    if is_literal(n) {
+        return true;
+    }
+    match n.kind() {
+        "call" => n.child_by_field_name("function").is_some_and(|f| NUMERIC_CALLS.contains(&text(f, src))),
+        "attribute" => {
+            let t = text(n, src);
+            t.starts_with("settings.") || t.contains("._meta.") || t.starts_with("_meta.")
+        }
+        "parenthesized_expression" => n.named_child(0).is_some_and(|i| is_benign(i, src)),
+        _ => false,
+    }
+}
+
+/// The non-constant pieces of the string `expr` evaluates to (see [`Built`]).
+/// Names are followed to their assignments in the enclosing function, then
+/// at module level; a name bound nowhere we can see (a parameter, a loop
+/// variable) is itself a piece. `safe` marks pieces a sink accepts as is
+/// (`shlex.quote(x)` for a shell, `escape(x)` for HTML); benign values
+/// ([`is_benign`]) are always accepted.
+pub fn string_parts<'t>(expr: Node<'t>, src: &str, safe: &dyn Fn(Node<'t>) -> bool) -> Built<'t> {
+    let mut out = Built::default();
+    let mut seen = Vec::new();
+    collect_parts(expr, src, safe, &mut out, &mut seen, 0);
+    out
+}
+
+fn collect_parts<'t>(
+    n: Node<'t>,
+    src: &str,
+    safe: &dyn Fn(Node<'t>) -> bool,
+    out: &mut Built<'t>,
+    seen: &mut Vec<String>,
+    depth: u32,
+) {
+    if depth > 8 || is_benign(n, src) || safe(n) {
+        return;
+    }
+    match n.kind() {
+        "string" => {
+            // An f-string: every interpolated expression is a piece.
+            let mut c = n.walk();
+            for ch in n.children(&mut c) {
+                if ch.kind() == "interpolation" {
+                    out.built = true;
+                    if let Some(e) = ch.named_child(0) {
+                        collect_parts(e, src, safe, out, seen, depth + 1);
+                    }
+                }
+            }
+        }
+        "concatenated_string" | "parenthesized_expression" => {
+            let mut c = n.walk();
+            for ch in n.named_children(&mut c) {
+                collect_parts(ch, src, safe, out, seen, depth + 1);
+            }
+        }
+        "binary_operator" => {
+            let op = n.child_by_field_name("operator").map(|o| text(o, src)).unwrap_or("");
+            let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else {
+                return;
+            };
+            match op {
+                "+" => {
+                    out.built = true;
+                    collect_parts(l, src, safe, out, seen, depth + 1);
+                    collect_parts(r, src, safe, out, seen, depth + 1);
+                }
+                "%" => {
+                    out.built = true;
+                    collect_parts(l, src, safe, out, seen, depth + 1);
+                    match r.kind() {
+                        "tuple" | "parenthesized_expression" | "list" => {
+                            let mut c = r.walk();
+                            for ch in r.named_children(&mut c) {
+                                collect_parts(ch, src, safe, out, seen, depth + 1);
+                            }
+                        }
+                        "dictionary" => {
+                            let mut c = r.walk();
+                            for pair in r.named_children(&mut c) {
+                                if let Some(v) = pair.child_by_field_name("value") {
+                                    collect_parts(v, src, safe, out, seen, depth + 1);
+                                }
+                            }
+                        }
+                        _ => collect_parts(r, src, safe, out, seen, depth + 1),
+                    }
+                }
+                _ => out.parts.push(n),
+            }
+        }
+        "call" => {
+            let Some(f) = n.child_by_field_name("function") else { return };
+            let method = f.child_by_field_name("attribute").map(|a| text(a, src)).unwrap_or("");
+            let receiver = f.child_by_field_name("object");
+            match (f.kind(), method, receiver) {
+                ("attribute", "format", Some(recv)) => {
+                    out.built = true;
+                    collect_parts(recv, src, safe, out, seen, depth + 1);
+                    if let Some(args) = n.child_by_field_name("arguments") {
+                        let mut c = args.walk();
+                        for a in args.named_children(&mut c) {
+                            let v = match a.kind() {
+                                "keyword_argument" => a.child_by_field_name("value"),
+                                "comment" => None,
+                                _ => Some(a),
+                            };
+                            if let Some(v) = v {
+                                collect_parts(v, src, safe, out, seen, depth + 1);
+                            }
+                        }
+                    }
+                }
+                ("attribute", "join", Some(recv)) => {
+                    out.built = true;
+                    collect_parts(recv, src, safe, out, seen, depth + 1);
+                    if let Some(arg) = positional_args(n).first() {
+                        if !is_placeholder_list(*arg, src) {
+                            out.parts.push(*arg);
+                        }
+                    }
+                }
+                // `"...".strip()`, `sql.lower()`: the receiver's pieces.
+                ("attribute", "strip" | "lstrip" | "rstrip" | "lower" | "upper" | "replace", Some(recv))
+                    if matches!(recv.kind(), "string" | "identifier" | "binary_operator" | "call") =>
+                {
+                    collect_parts(recv, src, safe, out, seen, depth + 1)
+                }
+                ("identifier", "", _) if text(f, src) == "str" => {
+                    if let Some(a) = positional_args(n).first() {
+                        collect_parts(*a, src, safe, out, seen, depth + 1);
+                    }
+                }
+                _ => out.parts.push(n),
+            }
+        }
+        "identifier" => {
+            let name = text(n, src);
+            if seen.iter().any(|s| s == name) {
+                return;
+            }
+            seen.push(name.to_string());
+            match assignments_of(n, name, src) {
+                Some(values) => {
+                    for (value, augmented) in values {
+                        if augmented {
+                            out.built = true;
+                        }
+                        collect_parts(value, src, safe, out, seen, depth + 1);
+                    }
+                }
+                None => out.parts.push(n),
+            }
+            seen.pop();
+        }
+        _ => out.parts.push(n),
+    }
+}
+
+/// `", ".join(["%s"] * len(ids))`, `",".join("?" for _ in ids)`: a list of
+/// placeholders, not data.
+fn is_placeholder_list(arg: Node, src: &str) -> bool {
+    let mut strings = 0;
+    let mut other = false;
+    descendants(arg, |d| {
+        match d.kind() {
+            "string" => {
+                strings += 1;
+                let v = string_value(src, d).unwrap_or_default();
+                if v.is_empty() || !v.chars().all(|c| matches!(c, '%' | 's' | '?' | ',' | ' ' | '(' | ')')) {
+                    other = true;
+                }
+                return false;
+            }
+            "call" => {
+                // `len(ids)`, `range(n)`: counts, not data.
+                let f = d.child_by_field_name("function").map(|f| text(f, src)).unwrap_or("");
+                if !matches!(f, "len" | "range") {
+                    other = true;
+                }
+                return false;
+            }
+            _ => {}
+        }
+        true
+    });
+    strings > 0 && !other
+}
+
+/// The values assigned to `name` before `use_site`: in the enclosing
+/// function when it binds the name there (`(value, is_augmented)`), else at
+/// module level. `None` when no assignment is visible (a parameter, a loop
+/// variable, an import) or one of them is not a plain assignment.
+fn assignments_of<'t>(use_site: Node<'t>, name: &str, src: &str) -> Option<Vec<(Node<'t>, bool)>> {
+    let func = super::enclosing_function(crate::parse::Lang::Python, use_site);
+    let scope = match func {
+        Some(f) => f.child_by_field_name("body")?,
+        None => {
+            let mut root = use_site;
+            while let Some(p) = root.parent() {
+                root = p;
+            }
+            root
+        }
+    };
+    let mut values = Vec::new();
+    let mut other_binding = false;
+    descendants(scope, |d| {
+        if d != scope && matches!(d.kind(), "function_definition" | "class_definition" | "lambda") {
+            return false;
+        }
+        match d.kind() {
+            "assignment" | "augmented_assignment" => {
+                let left = d.child_by_field_name("left");
+                if left.is_some_and(|l| l.kind() == "identifier" && text(l, src) == name) {
+                    if d.start_byte() < use_site.start_byte() {
+                        if let Some(r) = d.child_by_field_name("right") {
+                            values.push((r, d.kind() == "augmented_assignment"));
+                        }
+                    }
+                } else if left.is_some_and(|l| {
+                    matches!(l.kind(), "pattern_list" | "tuple_pattern" | "list_pattern")
+                        && text(l, src).split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == name)
+                }) {
+                    other_binding = true;
+                }
+            }
+            "for_statement" | "for_in_clause" | "with_item" | "named_expression" => {
+                let t = d.child_by_field_name("left").or_else(|| d.child_by_field_name("name")).unwrap_or(d);
+                if t.kind() != "with_item"
+                    && text(t, src).split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == name)
+                {
+                    other_binding = true;
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    if other_binding {
+        return None;
+    }
+    if values.is_empty() {
+        // Not bound in the function: a parameter unless the module binds it.
+        if let Some(f) = func {
+            if params_of(f, src).iter().any(|(p, _)| p == name) {
+                return None;
+            }
+            let mut root = f;
+            while let Some(p) = root.parent() {
+                root = p;
+            }
+            return module_constant(root, name, src);
+        }
+        return None;
+    }
+    Some(values)
+}
+
+/// A module-level name assigned only literal values.
+fn module_constant<'t>(root: Node<'t>, name: &str, src: &str) -> Option<Vec<(Node<'t>, bool)>> {
+    let mut values = Vec::new();
+    let mut c = root.walk();
+    for stmt in root.named_children(&mut c) {
+        if stmt.kind() != "expression_statement" {
+            continue;
+        }
+        let Some(a) = stmt.named_child(0).filter(|a| a.kind() == "assignment") else { continue };
+        if a.child_by_field_name("left").is_some_and(|l| l.kind() == "identifier" && text(l, src) == name) {
+            let r = a.child_by_field_name("right")?;
+            if !is_literal(r) {
+                return None;
+            }
+            values.push((r, false));
+        }
+    }
+    (!values.is_empty()).then_some(values)
 }
 
 #[cfg(test)]

@@ -11,8 +11,11 @@ pub mod missing_clickjacking_middleware;
 pub mod missing_csp;
 pub mod missing_csrf_middleware;
 pub mod missing_security_middleware;
+pub mod open_redirect;
 pub mod settings;
+pub mod sql_injection;
 pub mod ssl_redirect_off;
+pub mod unsafe_mark_safe;
 pub mod version;
 
 use crate::engine::rule::CodeRule;
@@ -30,4 +33,7 @@ pub const RULES: &[&CodeRule] = &[
     &insecure_csrf_cookie::RULE,
     &allowed_hosts_wildcard::RULE,
     &missing_csp::RULE,
+    &sql_injection::RULE,
+    &unsafe_mark_safe::RULE,
+    &open_redirect::RULE,
 ];

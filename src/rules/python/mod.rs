@@ -1,0 +1,8 @@
+//! Python rules that are not tied to Django.
+
+pub mod command_injection;
+pub mod unsafe_deserialization;
+
+use crate::engine::rule::CodeRule;
+
+pub const RULES: &[&CodeRule] = &[&command_injection::RULE, &unsafe_deserialization::RULE];
