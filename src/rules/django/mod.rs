@@ -3,6 +3,7 @@
 pub mod allowed_hosts_wildcard;
 pub mod csrf_exempt;
 pub mod debug_enabled;
+pub mod default_allow_any;
 pub mod hardcoded_secret_key;
 pub mod hsts_not_set;
 pub mod insecure_csrf_cookie;
@@ -15,6 +16,7 @@ pub mod open_redirect;
 pub mod settings;
 pub mod sql_injection;
 pub mod ssl_redirect_off;
+pub mod sync_orm_in_async;
 pub mod unsafe_mark_safe;
 pub mod version;
 
@@ -36,4 +38,6 @@ pub const RULES: &[&CodeRule] = &[
     &sql_injection::RULE,
     &unsafe_mark_safe::RULE,
     &open_redirect::RULE,
+    &sync_orm_in_async::RULE,
+    &default_allow_any::RULE,
 ];
