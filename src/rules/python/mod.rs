@@ -7,4 +7,10 @@ pub mod unsafe_deserialization;
 
 use crate::engine::rule::CodeRule;
 
-pub const RULES: &[&CodeRule] = &[&command_injection::RULE, &unsafe_deserialization::RULE];
+pub const RULES: &[&CodeRule] = &[
+    // One rule per line.
+    &command_injection::RULE,
+    &unsafe_deserialization::RULE,
+    &blocking_call_in_async::RULE,
+    &request_without_timeout::RULE,
+];
