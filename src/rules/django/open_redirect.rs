@@ -179,6 +179,8 @@ fn fixed_destination(n: Node, ctx: &FileCtx, depth: u32) -> bool {
             fixed_prefix(&prefix)
         }
         "binary_operator" => n.child_by_field_name("left").is_some_and(|l| fixed_destination(l, ctx, depth + 1)),
+        // The path this view was reached under.
+        "attribute" => matches!(ctx.text(n), "request.path" | "request.path_info" | "self.request.path"),
         "parenthesized_expression" => n.named_child(0).is_some_and(|i| fixed_destination(i, ctx, depth + 1)),
         "call" => {
             let Some(f) = n.child_by_field_name("function") else { return false };
@@ -187,7 +189,7 @@ fn fixed_destination(n: Node, ctx: &FileCtx, depth: u32) -> bool {
                 _ => ctx.text(f),
             };
             match name {
-                "reverse" | "reverse_lazy" | "resolve_url" | "get_absolute_url" => true,
+                "reverse" | "reverse_lazy" | "resolve_url" | "get_absolute_url" | "get_full_path" => true,
                 "format" => f.child_by_field_name("object").is_some_and(|o| fixed_destination(o, ctx, depth + 1)),
                 _ => false,
             }
