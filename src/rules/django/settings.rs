@@ -825,6 +825,9 @@ fn module_strings(ctx: &FileCtx, root: Node, v: Node, depth: u32) -> Vec<(String
 pub const DEVELOPMENT_WORDS: &[&str] =
     &["dev", "devel", "develop", "development", "local", "test", "tests", "testing", "ci"];
 
+/// Module names that mark a configuration meant to be deployed.
+const DEPLOYMENT_WORDS: &[&str] = &["prod", "production", "staging", "stage", "live", "deploy", "deployment"];
+
 /// Module names that mark a base meant to be extended, not deployed alone.
 const BASE_WORDS: &[&str] = &["base", "common", "default", "defaults", "shared", "global", "components"];
 
@@ -1407,6 +1410,7 @@ impl<'a> SettingsIndex<'a> {
         let targeted = self.targeted();
         let mut imported_by_same = BTreeSet::new();
         let mut imported_by_any = BTreeSet::new();
+        let mut conditionally_by_same = BTreeSet::new();
         for &m in &settings {
             let same = self.is_development(m) == development;
             for (t, conditional) in self.star_imports(m) {
@@ -1416,6 +1420,9 @@ impl<'a> SettingsIndex<'a> {
                 imported_by_any.insert(t);
                 if same && !conditional {
                     imported_by_same.insert(t);
+                }
+                if same && conditional {
+                    conditionally_by_same.insert(t);
                 }
             }
         }
@@ -1432,7 +1439,15 @@ impl<'a> SettingsIndex<'a> {
                 let last = self.modules[m].name.rsplit('.').next().unwrap_or("");
                 let base_named = name_parts(last).iter().any(|p| BASE_WORDS.contains(p));
                 let is_base = imported_by_same.contains(&m) || (imported_by_any.contains(&m) && base_named);
-                !is_base
+                // A fragment another settings module of its kind pulls in
+                // under a condition (`if not LOADED: from .app_settings
+                // import *`) is not deployed alone, unless it is a complete
+                // configuration itself (it extends a base) or is named like
+                // a deployment (`if ENV == "prod": from .prod import *`).
+                let fragment = conditionally_by_same.contains(&m)
+                    && self.star_imports(m).next().is_none()
+                    && !name_parts(last).iter().any(|p| DEPLOYMENT_WORDS.contains(&p.to_ascii_lowercase().as_str()));
+                !is_base && !fragment
             })
             .collect()
     }
@@ -2042,5 +2057,23 @@ mod tests {
         assert_eq!(targeted, vec!["a.proj.settings"]);
         let t = idx.targeted().into_iter().next().unwrap();
         assert_eq!(idx.name(t), "proj.settings", "named relative to manage.py");
+    }
+
+    #[test]
+    fn fragments_pulled_in_under_a_condition_are_not_roots() {
+        let files = project(&[
+            ("wsgi.py", "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'graphite.settings')\n"),
+            (
+                "graphite/settings.py",
+                "INSTALLED_APPS = []\nMIDDLEWARE = ()\nLOADED = False\nif not LOADED:\n    from graphite.app_settings import *\n",
+            ),
+            ("graphite/app_settings.py", "INSTALLED_APPS = ['a']\nMIDDLEWARE = ('m',)\n"),
+            ("proj/settings/__init__.py", "import os\nif os.environ.get('ENV') == 'prod':\n    from .prod import *\nelse:\n    from .dev import *\n"),
+            ("proj/settings/prod.py", "INSTALLED_APPS = []\nDEBUG = True\n"),
+            ("proj/settings/dev.py", "INSTALLED_APPS = []\n"),
+        ]);
+        let cfg = config();
+        let idx = SettingsIndex::new(&files, &cfg);
+        assert_eq!(root_names(&idx), vec!["graphite.settings", "proj.settings", "proj.settings.prod"]);
     }
 }
