@@ -29,6 +29,10 @@ pub const SANITIZERS: &[&str] = &[
     "html.escape",
     "get_valid_filename",
     "os.path.basename",
+    "shlex.join",
+    "pipes.quote",
+    "quote_name",
+    "connection.ops.quote_name",
 ];
 
 pub fn bindings(root: Node, src: &str) -> Bindings {
@@ -299,48 +303,161 @@ fn is_request_source(node: Node, src: &str) -> bool {
         return false;
     };
     if !REQUEST_ATTRS.contains(&text(attr, src)) {
-        return false;
+        return is_url_kwargs(node, src);
     }
     let obj_text = text(obj, src);
     obj_text == "request" || obj_text == "self.request" || obj_text == "req"
+}
+
+/// `self.kwargs` in a class-based view: the URL kwargs.
+fn is_url_kwargs(node: Node, src: &str) -> bool {
+    node.kind() == "attribute" && text(node, src) == "self.kwargs"
 }
 
 fn sanitizer_call(node: Node, src: &str) -> bool {
     node.kind() == "call" && node.child_by_field_name("function").is_some_and(|f| SANITIZERS.contains(&text(f, src)))
 }
 
+/// Functions whose result carries the data of their arguments (conversions,
+/// decoding, path and URL helpers). Any other call's result is taken to be
+/// new data: a database lookup keyed by request data (`get_object_or_404(
+/// Order, pk=pk)`) does not return request data.
+const PROPAGATING_FUNCS: &[&str] = &[
+    "str",
+    "bytes",
+    "bytearray",
+    "repr",
+    "list",
+    "tuple",
+    "dict",
+    "set",
+    "frozenset",
+    "sorted",
+    "reversed",
+    "iter",
+    "next",
+    "format",
+    "unquote",
+    "unquote_plus",
+    "b64decode",
+    "urlsafe_b64decode",
+    "b64encode",
+    "decodebytes",
+    "loads",
+    "join",
+    "normpath",
+    "abspath",
+    "split",
+    "literal_eval",
+    "smart_str",
+    "force_str",
+    "force_bytes",
+    "iri_to_uri",
+    "urljoin",
+    "urlparse",
+    "urlunparse",
+    "strip_tags",
+    "dedent",
+];
+
+/// Methods that carry the data of their arguments into the result even on a
+/// constant receiver (`"ls {}".format(x)`, `", ".join(xs)`).
+const PROPAGATING_METHODS: &[&str] = &["format", "format_map", "join", "replace", "encode", "decode"];
+
 pub fn expr_tainted(expr: Node, src: &str, taint: &Taint) -> bool {
-    let mut found = false;
-    descendants(expr, |n| {
-        if found || sanitizer_call(n, src) || matches!(n.kind(), "lambda" | "function_definition") {
-            return false;
+    tainted_at(expr, src, taint, 0)
+}
+
+fn tainted_at(n: Node, src: &str, taint: &Taint, depth: u32) -> bool {
+    if depth > 200 {
+        return false;
+    }
+    let any_arg = |call: Node| {
+        call.child_by_field_name("arguments").is_some_and(|args| {
+            let mut c = args.walk();
+            let r = args.named_children(&mut c).any(|a| tainted_at(a, src, taint, depth + 1));
+            r
+        })
+    };
+    match n.kind() {
+        "lambda" | "function_definition" | "comment" => false,
+        "identifier" => taint.names.contains(text(n, src)),
+        "attribute" => {
+            // `request.GET`; `x.attr` where x carries request data.
+            is_request_source(n, src)
+                || n.child_by_field_name("object").is_some_and(|o| tainted_at(o, src, taint, depth + 1))
         }
-        if is_request_source(n, src) {
-            found = true;
-            return false;
-        }
-        if n.kind() == "identifier" && taint.names.contains(text(n, src)) {
-            // `x.attr` where x is tainted stays tainted; a method call on it too.
-            found = true;
-            return false;
-        }
-        if n.kind() == "keyword_argument" {
-            // Only the value can carry data, not the keyword.
-            if let Some(v) = n.child_by_field_name("value") {
-                if expr_tainted(v, src, taint) {
-                    found = true;
-                }
+        "keyword_argument" => n.child_by_field_name("value").is_some_and(|v| tainted_at(v, src, taint, depth + 1)),
+        "call" => {
+            if sanitizer_call(n, src) {
+                return false;
             }
-            return false;
+            let Some(f) = n.child_by_field_name("function") else { return false };
+            match f.kind() {
+                "attribute" => {
+                    let method = f.child_by_field_name("attribute").map(|a| text(a, src)).unwrap_or("");
+                    // A method of request data: `request.GET.get("q")`, `q.strip()`.
+                    if f.child_by_field_name("object").is_some_and(|o| tainted_at(o, src, taint, depth + 1)) {
+                        return true;
+                    }
+                    (PROPAGATING_METHODS.contains(&method) || PROPAGATING_FUNCS.contains(&method)) && any_arg(n)
+                }
+                "identifier" => PROPAGATING_FUNCS.contains(&text(f, src)) && any_arg(n),
+                _ => false,
+            }
         }
-        true
-    });
-    found
+        _ => {
+            let mut c = n.walk();
+            let r = n.named_children(&mut c).any(|ch| tainted_at(ch, src, taint, depth + 1));
+            r
+        }
+    }
+}
+
+/// Methods of class-based views and viewsets whose extra parameters are the
+/// URL kwargs (other methods taking `request` are helpers).
+const VIEW_METHODS: &[&str] = &[
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "options",
+    "dispatch",
+    "list",
+    "retrieve",
+    "create",
+    "update",
+    "partial_update",
+    "destroy",
+];
+
+/// Are the parameters after `request` URL kwargs? For a module-level view
+/// function, a view method named after an HTTP method or DRF action, or a
+/// method decorated with `@action`.
+fn takes_url_kwargs(func: Node, src: &str) -> bool {
+    let mut outer = func.parent();
+    let decorated = outer.filter(|p| p.kind() == "decorated_definition");
+    if let Some(d) = decorated {
+        let mut c = d.walk();
+        if d.named_children(&mut c).any(|x| x.kind() == "decorator" && text(x, src).contains("action")) {
+            return true;
+        }
+        outer = d.parent();
+    }
+    if outer.is_some_and(|o| o.kind() == "module") {
+        return true;
+    }
+    let name = func.child_by_field_name("name").map(|n| text(n, src)).unwrap_or("");
+    // A method (in a class body) named like an HTTP handler.
+    outer.is_some_and(|o| o.kind() == "block" && o.parent().is_some_and(|c| c.kind() == "class_definition"))
+        && VIEW_METHODS.contains(&name)
 }
 
 pub fn taint(func: Node, src: &str) -> Taint {
     let mut t = Taint::default();
-    if is_view(func, src) {
+    if is_view(func, src) && takes_url_kwargs(func, src) {
         // URL kwargs of a view are request data.
         let params = params_of(func, src);
         let skip = if params.first().is_some_and(|(n, _)| n == "self" || n == "cls") { 2 } else { 1 };
@@ -404,6 +521,361 @@ pub fn taint(func: Node, src: &str) -> Taint {
     t
 }
 
+/// How a string value is put together, for the injection rules: the pieces
+/// that are not constant, and whether it was built at all (f-string, `%`,
+/// `.format`, `+`, `+=`, `.join`) rather than passed through as one value.
+#[derive(Debug, Default)]
+pub struct Built<'t> {
+    pub parts: Vec<Node<'t>>,
+    pub built: bool,
+}
+
+impl Built<'_> {
+    /// Built from something that is not constant.
+    pub fn is_dynamic(&self) -> bool {
+        self.built && !self.parts.is_empty()
+    }
+}
+
+/// Calls whose result is a number or a boolean: harmless in any string.
+const NUMERIC_CALLS: &[&str] = &["int", "float", "len", "bool", "abs", "round", "min", "max", "sum", "ord"];
+
+/// Values that cannot carry attacker-controlled text whatever the sink:
+/// literals, numeric conversions, Django settings, model metadata.
+pub fn is_benign(n: Node, src: &str) -> bool {
+    if is_literal(n) {
+        return true;
+    }
+    match n.kind() {
+        "call" => n.child_by_field_name("function").is_some_and(|f| NUMERIC_CALLS.contains(&text(f, src))),
+        "attribute" => {
+            let t = text(n, src);
+            t.starts_with("settings.") || t.contains("._meta.") || t.starts_with("_meta.")
+        }
+        "parenthesized_expression" => n.named_child(0).is_some_and(|i| is_benign(i, src)),
+        _ => false,
+    }
+}
+
+/// The non-constant pieces of the string `expr` evaluates to (see [`Built`]).
+/// Names are followed to their assignments in the enclosing function, then
+/// at module level; a name bound nowhere we can see (a parameter, a loop
+/// variable) is itself a piece. `safe` marks pieces a sink accepts as is
+/// (`shlex.quote(x)` for a shell, `escape(x)` for HTML); benign values
+/// ([`is_benign`]) are always accepted.
+pub fn string_parts<'t>(expr: Node<'t>, src: &str, safe: &dyn Fn(Node<'t>) -> bool) -> Built<'t> {
+    let mut out = Built::default();
+    let mut seen = Vec::new();
+    collect_parts(expr, src, safe, &mut out, &mut seen, 0);
+    out
+}
+
+fn collect_parts<'t>(
+    n: Node<'t>,
+    src: &str,
+    safe: &dyn Fn(Node<'t>) -> bool,
+    out: &mut Built<'t>,
+    seen: &mut Vec<String>,
+    depth: u32,
+) {
+    if depth > 8 || is_benign(n, src) || safe(n) {
+        return;
+    }
+    match n.kind() {
+        "string" => {
+            // An f-string: every interpolated expression is a piece.
+            let mut c = n.walk();
+            for ch in n.children(&mut c) {
+                if ch.kind() == "interpolation" {
+                    out.built = true;
+                    if let Some(e) = ch.named_child(0) {
+                        collect_parts(e, src, safe, out, seen, depth + 1);
+                    }
+                }
+            }
+        }
+        "concatenated_string" | "parenthesized_expression" => {
+            let mut c = n.walk();
+            for ch in n.named_children(&mut c) {
+                collect_parts(ch, src, safe, out, seen, depth + 1);
+            }
+        }
+        "binary_operator" => {
+            let op = n.child_by_field_name("operator").map(|o| text(o, src)).unwrap_or("");
+            let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else {
+                return;
+            };
+            match op {
+                "+" => {
+                    out.built = true;
+                    collect_parts(l, src, safe, out, seen, depth + 1);
+                    collect_parts(r, src, safe, out, seen, depth + 1);
+                }
+                "%" => {
+                    out.built = true;
+                    collect_parts(l, src, safe, out, seen, depth + 1);
+                    match r.kind() {
+                        "tuple" | "parenthesized_expression" | "list" => {
+                            let mut c = r.walk();
+                            for ch in r.named_children(&mut c) {
+                                collect_parts(ch, src, safe, out, seen, depth + 1);
+                            }
+                        }
+                        "dictionary" => {
+                            let mut c = r.walk();
+                            for pair in r.named_children(&mut c) {
+                                if let Some(v) = pair.child_by_field_name("value") {
+                                    collect_parts(v, src, safe, out, seen, depth + 1);
+                                }
+                            }
+                        }
+                        _ => collect_parts(r, src, safe, out, seen, depth + 1),
+                    }
+                }
+                _ => out.parts.push(n),
+            }
+        }
+        "call" => {
+            let Some(f) = n.child_by_field_name("function") else { return };
+            let method = f.child_by_field_name("attribute").map(|a| text(a, src)).unwrap_or("");
+            let receiver = f.child_by_field_name("object");
+            match (f.kind(), method, receiver) {
+                ("attribute", "format", Some(recv)) => {
+                    out.built = true;
+                    collect_parts(recv, src, safe, out, seen, depth + 1);
+                    if let Some(args) = n.child_by_field_name("arguments") {
+                        let mut c = args.walk();
+                        for a in args.named_children(&mut c) {
+                            let v = match a.kind() {
+                                "keyword_argument" => a.child_by_field_name("value"),
+                                "comment" => None,
+                                _ => Some(a),
+                            };
+                            if let Some(v) = v {
+                                collect_parts(v, src, safe, out, seen, depth + 1);
+                            }
+                        }
+                    }
+                }
+                ("attribute", "join", Some(recv)) => {
+                    out.built = true;
+                    collect_parts(recv, src, safe, out, seen, depth + 1);
+                    if let Some(arg) = positional_args(n).first() {
+                        collect_items(*arg, src, safe, out, seen, depth + 1);
+                    }
+                }
+                // `"...".strip()`, `sql.lower()`: the receiver's pieces.
+                ("attribute", "strip" | "lstrip" | "rstrip" | "lower" | "upper" | "replace", Some(recv))
+                    if matches!(recv.kind(), "string" | "identifier" | "binary_operator" | "call") =>
+                {
+                    collect_parts(recv, src, safe, out, seen, depth + 1)
+                }
+                ("identifier", "", _) if text(f, src) == "str" => {
+                    if let Some(a) = positional_args(n).first() {
+                        collect_parts(*a, src, safe, out, seen, depth + 1);
+                    }
+                }
+                _ => out.parts.push(n),
+            }
+        }
+        "identifier" => {
+            let name = text(n, src);
+            if seen.iter().any(|s| s == name) {
+                return;
+            }
+            seen.push(name.to_string());
+            match assignments_of(n, name, src) {
+                Some(values) => {
+                    for (value, augmented) in values {
+                        if augmented {
+                            out.built = true;
+                        }
+                        collect_parts(value, src, safe, out, seen, depth + 1);
+                    }
+                }
+                None => out.parts.push(n),
+            }
+            seen.pop();
+        }
+        _ => out.parts.push(n),
+    }
+}
+
+/// The pieces of the items of an iterable joined into a string: list and
+/// tuple displays item by item, a comprehension by its element expression,
+/// `["%s"] * len(ids)` by the repeated list; a name is followed to its
+/// assignments; anything else is one piece.
+fn collect_items<'t>(
+    n: Node<'t>,
+    src: &str,
+    safe: &dyn Fn(Node<'t>) -> bool,
+    out: &mut Built<'t>,
+    seen: &mut Vec<String>,
+    depth: u32,
+) {
+    if depth > 8 {
+        return;
+    }
+    match n.kind() {
+        "list" | "tuple" | "set" | "parenthesized_expression" => {
+            let mut c = n.walk();
+            for item in n.named_children(&mut c) {
+                if item.kind() != "comment" {
+                    collect_parts(item, src, safe, out, seen, depth + 1);
+                }
+            }
+        }
+        "list_comprehension" | "generator_expression" | "set_comprehension" => {
+            if let Some(body) = n.child_by_field_name("body").or_else(|| n.named_child(0)) {
+                collect_parts(body, src, safe, out, seen, depth + 1);
+            }
+        }
+        "binary_operator" => {
+            let op = n.child_by_field_name("operator").map(|o| text(o, src)).unwrap_or("");
+            let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else {
+                return;
+            };
+            match op {
+                // `["%s"] * len(ids)`: the list is repeated, the count is a number.
+                "*" if is_benign(r, src) => collect_items(l, src, safe, out, seen, depth + 1),
+                "*" if is_benign(l, src) => collect_items(r, src, safe, out, seen, depth + 1),
+                "+" => {
+                    collect_items(l, src, safe, out, seen, depth + 1);
+                    collect_items(r, src, safe, out, seen, depth + 1);
+                }
+                _ => out.parts.push(n),
+            }
+        }
+        "identifier" => {
+            let name = text(n, src);
+            if seen.iter().any(|s| s == name) {
+                return;
+            }
+            seen.push(name.to_string());
+            match assignments_of(n, name, src) {
+                Some(values) => {
+                    for (value, _) in values {
+                        collect_items(value, src, safe, out, seen, depth + 1);
+                    }
+                }
+                None => out.parts.push(n),
+            }
+            seen.pop();
+        }
+        _ => {
+            if !is_benign(n, src) && !safe(n) {
+                out.parts.push(n)
+            }
+        }
+    }
+}
+
+/// The values assigned to `name` before `use_site`: in the enclosing
+/// function when it binds the name there (`(value, is_augmented)`), else at
+/// module level. `None` when no assignment is visible (a parameter, a loop
+/// variable, an import) or one of them is not a plain assignment.
+fn assignments_of<'t>(use_site: Node<'t>, name: &str, src: &str) -> Option<Vec<(Node<'t>, bool)>> {
+    let func = super::enclosing_function(crate::parse::Lang::Python, use_site);
+    let scope = match func {
+        Some(f) => f.child_by_field_name("body")?,
+        None => {
+            let mut root = use_site;
+            while let Some(p) = root.parent() {
+                root = p;
+            }
+            root
+        }
+    };
+    let mut values = Vec::new();
+    let mut other_binding = false;
+    descendants(scope, |d| {
+        if d != scope && matches!(d.kind(), "function_definition" | "class_definition" | "lambda") {
+            return false;
+        }
+        match d.kind() {
+            "assignment" | "augmented_assignment" => {
+                let left = d.child_by_field_name("left");
+                if left.is_some_and(|l| l.kind() == "identifier" && text(l, src) == name) {
+                    if d.start_byte() < use_site.start_byte() {
+                        if let Some(r) = d.child_by_field_name("right") {
+                            values.push((r, d.kind() == "augmented_assignment"));
+                        }
+                    }
+                } else if left.is_some_and(|l| {
+                    matches!(l.kind(), "pattern_list" | "tuple_pattern" | "list_pattern")
+                        && text(l, src).split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == name)
+                }) {
+                    other_binding = true;
+                }
+            }
+            "for_statement" | "for_in_clause" | "with_item" | "named_expression" => {
+                let t = d.child_by_field_name("left").or_else(|| d.child_by_field_name("name")).unwrap_or(d);
+                if t.kind() != "with_item"
+                    && text(t, src).split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == name)
+                {
+                    other_binding = true;
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    if other_binding {
+        return None;
+    }
+    // Straight-line code: the last assignment in a block that also holds the
+    // use decides the value (`html = markdown(v)` then `html = clean(html)`).
+    // Earlier ones still count when the last is conditional or `+=`.
+    let mut kept = Vec::new();
+    for (value, augmented) in values.iter().rev() {
+        kept.push((*value, *augmented));
+        let stmt = value.parent().and_then(|a| a.parent());
+        let block = stmt.and_then(|s| s.parent());
+        let dominates =
+            block.is_some_and(|b| b.start_byte() <= use_site.start_byte() && use_site.end_byte() <= b.end_byte());
+        if !augmented && dominates {
+            break;
+        }
+    }
+    kept.reverse();
+    let values = kept;
+    if values.is_empty() {
+        // Not bound in the function: a parameter unless the module binds it.
+        if let Some(f) = func {
+            if params_of(f, src).iter().any(|(p, _)| p == name) {
+                return None;
+            }
+            let mut root = f;
+            while let Some(p) = root.parent() {
+                root = p;
+            }
+            return module_constant(root, name, src);
+        }
+        return None;
+    }
+    Some(values)
+}
+
+/// A module-level name assigned only literal values.
+fn module_constant<'t>(root: Node<'t>, name: &str, src: &str) -> Option<Vec<(Node<'t>, bool)>> {
+    let mut values = Vec::new();
+    let mut c = root.walk();
+    for stmt in root.named_children(&mut c) {
+        if stmt.kind() != "expression_statement" {
+            continue;
+        }
+        let Some(a) = stmt.named_child(0).filter(|a| a.kind() == "assignment") else { continue };
+        if a.child_by_field_name("left").is_some_and(|l| l.kind() == "identifier" && text(l, src) == name) {
+            let r = a.child_by_field_name("right")?;
+            if !is_literal(r) {
+                return None;
+            }
+            values.push((r, false));
+        }
+    }
+    (!values.is_empty()).then_some(values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,5 +923,47 @@ mod tests {
             assert!(t.names.contains(n), "{n} should be tainted: {:?}", t.names);
         }
         assert!(!t.names.contains("n"));
+    }
+
+    fn all<'t>(root: Node<'t>, kind: &str) -> Vec<Node<'t>> {
+        let mut found = Vec::new();
+        descendants(root, |n| {
+            if n.kind() == kind {
+                found.push(n);
+            }
+            true
+        });
+        found
+    }
+
+    #[test]
+    fn database_lookups_and_helper_parameters_are_not_request_data() {
+        let src = "class V(View):\n    def get(self, request, pk):\n        order = get_object_or_404(Order, pk=pk)\n        q = request.GET.get('q', '').strip()\n        raw = base64.b64decode(request.POST['b'])\n        url = self.get_return_url(request, order)\n    def _helper(self, request, return_url):\n        return return_url\n";
+        let tree = parse(Lang::Python, src, Duration::from_secs(1)).unwrap();
+        let funcs = all(tree.root_node(), "function_definition");
+        let t = taint(funcs[0], src);
+        for n in ["pk", "q", "raw"] {
+            assert!(t.names.contains(n), "{n}: {:?}", t.names);
+        }
+        for n in ["order", "url"] {
+            assert!(!t.names.contains(n), "{n}: {:?}", t.names);
+        }
+        assert!(!taint(funcs[1], src).names.contains("return_url"), "a helper's parameters are not URL kwargs");
+    }
+
+    #[test]
+    fn string_parts_follow_names_placeholders_and_the_last_assignment() {
+        let src = "TABLE = 'shop'\ndef f(request, ids, col):\n    ph = ', '.join(['%s'] * len(ids))\n    a = f'SELECT * FROM {TABLE} WHERE id IN ({ph})'\n    html = markdown(col)\n    html = clean_html(html)\n    b = 'SELECT ' + col\n    c = '<br>'.join([f'<i>{v}</i>' for v in ids])\n    use(a, html, b, c)\n";
+        let tree = parse(Lang::Python, src, Duration::from_secs(1)).unwrap();
+        let call = all(tree.root_node(), "call").into_iter().find(|c| text(*c, src).starts_with("use(")).unwrap();
+        let args = positional_args(call);
+        let parts = |i: usize| {
+            let b = string_parts(args[i], src, &|n: Node| text(n, src).starts_with("clean_html"));
+            (b.built, b.parts.iter().map(|p| text(*p, src).to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(parts(0), (true, vec![]));
+        assert_eq!(parts(1), (false, vec![]));
+        assert_eq!(parts(2), (true, vec!["col".to_string()]));
+        assert_eq!(parts(3), (true, vec!["v".to_string()]));
     }
 }

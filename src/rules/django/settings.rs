@@ -825,6 +825,9 @@ fn module_strings(ctx: &FileCtx, root: Node, v: Node, depth: u32) -> Vec<(String
 pub const DEVELOPMENT_WORDS: &[&str] =
     &["dev", "devel", "develop", "development", "local", "test", "tests", "testing", "ci"];
 
+/// Module names that mark a configuration meant to be deployed.
+const DEPLOYMENT_WORDS: &[&str] = &["prod", "production", "staging", "stage", "live", "deploy", "deployment"];
+
 /// Module names that mark a base meant to be extended, not deployed alone.
 const BASE_WORDS: &[&str] = &["base", "common", "default", "defaults", "shared", "global", "components"];
 
@@ -940,6 +943,8 @@ pub struct EffectiveSettings {
     pub unresolved: Vec<Site>,
     /// Code that may define anything (`include(...)`, `globals().update`).
     pub opaque: Vec<Site>,
+    /// The modules executed, root first, in the order they ran.
+    pub modules: Vec<usize>,
 }
 
 impl EffectiveSettings {
@@ -962,6 +967,208 @@ impl EffectiveSettings {
     pub fn is_absent(&self, name: &str) -> bool {
         !self.values.contains_key(name) && self.unresolved.is_empty() && self.opaque.is_empty()
     }
+}
+
+/// Django's middleware the settings rules look for.
+pub const SECURITY_MIDDLEWARE: &str = "django.middleware.security.SecurityMiddleware";
+pub const CSRF_MIDDLEWARE: &str = "django.middleware.csrf.CsrfViewMiddleware";
+pub const CLICKJACKING_MIDDLEWARE: &str = "django.middleware.clickjacking.XFrameOptionsMiddleware";
+pub const SESSION_MIDDLEWARE: &str = "django.contrib.sessions.middleware.SessionMiddleware";
+pub const CSP_MIDDLEWARE: &str = "django.middleware.csp.ContentSecurityPolicyMiddleware";
+
+/// What a settings rule knows about one setting of a root.
+pub enum State<'s> {
+    /// Not set anywhere in the chain, and nothing we could not follow
+    /// might set it: Django's default applies.
+    Absent,
+    /// Certainly this wholly literal value.
+    Literal(&'s Value, &'s Setting),
+    /// Read from the environment, computed, conditional, or possibly
+    /// overridden by code we cannot follow: never judged.
+    Unknown,
+}
+
+impl EffectiveSettings {
+    pub fn state(&self, name: &str) -> State<'_> {
+        match self.values.get(name) {
+            None if self.is_absent(name) => State::Absent,
+            None => State::Unknown,
+            Some(s) => match s.literal() {
+                Some(v) => State::Literal(v, s),
+                None => State::Unknown,
+            },
+        }
+    }
+
+    /// Is the middleware `path` installed? `Some(true)` when `MIDDLEWARE`
+    /// certainly lists it, or a class named like it (a project's subclass,
+    /// `myproj.middleware.StrictSecurityMiddleware`); `Some(false)` when the
+    /// list is fully known and holds neither; `None` when we cannot tell,
+    /// including when `MIDDLEWARE` is not set in the chain at all.
+    pub fn has_middleware(&self, path: &str) -> Option<bool> {
+        let s = self.get("MIDDLEWARE")?;
+        let class = path.rsplit('.').next().unwrap_or(path);
+        let matches = |item: &str| item == path || item.rsplit('.').next().is_some_and(|c| c.ends_with(class));
+        contains_where(s, matches)
+    }
+
+    /// Is the app installed (`"django.contrib.sessions"` or one of its
+    /// AppConfig paths)? Same answers as [`Self::has_middleware`].
+    pub fn has_app(&self, app: &str) -> Option<bool> {
+        let s = self.get("INSTALLED_APPS")?;
+        let prefix = format!("{app}.");
+        contains_where(s, |item| item == app || item.starts_with(&prefix))
+    }
+
+    /// Where a finding about something absent points: the `MIDDLEWARE`
+    /// assignment the chain resolves to, else the root's first statement.
+    pub fn absent_site(&self, index: &SettingsIndex) -> Site {
+        match self.get("MIDDLEWARE") {
+            Some(mw) => mw.site.clone(),
+            None => {
+                let span = index.first_statement(self.root, None).span;
+                Site { module: self.root, span, via: vec![self.root], imports: Vec::new() }
+            }
+        }
+    }
+}
+
+fn contains_where(s: &Setting, matches: impl Fn(&str) -> bool) -> Option<bool> {
+    let items = s.value.as_list()?;
+    if s.uncertain || s.maybe.iter().any(|m| matches(m)) {
+        return None;
+    }
+    if items.iter().any(|v| v.as_str().is_some_and(&matches)) {
+        return Some(true);
+    }
+    if s.open || items.iter().any(|v| v.as_str().is_none()) {
+        return None;
+    }
+    Some(false)
+}
+
+/// Is the literal false in Python's eyes (`False`, `0`, `None`, `""`, `[]`)?
+pub fn is_falsy(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => !b,
+        Value::Int(i) => *i == 0,
+        Value::Float(f) => *f == 0.0,
+        Value::None => true,
+        Value::Str(s) => s.is_empty(),
+        Value::List(l) => l.is_empty(),
+        Value::Dict(d) => d.is_empty(),
+        _ => false,
+    }
+}
+
+/// A short rendering of a literal for messages (`False`, `0`, `["*"]`).
+pub fn show(v: &Value) -> String {
+    match v {
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::None => "None".into(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Str(s) => format!("{s:?}"),
+        Value::List(l) => format!("[{}]", l.iter().map(show).collect::<Vec<_>>().join(", ")),
+        Value::Dict(_) => "{...}".into(),
+        _ => "...".into(),
+    }
+}
+
+/// A finding of a settings rule for one root, before deduplication.
+pub struct Issue {
+    pub site: Site,
+    pub message: String,
+    pub severity: Option<crate::finding::Severity>,
+}
+
+/// Collects a settings rule's issues over every root it evaluates and
+/// reports one finding per location; every production root reaching the
+/// location through an import adds a related location.
+pub struct Reporter<'i, 'a> {
+    pub index: &'i SettingsIndex<'a>,
+    hits: BTreeMap<(usize, u32, u32), (Issue, Vec<Site>)>,
+    extra: BTreeMap<(usize, u32, u32), Vec<Location>>,
+}
+
+impl<'i, 'a> Reporter<'i, 'a> {
+    pub fn new(index: &'i SettingsIndex<'a>) -> Self {
+        Reporter { index, hits: BTreeMap::new(), extra: BTreeMap::new() }
+    }
+
+    /// Has an issue been recorded at this site already (by an earlier root)?
+    pub fn has(&self, site: &Site) -> bool {
+        self.hits.contains_key(&(site.module, site.span.start_line, site.span.start_column))
+    }
+
+    pub fn add(&mut self, issue: Issue) {
+        let key = (issue.site.module, issue.site.span.start_line, issue.site.span.start_column);
+        let site = issue.site.clone();
+        self.hits.entry(key).or_insert_with(|| (issue, Vec::new())).1.push(site);
+    }
+
+    /// Adds a related location to the finding at `site` (once).
+    pub fn add_related(&mut self, site: &Site, loc: Location) {
+        let v = self.extra.entry((site.module, site.span.start_line, site.span.start_column)).or_default();
+        if !v.contains(&loc) {
+            v.push(loc);
+        }
+    }
+
+    pub fn finish(mut self, out: &mut crate::engine::project::ProjectOut) {
+        for (key, (issue, sites)) in std::mem::take(&mut self.hits) {
+            let f = out.report(self.index.site_location(&issue.site, None), issue.message);
+            f.severity = issue.severity;
+            for loc in self.extra.remove(&key).unwrap_or_default() {
+                f.related(loc);
+            }
+            let mut seen = Vec::new();
+            for s in &sites {
+                if let Some((root, import)) = s.root_import() {
+                    if seen.contains(&(root, import.start_line)) {
+                        continue;
+                    }
+                    seen.push((root, import.start_line));
+                    let why = format!("settings module {} imports it here", self.index.name(root));
+                    f.related(self.index.location(root, import, Some(why)));
+                }
+            }
+        }
+    }
+}
+
+/// The shared check of the `missing-*-middleware` rules: every production
+/// root whose `MIDDLEWARE` certainly lacks `path`, reported at the
+/// `MIDDLEWARE` assignment.
+pub fn missing_middleware(
+    ctx: &crate::engine::project::ProjectCtx,
+    out: &mut crate::engine::project::ProjectOut,
+    path: &str,
+    consequence: &str,
+) {
+    let index = SettingsIndex::new(ctx.files, ctx.config);
+    let mut r = Reporter::new(&index);
+    let class = path.rsplit('.').next().unwrap_or(path);
+    for eff in index.production_settings() {
+        if eff.has_middleware(path) != Some(false) {
+            continue;
+        }
+        let message = format!(
+            "{class} is not in MIDDLEWARE (production settings {}): {consequence}; add \"{path}\"",
+            index.root_chain(&eff)
+        );
+        // `MIDDLEWARE.remove("...")` is where the reader must look.
+        let removal = eff.get("MIDDLEWARE").and_then(|mw| {
+            mw.edits.iter().rev().find(|e| {
+                matches!(index.statement(e).map(|st| &st.kind),
+                    Some(StmtKind::Edit { edit: Edit::Remove(Value::Str(v)), .. }) if v == path)
+            })
+        });
+        let site = removal.cloned().unwrap_or_else(|| eff.absent_site(&index));
+        r.add(Issue { site, message, severity: None });
+    }
+    r.finish(out);
 }
 
 /// The settings modules of a project and how they relate.
@@ -1025,6 +1232,17 @@ impl<'a> SettingsIndex<'a> {
 
     pub fn site_location(&self, site: &Site, message: Option<String>) -> Location {
         self.location(site.module, site.span, message)
+    }
+
+    /// Every module a root executes: `proj.settings.production →
+    /// proj.settings.base`.
+    pub fn root_chain(&self, eff: &EffectiveSettings) -> String {
+        eff.modules.iter().map(|m| self.name(*m)).collect::<Vec<_>>().join(" → ")
+    }
+
+    /// The fact statement a site points at.
+    pub fn statement(&self, site: &Site) -> Option<&'a Stmt> {
+        self.modules[site.module].facts?.statements.iter().find(|s| s.span == site.span)
     }
 
     /// `proj.settings.production → proj.settings.base`
@@ -1192,6 +1410,7 @@ impl<'a> SettingsIndex<'a> {
         let targeted = self.targeted();
         let mut imported_by_same = BTreeSet::new();
         let mut imported_by_any = BTreeSet::new();
+        let mut conditionally_by_same = BTreeSet::new();
         for &m in &settings {
             let same = self.is_development(m) == development;
             for (t, conditional) in self.star_imports(m) {
@@ -1201,6 +1420,9 @@ impl<'a> SettingsIndex<'a> {
                 imported_by_any.insert(t);
                 if same && !conditional {
                     imported_by_same.insert(t);
+                }
+                if same && conditional {
+                    conditionally_by_same.insert(t);
                 }
             }
         }
@@ -1217,7 +1439,15 @@ impl<'a> SettingsIndex<'a> {
                 let last = self.modules[m].name.rsplit('.').next().unwrap_or("");
                 let base_named = name_parts(last).iter().any(|p| BASE_WORDS.contains(p));
                 let is_base = imported_by_same.contains(&m) || (imported_by_any.contains(&m) && base_named);
-                !is_base
+                // A fragment another settings module of its kind pulls in
+                // under a condition (`if not LOADED: from .app_settings
+                // import *`) is not deployed alone, unless it is a complete
+                // configuration itself (it extends a base) or is named like
+                // a deployment (`if ENV == "prod": from .prod import *`).
+                let fragment = conditionally_by_same.contains(&m)
+                    && self.star_imports(m).next().is_none()
+                    && !name_parts(last).iter().any(|p| DEPLOYMENT_WORDS.contains(&p.to_ascii_lowercase().as_str()));
+                !is_base && !fragment
             })
             .collect()
     }
@@ -1238,7 +1468,13 @@ impl<'a> SettingsIndex<'a> {
     }
 
     fn execute(&self, m: usize, stack: &mut Vec<usize>) -> EffectiveSettings {
-        let mut ns = EffectiveSettings { root: m, values: BTreeMap::new(), unresolved: Vec::new(), opaque: Vec::new() };
+        let mut ns = EffectiveSettings {
+            root: m,
+            values: BTreeMap::new(),
+            unresolved: Vec::new(),
+            opaque: Vec::new(),
+            modules: vec![m],
+        };
         let Some(facts) = self.modules[m].facts else {
             return ns;
         };
@@ -1309,6 +1545,11 @@ fn merge(
     names: Option<&Vec<(String, String)>>,
 ) {
     let (importer, span) = (import.module, import.span);
+    for m in &sub.modules {
+        if !ns.modules.contains(m) {
+            ns.modules.push(*m);
+        }
+    }
     let reroot = |mut s: Setting| {
         s.site.reroot(importer, span);
         for e in &mut s.edits {
@@ -1816,5 +2057,23 @@ mod tests {
         assert_eq!(targeted, vec!["a.proj.settings"]);
         let t = idx.targeted().into_iter().next().unwrap();
         assert_eq!(idx.name(t), "proj.settings", "named relative to manage.py");
+    }
+
+    #[test]
+    fn fragments_pulled_in_under_a_condition_are_not_roots() {
+        let files = project(&[
+            ("wsgi.py", "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'graphite.settings')\n"),
+            (
+                "graphite/settings.py",
+                "INSTALLED_APPS = []\nMIDDLEWARE = ()\nLOADED = False\nif not LOADED:\n    from graphite.app_settings import *\n",
+            ),
+            ("graphite/app_settings.py", "INSTALLED_APPS = ['a']\nMIDDLEWARE = ('m',)\n"),
+            ("proj/settings/__init__.py", "import os\nif os.environ.get('ENV') == 'prod':\n    from .prod import *\nelse:\n    from .dev import *\n"),
+            ("proj/settings/prod.py", "INSTALLED_APPS = []\nDEBUG = True\n"),
+            ("proj/settings/dev.py", "INSTALLED_APPS = []\n"),
+        ]);
+        let cfg = config();
+        let idx = SettingsIndex::new(&files, &cfg);
+        assert_eq!(root_names(&idx), vec!["graphite.settings", "proj.settings", "proj.settings.prod"]);
     }
 }

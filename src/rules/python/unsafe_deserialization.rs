@@ -1,0 +1,185 @@
+//! `python/unsafe-deserialization`: pickle/marshal/dill/jsonpickle loads
+//! and `yaml.load` without a safe loader. Error on request data.
+
+use crate::engine::context::FileCtx;
+use crate::engine::declarative::shorten;
+use crate::engine::rule::CodeRule;
+use crate::finding::Severity;
+use crate::semantics::python;
+use tree_sitter::Node;
+
+const DOC: &str = r#####"
+id = "python/unsafe-deserialization"
+languages = ["python"]
+severity = "warning"
+category = "security"
+confidence = "medium"
+prefilter = ["pickle", "marshal", "yaml", "dill", "jsonpickle", "joblib", "read_pickle", "torch"]
+summary = "pickle/marshal loads or yaml.load without a safe loader"
+
+[docs]
+what = """
+Flags deserialisers that can run code: `pickle.loads` (and `cPickle`, `_pickle`, `dill`),
+`marshal.loads`, `jsonpickle.decode`, `yaml.unsafe_load`, and `yaml.load`/`yaml.load_all`
+without a safe loader (`Loader=yaml.SafeLoader`, `CSafeLoader` or `BaseLoader`). It is an error
+when request data (`request.body`, `request.FILES[...]`, `request.POST[...]`, ...) reaches the
+call, a warning for other non-constant input. Loaders of files and models (`pickle.load`,
+`joblib.load`, `pandas.read_pickle`, `torch.load` without `weights_only=True`) are flagged only
+when request data reaches them.
+"""
+why = """
+A pickle is a program for the unpickler: `__reduce__` lets the payload call any function, e.g.
+`os.system`, during loading. `yaml.load` with the default or full loader can likewise build
+arbitrary Python objects. Whoever controls the bytes controls the process; data from a cache or
+a queue is only as trustworthy as everyone who can write there.
+"""
+example = '''
+def import_cart(request):
+    cart = pickle.loads(base64.b64decode(request.POST["cart"]))
+'''
+fix = '''
+Use a data-only format: `json.loads`, `yaml.safe_load` (or `yaml.load(data, Loader=yaml.SafeLoader)`),
+or Django's `signing.loads` for values that must round-trip through the client. If pickle is
+unavoidable between your own services, sign the payload (`hmac`) and verify it before loading.
+'''
+references = [
+  "https://docs.python.org/3/library/pickle.html#module-pickle",
+  "https://pyyaml.org/wiki/PyYAMLDocumentation",
+  "https://docs.djangoproject.com/en/stable/topics/signing/",
+  "https://cwe.mitre.org/data/definitions/502.html",
+]
+guidance = ["G12"]
+
+[[examples]]
+invalid = '''
+import base64
+import pickle
+
+def import_cart(request):
+    return pickle.loads(base64.b64decode(request.POST["cart"]))
+'''
+valid = '''
+import json
+
+def import_cart(request):
+    return json.loads(request.POST["cart"])
+'''
+
+[[examples]]
+invalid = '''
+import yaml
+
+def load_config(path):
+    with open(path) as f:
+        return yaml.load(f)
+'''
+valid = '''
+import yaml
+
+def load_config(path):
+    with open(path) as f:
+        return yaml.load(f, Loader=yaml.SafeLoader)
+'''
+
+[[examples]]
+invalid = '''
+import joblib
+
+def predict(request):
+    model = joblib.load(request.FILES["model"])
+    return model.predict([[1, 2]])
+'''
+valid = '''
+import joblib
+
+MODEL = joblib.load("models/churn.joblib")
+'''
+"#####;
+
+pub const RULE: CodeRule = CodeRule { doc: DOC, kinds: &["call"], node: Some(check), ..CodeRule::EMPTY };
+
+/// Loaders of bytes that may run code: flagged on any non-constant input.
+const CODE_LOADERS: &[&str] = &[
+    "pickle.loads",
+    "cPickle.loads",
+    "_pickle.loads",
+    "dill.loads",
+    "marshal.loads",
+    "jsonpickle.decode",
+    "yaml.unsafe_load",
+    "yaml.unsafe_load_all",
+];
+/// File and model loaders: flagged only on request data.
+const FILE_LOADERS: &[&str] = &[
+    "pickle.load",
+    "cPickle.load",
+    "_pickle.load",
+    "pickle.Unpickler",
+    "dill.load",
+    "marshal.load",
+    "joblib.load",
+    "pandas.read_pickle",
+    "torch.load",
+];
+const SAFE_YAML_LOADERS: &[&str] =
+    &["yaml.SafeLoader", "yaml.CSafeLoader", "yaml.BaseLoader", "yaml.CBaseLoader", "yaml.loader.SafeLoader"];
+
+fn check(call: Node, ctx: &mut FileCtx) {
+    let Some(f) = call.child_by_field_name("function") else { return };
+    if !matches!(f.kind(), "identifier" | "attribute") {
+        return;
+    }
+    let Some(q) = ctx.qualified_name(f) else { return };
+    let Some(arg) = python::positional_args(call).first().copied() else { return };
+    let kwargs = python::keyword_args(&ctx.src.text, call);
+    let always = if CODE_LOADERS.contains(&q.as_str()) {
+        true
+    } else if q == "yaml.load" || q == "yaml.load_all" {
+        // The loader: second positional argument or `Loader=`.
+        let loader = python::positional_args(call)
+            .get(1)
+            .copied()
+            .or_else(|| kwargs.iter().find(|(k, _)| k == "Loader").map(|(_, v)| *v));
+        match loader {
+            None => true,
+            Some(l) => match ctx.qualified_name(l) {
+                Some(lq) if SAFE_YAML_LOADERS.contains(&lq.as_str()) => return,
+                // A loader we cannot resolve (a local subclass): not judged.
+                None => return,
+                Some(_) => true,
+            },
+        }
+    } else if FILE_LOADERS.contains(&q.as_str()) {
+        if q == "torch.load" && kwargs.iter().any(|(k, v)| k == "weights_only" && v.kind() == "true") {
+            return;
+        }
+        false
+    } else {
+        return;
+    };
+    if python::is_literal(arg) {
+        return;
+    }
+    let tainted = ctx.is_request_data(arg);
+    if !tainted && !always {
+        return;
+    }
+    let callee = ctx.text(f).to_string();
+    let message = if tainted {
+        format!(
+            "{callee}() deserialises request data (`{}`): a crafted payload runs code in the web process; use json or \
+             yaml.safe_load, or django.core.signing for round-trips",
+            shorten(ctx.text(arg))
+        )
+    } else {
+        format!(
+            "{callee}() can run code embedded in `{}`: safe only if nobody else can ever write that data; prefer json \
+             or yaml.safe_load",
+            shorten(ctx.text(arg))
+        )
+    };
+    let r = ctx.report(call, message);
+    if tainted {
+        r.severity = Some(Severity::Error);
+    }
+}
