@@ -3,6 +3,7 @@
 //! its fixtures. Declarative rules live as TOML in the top-level `rules/`.
 
 pub mod django;
+pub mod node;
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
@@ -12,6 +13,7 @@ use crate::parse::Lang;
 pub fn code_rules() -> Vec<&'static CodeRule> {
     let mut all = Vec::new();
     all.extend(django::RULES.iter().copied());
+    all.extend(node::RULES.iter().copied());
     all
 }
 
