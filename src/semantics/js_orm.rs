@@ -396,11 +396,22 @@ pub fn chain_top(call: Node) -> Node {
 /// The database query issued by the chain topped by `top`, if any.
 pub fn query_of<'t>(top: Node<'t>, src: &str, idx: &OrmIndex) -> Option<DbCall<'t>> {
     let mut cur = top;
+    let mut writes = false;
     for _ in 0..24 {
         if cur.kind() == "call_expression" {
             if let Some(q) = recognise(cur, src, idx) {
-                return Some(q);
+                // Knex builders that end in a write are not the reads N+1 is about.
+                return (!(writes && q.orm == Orm::Knex)).then_some(q);
             }
+            let method = cur
+                .child_by_field_name("function")
+                .and_then(|f| f.child_by_field_name("property"))
+                .map(|p| text(p, src))
+                .unwrap_or("");
+            writes |= matches!(
+                method,
+                "insert" | "update" | "del" | "delete" | "upsert" | "increment" | "decrement" | "merge"
+            );
         }
         let next = match cur.kind() {
             "call_expression" => cur.child_by_field_name("function"),
@@ -536,10 +547,20 @@ pub fn iteration_names(rep: Repeat, src: &str) -> HashSet<String> {
                     }
                 }
                 _ => {
-                    // while / do: what the body reassigns
+                    // while / do: what the body reassigns, and what it declares
+                    // from something other than a literal (`const id = queue.shift()`).
                     if let Some(b) = l.child_by_field_name("body") {
                         descendants(b, |n| {
                             match n.kind() {
+                                "variable_declarator" => {
+                                    if let (Some(name), Some(v)) =
+                                        (n.child_by_field_name("name"), n.child_by_field_name("value"))
+                                    {
+                                        if !super::js::is_literal(v) {
+                                            super::js::add_pattern_names(name, src, &mut names);
+                                        }
+                                    }
+                                }
                                 "assignment_expression" | "augmented_assignment_expression" => {
                                     if let Some(l) = n.child_by_field_name("left").filter(|l| l.kind() == "identifier")
                                     {
@@ -671,6 +692,15 @@ fn constant_list(it: Node, root: Node, src: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// A page of a paginated scan (`.skip(n)`, `.offset(n)`, `{ skip, take }`,
+/// `LIMIT ... OFFSET`): one query per page is how batching works, not N+1.
+pub fn is_paging(top: Node, src: &str) -> bool {
+    let t = text(top, src);
+    [".skip(", ".offset(", "skip:", "offset:", "cursor:", "OFFSET", "offset ", ".paginate("]
+        .iter()
+        .any(|p| t.contains(p))
 }
 
 /// Text of what the repetition iterates, for messages: `posts`, `req.body.ids`.

@@ -154,7 +154,7 @@ fn check(ctx: &mut FileCtx) {
         let names = js_orm::iteration_names(rep, src);
         match query {
             Some(q) => {
-                if !js_orm::mentions(top, src, &names) {
+                if !js_orm::mentions(top, src, &names) || js_orm::is_paging(top, src) {
                     continue;
                 }
                 report_query(ctx, &q, top, rep);
