@@ -636,7 +636,7 @@ pub fn mentions(node: Node, src: &str, names: &HashSet<String>) -> bool {
 
 /// A loop over a fixed list: `for (const s of ['a', 'b'])`, `for (const s of
 /// STATUSES)` with a module-level array literal, `Object.keys(CONFIG)`,
-/// `for (let i = 0; i < 3; i++)`. Repeating a query over those is bounded.
+/// `for (let i = 0; i < 3; i++)`, a SCREAMING_CASE constant. Repeating a query over those is bounded.
 pub fn is_constant_iteration(rep: Repeat, root: Node, src: &str) -> bool {
     let iterable = match rep {
         Repeat::Loop(l) if l.kind() == "for_in_statement" => l.child_by_field_name("right"),
@@ -669,6 +669,13 @@ fn constant_list(it: Node, root: Node, src: &str) -> bool {
         }
         "identifier" => {
             let name = text(it, src);
+            // SCREAMING_CASE names are constants by convention (often imported).
+            if name.len() > 1
+                && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                && name.chars().any(|c| c.is_ascii_uppercase())
+            {
+                return true;
+            }
             // a module-level `const NAME = [...]` / `{...}`
             let mut c = root.walk();
             let found = root.named_children(&mut c).any(|stmt| {

@@ -134,7 +134,7 @@ fn check(node: Node, ctx: &mut FileCtx) {
         return;
     }
     if let Some(it) = iterable(node) {
-        if ctx.is_request_data(it) && !nested_in_request_loop(node, ctx) {
+        if direct_request_data(it, ctx) && !nested_in_request_loop(node, ctx) {
             if let Some(inner) = inner_request_loop(node, ctx) {
                 report_nested(node, it, inner, ctx);
             }
@@ -166,7 +166,7 @@ fn check_call(call: Node, ctx: &mut FileCtx) {
         return;
     }
     let Some(obj) = f.child_by_field_name("object") else { return };
-    if !ctx.is_request_data(obj) || !in_handler(call, ctx) || nested_in_request_loop(call, ctx) {
+    if !direct_request_data(obj, ctx) || !in_handler(call, ctx) || nested_in_request_loop(call, ctx) {
         return;
     }
     if let Some(inner) = inner_request_loop(call, ctx) {
@@ -183,6 +183,46 @@ fn report_nested(outer: Node, it: Node, inner: Node, ctx: &mut FileCtx) {
     );
     let loc = ctx.location(inner, Some("the inner loop".into()));
     ctx.report(outer, msg).related(loc);
+}
+
+/// The identifier an expression is rooted at: `item` for `item.tags[0]`.
+fn root_name<'s>(mut n: Node, src: &'s str) -> Option<&'s str> {
+    loop {
+        match n.kind() {
+            "identifier" => return Some(text(n, src)),
+            "member_expression" | "subscript_expression" => n = n.child_by_field_name("object")?,
+            "parenthesized_expression" | "non_null_expression" => n = n.named_child(0)?,
+            _ => return None,
+        }
+    }
+}
+
+/// Request data that the client sized directly: not a value read back
+/// through an awaited call (a database lookup keyed by a request
+/// parameter returns server-sized data).
+fn direct_request_data(it: Node, ctx: &FileCtx) -> bool {
+    if !ctx.is_request_data(it) {
+        return false;
+    }
+    let Some(name) = root_name(it, &ctx.src.text) else { return true };
+    let Some(func) = semantics::enclosing_function(ctx.lang, it) else { return true };
+    let mut fetched = false;
+    descendants(func, |n| {
+        if n.kind() == "variable_declarator"
+            && n.child_by_field_name("name").is_some_and(|x| ctx.text(x) == name)
+            && n.child_by_field_name("value").is_some_and(|v| v.kind() == "await_expression")
+        {
+            fetched = true;
+        }
+        if n.kind() == "assignment_expression"
+            && n.child_by_field_name("left").is_some_and(|x| ctx.text(x) == name)
+            && n.child_by_field_name("right").is_some_and(|v| v.kind() == "await_expression")
+        {
+            fetched = true;
+        }
+        !fetched
+    });
+    !fetched
 }
 
 /// `req.body`, `request.body`, `ctx.request.body`, or a variable holding it.
@@ -303,7 +343,19 @@ fn inner_request_loop<'t>(outer: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>
         }
         _ => Repeat::Loop(outer),
     };
-    let vars: HashSet<String> = js_orm::iteration_names(rep, src);
+    // Only the loop variables themselves (`item.tags`), not values computed
+    // from them (a query keyed by the item is not client-sized).
+    let vars: HashSet<String> = match rep {
+        Repeat::Loop(l) if l.kind() == "for_in_statement" => {
+            let mut v = HashSet::new();
+            if let Some(left) = l.child_by_field_name("left") {
+                js::add_pattern_names(left, src, &mut v);
+            }
+            v
+        }
+        Repeat::Callback(_, cb, _) => js::param_names(cb, src, 1).into_iter().filter(|p| !p.is_empty()).collect(),
+        _ => HashSet::new(),
+    };
     let body = match rep {
         Repeat::Loop(l) => l.child_by_field_name("body")?,
         Repeat::Callback(_, cb, _) => cb.child_by_field_name("body")?,
@@ -323,7 +375,7 @@ fn inner_request_loop<'t>(outer: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>
             _ => None,
         };
         if let Some(it) = it {
-            if ctx.is_request_data(it) || js_orm::mentions(it, src, &vars) {
+            if direct_request_data(it, ctx) || root_name(it, src).is_some_and(|r| vars.contains(r)) {
                 found = Some(n);
             }
         }

@@ -573,6 +573,17 @@ impl<'p> Glushkov<'p> {
         f
     }
 
+    fn optional_chain(&mut self, a: &Ast, k: u32) -> Frag {
+        if k == 0 || self.too_big {
+            return Frag { nullable: true, ..Frag::default() };
+        }
+        let f = self.build(a);
+        let rest = self.optional_chain(a, k - 1);
+        let mut chain = self.concat(f, rest);
+        chain.nullable = true;
+        chain
+    }
+
     fn build(&mut self, a: &Ast) -> Frag {
         if self.too_big {
             return Frag::default();
@@ -647,14 +658,14 @@ impl<'p> Glushkov<'p> {
                         if m == 0 {
                             return acc;
                         }
-                        for k in 0..m {
-                            let mut f = self.build(&r.ast);
-                            if k >= min {
-                                f.nullable = true;
-                            }
+                        for _ in 0..min {
+                            let f = self.build(&r.ast);
                             acc = self.concat(acc, f);
                         }
-                        acc
+                        // `x{1,4}` is `x(x(x)?)?)?`, not `x x? x? x?`: a counted
+                        // loop tries one count at a time and is not ambiguous.
+                        let tail = self.optional_chain(&r.ast, m - min);
+                        self.concat(acc, tail)
                     }
                     None => {
                         for _ in 1..copies {
@@ -812,6 +823,8 @@ mod tests {
             r"^(?<year>\d{4})-(?<month>\d{2})$",
             r"\{\{(.+?)\}\}",
             r"a{",
+            r"^(?:[A-F0-9]{1,4}:){7}[A-F0-9]{1,4}$",
+            r"^(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)$",
         ] {
             assert!(!bad(p), "{p} should not be flagged");
         }
