@@ -710,6 +710,85 @@ pub fn is_paging(top: Node, src: &str) -> bool {
         .any(|p| t.contains(p))
 }
 
+/// A batched query: `whereIn`, `$in`, Prisma `{ in: ... }`, TypeORM `In(...)`,
+/// `= ANY($1)`, `IN (...)`. Running one per chunk of ids is the fix, not the problem.
+pub fn is_batched(top: Node, src: &str) -> bool {
+    let t = text(top, src);
+    [".whereIn(", ".whereNotIn(", ".orWhereIn(", "$in", "In(", "ANY(", " IN (", " in (", " in:", "{in:"]
+        .iter()
+        .any(|p| t.contains(p))
+}
+
+/// Does the query of the chain topped by `top` take one of `names` as a
+/// *value* (a key, an id, a filter), not only as the table or column it
+/// reads? `trx(joinTable.name).where(col, id)` per table is a loop over the
+/// schema; `knex('users').where('id', row.userId)` per row is N+1.
+pub fn value_depends(top: Node, q: &DbCall, src: &str, names: &HashSet<String>) -> bool {
+    const COLUMN_METHODS: &[&str] = &[
+        "select",
+        "first",
+        "pluck",
+        "orderBy",
+        "groupBy",
+        "whereNotNull",
+        "whereNull",
+        "max",
+        "min",
+        "sum",
+        "count",
+        "distinct",
+        "columns",
+        "column",
+        "returning",
+    ];
+    let mut skip: Vec<(usize, usize)> = Vec::new();
+    let mut cur = top;
+    loop {
+        if cur.kind() != "call_expression" {
+            break;
+        }
+        let f = cur.child_by_field_name("function");
+        let args = cur.child_by_field_name("arguments");
+        let method = f.and_then(|f| f.child_by_field_name("property")).map(|p| text(p, src)).unwrap_or("");
+        let is_root = f.is_some_and(|f| f.kind() == "identifier") || cur == q.call;
+        if let Some(args) = args {
+            let mut c = args.walk();
+            let list: Vec<Node> = args.named_children(&mut c).collect();
+            let table_arg = is_root
+                && (q.orm == Orm::Knex
+                    || (q.orm == Orm::Sql
+                        && list.first().is_some_and(|a| matches!(a.kind(), "identifier" | "member_expression"))
+                        && list.len() == 1));
+            if table_arg || (q.orm == Orm::Knex && COLUMN_METHODS.contains(&method)) {
+                skip.extend(list.iter().map(|a| (a.start_byte(), a.end_byte())));
+            } else if q.orm == Orm::Knex && method.contains("here") && list.len() >= 2 {
+                skip.push((list[0].start_byte(), list[0].end_byte()));
+            }
+        }
+        match f {
+            Some(f) if f.kind() == "member_expression" => match f.child_by_field_name("object") {
+                Some(o) => cur = o,
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    let mut found = false;
+    descendants(top, |n| {
+        if found || skip.iter().any(|&(a, b)| n.start_byte() >= a && n.end_byte() <= b) {
+            return false;
+        }
+        if n.kind() == "computed_property_name" {
+            return false;
+        }
+        if matches!(n.kind(), "identifier" | "shorthand_property_identifier") && names.contains(text(n, src)) {
+            found = true;
+        }
+        true
+    });
+    found
+}
+
 /// Text of what the repetition iterates, for messages: `posts`, `req.body.ids`.
 pub fn iterable_label(rep: Repeat, src: &str) -> Option<String> {
     let n = match rep {

@@ -105,7 +105,7 @@ fn check(ctx: &mut FileCtx) {
             continue;
         }
         let names = js_orm::iteration_names(rep, src);
-        if !js_orm::mentions(top, src, &names) {
+        if !js_orm::value_depends(top, &q, src, &names) || js_orm::is_batched(top, src) {
             continue;
         }
         let items = js_orm::iterable_label(rep, src).unwrap_or_else(|| "the items".into());

@@ -148,13 +148,21 @@ fn check(ctx: &mut FileCtx) {
                 continue;
             }
         }
-        if js_orm::is_constant_iteration(rep, root, src) {
+        // Chunks of ids, pages, batches: one query per batch is the fix for N+1.
+        let batches = js_orm::iterable_label(rep, src).is_some_and(|l| {
+            let l = l.to_ascii_lowercase();
+            l.contains("chunk") || l.contains("batch")
+        });
+        if batches || js_orm::is_constant_iteration(rep, root, src) {
             continue;
         }
         let names = js_orm::iteration_names(rep, src);
         match query {
             Some(q) => {
-                if !js_orm::mentions(top, src, &names) || js_orm::is_paging(top, src) {
+                if !js_orm::value_depends(top, &q, src, &names)
+                    || js_orm::is_paging(top, src)
+                    || js_orm::is_batched(top, src)
+                {
                     continue;
                 }
                 report_query(ctx, &q, top, rep);
