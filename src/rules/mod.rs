@@ -4,6 +4,7 @@
 
 pub mod django;
 pub mod python;
+pub mod node;
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
@@ -14,6 +15,7 @@ pub fn code_rules() -> Vec<&'static CodeRule> {
     let mut all = Vec::new();
     all.extend(django::RULES.iter().copied());
     all.extend(python::RULES.iter().copied());
+    all.extend(node::RULES.iter().copied());
     all
 }
 

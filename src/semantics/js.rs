@@ -58,6 +58,15 @@ pub fn bindings(root: Node, src: &str) -> Bindings {
     descendants(root, |n| {
         match n.kind() {
             "import_statement" => {
+                // TypeScript `import fs = require("fs")`.
+                let mut c = n.walk();
+                if let Some(req) = n.named_children(&mut c).find(|c| c.kind() == "import_require_clause") {
+                    let id = req.named_child(0).filter(|x| x.kind() == "identifier");
+                    if let (Some(id), Some(source)) = (id, req.child_by_field_name("source")) {
+                        b.imports.insert(text(id, src).to_string(), module_name(source, src));
+                    }
+                    return false;
+                }
                 let Some(source) = n.child_by_field_name("source") else { return false };
                 let module = module_name(source, src);
                 descendants(n, |c| {
@@ -238,6 +247,20 @@ const ROUTE_METHODS: &[&str] =
     &["get", "post", "put", "patch", "delete", "del", "all", "use", "options", "head", "route"];
 const NEST_ROUTE_DECORATORS: &[&str] = &["Get", "Post", "Put", "Patch", "Delete", "All", "Options", "Head", "Sse"];
 const HTTP_EXPORTS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+/// Fastify hooks that run once per request.
+const FASTIFY_HOOKS: &[&str] = &[
+    "onRequest",
+    "preParsing",
+    "preValidation",
+    "preHandler",
+    "preSerialization",
+    "onSend",
+    "onResponse",
+    "onError",
+    "onTimeout",
+];
+/// Keys of Fastify route options whose values run per request.
+const HANDLER_KEYS: &[&str] = &["handler", "preHandler", "onRequest", "preValidation", "preSerialization", "onSend"];
 /// Events of streams and processes, not of client connections.
 const NON_CLIENT_EVENTS: &[&str] = &[
     "data",
@@ -257,22 +280,203 @@ const NON_CLIENT_EVENTS: &[&str] = &[
     "warning",
     "beforeExit",
 ];
+/// Constructors and factories of apps and routers.
+const APP_FACTORIES: &[&str] =
+    &["express", "Router", "Koa", "KoaRouter", "fastify", "Fastify", "Hono", "polka", "createServer", "Application"];
 
-fn is_path_like(node: Node) -> bool {
-    matches!(node.kind(), "string" | "template_string" | "regex" | "array")
+/// A route path: `'/users/:id'`, `` `/x` ``, a regex or an array of them.
+fn is_path_like(node: Node, src: &str) -> bool {
+    match node.kind() {
+        "string" => {
+            let t = module_name(node, src);
+            t.starts_with('/') || t.starts_with('*')
+        }
+        "template_string" | "regex" => true,
+        "array" => node.named_child(0).is_some_and(|c| is_path_like(c, src)),
+        _ => false,
+    }
+}
+
+/// The last name of a receiver: `app` for `app`, `router` for `this.router`.
+fn receiver_name<'s>(node: Node, src: &'s str) -> &'s str {
+    match node.kind() {
+        "member_expression" => node.child_by_field_name("property").map(|p| text(p, src)).unwrap_or(""),
+        _ => text(node, src),
+    }
+}
+
+/// Does `obj` look like an app or router (`app`, `adminRouter`, `this.server`,
+/// or a name bound to `express()` / `new Koa()` / `Router()` in this file)?
+fn looks_like_app(obj: Node, src: &str, apps: &HashSet<String>) -> bool {
+    let name = receiver_name(obj, src);
+    if apps.contains(name) {
+        return true;
+    }
+    let l = name.to_ascii_lowercase();
+    matches!(l.as_str(), "app" | "router" | "server" | "api" | "fastify" | "instance" | "koa" | "routes" | "route")
+        || l.ends_with("router")
+        || l.ends_with("app")
+        || l.ends_with("server")
+        || l.ends_with("routes")
+}
+
+/// Names bound to `express()`, `express.Router()`, `new Koa()`, `fastify()`...
+fn app_names(root: Node, src: &str) -> HashSet<String> {
+    let mut apps = HashSet::new();
+    descendants(root, |n| {
+        if n.kind() == "variable_declarator" {
+            if let (Some(name), Some(mut v)) = (n.child_by_field_name("name"), n.child_by_field_name("value")) {
+                if v.kind() == "await_expression" {
+                    if let Some(inner) = v.named_child(0) {
+                        v = inner;
+                    }
+                }
+                let callee = match v.kind() {
+                    "call_expression" => v.child_by_field_name("function"),
+                    "new_expression" => v.child_by_field_name("constructor"),
+                    _ => None,
+                };
+                if let Some(c) = callee {
+                    let last = text(c, src).rsplit('.').next().unwrap_or("");
+                    if APP_FACTORIES.contains(&last) || text(c, src) == "require('express')" {
+                        apps.insert(text(name, src).to_string());
+                    }
+                }
+            }
+        }
+        true
+    });
+    apps
+}
+
+/// The first parameter names of a function (at most `n`).
+pub fn param_names(func: Node, src: &str, n: usize) -> Vec<String> {
+    if let Some(p) = func.child_by_field_name("parameter") {
+        return vec![text(p, src).to_string()];
+    }
+    let Some(params) = func.child_by_field_name("parameters") else { return Vec::new() };
+    let mut c = params.walk();
+    let out = params
+        .named_children(&mut c)
+        .filter(|p| p.kind() != "comment")
+        .take(n)
+        .map(|p| {
+            let p = match p.kind() {
+                "required_parameter" | "optional_parameter" => p.child_by_field_name("pattern").unwrap_or(p),
+                "assignment_pattern" => p.child_by_field_name("left").unwrap_or(p),
+                _ => p,
+            };
+            if p.kind() == "identifier" {
+                text(p, src).to_string()
+            } else {
+                String::new()
+            }
+        })
+        .collect();
+    out
+}
+
+/// `(req, res)`, `(request, reply)`, `(ctx, next)`: the signature of an
+/// Express/Fastify handler or a Koa middleware, wherever it is defined
+/// (controllers often live in another file than their routes).
+fn has_handler_signature(func: Node, src: &str) -> bool {
+    let p = param_names(func, src, 2);
+    if p.len() < 2 {
+        return false;
+    }
+    matches!((p[0].as_str(), p[1].as_str()), ("req" | "request", "res" | "response" | "reply") | ("ctx", "next"))
+}
+
+/// Adds what a route registration passes as its handler: functions,
+/// names of functions, arrays of middleware, wrapped handlers
+/// (`asyncHandler(async (req, res) => ...)`) and Fastify option objects.
+fn collect_handler(a: Node, src: &str, h: &mut Handlers, names: &mut Vec<String>, depth: u32) {
+    match a.kind() {
+        k if is_function_kind(k) => h.add(a),
+        "identifier" => names.push(text(a, src).to_string()),
+        "member_expression" => {
+            if let Some(p) = a.child_by_field_name("property") {
+                names.push(text(p, src).to_string());
+            }
+        }
+        "parenthesized_expression" => {
+            if let Some(inner) = a.named_child(0) {
+                collect_handler(inner, src, h, names, depth);
+            }
+        }
+        "array" => {
+            let mut c = a.walk();
+            for el in a.named_children(&mut c) {
+                collect_handler(el, src, h, names, depth);
+            }
+        }
+        "call_expression" if depth < 2 => {
+            if let Some(args) = a.child_by_field_name("arguments") {
+                let mut c = args.walk();
+                for arg in args.named_children(&mut c) {
+                    collect_handler(arg, src, h, names, depth + 1);
+                }
+            }
+        }
+        "object" => {
+            let mut c = a.walk();
+            for p in a.named_children(&mut c) {
+                let key = p.child_by_field_name(if p.kind() == "pair" { "key" } else { "name" }).map(|k| text(k, src));
+                if !key.is_some_and(|k| HANDLER_KEYS.contains(&k)) {
+                    continue;
+                }
+                if p.kind() == "pair" {
+                    if let Some(v) = p.child_by_field_name("value") {
+                        collect_handler(v, src, h, names, depth);
+                    }
+                } else if p.kind() == "method_definition" {
+                    h.add(p);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The function a name is bound to, looking through wrappers:
+/// `const list = asyncHandler(async (req, res) => ...)`.
+fn bound_function(v: Node) -> Option<Node> {
+    if is_function_kind(v.kind()) {
+        return Some(v);
+    }
+    if v.kind() == "call_expression" {
+        let args = v.child_by_field_name("arguments")?;
+        let mut c = args.walk();
+        let f = args.named_children(&mut c).find(|a| is_function_kind(a.kind()));
+        return f;
+    }
+    None
+}
+
+fn is_nest_route_decorator(d: Node, src: &str) -> bool {
+    let t = text(d, src).trim_start_matches('@');
+    let name = t.split('(').next().unwrap_or("");
+    NEST_ROUTE_DECORATORS.contains(&name)
+        || matches!(name, "MessagePattern" | "EventPattern" | "SubscribeMessage" | "Query" | "Mutation")
 }
 
 pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
     let mut h = Handlers::default();
     // Named functions of the file, by name, for `app.get('/x', listUsers)`
-    // and for following calls.
+    // and for following calls; object-literal and class methods included.
     let mut named: Vec<(String, Node)> = Vec::new();
+    // Names of in-file objects and classes whose methods may be called.
+    let mut objects: HashSet<String> = HashSet::new();
     let mut handler_names: Vec<String> = Vec::new();
     let file_name = rel.rsplit('/').next().unwrap_or(rel);
     let is_app_route = file_name.starts_with("route.");
     let is_pages_api = rel.contains("pages/api/") || rel.starts_with("api/");
+    let apps = app_names(root, src);
 
     descendants(root, |n| {
+        if is_function_kind(n.kind()) && has_handler_signature(n, src) {
+            h.add(n);
+        }
         match n.kind() {
             "function_declaration" | "generator_function_declaration" => {
                 if let Some(name) = n.child_by_field_name("name") {
@@ -281,146 +485,144 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
             }
             "variable_declarator" => {
                 if let (Some(name), Some(v)) = (n.child_by_field_name("name"), n.child_by_field_name("value")) {
+                    if let Some(f) = bound_function(v) {
+                        named.push((text(name, src).to_string(), f));
+                    } else if matches!(v.kind(), "object" | "new_expression" | "class") {
+                        objects.insert(text(name, src).to_string());
+                    }
+                }
+            }
+            "class_declaration" => {
+                if let Some(name) = n.child_by_field_name("name") {
+                    objects.insert(text(name, src).to_string());
+                }
+            }
+            "method_definition" => {
+                if let Some(name) = n.child_by_field_name("name") {
+                    named.push((text(name, src).to_string(), n));
+                }
+            }
+            "pair" => {
+                if let (Some(k), Some(v)) = (n.child_by_field_name("key"), n.child_by_field_name("value")) {
                     if is_function_kind(v.kind()) {
-                        named.push((text(name, src).to_string(), v));
+                        named.push((text(k, src).trim_matches(|c| c == '"' || c == '\'').to_string(), v));
+                    }
+                }
+            }
+            // `exports.list = async (req, res) => ...`, `Ctrl.prototype.list = function ...`
+            "assignment_expression" => {
+                if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                    if let (Some(p), Some(f)) = (l.child_by_field_name("property"), bound_function(r)) {
+                        named.push((text(p, src).to_string(), f));
                     }
                 }
             }
             "call_expression" => {
                 let Some(callee) = n.child_by_field_name("function") else { return true };
                 let Some(args) = n.child_by_field_name("arguments") else { return true };
+                let mut c = args.walk();
+                let list: Vec<Node> = args.named_children(&mut c).filter(|a| a.kind() != "comment").collect();
+                // http.createServer((req, res) => ...)
+                if text(callee, src).rsplit('.').next() == Some("createServer") {
+                    for a in &list {
+                        collect_handler(*a, src, &mut h, &mut handler_names, 1);
+                    }
+                    return true;
+                }
                 if callee.kind() != "member_expression" {
                     return true;
                 }
                 let method = callee.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
-                let obj = callee.child_by_field_name("object");
-                let mut c = args.walk();
-                let list: Vec<Node> = args.named_children(&mut c).collect();
-                let first_is_path = list.first().is_some_and(|a| is_path_like(*a));
-                let on_route_chain = obj.is_some_and(|o| {
-                    o.kind() == "call_expression"
-                        && o.child_by_field_name("function").is_some_and(|f| text(f, src).ends_with(".route"))
-                });
-                let is_route = ROUTE_METHODS.contains(&method) && (first_is_path || method == "use" || on_route_chain);
+                let Some(obj) = callee.child_by_field_name("object") else { return true };
+                let first_is_path = list.first().is_some_and(|a| is_path_like(*a, src));
+                let on_route_chain = is_route_chain(obj, src);
+                let app_like = looks_like_app(obj, src, &apps);
+                let has_function = list.iter().any(|a| is_function_kind(a.kind()));
+                let is_route = ROUTE_METHODS.contains(&method)
+                    && (first_is_path || on_route_chain || (app_like && (method == "use" || has_function)));
+                let is_hook = method == "addHook"
+                    && list.first().is_some_and(|a| {
+                        a.kind() == "string" && FASTIFY_HOOKS.contains(&module_name(*a, src).as_str())
+                    });
                 let is_listener = method == "on"
                     && list.first().is_some_and(|a| {
                         a.kind() == "string" && !NON_CLIENT_EVENTS.contains(&module_name(*a, src).as_str())
                     })
-                    && obj.is_some_and(|o| {
-                        let t = text(o, src).to_ascii_lowercase();
+                    && {
+                        let t = text(obj, src).to_ascii_lowercase();
                         t.contains("socket")
                             || t == "io"
                             || t.ends_with("ws")
                             || t.ends_with("wss")
                             || t.contains("server")
-                    });
-                if is_route || is_listener {
-                    for a in &list {
-                        if is_function_kind(a.kind()) {
-                            h.add(*a);
-                        } else if a.kind() == "identifier" {
-                            handler_names.push(text(*a, src).to_string());
-                        } else if a.kind() == "array" {
-                            let mut c2 = a.walk();
-                            for el in a.named_children(&mut c2) {
-                                if is_function_kind(el.kind()) {
-                                    h.add(el);
-                                } else if el.kind() == "identifier" {
-                                    handler_names.push(text(el, src).to_string());
-                                }
-                            }
-                        }
+                            || t == "client"
+                    };
+                if is_route || is_hook || is_listener {
+                    for a in list.iter().skip(usize::from(first_is_path || is_hook || is_listener)) {
+                        collect_handler(*a, src, &mut h, &mut handler_names, 0);
                     }
-                }
-                // Fastify `route({ handler })`, and options objects with a handler.
-                if is_route || method == "route" {
+                } else if method == "route" {
+                    // Fastify `route({ method, url, handler })`.
                     for a in &list {
                         if a.kind() == "object" {
-                            let mut c2 = a.walk();
-                            for p in a.named_children(&mut c2) {
-                                if p.kind() == "pair"
-                                    && p.child_by_field_name("key").is_some_and(|k| text(k, src) == "handler")
-                                {
-                                    if let Some(v) = p.child_by_field_name("value") {
-                                        if is_function_kind(v.kind()) {
-                                            h.add(v);
-                                        } else if v.kind() == "identifier" {
-                                            handler_names.push(text(v, src).to_string());
-                                        }
-                                    }
-                                } else if p.kind() == "method_definition"
-                                    && p.child_by_field_name("name").is_some_and(|k| text(k, src) == "handler")
-                                {
-                                    h.add(p);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            "method_definition" => {
-                let mut c = n.walk();
-                let decorated = n.children(&mut c).any(|d| {
-                    d.kind() == "decorator" && {
-                        let t = text(d, src).trim_start_matches('@');
-                        let name = t.split('(').next().unwrap_or("");
-                        NEST_ROUTE_DECORATORS.contains(&name) || name == "MessagePattern" || name == "SubscribeMessage"
-                    }
-                });
-                // Decorators may also precede the method as siblings in the class body.
-                let prev_decorated = {
-                    let mut prev = n.prev_named_sibling();
-                    let mut any = false;
-                    while let Some(p) = prev {
-                        if p.kind() != "decorator" {
-                            break;
-                        }
-                        let t = text(p, src).trim_start_matches('@');
-                        let name = t.split('(').next().unwrap_or("");
-                        any |= NEST_ROUTE_DECORATORS.contains(&name) || name == "SubscribeMessage";
-                        prev = p.prev_named_sibling();
-                    }
-                    any
-                };
-                if decorated || prev_decorated {
-                    h.add(n);
-                }
-            }
-            "export_statement" => {
-                let is_default = {
-                    let mut c = n.walk();
-                    let r = n.children(&mut c).any(|x| x.kind() == "default");
-                    r
-                };
-                if let Some(decl) = n.child_by_field_name("declaration").or(n.child_by_field_name("value")) {
-                    if is_default && is_pages_api && is_function_kind(decl.kind()) {
-                        h.add(decl);
-                    }
-                    if is_default && is_pages_api && decl.kind() == "identifier" {
-                        handler_names.push(text(decl, src).to_string());
-                    }
-                    if is_app_route {
-                        if decl.kind() == "function_declaration" {
-                            if decl.child_by_field_name("name").is_some_and(|nm| HTTP_EXPORTS.contains(&text(nm, src)))
-                            {
-                                h.add(decl);
-                            }
-                        } else if decl.kind() == "lexical_declaration" {
-                            let mut c = decl.walk();
-                            for d in decl.named_children(&mut c) {
-                                if let (Some(nm), Some(v)) =
-                                    (d.child_by_field_name("name"), d.child_by_field_name("value"))
-                                {
-                                    if HTTP_EXPORTS.contains(&text(nm, src)) && is_function_kind(v.kind()) {
-                                        h.add(v);
-                                    }
-                                }
-                            }
+                            collect_handler(*a, src, &mut h, &mut handler_names, 0);
                         }
                     }
                 }
             }
             _ => {}
+        }
+        if n.kind() == "method_definition" {
+            let mut c = n.walk();
+            let decorated = n.children(&mut c).any(|d| d.kind() == "decorator" && is_nest_route_decorator(d, src));
+            // Decorators may also precede the method as siblings in the class body.
+            let prev_decorated = {
+                let mut prev = n.prev_named_sibling();
+                let mut any = false;
+                while let Some(p) = prev {
+                    if p.kind() != "decorator" {
+                        break;
+                    }
+                    any |= is_nest_route_decorator(p, src);
+                    prev = p.prev_named_sibling();
+                }
+                any
+            };
+            if decorated || prev_decorated {
+                h.add(n);
+            }
+        }
+        if n.kind() == "export_statement" {
+            let is_default = {
+                let mut c = n.walk();
+                let r = n.children(&mut c).any(|x| x.kind() == "default");
+                r
+            };
+            if let Some(decl) = n.child_by_field_name("declaration").or(n.child_by_field_name("value")) {
+                if is_default && is_pages_api {
+                    collect_handler(decl, src, &mut h, &mut handler_names, 0);
+                    if decl.kind() == "function_declaration" {
+                        h.add(decl);
+                    }
+                }
+                if is_app_route {
+                    if decl.kind() == "function_declaration" {
+                        if decl.child_by_field_name("name").is_some_and(|nm| HTTP_EXPORTS.contains(&text(nm, src))) {
+                            h.add(decl);
+                        }
+                    } else if decl.kind() == "lexical_declaration" {
+                        let mut c = decl.walk();
+                        for d in decl.named_children(&mut c) {
+                            if let (Some(nm), Some(v)) = (d.child_by_field_name("name"), d.child_by_field_name("value"))
+                            {
+                                if HTTP_EXPORTS.contains(&text(nm, src)) {
+                                    collect_handler(v, src, &mut h, &mut handler_names, 0);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
         true
     });
@@ -431,25 +633,33 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
             }
         }
     }
-    // Functions of this file called from a handler serve requests too.
+    // Functions of this file called from a handler serve requests too
+    // (transitively): plain calls, `this.method()`, and methods of objects
+    // and classes defined in this file (`service.list()`).
     let mut frontier: Vec<(usize, usize)> = h.ranges.clone();
     let mut rounds = 0;
     while !frontier.is_empty() && rounds < 8 {
         rounds += 1;
         let mut next = Vec::new();
         for (start, end) in frontier {
-            let Some(func) = root.descendant_for_byte_range(start, end) else { continue };
+            let Some(func) = function_at(root, start, end) else { continue };
             let mut callees = Vec::new();
             descendants(func, |n| {
                 if n.kind() == "call_expression" {
                     if let Some(f) = n.child_by_field_name("function") {
                         if f.kind() == "identifier" {
                             callees.push(text(f, src).to_string());
-                        } else if f.kind() == "member_expression"
-                            && f.child_by_field_name("object").is_some_and(|o| o.kind() == "this")
-                        {
-                            if let Some(p) = f.child_by_field_name("property") {
-                                callees.push(text(p, src).to_string());
+                        } else if f.kind() == "member_expression" {
+                            let local = f.child_by_field_name("object").is_some_and(|o| {
+                                o.kind() == "this"
+                                    || (o.kind() == "identifier" && objects.contains(text(o, src)))
+                                    || (o.kind() == "member_expression"
+                                        && o.child_by_field_name("object").is_some_and(|t| t.kind() == "this"))
+                            });
+                            if local {
+                                if let Some(p) = f.child_by_field_name("property") {
+                                    callees.push(text(p, src).to_string());
+                                }
                             }
                         }
                     }
@@ -468,6 +678,40 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
         frontier = next;
     }
     h
+}
+
+/// The function node spanning exactly `start..end`.
+fn function_at(root: Node, start: usize, end: usize) -> Option<Node> {
+    let mut n = root.descendant_for_byte_range(start, end)?;
+    loop {
+        if n.start_byte() == start && n.end_byte() == end && is_function_kind(n.kind()) {
+            return Some(n);
+        }
+        n = n.parent()?;
+        if n.start_byte() != start || n.end_byte() != end {
+            return None;
+        }
+    }
+}
+
+/// `router.route('/x').get(a).post(b)`: is `obj` (the receiver of a method
+/// call) a chain that starts at `.route(...)`?
+fn is_route_chain(obj: Node, src: &str) -> bool {
+    let mut cur = obj;
+    for _ in 0..16 {
+        if cur.kind() != "call_expression" {
+            return false;
+        }
+        let Some(f) = cur.child_by_field_name("function").filter(|f| f.kind() == "member_expression") else {
+            return false;
+        };
+        if f.child_by_field_name("property").is_some_and(|p| text(p, src) == "route") {
+            return true;
+        }
+        let Some(o) = f.child_by_field_name("object") else { return false };
+        cur = o;
+    }
+    false
 }
 
 #[cfg(test)]

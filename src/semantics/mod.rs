@@ -4,6 +4,7 @@
 //! from request data.
 
 pub mod js;
+pub mod js_orm;
 pub mod js_taint;
 pub mod python;
 

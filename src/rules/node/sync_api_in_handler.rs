@@ -1,0 +1,246 @@
+//! `node/sync-api-in-handler`: synchronous fs / child_process / crypto /
+//! zlib / bcrypt calls and `Atomics.wait` inside a request handler.
+
+use crate::engine::context::FileCtx;
+use crate::engine::rule::CodeRule;
+use crate::finding::{Edit, Fix, Severity};
+use crate::semantics::{self, Context};
+use tree_sitter::Node;
+
+const DOC: &str = r#####"
+id = "node/sync-api-in-handler"
+languages = ["js"]
+severity = "warning"
+category = "concurrency"
+confidence = "high"
+prefilter = ["Sync", "Atomics", "randomBytes"]
+summary = "A synchronous fs/child_process/crypto/zlib/bcrypt call inside a request handler"
+
+[docs]
+what = """
+Flags synchronous Node APIs called while serving a request: `fs.*Sync` (also `fs-extra`),
+`child_process.execSync/execFileSync/spawnSync`, `crypto.pbkdf2Sync/scryptSync/generateKeyPairSync`,
+`crypto.randomBytes(n)` without a callback (unless `n` is a constant of at most 1024 bytes: a token or
+nonce comes from the OS pool in microseconds), `zlib.*Sync`, `bcrypt`/`bcryptjs` `hashSync/compareSync/
+genSaltSync` and `Atomics.wait`. Imports are resolved: `import { readFileSync as rfs } from 'node:fs'`
+and `const { execSync } = require('child_process')` are recognised; `fs/promises` and `fs.promises`
+are the fix, not a finding; a local object that happens to be called `fs` is not the module.
+A request handler is a function given to Express/Router/Koa/Fastify route methods, a NestJS route
+method, a Next.js API route, a socket listener, or a function of the same file they call. At module
+top level (startup) these calls are fine. Child processes and key derivation (pbkdf2, scrypt, key
+pairs, bcrypt) are errors: they block for tens to hundreds of milliseconds each.
+"""
+why = """
+Node serves every connection from one thread. While a synchronous call runs, no other request makes
+progress: a 100 ms `pbkdf2Sync` caps the whole process at ten logins a second, and one slow disk
+read stalls every open socket. The async forms run on the libuv thread pool and keep the event loop
+free.
+"""
+example = '''
+app.get("/report", (req, res) => {
+  const tpl = fs.readFileSync(path.join(__dirname, "report.html"), "utf8");
+  res.send(render(tpl, req.query));
+});
+'''
+fix = '''
+Use the promise or callback API (`await fs.promises.readFile(p)`, `import { readFile } from
+'node:fs/promises'`, `util.promisify(crypto.pbkdf2)`, `await bcrypt.hash(pw, 12)`,
+`util.promisify(execFile)`), or read fixed files once at startup and keep them in memory. Move heavy
+CPU work to `worker_threads` or a job queue.
+'''
+references = [
+  "https://nodejs.org/en/learn/asynchronous-work/dont-block-the-event-loop",
+  "https://nodejs.org/api/fs.html#promises-api",
+  "https://nodejs.org/api/crypto.html#cryptopbkdf2password-salt-iterations-keylen-digest-callback",
+]
+guidance = ["G1", "G2"]
+
+[[examples]]
+invalid = '''
+const fs = require("fs");
+app.get("/config", (req, res) => {
+  res.json(JSON.parse(fs.readFileSync("config.json", "utf8")));
+});
+'''
+valid = '''
+const fs = require("fs");
+const config = JSON.parse(fs.readFileSync("config.json", "utf8"));
+app.get("/config", (req, res) => res.json(config));
+'''
+
+[[examples]]
+path = "auth.ts"
+invalid = '''
+import { pbkdf2Sync as derive } from "node:crypto";
+router.post("/login", async (req, res) => {
+  const hash = derive(req.body.password, salt, 310000, 32, "sha256");
+  res.json({ ok: hash.equals(stored) });
+});
+'''
+valid = '''
+import { readFile } from "node:fs/promises";
+router.get("/terms", async (req, res) => {
+  res.type("html").send(await readFile("terms.html", "utf8"));
+});
+'''
+
+[[examples]]
+invalid = '''
+const { execSync } = require("child_process");
+fastify.get("/version", async () => execSync("git rev-parse HEAD").toString());
+'''
+valid = '''
+const fs = { readFileSync: (p) => cache.get(p) };
+app.get("/page", (req, res) => res.send(fs.readFileSync(req.path)));
+'''
+"#####;
+
+pub const RULE: CodeRule = CodeRule { doc: DOC, kinds: &["call_expression"], node: Some(check), ..CodeRule::EMPTY };
+
+/// Modules whose `*Sync` functions block.
+const SYNC_MODULES: &[&str] = &["fs", "fs-extra", "graceful-fs", "zlib"];
+const BCRYPT: &[&str] = &["bcrypt", "bcryptjs"];
+
+struct Blocking {
+    severity: Severity,
+    what: &'static str,
+    instead: String,
+}
+
+fn classify(q: &str, call: Node, ctx: &FileCtx) -> Option<Blocking> {
+    let (module, func) = q.rsplit_once('.')?;
+    let warn = |what, instead: String| Some(Blocking { severity: Severity::Warning, what, instead });
+    let err = |what, instead: String| Some(Blocking { severity: Severity::Error, what, instead });
+    match (module, func) {
+        ("child_process", "execSync" | "execFileSync" | "spawnSync") => err(
+            "starts a child process and waits for it to exit",
+            format!("`util.promisify(child_process.{})`", func.trim_end_matches("Sync")),
+        ),
+        ("crypto", "pbkdf2Sync" | "scryptSync") => err(
+            "derives a key synchronously (deliberately slow)",
+            format!("`util.promisify(crypto.{})`", func.trim_end_matches("Sync")),
+        ),
+        ("crypto", "generateKeyPairSync" | "generateKeySync" | "generatePrimeSync") => err(
+            "generates key material synchronously",
+            format!("`util.promisify(crypto.{})`", func.trim_end_matches("Sync")),
+        ),
+        ("crypto", "randomBytes") => {
+            let args = call.child_by_field_name("arguments")?;
+            let has_callback = args.named_child(1).is_some_and(|a| {
+                semantics::js::is_function_kind(a.kind()) || a.kind() == "identifier" || a.kind() == "member_expression"
+            });
+            // A few bytes (a token, a nonce) come straight from the OS pool in
+            // microseconds; only large or client-chosen sizes block.
+            if has_callback || args.named_child(0).and_then(|n| small_size(n, ctx)).unwrap_or(false) {
+                return None;
+            }
+            warn(
+                "draws random bytes synchronously",
+                "`crypto.randomBytes(n, callback)` (or `crypto.randomUUID()` for ids)".into(),
+            )
+        }
+        ("crypto", "randomFillSync") => {
+            warn("fills a buffer with random bytes synchronously", "`crypto.randomFill`".into())
+        }
+        ("Atomics", "wait") => warn("blocks the thread until notified", "`Atomics.waitAsync`".into()),
+        (m, f) if BCRYPT.contains(&m) && matches!(f, "hashSync" | "compareSync" | "genSaltSync") => err(
+            "hashes a password synchronously (deliberately slow)",
+            format!(
+                "`await {}.{}(...)`",
+                ctx.text(call.child_by_field_name("function")?).rsplit_once('.').map(|x| x.0).unwrap_or(m),
+                f.trim_end_matches("Sync")
+            ),
+        ),
+        (m, f) if SYNC_MODULES.contains(&m) && f.ends_with("Sync") && f.len() > 4 => {
+            let base = f.trim_end_matches("Sync");
+            let instead = match (m, base) {
+                ("zlib", _) => format!("`util.promisify(zlib.{base})` or a stream"),
+                (_, "exists") => "`await fs.promises.access(path)` (or keep the check out of the request path)".into(),
+                _ => format!("`await fs.promises.{base}(...)`"),
+            };
+            warn(
+                if m == "zlib" { "compresses or decompresses synchronously" } else { "does file I/O synchronously" },
+                instead,
+            )
+        }
+        _ => None,
+    }
+}
+
+/// Is `n` a number literal, or a module-level `const` holding one, of at
+/// most 1024? `None` when the size is not a known constant.
+fn small_size(n: Node, ctx: &FileCtx) -> Option<bool> {
+    let value = match n.kind() {
+        "number" => ctx.text(n).parse::<f64>().ok()?,
+        "identifier" => {
+            let name = ctx.text(n);
+            let root = ctx.tree.root_node();
+            let mut c = root.walk();
+            let v = root.named_children(&mut c).find_map(|stmt| {
+                let mut c2 = stmt.walk();
+                let r = (stmt.kind() == "lexical_declaration")
+                    .then(|| {
+                        stmt.named_children(&mut c2)
+                            .find(|d| d.child_by_field_name("name").is_some_and(|x| ctx.text(x) == name))
+                    })
+                    .flatten()
+                    .and_then(|d| d.child_by_field_name("value"))
+                    .filter(|v| v.kind() == "number")
+                    .and_then(|v| ctx.text(v).parse::<f64>().ok());
+                r
+            });
+            v?
+        }
+        _ => return None,
+    };
+    Some(value <= 1024.0)
+}
+
+fn check(call: Node, ctx: &mut FileCtx) {
+    let Some(f) = call.child_by_field_name("function") else { return };
+    let last = match f.kind() {
+        "identifier" => ctx.text(f),
+        "member_expression" => f.child_by_field_name("property").map(|p| ctx.text(p)).unwrap_or(""),
+        _ => return,
+    };
+    // Aliased imports (`import { pbkdf2Sync as derive }`) resolve through the bindings.
+    if f.kind() == "member_expression" && !(last.ends_with("Sync") || last == "wait" || last == "randomBytes") {
+        return;
+    }
+    let Some(q) = ctx.qualified_name(f) else { return };
+    let Some(b) = classify(&q, call, ctx) else { return };
+    if !semantics::inside(ctx.lang, call, Context::RequestHandler, Some(ctx.handlers())) {
+        return;
+    }
+    let code = crate::engine::declarative::shorten(ctx.text(f));
+    let msg = format!(
+        "`{code}` ({q}) {} inside a request handler, blocking the event loop for every other request; use {}",
+        b.what, b.instead
+    );
+    let fix = fs_promise_fix(call, f, &q, ctx);
+    let r = ctx.report(call, msg);
+    r.severity(b.severity);
+    if let Some(fix) = fix {
+        r.fix(fix);
+    }
+}
+
+/// `fs.readFileSync(p)` in an async function, its value used as is:
+/// `await fs.promises.readFile(p)`.
+fn fs_promise_fix(call: Node, f: Node, q: &str, ctx: &FileCtx) -> Option<Fix> {
+    let (module, func) = q.rsplit_once('.')?;
+    if module != "fs" || f.kind() != "member_expression" || func == "existsSync" {
+        return None;
+    }
+    let obj = f.child_by_field_name("object").filter(|o| o.kind() == "identifier")?;
+    let func_node = semantics::enclosing_function(ctx.lang, call)?;
+    if !semantics::is_async(func_node) || call.parent().is_some_and(|p| p.kind() == "member_expression") {
+        return None;
+    }
+    let base = func.trim_end_matches("Sync");
+    let replacement = format!("await {}.promises.{base}", ctx.text(obj));
+    Some(Fix {
+        description: format!("use fs.promises.{base}"),
+        edits: vec![Edit { path: ctx.rel.to_string(), span: ctx.src.span(f.start_byte(), f.end_byte()), replacement }],
+    })
+}
