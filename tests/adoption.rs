@@ -21,10 +21,10 @@ fn settings_project() -> Project {
 #[test]
 fn a_warm_run_reads_results_from_the_cache_and_reports_the_same() {
     let p = settings_project();
-    let cold = p.run(&["check", "--format", "json", "--stats", "."]);
+    let cold = p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "--stats", "."]);
     assert!(cold.stderr.contains("files cached              0"), "{}", cold.describe());
     assert!(p.path(".stackfit_cache/.gitignore").is_file());
-    let warm = p.run(&["check", "--format", "json", "--stats", "."]);
+    let warm = p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "--stats", "."]);
     assert_eq!(cold.stdout_bytes, warm.stdout_bytes);
     assert!(warm.stderr.contains("files parsed              0"), "{}", warm.describe());
     assert_eq!(
@@ -36,9 +36,9 @@ fn a_warm_run_reads_results_from_the_cache_and_reports_the_same() {
 #[test]
 fn an_edited_file_is_analysed_again() {
     let p = settings_project();
-    p.run(&["check", "--format", "json", "."]);
+    p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "."]);
     p.write("app/views.py", "def view(request):\n    return eval(request.GET['q'])  # stackfit: ignore\n");
-    let run = p.run(&["check", "--format", "json", "--stats", "."]);
+    let run = p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "--stats", "."]);
     assert!(run.stderr.contains("files parsed              1"), "{}", run.describe());
     assert!(run.stderr.contains("files cached              5"), "{}", run.describe());
     assert_eq!(run.findings(), vec![f("proj/settings/base.py", 3, "django/debug-enabled")]);
@@ -47,9 +47,9 @@ fn an_edited_file_is_analysed_again() {
 #[test]
 fn a_corrupt_cache_is_ignored_and_rewritten() {
     let p = settings_project();
-    p.run(&["check", "--format", "json", "."]);
+    p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "."]);
     p.write(".stackfit_cache/results-v1.json", "{ not json");
-    let run = p.run(&["check", "--format", "json", "."]);
+    let run = p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "."]);
     run.assert_code(1);
     assert_eq!(run.findings().len(), 2);
     let text = p.read(".stackfit_cache/results-v1.json");
@@ -59,7 +59,7 @@ fn a_corrupt_cache_is_ignored_and_rewritten() {
 #[test]
 fn no_cache_neither_reads_nor_writes_the_cache() {
     let p = settings_project();
-    let run = p.run(&["check", "--no-cache", "--format", "json", "."]);
+    let run = p.run(&["check", "--select", "python/eval,django/debug-enabled", "--no-cache", "--format", "json", "."]);
     assert_eq!(run.findings().len(), 2);
     assert!(!p.path(".stackfit_cache").exists());
 }
@@ -67,9 +67,9 @@ fn no_cache_neither_reads_nor_writes_the_cache() {
 #[test]
 fn a_config_change_invalidates_cached_results() {
     let p = settings_project();
-    p.run(&["check", "--format", "json", "."]);
+    p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "."]);
     p.write("stackfit.toml", "ignore = [\"python/eval\"]\n");
-    let run = p.run(&["check", "--format", "json", "--stats", "."]);
+    let run = p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "--stats", "."]);
     assert!(run.stderr.contains("files cached              0"), "{}", run.describe());
     assert_eq!(run.findings(), vec![f("proj/settings/base.py", 3, "django/debug-enabled")]);
 }
@@ -77,7 +77,7 @@ fn a_config_change_invalidates_cached_results() {
 #[test]
 fn named_files_report_only_their_own_findings() {
     let p = settings_project();
-    let run = p.run(&["check", "--format", "json", "app/views.py"]);
+    let run = p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "app/views.py"]);
     assert_eq!(run.findings(), vec![f("app/views.py", 2, "python/eval")]);
 }
 
@@ -93,7 +93,7 @@ fn project_rules_see_files_that_were_not_named() {
         (".git/HEAD", "ref: refs/heads/main\n"),
     ]);
     for cache in [&["--no-cache"][..], &[][..]] {
-        let mut args = vec!["check", "--format", "json", "--stats"];
+        let mut args = vec!["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "--stats"];
         args.extend_from_slice(cache);
         args.push("proj/settings/base.py");
         let run = p.run(&args);
@@ -102,7 +102,7 @@ fn project_rules_see_files_that_were_not_named() {
     }
     // Once a production module imports it, the named base.py is reported.
     p.write("proj/settings/production.py", "from .base import *\n");
-    let run = p.run(&["check", "--format", "json", "proj/settings/base.py"]);
+    let run = p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "proj/settings/base.py"]);
     assert_eq!(run.findings(), vec![f("proj/settings/base.py", 3, "django/debug-enabled")]);
 }
 
