@@ -102,7 +102,8 @@ fn project_rules_see_files_that_were_not_named() {
     }
     // Once a production module imports it, the named base.py is reported.
     p.write("proj/settings/production.py", "from .base import *\n");
-    let run = p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "proj/settings/base.py"]);
+    let run =
+        p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "proj/settings/base.py"]);
     assert_eq!(run.findings(), vec![f("proj/settings/base.py", 3, "django/debug-enabled")]);
 }
 

@@ -3,8 +3,8 @@
 //! its fixtures. Declarative rules live as TOML in the top-level `rules/`.
 
 pub mod django;
-pub mod python;
 pub mod node;
+pub mod python;
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;

@@ -20,15 +20,14 @@ summary = "A synchronous fs/child_process/crypto/zlib/bcrypt call inside a reque
 what = """
 Flags synchronous Node APIs called while serving a request: `fs.*Sync` (also `fs-extra`),
 `child_process.execSync/execFileSync/spawnSync`, `crypto.pbkdf2Sync/scryptSync/generateKeyPairSync`,
-`crypto.randomBytes(n)` without a callback (unless `n` is a constant of at most 1024 bytes: a token or
-nonce comes from the OS pool in microseconds), `zlib.*Sync`, `bcrypt`/`bcryptjs` `hashSync/compareSync/
+`crypto.randomBytes(n)` without a callback, `zlib.*Sync`, `bcrypt`/`bcryptjs` `hashSync/compareSync/
 genSaltSync` and `Atomics.wait`. Imports are resolved: `import { readFileSync as rfs } from 'node:fs'`
 and `const { execSync } = require('child_process')` are recognised; `fs/promises` and `fs.promises`
 are the fix, not a finding; a local object that happens to be called `fs` is not the module.
 A request handler is a function given to Express/Router/Koa/Fastify route methods, a NestJS route
 method, a Next.js API route, a socket listener, or a function of the same file they call. At module
-top level (startup) these calls are fine. Child processes and key derivation (pbkdf2, scrypt, key
-pairs, bcrypt) are errors: they block for tens to hundreds of milliseconds each.
+top level (startup) these calls are fine. Child processes and crypto key derivation (pbkdf2, scrypt,
+key pairs) are errors: they block for tens to hundreds of milliseconds each; the rest are warnings.
 """
 why = """
 Node serves every connection from one thread. While a synchronous call runs, no other request makes
@@ -129,9 +128,7 @@ fn classify(q: &str, call: Node, ctx: &FileCtx) -> Option<Blocking> {
             let has_callback = args.named_child(1).is_some_and(|a| {
                 semantics::js::is_function_kind(a.kind()) || a.kind() == "identifier" || a.kind() == "member_expression"
             });
-            // A few bytes (a token, a nonce) come straight from the OS pool in
-            // microseconds; only large or client-chosen sizes block.
-            if has_callback || args.named_child(0).and_then(|n| small_size(n, ctx)).unwrap_or(false) {
+            if has_callback {
                 return None;
             }
             warn(
@@ -143,7 +140,7 @@ fn classify(q: &str, call: Node, ctx: &FileCtx) -> Option<Blocking> {
             warn("fills a buffer with random bytes synchronously", "`crypto.randomFill`".into())
         }
         ("Atomics", "wait") => warn("blocks the thread until notified", "`Atomics.waitAsync`".into()),
-        (m, f) if BCRYPT.contains(&m) && matches!(f, "hashSync" | "compareSync" | "genSaltSync") => err(
+        (m, f) if BCRYPT.contains(&m) && matches!(f, "hashSync" | "compareSync" | "genSaltSync") => warn(
             "hashes a password synchronously (deliberately slow)",
             format!(
                 "`await {}.{}(...)`",
@@ -165,35 +162,6 @@ fn classify(q: &str, call: Node, ctx: &FileCtx) -> Option<Blocking> {
         }
         _ => None,
     }
-}
-
-/// Is `n` a number literal, or a module-level `const` holding one, of at
-/// most 1024? `None` when the size is not a known constant.
-fn small_size(n: Node, ctx: &FileCtx) -> Option<bool> {
-    let value = match n.kind() {
-        "number" => ctx.text(n).parse::<f64>().ok()?,
-        "identifier" => {
-            let name = ctx.text(n);
-            let root = ctx.tree.root_node();
-            let mut c = root.walk();
-            let v = root.named_children(&mut c).find_map(|stmt| {
-                let mut c2 = stmt.walk();
-                let r = (stmt.kind() == "lexical_declaration")
-                    .then(|| {
-                        stmt.named_children(&mut c2)
-                            .find(|d| d.child_by_field_name("name").is_some_and(|x| ctx.text(x) == name))
-                    })
-                    .flatten()
-                    .and_then(|d| d.child_by_field_name("value"))
-                    .filter(|v| v.kind() == "number")
-                    .and_then(|v| ctx.text(v).parse::<f64>().ok());
-                r
-            });
-            v?
-        }
-        _ => return None,
-    };
-    Some(value <= 1024.0)
 }
 
 fn check(call: Node, ctx: &mut FileCtx) {
