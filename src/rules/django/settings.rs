@@ -822,8 +822,23 @@ fn module_strings(ctx: &FileCtx, root: Node, v: Node, depth: u32) -> Vec<(String
 // ---------------------------------------------------------------------------
 
 /// Parts of a file or module name that mark a development settings module.
-pub const DEVELOPMENT_WORDS: &[&str] =
-    &["dev", "devel", "develop", "development", "local", "test", "tests", "testing", "ci"];
+/// Examples and templates (`settings_example.py`, `settings.sample.py`) are
+/// copied and edited before they are deployed: treated the same way.
+pub const DEVELOPMENT_WORDS: &[&str] = &[
+    "dev",
+    "devel",
+    "develop",
+    "development",
+    "local",
+    "test",
+    "tests",
+    "testing",
+    "ci",
+    "example",
+    "examples",
+    "sample",
+    "template",
+];
 
 /// Module names that mark a configuration meant to be deployed.
 const DEPLOYMENT_WORDS: &[&str] = &["prod", "production", "staging", "stage", "live", "deploy", "deployment"];
