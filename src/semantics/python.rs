@@ -229,7 +229,10 @@ pub fn positional_args(call: Node) -> Vec<Node> {
         return Vec::new();
     };
     let mut c = args.walk();
-    let out = args.named_children(&mut c).filter(|a| !matches!(a.kind(), "comment" | "keyword_argument")).collect();
+    let out = args
+        .named_children(&mut c)
+        .filter(|a| !matches!(a.kind(), "comment" | "keyword_argument" | "dictionary_splat"))
+        .collect();
     out
 }
 
@@ -646,7 +649,18 @@ fn collect_parts<'t>(
                         _ => collect_parts(r, src, safe, out, seen, depth + 1),
                     }
                 }
+                // `"(%s, %s)," * len(rows)`: a literal repeated a number of times.
+                "*" if r.kind() == "string" && is_literal(r) => {}
+                "*" if l.kind() == "string" && is_literal(l) => {}
+                // Arithmetic yields a number.
+                "-" | "/" | "//" | "**" => {}
                 _ => out.parts.push(n),
+            }
+        }
+        // `sql[:-1]`: a slice of the string keeps its pieces.
+        "subscript" if n.child_by_field_name("subscript").is_some_and(|i| i.kind() == "slice") => {
+            if let Some(v) = n.child_by_field_name("value") {
+                collect_parts(v, src, safe, out, seen, depth + 1);
             }
         }
         "call" => {
