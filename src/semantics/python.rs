@@ -229,7 +229,10 @@ pub fn positional_args(call: Node) -> Vec<Node> {
         return Vec::new();
     };
     let mut c = args.walk();
-    let out = args.named_children(&mut c).filter(|a| !matches!(a.kind(), "comment" | "keyword_argument")).collect();
+    let out = args
+        .named_children(&mut c)
+        .filter(|a| !matches!(a.kind(), "comment" | "keyword_argument" | "dictionary_splat"))
+        .collect();
     out
 }
 
@@ -380,7 +383,14 @@ fn tainted_at(n: Node, src: &str, taint: &Taint, depth: u32) -> bool {
         })
     };
     match n.kind() {
-        "lambda" | "function_definition" | "comment" => false,
+        // A comparison or a negation yields a boolean, not the data.
+        "lambda" | "function_definition" | "comment" | "comparison_operator" | "not_operator" => false,
+        // `a if cond else b`: the condition does not flow into the value.
+        "conditional_expression" => {
+            let mut c = n.walk();
+            let kids: Vec<Node> = n.named_children(&mut c).collect();
+            kids.iter().enumerate().any(|(i, k)| i != 1 && tainted_at(*k, src, taint, depth + 1))
+        }
         "identifier" => taint.names.contains(text(n, src)),
         "attribute" => {
             // `request.GET`; `x.attr` where x carries request data.
@@ -456,8 +466,15 @@ fn takes_url_kwargs(func: Node, src: &str) -> bool {
 }
 
 pub fn taint(func: Node, src: &str) -> Taint {
+    taint_with(func, src, true)
+}
+
+/// Like [`taint`]; `url_kwargs: false` leaves the URL kwargs out (only
+/// `request.GET`/`POST`/... count), for sinks where a path segment matched
+/// by a URL pattern cannot do harm (a redirect to it stays on the site).
+pub fn taint_with(func: Node, src: &str, url_kwargs: bool) -> Taint {
     let mut t = Taint::default();
-    if is_view(func, src) && takes_url_kwargs(func, src) {
+    if url_kwargs && is_view(func, src) && takes_url_kwargs(func, src) {
         // URL kwargs of a view are request data.
         let params = params_of(func, src);
         let skip = if params.first().is_some_and(|(n, _)| n == "self" || n == "cls") { 2 } else { 1 };
@@ -632,7 +649,18 @@ fn collect_parts<'t>(
                         _ => collect_parts(r, src, safe, out, seen, depth + 1),
                     }
                 }
+                // `"(%s, %s)," * len(rows)`: a literal repeated a number of times.
+                "*" if r.kind() == "string" && is_literal(r) => {}
+                "*" if l.kind() == "string" && is_literal(l) => {}
+                // Arithmetic yields a number.
+                "-" | "/" | "//" | "**" => {}
                 _ => out.parts.push(n),
+            }
+        }
+        // `sql[:-1]`: a slice of the string keeps its pieces.
+        "subscript" if n.child_by_field_name("subscript").is_some_and(|i| i.kind() == "slice") => {
+            if let Some(v) = n.child_by_field_name("value") {
+                collect_parts(v, src, safe, out, seen, depth + 1);
             }
         }
         "call" => {
@@ -768,6 +796,12 @@ fn collect_items<'t>(
             }
         }
     }
+}
+
+/// The values an identifier was assigned before `use_site` (see
+/// [`assignments_of`]); `None` for parameters and other bindings.
+pub fn assigned_values<'t>(ident: Node<'t>, src: &str) -> Option<Vec<Node<'t>>> {
+    assignments_of(ident, text(ident, src), src).map(|v| v.into_iter().map(|(n, _)| n).collect())
 }
 
 /// The values assigned to `name` before `use_site`: in the enclosing

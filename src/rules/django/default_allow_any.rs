@@ -28,8 +28,8 @@ settings rules). In views, flags `permission_classes = [AllowAny]` (or
 `@permission_classes([AllowAny])`) on a view that accepts unsafe methods: a `ModelViewSet`, a
 create/update/destroy generic view or mixin, a view defining `post`/`put`/`patch`/`delete`/
 `create`/`update`/`destroy`, an `@action(methods=["post"])`, or `@api_view(["POST"])`. Views
-whose names say they must be open (login, signup/register, token, password reset, webhook,
-health) are left alone. Settings read from the environment or built by code are not judged.
+whose names say they must be open (login, signup/register, token, password reset, webhooks and
+service hooks, OAuth callbacks, health) are left alone. Settings read from the environment or built by code are not judged.
 """
 why = """
 DRF's built-in default for `DEFAULT_PERMISSION_CLASSES` is `AllowAny`: every view that does not
@@ -190,7 +190,8 @@ const DRF_VIEWS: &[&str] = &[
 const UNSAFE_METHODS: &[&str] = &["post", "put", "patch", "delete", "create", "update", "partial_update", "destroy"];
 /// Endpoints that must accept anonymous writes by their nature.
 const OPEN_BY_NATURE: &[&str] = &[
-    "login", "logout", "signup", "sign_up", "register", "token", "password", "webhook", "activate", "verif", "health",
+    "login", "logout", "signup", "sign_up", "register", "token", "password", "hook", "callback", "activate", "verif",
+    "health",
 ];
 
 fn open_by_nature(name: &str) -> bool {

@@ -16,7 +16,7 @@ summary = "HTTP Strict Transport Security not enabled (SECURE_HSTS_SECONDS unset
 
 [docs]
 what = """
-In a production settings module that installs `SecurityMiddleware`, flags `SECURE_HSTS_SECONDS`
+In a production settings module that installs Django's `SecurityMiddleware` (by its exact path, as Django's check does), flags `SECURE_HSTS_SECONDS`
 when it is absent (at the `MIDDLEWARE` assignment the chain resolves to) or a literal `0`/`None`
 (at its assignment): Django's security.W004. When HSTS is on, a second note says that
 `SECURE_HSTS_INCLUDE_SUBDOMAINS` (W005) and `SECURE_HSTS_PRELOAD` (W021) are not set. Values read
@@ -91,7 +91,7 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
 path = "proj/settings.py"
 valid = '''
 INSTALLED_APPS = ["shop"]
-MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+MIDDLEWARE = ["django.middleware.common.CommonMiddleware", "shop.middleware.SecurityMiddleware"]
 '''
 "#####;
 
@@ -101,7 +101,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
     let index = SettingsIndex::new(ctx.files, ctx.config);
     let mut r = Reporter::new(&index);
     for eff in index.production_settings() {
-        if eff.has_middleware(SECURITY_MIDDLEWARE) != Some(true) {
+        if eff.has_exact_middleware(SECURITY_MIDDLEWARE) != Some(true) {
             continue;
         }
         let chain = index.root_chain(&eff);

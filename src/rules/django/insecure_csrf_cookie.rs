@@ -15,7 +15,7 @@ summary = "CSRF cookie without the Secure flag (CSRF_COOKIE_SECURE)"
 
 [docs]
 what = """
-In a production settings module that installs `CsrfViewMiddleware` and keeps the token in a
+In a production settings module that installs Django's `CsrfViewMiddleware` (by its exact path) and keeps the token in a
 cookie (`CSRF_USE_SESSIONS` not `True`), flags `CSRF_COOKIE_SECURE` when it is absent (at the
 `MIDDLEWARE` assignment the chain resolves to) or a literal false value (at its assignment).
 Values read from the environment or set under a condition are not judged; development settings
@@ -74,7 +74,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
     let index = SettingsIndex::new(ctx.files, ctx.config);
     let mut r = Reporter::new(&index);
     for eff in index.production_settings() {
-        if eff.has_middleware(CSRF_MIDDLEWARE) != Some(true) {
+        if eff.has_exact_middleware(CSRF_MIDDLEWARE) != Some(true) {
             continue;
         }
         match eff.state("CSRF_USE_SESSIONS") {

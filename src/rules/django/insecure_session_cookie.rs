@@ -15,8 +15,9 @@ summary = "Session cookie without the Secure flag (SESSION_COOKIE_SECURE) or wit
 
 [docs]
 what = """
-In a production settings module that uses sessions (`django.contrib.sessions` in
-`INSTALLED_APPS` or `SessionMiddleware` in `MIDDLEWARE`), flags `SESSION_COOKIE_SECURE` when it
+In a production settings module whose `MIDDLEWARE` installs Django's
+`django.contrib.sessions.middleware.SessionMiddleware` (the code that writes the cookie from these
+settings; a project's own session middleware may set the flags itself, so it is not judged), flags `SESSION_COOKIE_SECURE` when it
 is absent (at the `MIDDLEWARE` assignment the chain resolves to) or a literal false value (at its
 assignment), and a literal `SESSION_COOKIE_HTTPONLY = False`. Values read from the environment or
 set under a condition are not judged; development settings modules are not evaluated. These are
@@ -63,13 +64,13 @@ SESSION_COOKIE_SECURE = True
 path = "proj/settings.py"
 invalid = '''
 INSTALLED_APPS = ["django.contrib.sessions", "shop"]
-MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+MIDDLEWARE = ["django.contrib.sessions.middleware.SessionMiddleware"]
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = False
 '''
 valid = '''
-INSTALLED_APPS = ["shop"]
-MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+INSTALLED_APPS = ["django.contrib.sessions", "shop"]
+MIDDLEWARE = ["shop.middleware.DomainSessionMiddleware"]
 '''
 
 [[examples]]
@@ -87,9 +88,9 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
     let index = SettingsIndex::new(ctx.files, ctx.config);
     let mut r = Reporter::new(&index);
     for eff in index.production_settings() {
-        let uses_sessions = eff.has_app("django.contrib.sessions") == Some(true)
-            || eff.has_middleware(SESSION_MIDDLEWARE) == Some(true);
-        if !uses_sessions {
+        // Django's SessionMiddleware writes the cookie from these settings; a
+        // project's own session middleware may set the flags itself.
+        if eff.has_exact_middleware(SESSION_MIDDLEWARE) != Some(true) {
             continue;
         }
         match eff.state("SESSION_COOKIE_SECURE") {

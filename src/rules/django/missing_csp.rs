@@ -126,7 +126,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                 class.contains("csp") || class.contains("contentsecuritypolicy")
             })
         });
-        let builtin = eff.has_middleware(CSP_MIDDLEWARE);
+        let builtin = eff.has_exact_middleware(CSP_MIDDLEWARE);
         let policy_set = ["SECURE_CSP", "SECURE_CSP_REPORT_ONLY"].iter().any(|n| match eff.state(n) {
             State::Absent => false,
             State::Literal(v, _) => !is_falsy(v),

@@ -120,10 +120,14 @@ fn check(call: Node, ctx: &mut FileCtx) {
             .map(|(_, v)| v)
     });
     let Some(target) = target else { return };
-    if !ctx.is_request_data(target) || fixed_destination(target, ctx, 0) {
+    let Some(func) = crate::semantics::enclosing_function(ctx.lang, call) else { return };
+    // URL kwargs are path segments the URL pattern matched: a redirect
+    // built from them stays on the site. Only query, form, header and
+    // cookie data count here.
+    let taint = python::taint_with(func, &ctx.src.text, false);
+    if !python::expr_tainted(target, &ctx.src.text, &taint) || fixed_destination(target, ctx, 0) {
         return;
     }
-    let Some(func) = crate::semantics::enclosing_function(ctx.lang, call) else { return };
     let mut checked = false;
     descendants(func, |d| {
         if d.kind() == "call" {
@@ -166,19 +170,27 @@ fn fixed_destination(n: Node, ctx: &FileCtx, depth: u32) -> bool {
     };
     match n.kind() {
         "string" => {
-            // The literal text before the first interpolation.
+            // The literal text before the first interpolation, or a fixed
+            // value interpolated first (`f"{reverse('x')}?q={q}"`).
             let mut prefix = String::new();
             let mut c = n.walk();
             for ch in n.children(&mut c) {
                 match ch.kind() {
                     "string_content" | "escape_sequence" => prefix.push_str(ctx.text(ch)),
-                    "interpolation" => break,
+                    "interpolation" => {
+                        if prefix.is_empty() {
+                            return ch.named_child(0).is_some_and(|e| fixed_destination(e, ctx, depth + 1));
+                        }
+                        break;
+                    }
                     _ => {}
                 }
             }
             fixed_prefix(&prefix)
         }
         "binary_operator" => n.child_by_field_name("left").is_some_and(|l| fixed_destination(l, ctx, depth + 1)),
+        "identifier" => python::assigned_values(n, &ctx.src.text)
+            .is_some_and(|vs| !vs.is_empty() && vs.iter().all(|v| fixed_destination(*v, ctx, depth + 1))),
         // The path this view was reached under.
         "attribute" => matches!(ctx.text(n), "request.path" | "request.path_info" | "self.request.path"),
         "parenthesized_expression" => n.named_child(0).is_some_and(|i| fixed_destination(i, ctx, depth + 1)),
@@ -190,7 +202,19 @@ fn fixed_destination(n: Node, ctx: &FileCtx, depth: u32) -> bool {
             };
             match name {
                 "reverse" | "reverse_lazy" | "resolve_url" | "get_absolute_url" | "get_full_path" => true,
-                "format" => f.child_by_field_name("object").is_some_and(|o| fixed_destination(o, ctx, depth + 1)),
+                // `obj.get_translate_url()`: a model's own URL.
+                n if n.starts_with("get_") && n.ends_with("_url") && f.kind() == "attribute" => true,
+                "format" => {
+                    let Some(recv) = f.child_by_field_name("object") else { return false };
+                    if fixed_destination(recv, ctx, depth + 1) {
+                        return true;
+                    }
+                    // `"{}?{}".format(reverse(...), query)`
+                    let starts_with_field = python::string_value(&ctx.src.text, recv)
+                        .is_some_and(|t| t.starts_with("{}") || t.starts_with("{0}"));
+                    starts_with_field
+                        && python::positional_args(n).first().is_some_and(|a| fixed_destination(*a, ctx, depth + 1))
+                }
                 _ => false,
             }
         }

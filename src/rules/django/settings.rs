@@ -822,8 +822,27 @@ fn module_strings(ctx: &FileCtx, root: Node, v: Node, depth: u32) -> Vec<(String
 // ---------------------------------------------------------------------------
 
 /// Parts of a file or module name that mark a development settings module.
-pub const DEVELOPMENT_WORDS: &[&str] =
-    &["dev", "devel", "develop", "development", "local", "test", "tests", "testing", "ci"];
+/// Examples and templates (`settings_example.py`, `settings.sample.py`) are
+/// copied and edited before they are deployed: treated the same way.
+pub const DEVELOPMENT_WORDS: &[&str] = &[
+    "dev",
+    "devel",
+    "develop",
+    "development",
+    "local",
+    "test",
+    "tests",
+    "testing",
+    "ci",
+    "example",
+    "examples",
+    "sample",
+    "template",
+    "build",
+    "docs",
+    "testutils",
+    "testsettings",
+];
 
 /// Module names that mark a configuration meant to be deployed.
 const DEPLOYMENT_WORDS: &[&str] = &["prod", "production", "staging", "stage", "live", "deploy", "deployment"];
@@ -1010,6 +1029,16 @@ impl EffectiveSettings {
         let class = path.rsplit('.').next().unwrap_or(path);
         let matches = |item: &str| item == path || item.rsplit('.').next().is_some_and(|c| c.ends_with(class));
         contains_where(s, matches)
+    }
+
+    /// Is Django's own middleware `path` installed, by its exact path? The
+    /// rules that depend on what a Django middleware does with a setting
+    /// (`SECURE_HSTS_SECONDS` for SecurityMiddleware, `CSRF_COOKIE_SECURE`
+    /// for CsrfViewMiddleware) apply only then, like Django's own checks: a
+    /// project class with a similar name may do something else entirely.
+    pub fn has_exact_middleware(&self, path: &str) -> Option<bool> {
+        let s = self.get("MIDDLEWARE")?;
+        contains_where(s, |item| item == path)
     }
 
     /// Is the app installed (`"django.contrib.sessions"` or one of its
@@ -1908,6 +1937,10 @@ mod tests {
             "test_settings.py",
             "proj/settings/ci.py",
             "tests/settings.py",
+            "pretix/testutils/settings.py",
+            "pretix/_build_settings.py",
+            "weblate/settings_example.py",
+            "docs/settings.py",
         ] {
             assert!(is_development_path(p), "{p}");
         }

@@ -28,7 +28,7 @@ their assignments in the function. It is an error when request data (`request.GE
 `request.data`, URL kwargs, ...) flows into the text, a warning for other non-constant values.
 Parameterised calls (`cursor.execute("... WHERE id = %s", [pk])`) are fine, and so are pieces that
 cannot carry text: numbers (`int(x)`, `len(x)`), placeholder lists (`", ".join(["%s"] * len(ids))`),
-`connection.ops.quote_name(...)`, model metadata (`Model._meta.db_table`) and module-level string
+`connection.ops.quote_name(...)`/`schema_editor.quote_name(...)`, model metadata (`Model._meta.db_table`) and module-level string
 constants.
 """
 why = """
@@ -172,7 +172,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
         return;
     }
     for arg in sql_args {
-        let built = python::string_parts(arg, &ctx.src.text, &|_| false);
+        let built = python::string_parts(arg, &ctx.src.text, &|n| quoted_identifier(n, ctx));
         if built.parts.is_empty() {
             continue;
         }
@@ -252,4 +252,14 @@ fn is_cursor(recv: Node, ctx: &FileCtx) -> bool {
         }
         _ => false,
     }
+}
+
+/// `connection.ops.quote_name(name)`, `schema_editor.quote_name(name)`:
+/// an identifier quoted for the database.
+fn quoted_identifier(n: Node, ctx: &FileCtx) -> bool {
+    n.kind() == "call"
+        && n.child_by_field_name("function").is_some_and(|f| {
+            let t = ctx.text(f);
+            t == "quote_name" || t.ends_with(".quote_name")
+        })
 }

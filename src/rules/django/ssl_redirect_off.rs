@@ -15,7 +15,7 @@ summary = "SECURE_SSL_REDIRECT is not True: plain-HTTP requests are served"
 
 [docs]
 what = """
-In a production settings module that installs `SecurityMiddleware`, flags `SECURE_SSL_REDIRECT`
+In a production settings module that installs Django's `SecurityMiddleware` (by its exact path, as Django's check does), flags `SECURE_SSL_REDIRECT`
 when it is absent (at the `MIDDLEWARE` assignment the chain resolves to) or a literal false value
 (at its assignment). Values read from the environment or set under a condition are not judged,
 and development settings modules are not evaluated. This is Django's deploy check
@@ -80,7 +80,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
     let index = SettingsIndex::new(ctx.files, ctx.config);
     let mut r = Reporter::new(&index);
     for eff in index.production_settings() {
-        if eff.has_middleware(SECURITY_MIDDLEWARE) != Some(true) {
+        if eff.has_exact_middleware(SECURITY_MIDDLEWARE) != Some(true) {
             continue;
         }
         match eff.state("SECURE_SSL_REDIRECT") {

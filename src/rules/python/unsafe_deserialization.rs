@@ -135,6 +135,10 @@ fn check(call: Node, ctx: &mut FileCtx) {
     let always = if CODE_LOADERS.contains(&q.as_str()) {
         true
     } else if q == "yaml.load" || q == "yaml.load_all" {
+        // `yaml.load(stream, **options)`: the loader may be among the options.
+        if has_splat(call) {
+            return;
+        }
         // The loader: second positional argument or `Loader=`.
         let loader = python::positional_args(call)
             .get(1)
@@ -182,4 +186,12 @@ fn check(call: Node, ctx: &mut FileCtx) {
     if tainted {
         r.severity = Some(Severity::Error);
     }
+}
+
+fn has_splat(call: Node) -> bool {
+    call.child_by_field_name("arguments").is_some_and(|a| {
+        let mut c = a.walk();
+        let r = a.named_children(&mut c).any(|n| matches!(n.kind(), "dictionary_splat" | "list_splat"));
+        r
+    })
 }
