@@ -1,5 +1,5 @@
 //! `python/request-without-timeout`: `requests` calls without `timeout=`
-//! (and `httpx` calls with `timeout=None`) in a view or a background task.
+//! (and `httpx` calls) in a view or a background task.
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
@@ -20,10 +20,11 @@ what = """
 Inside a Django view (a function or method taking `request`) or a background task (`@shared_task`,
 `@app.task`, `@task`, `@actor`, `@job`, `@periodic_task`, `@db_task`), flags `requests.get/post/
 put/patch/delete/head/options/request` and the same methods on a `requests.Session()` created in
-the function, when they pass no `timeout=` (or `timeout=None`). `httpx` applies a 5-second
-default timeout, so its calls (module functions and clients created in the function) are flagged
-only with an explicit `timeout=None`, as ruff's S113 does. Calls that forward `**kwargs` may carry
-a timeout and are not flagged.
+the function, when they pass no `timeout=` (or `timeout=None`); likewise `httpx.get/post/...` and
+calls on an `httpx.Client()` created in the function. A client created with an explicit
+`timeout=` (other than `None`) covers its calls. httpx does apply a 5-second default, but an
+explicit timeout states the budget the view can afford (and `requests` has none at all). Calls that
+forward `**kwargs` may carry a timeout and are not flagged.
 """
 why = """
 `requests` waits forever by default. When the upstream API hangs (a full connection pool, a
@@ -79,7 +80,8 @@ from celery import shared_task
 
 @shared_task
 def sync_stock():
-    return httpx.get("https://erp.example.com/stock").json()
+    with httpx.Client(timeout=10) as client:
+        return client.get("https://erp.example.com/stock").json()
 '''
 
 [[examples]]
@@ -136,15 +138,14 @@ fn check(call: Node, ctx: &mut FileCtx) {
     let timeout = python::keyword_args(&ctx.src.text, call).into_iter().find(|(k, _)| k == "timeout").map(|(_, v)| v);
     let explicit_none = timeout.is_some_and(|t| t.kind() == "none");
     let flagged = match library {
-        "requests" => timeout.is_none() || explicit_none,
-        // httpx: a client created with timeout=None, or the call itself.
-        "httpx-none" => timeout.is_none() || explicit_none,
-        _ => explicit_none,
+        // A client configured with a timeout covers calls that pass none.
+        "httpx-client-set" => explicit_none,
+        _ => timeout.is_none() || explicit_none,
     };
     if !flagged {
         return;
     }
-    let lib = if library == "httpx-none" { "httpx" } else { library };
+    let lib = if library.starts_with("httpx") { "httpx" } else { library };
     let message = if explicit_none {
         format!("{lib} call with timeout=None waits forever for a slow upstream, holding this worker; pass a timeout")
     } else {
@@ -157,8 +158,8 @@ fn check(call: Node, ctx: &mut FileCtx) {
 }
 
 /// `s` bound in the function to `requests.Session()` (→ "requests") or to
-/// `httpx.Client(...)` (→ "httpx", or "httpx-none" when created with
-/// `timeout=None`), by assignment or `with ... as s`.
+/// `httpx.Client(...)` (→ "httpx-client-set" when created with a timeout
+/// other than `None`, else "httpx"), by assignment or `with ... as s`.
 fn client_of(recv: Node, ctx: &FileCtx) -> Option<&'static str> {
     if recv.kind() != "identifier" {
         return None;
@@ -178,10 +179,10 @@ fn client_of(recv: Node, ctx: &FileCtx) -> Option<&'static str> {
                 found = match q.as_deref() {
                     Some("requests.Session" | "requests.session") => Some("requests"),
                     Some("httpx.Client") => {
-                        let none = python::keyword_args(&ctx.src.text, v)
+                        let set = python::keyword_args(&ctx.src.text, v)
                             .iter()
-                            .any(|(k, v)| k == "timeout" && v.kind() == "none");
-                        Some(if none { "httpx-none" } else { "httpx" })
+                            .any(|(k, v)| k == "timeout" && v.kind() != "none");
+                        Some(if set { "httpx-client-set" } else { "httpx" })
                     }
                     _ => found,
                 };
