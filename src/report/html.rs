@@ -103,7 +103,6 @@ struct Page<'r, 'a> {
     /// By number of findings (most first), then id.
     rules: Vec<FiredRule<'r>>,
     rule_index: HashMap<&'r str, usize>,
-    file_index: HashMap<&'r str, usize>,
     counts: Counts,
     by_category: HashMap<Category, Counts>,
     cache: SourceCache<'a>,
@@ -144,7 +143,7 @@ impl<'r, 'a> Page<'r, 'a> {
         }
         rules.sort_by(|a, b| b.counts.total().cmp(&a.counts.total()).then_with(|| a.id.cmp(b.id)));
         let rule_index = rules.iter().enumerate().map(|(i, x)| (x.id, i)).collect();
-        Page { r, files, rules, rule_index, file_index, counts, by_category, cache: SourceCache::new(r.root) }
+        Page { r, files, rules, rule_index, counts, by_category, cache: SourceCache::new(r.root) }
     }
 
     fn rule(&self, id: &str) -> Option<&FiredRule<'r>> {
@@ -333,7 +332,7 @@ fn overview(out: &mut String, p: &Page) {
     let _ = write!(out, "<dt>Time</dt><dd>{}</dd>", markup::duration(r.summary.duration_ms));
     let _ = write!(
         out,
-        "<dt>Rules</dt><dd><details><summary>{} enabled, {} reported findings</summary><p class=\"ids\">",
+        "<dt>Rules</dt><dd><details><summary>{} enabled, {} with findings</summary><p class=\"ids\">",
         r.rules.len(),
         p.rules.len()
     );
@@ -620,26 +619,19 @@ fn finding(out: &mut String, p: &mut Page, i: usize) {
 fn header(out: &mut String, p: &Page, f: &Finding, i: usize) {
     let rule = p.rule(&f.rule_id);
     let anchor = rule.map(|x| x.anchor.as_str()).unwrap_or("rules");
-    let summary = rule.and_then(|x| x.meta).map(|m| m.summary.trim()).unwrap_or("");
     let _ = write!(
         out,
-        "<div class=\"fh\"><span class=\"sev {}\">{}</span><a class=\"rid\" href=\"#{anchor}\" title=\"{}\">{}</a>\
-         <span class=\"meta\">{} · {} confidence</span>",
+        "<div class=\"fh\"><span class=\"sev {}\">{}</span><a class=\"rid\" href=\"#{anchor}\">{}</a>\
+         <span class=\"meta\">{} · {} confidence</span><a class=\"loc\" href=\"#f{i}\">{}:{}:{}</a>",
         f.severity,
         f.severity,
-        Esc(summary),
         Esc(&f.rule_id),
         f.category.as_str(),
         f.confidence.as_str(),
+        Esc(&f.path),
+        f.span.start_line,
+        f.span.start_column,
     );
-    // In the findings list the file is the group's title; elsewhere it is
-    // a link to the finding.
-    let loc = format!("{}:{}:{}", f.path, f.span.start_line, f.span.start_column);
-    if p.file_index.contains_key(f.path.as_str()) {
-        let _ = write!(out, "<a class=\"loc\" href=\"#f{i}\">{}</a>", Esc(&loc));
-    } else {
-        let _ = write!(out, "<span class=\"loc\">{}</span>", Esc(&loc));
-    }
     out.push_str("</div>");
 }
 
@@ -666,7 +658,7 @@ fn snippet(out: &mut String, cache: &mut SourceCache, path: &str, span: &Span) {
     let first = start.saturating_sub(CONTEXT).max(1);
     // A long span is cut after MAX_SPAN_LINES, without context below.
     let last = if end > shown_end { shown_end } else { end + CONTEXT };
-    out.push_str("<pre class=\"code\"><code>");
+    out.push_str("<pre class=\"code\">");
     for n in first..=last {
         let Some(text) = cache.line(path, n) else { break };
         let hit = (start..=shown_end).contains(&n);
@@ -676,18 +668,14 @@ fn snippet(out: &mut String, cache: &mut SourceCache, path: &str, span: &Span) {
             let b = if n == end { char_at(span.end_column, chars.len()) } else { chars.len() };
             (a, b.max(a))
         });
-        let _ = write!(out, "<span class=\"line{}\"><span class=\"ln\">{n}</span>", if hit { " hit" } else { "" });
+        let _ = write!(out, "<span class=\"line{}\" data-n=\"{n}\">", if hit { " hit" } else { "" });
         code_line(out, &chars, mark);
         out.push_str("</span>");
         if n == shown_end && end > shown_end {
-            let _ = write!(
-                out,
-                "<span class=\"line more\"><span class=\"ln\">…</span>{} more flagged lines</span>",
-                end - shown_end
-            );
+            let _ = write!(out, "<span class=\"line more\" data-n=\"…\">{} more flagged lines</span>", end - shown_end);
         }
     }
-    out.push_str("</code></pre>");
+    out.push_str("</pre>");
 }
 
 /// One source line, clipped around the mark when it is very long.
@@ -746,26 +734,18 @@ fn edit(out: &mut String, cache: &mut SourceCache, f: &Finding, e: &Edit) {
             if e.path != f.path {
                 let _ = write!(out, "<p class=\"loc\">{}</p>", Esc(&e.path));
             }
-            out.push_str("<pre class=\"code diff\"><code>");
+            out.push_str("<pre class=\"code diff\">");
             for (k, l) in old.lines().enumerate() {
-                let _ = write!(
-                    out,
-                    "<span class=\"line del\"><span class=\"ln\">{}</span>",
-                    e.span.start_line as usize + k
-                );
+                let _ = write!(out, "<span class=\"line del\" data-n=\"{}\">", e.span.start_line as usize + k);
                 esc(out, l);
                 out.push_str("</span>");
             }
             for (k, l) in new.lines().enumerate() {
-                let _ = write!(
-                    out,
-                    "<span class=\"line add\"><span class=\"ln\">{}</span>",
-                    e.span.start_line as usize + k
-                );
+                let _ = write!(out, "<span class=\"line add\" data-n=\"{}\">", e.span.start_line as usize + k);
                 esc(out, l);
                 out.push_str("</span>");
             }
-            out.push_str("</code></pre>");
+            out.push_str("</pre>");
         }
         None => {
             let at = format!("{}:{}:{}", e.path, e.span.start_line, e.span.start_column);
@@ -949,20 +929,16 @@ mod tests {
         });
         let out = html(dir.path(), &[f]);
         assert!(
-            out.contains(
-                "<span class=\"line hit\"><span class=\"ln\">3</span>        print(<mark>b.author</mark>)</span>"
-            ),
+            out.contains("<span class=\"line hit\" data-n=\"3\">        print(<mark>b.author</mark>)</span>"),
             "{out}"
         );
-        assert!(out.contains("<span class=\"line\"><span class=\"ln\">1</span>def v(request):</span>"));
+        assert!(out.contains("<span class=\"line\" data-n=\"1\">def v(request):</span>"));
         assert!(out.contains(
             "<span class=\"loc\">views.py:2</span> the queryset<code class=\"src\">for b in Book.objects.all():</code>"
         ));
-        assert!(
-            out.contains("<span class=\"line del\"><span class=\"ln\">2</span>    for b in Book.objects.all():</span>")
-        );
+        assert!(out.contains("<span class=\"line del\" data-n=\"2\">    for b in Book.objects.all():</span>"));
         assert!(out.contains(
-            "<span class=\"line add\"><span class=\"ln\">2</span>    for b in Book.objects.all().select_related(&quot;author&quot;):</span>"
+            "<span class=\"line add\" data-n=\"2\">    for b in Book.objects.all().select_related(&quot;author&quot;):</span>"
         ));
         assert!(out.contains("<code>.select_related(&quot;author&quot;)</code>"));
     }
@@ -985,7 +961,7 @@ mod tests {
         let out = html(dir.path(), &[finding("gone.py", span(1, 1, 1, 2)), finding("a.py", span(3, 3, 20, 2))]);
         assert!(out.contains("could not be read"));
         assert!(out.contains("10 more flagged lines"), "{out}");
-        assert!(out.contains("<span class=\"ln\">10</span>"));
-        assert!(!out.contains("<span class=\"ln\">11</span>"));
+        assert!(out.contains("data-n=\"10\""));
+        assert!(!out.contains("data-n=\"11\""));
     }
 }

@@ -1,5 +1,7 @@
 // Filters for the findings list. Without scripting the filter bar stays
-// hidden and every finding is shown; this only toggles `hidden`.
+// hidden and every finding is shown; this only toggles `hidden`. The
+// filters live in the address as `#filter?sev=error&path=api/`, so a
+// filtered view can be bookmarked or shared.
 (function () {
   "use strict";
   var d = document;
@@ -40,13 +42,41 @@
     none.hidden = shown !== 0 || total === 0;
   }
 
+  function fromAddress() {
+    var h = location.hash;
+    if (h.indexOf("#filter?") !== 0) { return false; }
+    h.slice(8).split("&").forEach(function (kv) {
+      var i = kv.indexOf("=");
+      var k, v;
+      if (i < 1) { return; }
+      try {
+        k = decodeURIComponent(kv.slice(0, i));
+        v = decodeURIComponent(kv.slice(i + 1));
+      } catch (e) { return; }
+      each(controls, function (c) { if (c.getAttribute("data-k") === k) { c.value = v; } });
+    });
+    return true;
+  }
+
+  function toAddress() {
+    var parts = [];
+    each(controls, function (c) {
+      if (c.value) { parts.push(c.getAttribute("data-k") + "=" + encodeURIComponent(c.value)); }
+    });
+    try {
+      history.replaceState(null, "", parts.length ? "#filter?" + parts.join("&") : location.pathname + location.search);
+    } catch (e) { /* an address that cannot be rewritten just keeps its old fragment */ }
+  }
+
+  function changed() { apply(); toAddress(); }
+
   var timer = 0;
   each(controls, function (c) {
-    c.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(apply, 60); });
+    c.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(changed, 60); });
   });
   d.getElementById("f-reset").addEventListener("click", function () {
     each(controls, function (c) { c.value = ""; });
-    apply();
+    changed();
   });
   // A click on a chart element or a summary card filters the list.
   each(d.querySelectorAll("[data-fk]"), function (a) {
@@ -56,10 +86,11 @@
       e.preventDefault();
       each(controls, function (o) { o.value = ""; });
       c.value = a.getAttribute("data-fv");
-      apply();
+      changed();
       list.scrollIntoView();
     });
   });
   bar.hidden = false;
+  if (fromAddress()) { apply(); }
   d.documentElement.setAttribute("data-js", "ok");
 })();
