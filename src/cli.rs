@@ -156,6 +156,8 @@ pub fn make_report<'a>(res: &'a ScanResult, findings: &'a [Finding]) -> Report<'
             lines: res.lines,
             skipped: res.skipped.len(),
             duration_ms: res.started.elapsed().as_millis() as u64,
+            started_at: std::time::SystemTime::now().checked_sub(res.started.elapsed()),
+            command: std::env::args().collect(),
         },
         skipped: &res.skipped,
         profile: serde_json::json!({ "applications": [] }),

@@ -2,6 +2,7 @@
 //! findings, the rules that produced them and what the run looked at.
 
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod sarif;
 pub mod text;
@@ -23,6 +24,8 @@ pub enum Format {
 }
 
 /// Counters of the run, shown by `--stats` and carried by JSON and SARIF.
+/// The wall-clock fields (`duration_ms`, `started_at`) and the command line
+/// are for human reports only: JSON and SARIF stay deterministic.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RunSummary {
     pub files: usize,
@@ -30,6 +33,12 @@ pub struct RunSummary {
     pub lines: u64,
     pub skipped: usize,
     pub duration_ms: u64,
+    /// When the scan started.
+    #[serde(skip)]
+    pub started_at: Option<std::time::SystemTime>,
+    /// The command line of the run (`stackfit check --format html ...`).
+    #[serde(skip)]
+    pub command: Vec<String>,
 }
 
 /// Everything a renderer needs.
@@ -59,10 +68,7 @@ pub fn render(format: Format, report: &Report, out: &mut dyn Write, color: bool)
         Format::Json => json::render(report, out),
         Format::Sarif => sarif::render(report, out),
         Format::Github => github::render(report, out),
-        Format::Html => Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "the html format is not available yet; use text, json, sarif or github",
-        )),
+        Format::Html => html::render(report, out),
     }
 }
 

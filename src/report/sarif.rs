@@ -577,7 +577,7 @@ references = ["https://cwe.mitre.org/data/definitions/89.html"]
             root: dir.path(),
             findings: &findings,
             rules: vec![&sec, &perf],
-            summary: RunSummary { files: 1, bytes: 10, lines: 3, skipped: 0, duration_ms: 99 },
+            summary: RunSummary { files: 1, bytes: 10, lines: 3, skipped: 0, duration_ms: 99, ..Default::default() },
             skipped: &[],
             profile: json!({"applications": []}),
         };
