@@ -10,4 +10,8 @@ pub struct FileFacts {
     /// module (assignments, star imports, list edits).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub django_settings: Option<crate::rules::django::settings::SettingsFacts>,
+    /// What a JavaScript/TypeScript file says about Node.js apps: apps and
+    /// routers it creates, middleware registered on them, imports, exports.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub node_app: Option<crate::rules::express::facts::NodeFacts>,
 }

@@ -3,6 +3,9 @@
 //! its fixtures. Declarative rules live as TOML in the top-level `rules/`.
 
 pub mod django;
+pub mod express;
+pub mod nest;
+pub mod node_security;
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
@@ -12,6 +15,9 @@ use crate::parse::Lang;
 pub fn code_rules() -> Vec<&'static CodeRule> {
     let mut all = Vec::new();
     all.extend(django::RULES.iter().copied());
+    all.extend(express::RULES.iter().copied());
+    all.extend(nest::RULES.iter().copied());
+    all.extend(node_security::RULES.iter().copied());
     all
 }
 
@@ -26,18 +32,57 @@ pub struct FactExtractor {
     pub run: fn(&mut FileCtx),
 }
 
-pub const FACT_EXTRACTORS: &[FactExtractor] = &[FactExtractor {
-    consumers: &["django/", "drf/"],
-    langs: &[Lang::Python],
-    needles: &[
-        "INSTALLED_APPS",
-        "MIDDLEWARE",
-        "DEBUG =",
-        "DEBUG=",
-        "SECRET_KEY",
-        "ALLOWED_HOSTS",
-        "DJANGO_SETTINGS_MODULE",
-        "import *",
-    ],
-    run: django::settings::extract,
-}];
+pub const FACT_EXTRACTORS: &[FactExtractor] = &[
+    FactExtractor {
+        consumers: &["express/", "nest/", "node/"],
+        langs: &[Lang::JavaScript, Lang::TypeScript, Lang::Tsx],
+        // Files that create apps or routers, register middleware, or hand an
+        // app to another module; the rest is parsed on demand in phase 2
+        // when an app's imports reach it.
+        needles: &[
+            "express",
+            "fastify",
+            "Fastify",
+            "koa",
+            "Koa",
+            "NestFactory",
+            "Router",
+            ".use(",
+            ".register(",
+            "(app",
+            "app)",
+            "(server",
+            "(fastify",
+            // Security middleware, so that it is seen even where no app
+            // reaches it (the app-level rules then stay silent).
+            "helmet",
+            "rate-limit",
+            "ratelimit",
+            "RateLimit",
+            "Throttler",
+            "brute",
+            "slow-down",
+            "csrf",
+            "csurf",
+            "lusca",
+            "ValidationPipe",
+            "APP_PIPE",
+        ],
+        run: express::facts::extract,
+    },
+    FactExtractor {
+        consumers: &["django/", "drf/"],
+        langs: &[Lang::Python],
+        needles: &[
+            "INSTALLED_APPS",
+            "MIDDLEWARE",
+            "DEBUG =",
+            "DEBUG=",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DJANGO_SETTINGS_MODULE",
+            "import *",
+        ],
+        run: django::settings::extract,
+    },
+];
