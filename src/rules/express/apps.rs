@@ -183,6 +183,9 @@ const HARMLESS_PACKAGES: &[&str] = &[
     "@nestjs/core",
     "@nestjs/common",
     "@nestjs/microservices",
+    // Session stores read the app's keys (`session(opts, app)` in Koa).
+    "koa-session",
+    "koa-generic-session",
 ];
 
 /// Unknown callees (globals, methods of unknown objects) the app may be

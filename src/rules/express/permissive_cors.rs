@@ -195,7 +195,9 @@ fn check_call(call: Node, ctx: &mut FileCtx) {
     let message = format!(
         "CORS allows credentials for any website ({why}, credentials: true): any page a logged-in user visits can call this API with their cookies and read the answers; list the allowed origins"
     );
-    ctx.report(call, message).severity(Severity::Error);
+    // `NestFactory.create(M, { cors: {...} })`: the option, not the whole call.
+    let at = if call.start_position().row == opts.start_position().row { call } else { opts };
+    ctx.report(at, message).severity(Severity::Error);
 }
 
 fn check_project(ctx: &ProjectCtx, out: &mut ProjectOut) {
