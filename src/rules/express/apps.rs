@@ -314,8 +314,13 @@ pub struct App {
 impl App {
     /// Not a test or example, not mounted into another app, and followed to
     /// the end: rules about missing middleware may report on it.
+    /// An app with no middleware and no routes serves nothing but 404s
+    /// (e.g. one created only to host a WebSocket server): not reported either.
     pub fn reportable(&self, model: &Model) -> bool {
-        self.open.is_none() && !self.mounted && !is_test_or_example(&model.ctx.files[self.file].rel)
+        self.open.is_none()
+            && !self.mounted
+            && !(self.registrations.is_empty() && self.routes.is_empty())
+            && !is_test_or_example(&model.ctx.files[self.file].rel)
     }
 }
 
@@ -405,6 +410,21 @@ impl<'p> Model<'p> {
             a.package_dir = m.package_dir(&ctx.files[a.file].rel);
         }
         m.apps = apps;
+        if std::env::var_os("STACKFIT_DEBUG_APPS").is_some() {
+            for a in &m.apps {
+                eprintln!(
+                    "DEBUGAPP {}:{} {:?} mounted={} open={:?} scope={} regs={} routes={}",
+                    ctx.files[a.file].rel,
+                    a.created.span.start_line,
+                    a.kind,
+                    a.mounted,
+                    a.open,
+                    a.scope.len(),
+                    a.registrations.len(),
+                    a.routes.len()
+                );
+            }
+        }
         m
     }
 

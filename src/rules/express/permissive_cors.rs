@@ -25,7 +25,8 @@ Flags CORS configuration that lets any website read authenticated responses: `co
 `@koa/cors`, `@fastify/cors`, NestJS `app.enableCors()` and `NestFactory.create(..., { cors })`)
 whose `origin` is `true`, `"*"` or a function that accepts every origin, together with
 `credentials: true` (error, at the call). It also flags a bare `cors()` — every origin allowed —
-on an app that uses cookie sessions (warning, at the call), since the API then answers every
+on an app that uses cookie sessions (warning, at the call; only for apps whose wiring stackfit
+follows to the end, since the session and the CORS call must belong to the same app), since the API then answers every
 site and one later `credentials: true` away from leaking sessions.
 """
 why = """
@@ -202,7 +203,7 @@ fn check_call(call: Node, ctx: &mut FileCtx) {
 
 fn check_project(ctx: &ProjectCtx, out: &mut ProjectOut) {
     apps::with_model(ctx, |m| {
-        for app in m.apps.iter().filter(|a| !apps::is_test_or_example(&m.ctx.files[a.file].rel)) {
+        for app in m.reportable() {
             let sessions = m.sessions(app);
             let Some((session, _)) = sessions.first() else { continue };
             for (at, bare) in m.cors(app) {

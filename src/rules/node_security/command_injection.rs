@@ -18,7 +18,7 @@ summary = "child_process.exec/execSync or spawn(shell: true) on a command that i
 [docs]
 what = """
 Flags `child_process.exec` and `execSync` (also imported under another name, and `shelljs.exec`)
-whose command is not a literal, and `spawn`/`spawnSync`/`execFile`/`execFileSync` called with
+whose command is not a constant (a literal, or built only from variables holding literals), and `spawn`/`spawnSync`/`execFile`/`execFileSync` called with
 `{ shell: true }` on a command that is not a literal. The finding is an error when request data reaches the command
 (`req.query`, `req.body`, `ctx.params`, NestJS `@Body()` parameters, ... through assignments,
 destructuring, templates and concatenation) and a warning for other computed commands.
@@ -88,7 +88,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
     }
     let Some(args) = call.child_by_field_name("arguments") else { return };
     let Some(cmd) = args.named_child(0) else { return };
-    if crate::semantics::js::is_literal(strip(cmd)) {
+    if super::constant(cmd, ctx, 0) {
         return;
     }
     if !shell {

@@ -21,8 +21,9 @@ summary = "SQL built with template literals or + passed to query/execute/raw API
 [docs]
 what = """
 Flags SQL text built with template literals (`${...}`) or `+` from values that are not literals and
-passed as the query to a raw SQL API (values that are certainly numbers — `parseInt(...)`, `Number(...)`, numeric
-literals — do not count): `query`/`execute` of mysql, mysql2, pg, sqlite and
+passed as the query to a raw SQL API (constants — literals, numbers such as `parseInt(...)`, variables holding only
+literals — do not count, and neither does a string of names and placeholders whose values are bound
+separately, `knex.raw(`${col} = ?`, [value])`, unless request data reaches it): `query`/`execute` of mysql, mysql2, pg, sqlite and
 better-sqlite3 clients, pools and connections, `sequelize.query`, TypeORM `query` (data sources,
 entity managers, query runners), knex `raw`/`whereRaw`/`orderByRaw`/`joinRaw`/..., Prisma
 `$queryRawUnsafe`/`$executeRawUnsafe` and postgres.js `sql.unsafe`. A query string kept in a
@@ -191,65 +192,6 @@ fn built_string<'t>(arg: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>> {
     }
 }
 
-const NUMERIC: &[&str] = &[
-    "parseInt",
-    "parseFloat",
-    "Number",
-    "Number.parseInt",
-    "Number.parseFloat",
-    "Math.floor",
-    "Math.round",
-    "Math.ceil",
-    "Math.trunc",
-];
-
-fn numeric(n: Node, ctx: &FileCtx) -> bool {
-    let n = strip(n);
-    match n.kind() {
-        "number" => true,
-        "call_expression" => n.child_by_field_name("function").is_some_and(|f| NUMERIC.contains(&ctx.text(f))),
-        "identifier" => {
-            let name = ctx.text(n);
-            let scope = enclosing_function(ctx.lang, n).unwrap_or(ctx.tree.root_node());
-            let mut values = Vec::new();
-            descendants(scope, |d| {
-                if d.kind() == "variable_declarator"
-                    && d.child_by_field_name("name").is_some_and(|x| ctx.text(x) == name)
-                {
-                    values.extend(d.child_by_field_name("value"));
-                }
-                true
-            });
-            !values.is_empty() && values.iter().all(|v| numeric(*v, ctx))
-        }
-        _ => false,
-    }
-}
-
-/// Every value pasted into the string is a number (`parseInt(...)`, a
-/// numeric literal, or a variable holding one): nothing can break out.
-fn only_numbers(built: Node, ctx: &FileCtx) -> bool {
-    let mut parts = Vec::new();
-    let mut stack = vec![built];
-    while let Some(n) = stack.pop() {
-        match n.kind() {
-            "binary_expression" => {
-                stack.extend([n.child_by_field_name("left"), n.child_by_field_name("right")].into_iter().flatten())
-            }
-            "parenthesized_expression" => stack.extend(n.named_child(0)),
-            "template_string" => {
-                let mut c = n.walk();
-                for s in n.named_children(&mut c).filter(|s| s.kind() == "template_substitution") {
-                    parts.extend(s.named_child(0));
-                }
-            }
-            "string" => {}
-            _ => parts.push(n),
-        }
-    }
-    !parts.is_empty() && parts.iter().all(|p| numeric(*p, ctx))
-}
-
 fn check(call: Node, ctx: &mut FileCtx) {
     let Some(f) = call.child_by_field_name("function").filter(|f| f.kind() == "member_expression") else { return };
     // Tagged templates (`sql\`...\``) have a template, not arguments.
@@ -273,7 +215,12 @@ fn check(call: Node, ctx: &mut FileCtx) {
         // A value taken straight from the request used as the query.
         None => tainted && (raw || (db_receiver && matches!(method, "query" | "execute"))),
     };
-    if !hit || built.is_some_and(|b| only_numbers(b, ctx)) {
+    if !hit || built.is_some_and(|b| super::constant(b, ctx, 0)) {
+        return;
+    }
+    // Values bound separately (`knex.raw(\`${column} = ?\`, [value])`): the
+    // string only assembles names and placeholders.
+    if !tainted && args.named_child(1).is_some() {
         return;
     }
     let callee = crate::engine::declarative::shorten(ctx.text(f));
