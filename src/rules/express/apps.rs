@@ -319,7 +319,7 @@ impl App {
     pub fn reportable(&self, model: &Model) -> bool {
         self.open.is_none()
             && !self.mounted
-            && !(self.registrations.is_empty() && self.routes.is_empty())
+            && (!self.registrations.is_empty() || !self.routes.is_empty())
             && !is_test_or_example(&model.ctx.files[self.file].rel)
     }
 }
