@@ -243,6 +243,16 @@ pub fn expr_tainted(expr: Node, src: &str, taint: &Taint) -> bool {
     found
 }
 
+/// A function taking the request itself (`(req, res, next)`, `(ctx)`):
+/// the scope request data lives in, even when not recognised as a handler
+/// (wrapped in `asyncHandler(...)`, a middleware factory's inner function).
+fn request_shaped(func: Node, src: &str) -> bool {
+    let Some(params) = function_params(func) else { return false };
+    let mut names = HashSet::new();
+    add_pattern_names(params, src, &mut names);
+    ["req", "request", "ctx", "context"].iter().any(|n| names.contains(*n))
+}
+
 const ITERATION_METHODS: &[&str] = &["forEach", "map", "flatMap", "filter", "find", "some", "every"];
 
 fn function_params(func: Node) -> Option<Node> {
@@ -335,7 +345,7 @@ pub fn taint(func: Node, src: &str, handlers: &Handlers) -> Taint {
     // Closures see the variables of the functions around them: analyse from
     // the nearest enclosing request handler (or the outermost function).
     let mut top = func;
-    while !handlers.is_handler(top) {
+    while !handlers.is_handler(top) && !request_shaped(top, src) {
         match super::enclosing_function(crate::parse::Lang::JavaScript, top) {
             Some(f) => top = f,
             None => break,
@@ -360,6 +370,10 @@ pub fn taint(func: Node, src: &str, handlers: &Handlers) -> Taint {
                             } else {
                                 add_pattern_names(l, src, &mut t.names);
                             }
+                        } else if n.kind() == "assignment_expression" && l.kind() == "identifier" {
+                            // `next = validateRedirect(next)`: the value is replaced
+                            // (source order approximates flow).
+                            t.names.remove(text(l, src));
                         }
                     }
                 }
@@ -419,5 +433,59 @@ mod tests {
         let t = taint(f, src, &h);
         assert!(t.names.contains("id") && t.names.contains("q") && t.names.contains("s"), "{:?}", t.names);
         assert!(!t.names.contains("n"));
+    }
+
+    fn tainted_in(src: &str, lang: Lang, func_index: usize) -> Taint {
+        let tree = parse(lang, src, Duration::from_secs(1)).unwrap();
+        let h = handlers(tree.root_node(), src, "a.js");
+        let mut funcs = Vec::new();
+        descendants(tree.root_node(), |n| {
+            if is_function_kind(n.kind()) {
+                funcs.push(n);
+            }
+            true
+        });
+        taint(funcs[func_index], src, &h)
+    }
+
+    #[test]
+    fn database_reads_are_not_request_data_but_string_methods_are() {
+        let src = "app.get('/', async (req, res) => { const user = await User.findById(req.params.id); const name = req.query.name.trim(); const p = path.join(base, req.query.f); const n = Number(req.query.n); });";
+        let t = tainted_in(src, Lang::JavaScript, 0);
+        assert!(t.names.contains("name") && t.names.contains("p"), "{:?}", t.names);
+        assert!(!t.names.contains("user") && !t.names.contains("n"), "{:?}", t.names);
+    }
+
+    #[test]
+    fn reassignment_with_a_checked_value_ends_the_taint() {
+        let src = "router.get('/go', (req, res) => { let next = req.query.next; next = safeRedirect(next); res.redirect(next); });";
+        let t = tainted_in(src, Lang::JavaScript, 0);
+        assert!(!t.names.contains("next"), "{:?}", t.names);
+    }
+
+    #[test]
+    fn closures_and_iteration_callbacks_see_request_data() {
+        // The inner callback (function 1) sees `ids` of its handler, and its
+        // parameter is an element of request data.
+        let src =
+            "app.post('/', (req, res) => { const ids = req.body.ids; ids.forEach((id) => db.query('x' + id)); });";
+        let t = tainted_in(src, Lang::JavaScript, 1);
+        assert!(t.names.contains("ids") && t.names.contains("id"), "{:?}", t.names);
+    }
+
+    #[test]
+    fn sanitiser_modules_are_recognised_under_any_name() {
+        let src = "const esc = require('escape-html');\napp.get('/', (req, res) => { const safe = esc(req.query.q); const raw = `${req.query.q}`; });";
+        let t = tainted_in(src, Lang::JavaScript, 0);
+        assert!(!t.names.contains("safe") && t.names.contains("raw"), "{:?}", t.names);
+    }
+
+    #[test]
+    fn wrapped_handlers_are_their_own_scope() {
+        // `asyncHandler(async (req, res) => ...)` is not a recognised handler,
+        // but takes `req`: names of the sibling handler do not leak into it.
+        let src = "router.get('/a', (req, res) => { let redirect = req.query.r; });\nrouter.get('/b', asyncHandler(async (req, res) => { let redirect = tokenData.redirect; res.redirect(redirect); }));";
+        let t = tainted_in(src, Lang::JavaScript, 1);
+        assert!(!t.names.contains("redirect"), "{:?}", t.names);
     }
 }

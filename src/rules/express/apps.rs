@@ -410,21 +410,6 @@ impl<'p> Model<'p> {
             a.package_dir = m.package_dir(&ctx.files[a.file].rel);
         }
         m.apps = apps;
-        if std::env::var_os("STACKFIT_DEBUG_APPS").is_some() {
-            for a in &m.apps {
-                eprintln!(
-                    "DEBUGAPP {}:{} {:?} mounted={} open={:?} scope={} regs={} routes={}",
-                    ctx.files[a.file].rel,
-                    a.created.span.start_line,
-                    a.kind,
-                    a.mounted,
-                    a.open,
-                    a.scope.len(),
-                    a.registrations.len(),
-                    a.routes.len()
-                );
-            }
-        }
         m
     }
 

@@ -646,6 +646,22 @@ impl<'c, 'a> Extractor<'c, 'a> {
                         }
                     }
                 }
+                // Chainable methods return their receiver: `express().set("x", 1)`.
+                if f.kind() == "member_expression" {
+                    let prop = f.child_by_field_name("property").map(|p| self.t(p)).unwrap_or("");
+                    let args = n.child_by_field_name("arguments").map(|a| a.named_child_count()).unwrap_or(0);
+                    let chainable =
+                        matches!(prop, "use" | "enable" | "disable" | "engine" | "register" | "decorate" | "addHook")
+                            || (prop == "set" && args >= 2);
+                    if chainable {
+                        if let Some(o) = f.child_by_field_name("object") {
+                            let v = self.classify(o, depth + 1);
+                            if matches!(v, Val::Obj(_) | Val::Param(..) | Val::Field(..)) {
+                                return v;
+                            }
+                        }
+                    }
+                }
                 // fastify-plugin wraps a plugin function: `fp(async (app) => ...)`.
                 if self.ctx.qualified_name(f).is_some_and(|q| q == "fastify-plugin" || q == "fastify-plugin.default") {
                     if let Some(a) = first {

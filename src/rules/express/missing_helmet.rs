@@ -89,6 +89,28 @@ const app = Fastify();
 await app.register(import("@fastify/cors"));
 app.get("/", async () => "ok");
 '''
+
+[[examples]]
+path = "lib/create-app.js"
+valid = '''
+// A library: the app is returned to callers outside the project, who may add helmet.
+const express = require("express");
+module.exports = function createApp() {
+  const app = express();
+  app.use(express.json());
+  return app;
+};
+'''
+
+[[examples]]
+path = "src/live.js"
+valid = '''
+// Created only to host a WebSocket server: no routes, no middleware.
+const express = require("express");
+const http = require("http");
+const app = express();
+http.createServer(app).listen(8080);
+'''
 "#####;
 
 pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };

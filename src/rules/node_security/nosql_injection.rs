@@ -17,7 +17,9 @@ summary = "Request data passed whole as a MongoDB/Mongoose filter, or into $wher
 [docs]
 what = """
 Flags MongoDB/Mongoose queries (`find`, `findOne`, `updateOne`, `deleteMany`, `countDocuments`,
-`aggregate`, ...) whose filter is request data passed whole — `User.find(req.body)`,
+`aggregate`, ...) on a collection or model (`db.collection("x")`, `this.userModel`, a capitalised
+model in a file using mongoose/mongodb or importing it from a models module) whose filter is
+request data passed whole — `User.find(req.body)`,
 `Order.findOne(req.query)`, or a variable holding it — and `$where` clauses built from request
 data. Filters built field by field from request values are not reported by this rule.
 """
@@ -48,12 +50,14 @@ guidance = ["G12"]
 
 [[examples]]
 invalid = '''
+const User = require("../models/user");
 app.post("/login", async (req, res) => {
   const user = await User.findOne(req.body);
   res.json(user);
 });
 '''
 valid = '''
+const User = require("../models/user");
 app.post("/login", async (req, res) => {
   const user = await User.findOne({ email: String(req.body.email) });
   res.json(user);
@@ -96,10 +100,45 @@ const METHODS: &[&str] = &[
     "aggregate",
 ];
 
+/// A MongoDB collection or Mongoose model: `db.collection("users")`, a
+/// name ending in `collection`/`model` (`this.userModel`), or a capitalised
+/// model (`User`) in a file that uses mongoose/mongodb or imports it from a
+/// models module. Services with look-alike methods (`itemsService.deleteOne(pk)`)
+/// are not.
+fn is_mongo_receiver(obj: Node, ctx: &FileCtx) -> bool {
+    let obj = strip(obj);
+    if obj.kind() == "call_expression" {
+        return obj
+            .child_by_field_name("function")
+            .and_then(|f| f.child_by_field_name("property"))
+            .is_some_and(|p| ctx.text(p) == "collection");
+    }
+    let text = ctx.text(obj);
+    let last = text.rsplit('.').next().unwrap_or(text);
+    let lower = last.to_ascii_lowercase();
+    if lower.ends_with("collection") || lower.ends_with("model") {
+        return true;
+    }
+    if obj.kind() != "identifier" || !last.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return false;
+    }
+    let b = ctx.bindings();
+    let mongo_file = b.imports.values().any(|m| {
+        let pkg = crate::rules::express::facts::package_name(m);
+        matches!(pkg, "mongoose" | "mongodb" | "@typegoose/typegoose")
+    });
+    let from_models = b.imports.get(last).is_some_and(|m| m.to_ascii_lowercase().contains("model"));
+    mongo_file || from_models
+}
+
 fn check(call: Node, ctx: &mut FileCtx) {
     let Some(f) = call.child_by_field_name("function").filter(|f| f.kind() == "member_expression") else { return };
     let method = f.child_by_field_name("property").map(|p| ctx.text(p)).unwrap_or("");
     if !METHODS.contains(&method) {
+        return;
+    }
+    let Some(obj) = f.child_by_field_name("object") else { return };
+    if !is_mongo_receiver(obj, ctx) {
         return;
     }
     let Some(filter) = call.child_by_field_name("arguments").and_then(|a| a.named_child(0)) else { return };

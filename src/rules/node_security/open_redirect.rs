@@ -87,7 +87,10 @@ fn leading_literal(n: Node, src: &str) -> Option<String> {
 /// A target that starts with a fixed local path (`/users/...`) or a fixed
 /// origin (`https://example.com/...`) stays where it is meant to.
 fn fixed_destination(prefix: &str) -> bool {
-    let local = prefix.starts_with('/') && !prefix.starts_with("//") && !prefix.starts_with("/\\");
+    let local = (prefix.starts_with('/') && !prefix.starts_with("//") && !prefix.starts_with("/\\"))
+        || prefix.starts_with("./")
+        || prefix.starts_with("../")
+        || prefix.starts_with('?');
     let origin = ["https://", "http://"]
         .iter()
         .any(|s| prefix.strip_prefix(s).is_some_and(|rest| rest.find('/').is_some_and(|i| i > 0)));
