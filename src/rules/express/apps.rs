@@ -672,6 +672,14 @@ impl<'p> Model<'p> {
             w.app.open = Some("it is returned from a function whose callers are outside the analysed files".into());
         }
         let mut app = w.app;
+        if app.open.is_none() {
+            let exported = facts.exports.iter().any(|(_, v)| *v == Val::Obj(obj) || o.also.contains(v));
+            if exported {
+                if let Some(importer) = self.unanalysed_importer(file) {
+                    app.open = Some(format!("{importer} imports it but was not analysed"));
+                }
+            }
+        }
         self.close_scope(&mut app);
         // Routes of routers created in the app's files, wherever mounted.
         for &f in &app.scope.clone() {
@@ -715,6 +723,54 @@ impl<'p> Model<'p> {
             at: self.loc(file, u.span, format!("{} {path}", u.method.to_uppercase())),
             authenticates: u.authenticates,
         })
+    }
+
+    /// A JavaScript/TypeScript file beside `file` (same or parent directory)
+    /// that imports it but is not among the analysed files — e.g. the server
+    /// module when only the app module is passed on the command line. Tests
+    /// and examples do not count.
+    fn unanalysed_importer(&self, file: usize) -> Option<String> {
+        let rel = &self.ctx.files[file].rel;
+        let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        let stem = name.split('.').next().unwrap_or(name);
+        let mut dirs = vec![dir.to_string()];
+        if let Some((parent, _)) = dir.rsplit_once('/') {
+            dirs.push(parent.to_string());
+        } else if !dir.is_empty() {
+            dirs.push(String::new());
+        }
+        for d in dirs {
+            let full = if d.is_empty() { self.ctx.root.to_path_buf() } else { self.ctx.root.join(&d) };
+            let Ok(entries) = std::fs::read_dir(&full) else { continue };
+            for e in entries.flatten() {
+                let p = e.path();
+                let Some(fname) = p.file_name().and_then(|f| f.to_str()) else { continue };
+                let cand = if d.is_empty() { fname.to_string() } else { format!("{d}/{fname}") };
+                if !p.is_file()
+                    || crate::parse::Lang::from_path(&p).is_none_or(|l| !l.is_js_family())
+                    || self.by_rel.contains_key(cand.as_str())
+                    || is_test_or_example(&cand)
+                {
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(&p) else { continue };
+                let local = if d == dir { format!("./{stem}") } else { format!("/{stem}") };
+                let hit = ['"', '\'', '`'].iter().any(|q| {
+                    [
+                        format!("{local}{q}"),
+                        format!("{local}.js{q}"),
+                        format!("{local}.ts{q}"),
+                        format!("{local}/index{q}"),
+                    ]
+                    .iter()
+                    .any(|needle| text.contains(needle.as_str()))
+                });
+                if hit {
+                    return Some(cand);
+                }
+            }
+        }
+        None
     }
 
     /// Adds every project module the app's files import, transitively.
