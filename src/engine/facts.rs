@@ -13,4 +13,8 @@ pub struct FileFacts {
     /// Models, querysets, loops, views and serializers for the ORM rules.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub django_models: Option<crate::rules::django::models::DjangoFacts>,
+    /// What a JavaScript/TypeScript file says about Node.js apps: apps and
+    /// routers it creates, middleware registered on them, imports, exports.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub node_app: Option<crate::rules::express::facts::NodeFacts>,
 }

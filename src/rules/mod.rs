@@ -5,6 +5,9 @@
 pub mod django;
 pub mod node;
 pub mod python;
+pub mod express;
+pub mod nest;
+pub mod node_security;
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
@@ -16,6 +19,9 @@ pub fn code_rules() -> Vec<&'static CodeRule> {
     all.extend(django::RULES.iter().copied());
     all.extend(python::RULES.iter().copied());
     all.extend(node::RULES.iter().copied());
+    all.extend(express::RULES.iter().copied());
+    all.extend(nest::RULES.iter().copied());
+    all.extend(node_security::RULES.iter().copied());
     all
 }
 
@@ -40,6 +46,43 @@ const ORM_RULES: &[&str] = &[
 ];
 
 pub const FACT_EXTRACTORS: &[FactExtractor] = &[
+    FactExtractor {
+        consumers: &["express/", "nest/", "node/"],
+        langs: &[Lang::JavaScript, Lang::TypeScript, Lang::Tsx],
+        // Files that create apps or routers, register middleware, or hand an
+        // app to another module; the rest is parsed on demand in phase 2
+        // when an app's imports reach it.
+        needles: &[
+            "express",
+            "fastify",
+            "Fastify",
+            "koa",
+            "Koa",
+            "NestFactory",
+            "Router",
+            ".use(",
+            ".register(",
+            "(app",
+            "app)",
+            "(server",
+            "(fastify",
+            // Security middleware, so that it is seen even where no app
+            // reaches it (the app-level rules then stay silent).
+            "helmet",
+            "rate-limit",
+            "ratelimit",
+            "RateLimit",
+            "Throttler",
+            "brute",
+            "slow-down",
+            "csrf",
+            "csurf",
+            "lusca",
+            "ValidationPipe",
+            "APP_PIPE",
+        ],
+        run: express::facts::extract,
+    },
     FactExtractor {
         consumers: &["django/", "drf/"],
         langs: &[Lang::Python],

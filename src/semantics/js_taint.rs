@@ -13,6 +13,15 @@ use tree_sitter::Node;
 /// `request.nextUrl.searchParams`, `await request.json()`, ...
 fn is_request_source(node: Node, src: &str) -> bool {
     match node.kind() {
+        "subscript_expression" => {
+            // `req["body"]` is `req.body`.
+            let (Some(obj), Some(idx)) = (node.child_by_field_name("object"), node.child_by_field_name("index")) else {
+                return false;
+            };
+            let key = text(idx, src).trim_matches(|c| c == '"' || c == '\'' || c == '`');
+            matches!(text(obj, src), "req" | "request")
+                && matches!(key, "query" | "params" | "body" | "headers" | "cookies" | "signedCookies")
+        }
         "member_expression" => {
             let (Some(obj), Some(prop)) = (node.child_by_field_name("object"), node.child_by_field_name("property"))
             else {
@@ -31,7 +40,20 @@ fn is_request_source(node: Node, src: &str) -> bool {
             }
         }
         "call_expression" => node.child_by_field_name("function").is_some_and(|f| {
-            matches!(text(f, src), "request.json" | "request.formData" | "request.text" | "req.json" | "req.formData")
+            matches!(
+                text(f, src),
+                "request.json"
+                    | "request.formData"
+                    | "request.text"
+                    | "req.json"
+                    | "req.formData"
+                    // Express header and parameter accessors.
+                    | "req.get"
+                    | "req.header"
+                    | "req.param"
+                    | "ctx.get"
+                    | "ctx.request.get"
+            )
         }),
         _ => false,
     }
@@ -42,25 +64,90 @@ const SANITIZERS: &[&str] = &[
     "parseFloat",
     "Number",
     "Boolean",
+    "Number.parseInt",
+    "Number.parseFloat",
+    "Math.floor",
+    "Math.round",
     "encodeURIComponent",
     "encodeURI",
     "escape",
     "escapeHtml",
+    "escapeHTML",
+    "htmlEscape",
     "path.basename",
+    "basename",
     "validator.escape",
     "validator.isInt",
     "xss",
+    "filterXSS",
     "DOMPurify.sanitize",
     "sanitize",
     "sanitizeHtml",
+    "sanitizeFilename",
+    "he.encode",
+    "he.escape",
+    "_.escape",
     "mongoose.Types.ObjectId",
     "Types.ObjectId",
     "ObjectId",
     "isValidObjectId",
+    "mongoSanitize.sanitize",
 ];
+/// Validation libraries (zod, joi, yup, class-validator wrappers): their
+/// results are checked data.
 const VALIDATING_METHODS: &[&str] = &["parse", "parseAsync", "safeParse", "validate", "validateSync", "validateAsync"];
+/// Escaping methods of SQL drivers and HTML libraries (`mysql.escape(x)`,
+/// `connection.escapeId(x)`, `client.escapeLiteral(x)`).
+const ESCAPING_METHODS: &[&str] = &["escape", "escapeId", "escapeLiteral", "escapeIdentifier", "sanitize", "encode"];
+/// Modules whose default export (or namespace) sanitises what it is given:
+/// `const esc = require("escape-html")` makes `esc(x)` a sanitiser.
+const SANITIZER_MODULES: &[&str] = &[
+    "escape-html",
+    "xss",
+    "sanitize-html",
+    "sanitize-filename",
+    "html-escaper",
+    "lodash.escape",
+    "pg-format",
+    "sqlstring",
+];
+/// Marker prefix for local names bound to sanitiser modules in `Taint::names`
+/// (not an identifier character, so it never collides with a variable).
+const SANITIZER_MARK: &str = "\u{1}sanitizer:";
+/// Functions whose result carries the request data of their arguments.
+const PROPAGATORS: &[&str] = &[
+    "String",
+    "decodeURIComponent",
+    "decodeURI",
+    "unescape",
+    "atob",
+    "JSON.parse",
+    "JSON.stringify",
+    "Buffer.from",
+    "path.join",
+    "path.resolve",
+    "path.normalize",
+    "path.posix.join",
+    "path.posix.resolve",
+    "path.win32.join",
+    "join",
+    "resolve",
+    "normalize",
+    "url.parse",
+    "url.resolve",
+    "util.format",
+    "format",
+    "Object.assign",
+    "Object.values",
+    "Object.keys",
+    "Object.entries",
+    "Array.from",
+    "querystring.parse",
+    "qs.parse",
+    "Promise.resolve",
+];
 
-fn sanitizer_call(node: Node, src: &str) -> bool {
+fn sanitizer_call(node: Node, src: &str, taint: &Taint) -> bool {
     if node.kind() != "call_expression" {
         return false;
     }
@@ -69,60 +156,158 @@ fn sanitizer_call(node: Node, src: &str) -> bool {
     if SANITIZERS.contains(&t) {
         return true;
     }
+    if f.kind() == "identifier" && taint.names.contains(&format!("{SANITIZER_MARK}{t}")) {
+        return true;
+    }
     if f.kind() == "member_expression" {
         let prop = f.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
         let obj = f.child_by_field_name("object").map(|o| text(o, src)).unwrap_or("");
         if VALIDATING_METHODS.contains(&prop) && obj != "JSON" {
             return true;
         }
+        if ESCAPING_METHODS.contains(&prop) {
+            return true;
+        }
+        if taint.names.contains(&format!("{SANITIZER_MARK}{obj}")) {
+            return true;
+        }
     }
     false
 }
 
+/// Does `expr` carry request data, given the tainted names of its function?
+/// Request data flows through member access, string building (template
+/// literals, `+`), `||`/`??` defaults, conditionals, object and array
+/// literals (spreads included), `await`, methods called on tainted values
+/// (`name.trim()`) and a few propagating functions (`String`, `path.join`,
+/// `JSON.parse`, ...). It does not flow through other calls: a value read
+/// back from a database with a tainted key (`User.findById(id)`) is not
+/// request data. Sanitisers (`parseInt`, `Number`, `path.basename`,
+/// `escape-html`, `encodeURIComponent`, validator/zod/joi `parse`) end it.
 pub fn expr_tainted(expr: Node, src: &str, taint: &Taint) -> bool {
     let mut found = false;
     descendants(expr, |n| {
-        if found || sanitizer_call(n, src) || is_function_kind(n.kind()) {
+        if found || sanitizer_call(n, src, taint) || is_function_kind(n.kind()) {
             return false;
         }
         if is_request_source(n, src) {
             found = true;
             return false;
         }
+        let sub = |field: &str| n.child_by_field_name(field).is_some_and(|c| expr_tainted(c, src, taint));
         match n.kind() {
             "identifier" | "shorthand_property_identifier" if taint.names.contains(text(n, src)) => {
                 found = true;
                 false
             }
-            // In `a.b` only the object can be a variable.
-            "member_expression" => {
-                if let Some(o) = n.child_by_field_name("object") {
-                    if expr_tainted(o, src, taint) {
-                        found = true;
-                    }
-                }
+            // In `a.b` and `a[b]` only the object carries data through.
+            "member_expression" | "subscript_expression" => {
+                found = sub("object");
                 false
             }
             "pair" => {
-                if let Some(v) = n.child_by_field_name("value") {
-                    if expr_tainted(v, src, taint) {
-                        found = true;
-                    }
-                }
+                found = sub("value");
                 false
             }
+            "call_expression" => {
+                let Some(f) = n.child_by_field_name("function") else { return false };
+                let args_tainted = || n.child_by_field_name("arguments").is_some_and(|a| expr_tainted(a, src, taint));
+                found = match f.kind() {
+                    "member_expression" => {
+                        let prop = f.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
+                        f.child_by_field_name("object").is_some_and(|o| expr_tainted(o, src, taint))
+                            || ((prop == "concat" || PROPAGATORS.contains(&text(f, src))) && args_tainted())
+                    }
+                    "identifier" => PROPAGATORS.contains(&text(f, src)) && args_tainted(),
+                    _ => false,
+                };
+                false
+            }
+            "new_expression" => {
+                found = n.child_by_field_name("arguments").is_some_and(|a| expr_tainted(a, src, taint));
+                false
+            }
+            "binary_expression" => {
+                let op = n.child_by_field_name("operator").map(|o| text(o, src)).unwrap_or("");
+                found = matches!(op, "+" | "||" | "??" | "&&") && (sub("left") || sub("right"));
+                false
+            }
+            "ternary_expression" => {
+                found = sub("consequence") || sub("alternative");
+                false
+            }
+            "unary_expression" | "update_expression" => false,
             _ => true,
         }
     });
     found
 }
 
+/// A function taking the request itself (`(req, res, next)`, `(ctx)`):
+/// the scope request data lives in, even when not recognised as a handler
+/// (wrapped in `asyncHandler(...)`, a middleware factory's inner function).
+fn request_shaped(func: Node, src: &str) -> bool {
+    let Some(params) = function_params(func) else { return false };
+    let mut names = HashSet::new();
+    add_pattern_names(params, src, &mut names);
+    ["req", "request", "ctx", "context"].iter().any(|n| names.contains(*n))
+}
+
+const ITERATION_METHODS: &[&str] = &["forEach", "map", "flatMap", "filter", "find", "some", "every"];
+
 fn function_params(func: Node) -> Option<Node> {
     func.child_by_field_name("parameters").or(func.child_by_field_name("parameter"))
 }
 
+/// Local names bound to sanitiser modules at the top of the file.
+fn sanitizer_aliases(func: Node, src: &str, out: &mut HashSet<String>) {
+    let mut root = func;
+    while let Some(p) = root.parent() {
+        root = p;
+    }
+    let mut c = root.walk();
+    for stmt in root.named_children(&mut c) {
+        match stmt.kind() {
+            "import_statement" => {
+                let Some(source) = stmt.child_by_field_name("source") else { continue };
+                if !SANITIZER_MODULES.contains(&super::js::module_name(source, src).as_str()) {
+                    continue;
+                }
+                descendants(stmt, |n| {
+                    if n.kind() == "import_clause" {
+                        if let Some(id) = n.named_child(0).filter(|x| x.kind() == "identifier") {
+                            out.insert(format!("{SANITIZER_MARK}{}", text(id, src)));
+                        }
+                    }
+                    if n.kind() == "namespace_import" {
+                        if let Some(id) = n.named_child(0) {
+                            out.insert(format!("{SANITIZER_MARK}{}", text(id, src)));
+                        }
+                    }
+                    true
+                });
+            }
+            "lexical_declaration" | "variable_declaration" => {
+                let mut c2 = stmt.walk();
+                for d in stmt.named_children(&mut c2) {
+                    let (Some(name), Some(v)) = (d.child_by_field_name("name"), d.child_by_field_name("value")) else {
+                        continue;
+                    };
+                    if name.kind() == "identifier"
+                        && super::js::require_target(v, src).is_some_and(|m| SANITIZER_MODULES.contains(&m.as_str()))
+                    {
+                        out.insert(format!("{SANITIZER_MARK}{}", text(name, src)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 pub fn taint(func: Node, src: &str, handlers: &Handlers) -> Taint {
     let mut t = Taint::default();
+    sanitizer_aliases(func, src, &mut t.names);
     // NestJS: parameters decorated @Body/@Query/@Param/@Headers.
     // Next.js app router: the `params` of an exported GET/POST handler.
     let mut scope = Some(func);
@@ -157,7 +342,16 @@ pub fn taint(func: Node, src: &str, handlers: &Handlers) -> Taint {
         }
         scope = super::enclosing_function(crate::parse::Lang::JavaScript, f);
     }
-    let Some(body) = func.child_by_field_name("body") else { return t };
+    // Closures see the variables of the functions around them: analyse from
+    // the nearest enclosing request handler (or the outermost function).
+    let mut top = func;
+    while !handlers.is_handler(top) && !request_shaped(top, src) {
+        match super::enclosing_function(crate::parse::Lang::JavaScript, top) {
+            Some(f) => top = f,
+            None => break,
+        }
+    }
+    let Some(body) = top.child_by_field_name("body") else { return t };
     for _ in 0..2 {
         descendants(body, |n| {
             match n.kind() {
@@ -176,6 +370,10 @@ pub fn taint(func: Node, src: &str, handlers: &Handlers) -> Taint {
                             } else {
                                 add_pattern_names(l, src, &mut t.names);
                             }
+                        } else if n.kind() == "assignment_expression" && l.kind() == "identifier" {
+                            // `next = validateRedirect(next)`: the value is replaced
+                            // (source order approximates flow).
+                            t.names.remove(text(l, src));
                         }
                     }
                 }
@@ -183,6 +381,30 @@ pub fn taint(func: Node, src: &str, handlers: &Handlers) -> Taint {
                     if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
                         if expr_tainted(r, src, &t) {
                             add_pattern_names(l, src, &mut t.names);
+                        }
+                    }
+                }
+                // `req.body.items.forEach(item => ...)`: the callback's first
+                // parameter is an element of request data.
+                "call_expression" => {
+                    let Some(f) = n.child_by_field_name("function").filter(|f| f.kind() == "member_expression") else {
+                        return true;
+                    };
+                    let prop = f.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
+                    if !ITERATION_METHODS.contains(&prop)
+                        || !f.child_by_field_name("object").is_some_and(|o| expr_tainted(o, src, &t))
+                    {
+                        return true;
+                    }
+                    if let Some(args) = n.child_by_field_name("arguments") {
+                        let mut c = args.walk();
+                        for a in args.named_children(&mut c).filter(|a| is_function_kind(a.kind())) {
+                            if let Some(p) = function_params(a) {
+                                let first = if p.kind() == "identifier" { Some(p) } else { p.named_child(0) };
+                                if let Some(first) = first {
+                                    add_pattern_names(first, src, &mut t.names);
+                                }
+                            }
                         }
                     }
                 }
@@ -211,5 +433,59 @@ mod tests {
         let t = taint(f, src, &h);
         assert!(t.names.contains("id") && t.names.contains("q") && t.names.contains("s"), "{:?}", t.names);
         assert!(!t.names.contains("n"));
+    }
+
+    fn tainted_in(src: &str, lang: Lang, func_index: usize) -> Taint {
+        let tree = parse(lang, src, Duration::from_secs(1)).unwrap();
+        let h = handlers(tree.root_node(), src, "a.js");
+        let mut funcs = Vec::new();
+        descendants(tree.root_node(), |n| {
+            if is_function_kind(n.kind()) {
+                funcs.push(n);
+            }
+            true
+        });
+        taint(funcs[func_index], src, &h)
+    }
+
+    #[test]
+    fn database_reads_are_not_request_data_but_string_methods_are() {
+        let src = "app.get('/', async (req, res) => { const user = await User.findById(req.params.id); const name = req.query.name.trim(); const p = path.join(base, req.query.f); const n = Number(req.query.n); });";
+        let t = tainted_in(src, Lang::JavaScript, 0);
+        assert!(t.names.contains("name") && t.names.contains("p"), "{:?}", t.names);
+        assert!(!t.names.contains("user") && !t.names.contains("n"), "{:?}", t.names);
+    }
+
+    #[test]
+    fn reassignment_with_a_checked_value_ends_the_taint() {
+        let src = "router.get('/go', (req, res) => { let next = req.query.next; next = safeRedirect(next); res.redirect(next); });";
+        let t = tainted_in(src, Lang::JavaScript, 0);
+        assert!(!t.names.contains("next"), "{:?}", t.names);
+    }
+
+    #[test]
+    fn closures_and_iteration_callbacks_see_request_data() {
+        // The inner callback (function 1) sees `ids` of its handler, and its
+        // parameter is an element of request data.
+        let src =
+            "app.post('/', (req, res) => { const ids = req.body.ids; ids.forEach((id) => db.query('x' + id)); });";
+        let t = tainted_in(src, Lang::JavaScript, 1);
+        assert!(t.names.contains("ids") && t.names.contains("id"), "{:?}", t.names);
+    }
+
+    #[test]
+    fn sanitiser_modules_are_recognised_under_any_name() {
+        let src = "const esc = require('escape-html');\napp.get('/', (req, res) => { const safe = esc(req.query.q); const raw = `${req.query.q}`; });";
+        let t = tainted_in(src, Lang::JavaScript, 0);
+        assert!(!t.names.contains("safe") && t.names.contains("raw"), "{:?}", t.names);
+    }
+
+    #[test]
+    fn wrapped_handlers_are_their_own_scope() {
+        // `asyncHandler(async (req, res) => ...)` is not a recognised handler,
+        // but takes `req`: names of the sibling handler do not leak into it.
+        let src = "router.get('/a', (req, res) => { let redirect = req.query.r; });\nrouter.get('/b', asyncHandler(async (req, res) => { let redirect = tokenData.redirect; res.redirect(redirect); }));";
+        let t = tainted_in(src, Lang::JavaScript, 1);
+        assert!(!t.names.contains("redirect"), "{:?}", t.names);
     }
 }
