@@ -3,11 +3,11 @@
 //! its fixtures. Declarative rules live as TOML in the top-level `rules/`.
 
 pub mod django;
-pub mod node;
-pub mod python;
 pub mod express;
 pub mod nest;
+pub mod node;
 pub mod node_security;
+pub mod python;
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;

@@ -305,6 +305,10 @@ fn sanitizer_aliases(func: Node, src: &str, out: &mut HashSet<String>) {
     }
 }
 
+/// NestJS pipes that convert a parameter to a non-string type.
+const CONVERSION_PIPES: &[&str] =
+    &["ParseIntPipe", "ParseFloatPipe", "ParseBoolPipe", "ParseUUIDPipe", "ParseEnumPipe", "ParseDatePipe"];
+
 pub fn taint(func: Node, src: &str, handlers: &Handlers) -> Taint {
     let mut t = Taint::default();
     sanitizer_aliases(func, src, &mut t.names);
@@ -316,11 +320,14 @@ pub fn taint(func: Node, src: &str, handlers: &Handlers) -> Taint {
             let mut c = params.walk();
             for p in params.named_children(&mut c) {
                 let mut c2 = p.walk();
+                // A conversion pipe (`@Param('id', ParseIntPipe)`) hands the
+                // handler a number, UUID or boolean: no longer free text.
                 let decorated = p.children(&mut c2).any(|d| {
                     d.kind() == "decorator" && {
-                        let name = text(d, src).trim_start_matches('@');
-                        let name = name.split('(').next().unwrap_or("");
+                        let full = text(d, src).trim_start_matches('@');
+                        let name = full.split('(').next().unwrap_or("");
                         matches!(name, "Body" | "Query" | "Param" | "Headers" | "Req" | "Request")
+                            && !CONVERSION_PIPES.iter().any(|pipe| full.contains(pipe))
                     }
                 });
                 if decorated {
