@@ -24,9 +24,9 @@ CORPORA=(
 fetch() {
   local name=$1 registry=$2 spec=$3 dest="$work/corpus/$1"
   [ -d "$dest" ] && return 0
-  mkdir -p "$dest"
   if [ "$registry" = pypi ]; then
-    pip download -q --no-deps -d "$work/dl/$name" "$spec" >&2
+    pip download -q --no-deps -d "$work/dl/$name" "$spec" >&2 || return 1
+    mkdir -p "$dest"
     local f
     f=$(ls "$work/dl/$name"/* | head -n 1)
     case "$f" in
@@ -34,7 +34,8 @@ fetch() {
       *.tar.gz) tar xzf "$f" -C "$dest" ;;
     esac
   else
-    (cd "$work/dl" && npm pack -q "$spec" >/dev/null 2>&1)
+    (cd "$work/dl" && npm pack -q "$spec" >/dev/null 2>&1) || return 1
+    mkdir -p "$dest"
     tar xzf "$work/dl/$(echo "${spec%@*}" | tr -d '@' | tr '/' '-')-${spec##*@}.tgz" -C "$dest"
   fi
 }
@@ -79,7 +80,10 @@ report=$(mktemp)
 for entry in "${CORPORA[@]}"; do
   read -r name registry spec <<<"$entry"
   if [ ${#selected[@]} -gt 0 ] && [[ ! " ${selected[*]} " =~ " $name " ]]; then continue; fi
-  fetch "$name" "$registry" "$spec"
+  if ! fetch "$name" "$registry" "$spec"; then
+    echo "| $spec | not available from the registry here | | | | | | | |" >>"$report"
+    continue
+  fi
   dir="$work/corpus/$name"
   read -r nfiles mb <<<"$(code_stats "$dir")"
   read -r fw fc fm <<<"$(measure "$bin" check --no-cache --no-default-excludes --parse-only --fail-on never "$dir")"
