@@ -278,7 +278,7 @@ impl Route {
         let tokens: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).collect();
         tokens.windows(2).any(|w| matches!((w[0], w[1]), ("sign" | "log", "in" | "on" | "up")))
             || tokens.iter().any(|t| {
-                ["login", "logon", "signin", "signup", "register", "password", "passwd", "token"]
+                ["login", "logon", "signin", "signup", "register", "registration", "password", "passwd", "token"]
                     .iter()
                     .any(|k| t.contains(k))
                     || matches!(*t, "otp" | "totp" | "2fa" | "mfa")
@@ -1224,4 +1224,53 @@ pub fn related(app: &App, n: usize) -> Vec<Location> {
     out.dedup();
     out.truncate(n);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(method: &str, path: &str) -> Route {
+        Route {
+            method: method.into(),
+            path: path.into(),
+            at: Location { path: String::new(), span: Span::default(), message: None },
+            authenticates: false,
+        }
+    }
+
+    #[test]
+    fn authentication_routes_are_recognised_by_their_path() {
+        for p in [
+            "/login",
+            "/auth/sign-in",
+            "/users/register",
+            "/registration",
+            "/password/reset",
+            "/oauth/token",
+            "/2fa/verify",
+            "/otp",
+        ] {
+            assert!(route("post", p).is_auth(), "{p}");
+        }
+        for p in ["/registry", "/posts", "/hotspots", "/design/signature"] {
+            assert!(!route("post", p).is_auth(), "{p}");
+        }
+    }
+
+    #[test]
+    fn relative_specifiers_are_normalised_and_cannot_leave_the_root() {
+        assert_eq!(join_norm("src/routes", "../security/index").as_deref(), Some("src/security/index"));
+        assert_eq!(join_norm("", "./app").as_deref(), Some("app"));
+        assert_eq!(join_norm("src", "../../x"), None);
+    }
+
+    #[test]
+    fn test_and_example_files_are_told_apart() {
+        assert!(is_test_or_example("test/app.test.js"));
+        assert!(is_test_or_example("examples/auth/index.js"));
+        assert!(is_test_or_example("src/app.spec.ts"));
+        assert!(!is_test_or_example("src/app.js"));
+        assert!(!is_test_or_example("src/contest/app.js"));
+    }
 }
