@@ -56,7 +56,7 @@ fn project_with_findings() -> tempfile::TempDir {
     write(
         dir.path(),
         "api/server.js",
-        "const express = require(\"express\");\nconst app = express();\n\napp.post(\"/calc\", (req, res) => {\n  res.json({ value: eval(req.body.x) });\n});\n",
+        "const express = require(\"express\");\nconst helmet = require(\"helmet\");\nconst app = express();\napp.use(helmet());\n\napp.post(\"/calc\", (req, res) => {\n  res.json({ value: eval(req.body.x) });\n});\n",
     );
     dir
 }

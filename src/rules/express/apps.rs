@@ -278,7 +278,7 @@ impl Route {
         let tokens: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).collect();
         tokens.windows(2).any(|w| matches!((w[0], w[1]), ("sign" | "log", "in" | "on" | "up")))
             || tokens.iter().any(|t| {
-                ["login", "logon", "signin", "signup", "register", "password", "passwd", "token"]
+                ["login", "logon", "signin", "signup", "register", "registration", "password", "passwd", "token"]
                     .iter()
                     .any(|k| t.contains(k))
                     || matches!(*t, "otp" | "totp" | "2fa" | "mfa")
@@ -337,6 +337,7 @@ struct Package {
     deps: BTreeSet<String>,
 }
 
+#[derive(Clone)]
 enum Module {
     File(usize),
     /// Not JavaScript/TypeScript (`./config.json`).
@@ -374,6 +375,8 @@ pub struct Model<'p> {
     /// Per canonical value: (file, pass index, argument index, via a call).
     pass_index: RefCell<HashMap<(usize, Val), Vec<PassEntry>>>,
     indexed: RefCell<HashSet<usize>>,
+    modules: RefCell<HashMap<(usize, String), Module>>,
+    aliases: RefCell<HashMap<(usize, String), bool>>,
 }
 
 impl<'p> Model<'p> {
@@ -389,6 +392,8 @@ impl<'p> Model<'p> {
             uses_index: RefCell::new(HashMap::new()),
             pass_index: RefCell::new(HashMap::new()),
             indexed: RefCell::new(HashSet::new()),
+            modules: RefCell::new(HashMap::new()),
+            aliases: RefCell::new(HashMap::new()),
         };
         for (i, f) in ctx.files.iter().enumerate() {
             if f.facts.node_app.is_some() {
@@ -536,6 +541,16 @@ impl<'p> Model<'p> {
     }
 
     fn resolve_module(&self, file: usize, spec: &str) -> Module {
+        let key = (file, spec.to_string());
+        if let Some(m) = self.modules.borrow().get(&key) {
+            return m.clone();
+        }
+        let m = self.resolve_module_uncached(file, spec);
+        self.modules.borrow_mut().insert(key, m.clone());
+        m
+    }
+
+    fn resolve_module_uncached(&self, file: usize, spec: &str) -> Module {
         let rel = &self.ctx.files[file].rel;
         let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
         let Some(base) = join_norm(dir, spec) else {
@@ -574,6 +589,16 @@ impl<'p> Model<'p> {
     /// A bare specifier that is not a package: `@/lib/x`, `~/x`, `#x`, or a
     /// path resolved from the project's base directory (`routes/auth`).
     fn is_alias(&self, file: usize, spec: &str) -> bool {
+        let key = (file, spec.to_string());
+        if let Some(a) = self.aliases.borrow().get(&key) {
+            return *a;
+        }
+        let a = self.is_alias_uncached(file, spec);
+        self.aliases.borrow_mut().insert(key, a);
+        a
+    }
+
+    fn is_alias_uncached(&self, file: usize, spec: &str) -> bool {
         if spec.starts_with("@/") || spec.starts_with("~/") || spec.starts_with('#') || spec.starts_with('/') {
             return true;
         }
@@ -775,22 +800,52 @@ impl<'p> Model<'p> {
 
     /// Adds every project module the app's files import, transitively.
     fn close_scope(&self, app: &mut App) {
-        let mut stack: Vec<usize> = app.scope.iter().copied().collect();
-        while let Some(f) = stack.pop() {
-            if app.scope.len() > 5000 {
-                break;
-            }
-            let Some(facts) = self.facts(f) else { continue };
-            for imp in &facts.imports {
-                if !is_relative(&imp.spec) {
-                    continue;
-                }
-                if let Module::File(g) = self.resolve_module(f, &imp.spec) {
-                    if app.scope.insert(g) {
-                        stack.push(g);
+        // Breadth first, extracting each level's unparsed files in parallel.
+        let mut level: Vec<usize> = app.scope.iter().copied().collect();
+        while !level.is_empty() && app.scope.len() <= 5000 {
+            self.prefetch(&level);
+            let mut next = Vec::new();
+            for f in level {
+                let Some(facts) = self.facts(f) else { continue };
+                for imp in &facts.imports {
+                    if !is_relative(&imp.spec) {
+                        continue;
+                    }
+                    if let Module::File(g) = self.resolve_module(f, &imp.spec) {
+                        if app.scope.insert(g) {
+                            next.push(g);
+                        }
                     }
                 }
             }
+            level = next;
+        }
+    }
+
+    /// Extracts, in parallel, the facts of those `files` phase 1 skipped.
+    fn prefetch(&self, files: &[usize]) {
+        use rayon::prelude::*;
+        let todo: Vec<usize> = {
+            let cache = self.facts.borrow();
+            files
+                .iter()
+                .copied()
+                .filter(|f| {
+                    !cache.contains_key(f)
+                        && self.ctx.files[*f].facts.node_app.is_none()
+                        && self.ctx.files[*f].lang.is_js_family()
+                })
+                .collect()
+        };
+        if todo.len() < 2 {
+            return;
+        }
+        let files = self.ctx.files;
+        let done: Vec<(usize, Option<NodeFacts>)> =
+            todo.par_iter().map(|&f| (f, extract_on_demand(&files[f]))).collect();
+        let mut cache = self.facts.borrow_mut();
+        for (f, facts) in done {
+            cache.insert(f, facts.map(Rc::new));
         }
     }
 
@@ -1224,4 +1279,53 @@ pub fn related(app: &App, n: usize) -> Vec<Location> {
     out.dedup();
     out.truncate(n);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(method: &str, path: &str) -> Route {
+        Route {
+            method: method.into(),
+            path: path.into(),
+            at: Location { path: String::new(), span: Span::default(), message: None },
+            authenticates: false,
+        }
+    }
+
+    #[test]
+    fn authentication_routes_are_recognised_by_their_path() {
+        for p in [
+            "/login",
+            "/auth/sign-in",
+            "/users/register",
+            "/registration",
+            "/password/reset",
+            "/oauth/token",
+            "/2fa/verify",
+            "/otp",
+        ] {
+            assert!(route("post", p).is_auth(), "{p}");
+        }
+        for p in ["/registry", "/posts", "/hotspots", "/design/signature"] {
+            assert!(!route("post", p).is_auth(), "{p}");
+        }
+    }
+
+    #[test]
+    fn relative_specifiers_are_normalised_and_cannot_leave_the_root() {
+        assert_eq!(join_norm("src/routes", "../security/index").as_deref(), Some("src/security/index"));
+        assert_eq!(join_norm("", "./app").as_deref(), Some("app"));
+        assert_eq!(join_norm("src", "../../x"), None);
+    }
+
+    #[test]
+    fn test_and_example_files_are_told_apart() {
+        assert!(is_test_or_example("test/app.test.js"));
+        assert!(is_test_or_example("examples/auth/index.js"));
+        assert!(is_test_or_example("src/app.spec.ts"));
+        assert!(!is_test_or_example("src/app.js"));
+        assert!(!is_test_or_example("src/contest/app.js"));
+    }
 }
