@@ -688,12 +688,8 @@ impl<'a> Extractor<'_, 'a> {
                 if !class_like(ctx, obj) || attr.starts_with(|c: char| c.is_ascii_uppercase()) {
                     return None;
                 }
-                if obj.kind() == "identifier" {
-                    let name = ctx.text(obj);
-                    let local = scope.is_some_and(|s| s.assigns.iter().any(|(n, _, _)| n == name));
-                    if local && !self.names.is_bound(name) {
-                        return None;
-                    }
+                if scope.is_some_and(|s| self.local_name(s, obj)) {
+                    return None;
                 }
                 let model = self.names.model_ref(ctx, obj)?;
                 Some(part(QsRoot::Manager { model, manager: attr.to_string() }))
@@ -834,6 +830,9 @@ impl<'a> Extractor<'_, 'a> {
         if f.kind() == "identifier" && matches!(ctx.text(f), "get_object_or_404" | "get_list_or_404") {
             let Some(first) = python::positional_args(call).first().copied() else { return };
             let Some((l, deps)) = dependent_loop(ctx, scope, &enclosing, call) else { return };
+            if self.local_name(scope, first) {
+                return;
+            }
             let (model, source) = if class_like(ctx, first) {
                 (self.names.model_ref(ctx, first), None)
             } else {
@@ -894,6 +893,9 @@ impl<'a> Extractor<'_, 'a> {
             }
         }
         if WRITE_METHODS.contains(&method) {
+            if batched(ctx, call) {
+                return;
+            }
             if let Some(src) = self.source(Some(scope), call, 0) {
                 // A related manager's create on a loop variable counts too.
                 writes.push(WriteCall {
@@ -941,6 +943,9 @@ impl<'a> Extractor<'_, 'a> {
         queries: &mut Vec<QueryCall>,
     ) {
         let ctx = self.ctx;
+        if batched(ctx, call) {
+            return;
+        }
         let Some(src) = self.source(Some(scope), call, 0) else { return };
         if src.parts.iter().any(|p| matches!(p.root, QsRoot::Related { .. })) {
             return; // a related manager: n-plus-one-related's business
@@ -961,6 +966,15 @@ impl<'a> Extractor<'_, 'a> {
         });
     }
 
+    /// Is `n` a name assigned in the function (`Model = apps.get_model(...)`)
+    /// rather than an imported class?
+    fn local_name(&self, scope: &Scope, n: Node) -> bool {
+        n.kind() == "identifier" && {
+            let name = self.ctx.text(n);
+            !self.names.is_bound(name) && scope.assigns.iter().any(|(a, _, _)| a == name)
+        }
+    }
+
     /// `obj = Model(...)` somewhere in the function: the model of `obj`.
     fn instance_model(&self, scope: &Scope, name: &str) -> Option<ModelRef> {
         let ctx = self.ctx;
@@ -973,7 +987,7 @@ impl<'a> Extractor<'_, 'a> {
                 return None;
             }
             let f = value.child_by_field_name("function")?;
-            if !class_like(ctx, f) {
+            if !class_like(ctx, f) || self.local_name(scope, f) {
                 return None;
             }
             let m = self.names.model_ref(ctx, f)?;
@@ -1021,7 +1035,28 @@ pub fn collect_accesses(
                 segs.push(ctx.text(a).to_string());
                 cur = p;
             }
-            if segs.len() as u32 == alias_len {
+            // `obj.site = x` writes the attribute: only what leads to it is read.
+            let written = cur.parent().is_some_and(|p| {
+                (matches!(p.kind(), "assignment" | "augmented_assignment")
+                    && p.child_by_field_name("left").map(|l| l.id()) == Some(cur.id()))
+                    || matches!(p.kind(), "pattern_list" | "tuple_pattern" | "delete_statement")
+            });
+            if written {
+                segs.pop();
+            }
+            if segs.len() as u32 <= alias_len {
+                return false;
+            }
+            if written {
+                let end = cur.child_by_field_name("object").unwrap_or(cur);
+                out.push(Access {
+                    base: name.to_string(),
+                    segs,
+                    alias_len,
+                    called: false,
+                    call_args: false,
+                    span: ctx.src.span(n.start_byte(), end.end_byte()),
+                });
                 return false;
             }
             let call = cur
@@ -1072,9 +1107,8 @@ fn attr_chain(ctx: &FileCtx, n: Node) -> Option<(String, Vec<String>)> {
     Some((ctx.text(cur).to_string(), segs))
 }
 
-/// The innermost enclosing loop whose changing names the call's arguments
-/// read, with those names.
-fn dependent_loop(ctx: &FileCtx, scope: &Scope, enclosing: &[usize], call: Node) -> Option<(usize, Vec<String>)> {
+/// The argument lists of a call chain (`a.filter(x).exclude(y)[z]`).
+fn chain_args<'t>(call: Node<'t>) -> Vec<Node<'t>> {
     let mut arg_nodes = Vec::new();
     let mut cur = call;
     loop {
@@ -1101,6 +1135,25 @@ fn dependent_loop(ctx: &FileCtx, scope: &Scope, enclosing: &[usize], call: Node)
             break;
         }
     }
+    arg_nodes
+}
+
+/// Does the chain already work on a batch (`filter(pk__in=batch)`)?
+fn batched(ctx: &FileCtx, call: Node) -> bool {
+    chain_args(call).into_iter().any(|args| {
+        let mut c = args.walk();
+        let r = args.named_children(&mut c).any(|a| {
+            a.kind() == "keyword_argument"
+                && a.child_by_field_name("name").is_some_and(|n| ctx.text(n).ends_with("__in"))
+        });
+        r
+    })
+}
+
+/// The innermost enclosing loop whose changing names the call's arguments
+/// read, with those names.
+fn dependent_loop(ctx: &FileCtx, scope: &Scope, enclosing: &[usize], call: Node) -> Option<(usize, Vec<String>)> {
+    let arg_nodes = chain_args(call);
     for &l in enclosing {
         let deps = &scope.loops[l].deps;
         let mut used: Vec<String> = arg_nodes.iter().filter_map(|a| mentions(ctx, *a, deps)).collect();
@@ -1353,8 +1406,9 @@ pub struct FileRef<'a> {
 pub struct Views<'a> {
     pub all: Vec<(FileRef<'a>, &'a super::querysets::ViewClass)>,
     by_name: HashMap<&'a str, Vec<usize>>,
-    /// Dotted names of every Python module of the project.
-    modules: HashSet<String>,
+    /// Per view: itself and its bases in method resolution order (depth
+    /// first), `None` for a base that may define anything.
+    mros: Vec<Vec<Option<usize>>>,
 }
 
 impl<'a> Views<'a> {
@@ -1374,12 +1428,22 @@ impl<'a> Views<'a> {
         for (i, (_, v)) in all.iter().enumerate() {
             by_name.entry(v.name.as_str()).or_default().push(i);
         }
-        Views { all, by_name, modules }
+        let mut views = Views { all, by_name, mros: Vec::new() };
+        let mut plain: HashMap<&ClassRef, bool> = HashMap::new();
+        let mut mros = Vec::with_capacity(views.all.len());
+        for v in 0..views.all.len() {
+            let mut out = vec![Some(v)];
+            let mut seen = HashSet::from([v]);
+            views.mro_into(v, &mut out, &mut seen, 0, &modules, &mut plain);
+            mros.push(out);
+        }
+        views.mros = mros;
+        views
     }
 
     pub fn resolve(&self, r: &ClassRef, from: &str) -> Option<usize> {
         let cands = self.by_name.get(r.name.as_str())?;
-        super::models::pick(cands, |c| self.all[c].0.facts.module.clone(), r, from)
+        super::models::pick(cands, |c| self.all[c].0.facts.module.as_str(), r, from)
     }
 
     /// The view class named `name` in module `module`.
@@ -1387,34 +1451,21 @@ impl<'a> Views<'a> {
         self.by_name.get(name)?.iter().copied().find(|&c| self.all[c].0.facts.module == module)
     }
 
-    /// Is `r` a class of the project that is not a view we recorded (it
-    /// defines no queryset, model or serializer)? Bases outside the
-    /// project other than Django's and DRF's own may define anything.
-    pub fn is_plain_base(&self, r: &ClassRef) -> bool {
-        match &r.module {
-            Some(m) => {
-                m.starts_with("django.")
-                    || m.starts_with("rest_framework")
-                    || self
-                        .modules
-                        .iter()
-                        .any(|x| super::models::module_matches(x, m) || super::models::module_matches(m, x))
-            }
-            None => false,
-        }
-    }
-
-    /// Base classes of view `v` in method resolution order (depth first),
+    /// View `v` and its bases in method resolution order (depth first),
     /// with `None` for a base we cannot see into.
-    pub fn mro(&self, v: usize) -> Vec<Option<usize>> {
-        let mut out = vec![Some(v)];
-        let mut seen = HashSet::new();
-        seen.insert(v);
-        self.mro_into(v, &mut out, &mut seen, 0);
-        out
+    pub fn mro(&self, v: usize) -> &[Option<usize>] {
+        &self.mros[v]
     }
 
-    fn mro_into(&self, v: usize, out: &mut Vec<Option<usize>>, seen: &mut HashSet<usize>, depth: u32) {
+    fn mro_into<'r>(
+        &'r self,
+        v: usize,
+        out: &mut Vec<Option<usize>>,
+        seen: &mut HashSet<usize>,
+        depth: u32,
+        modules: &HashSet<String>,
+        plain: &mut HashMap<&'r ClassRef, bool>,
+    ) {
         if depth > 16 {
             return;
         }
@@ -1423,16 +1474,31 @@ impl<'a> Views<'a> {
             match self.resolve(b, &file.facts.module) {
                 Some(t) if seen.insert(t) => {
                     out.push(Some(t));
-                    self.mro_into(t, out, seen, depth + 1);
+                    self.mro_into(t, out, seen, depth + 1, modules, plain);
                 }
                 Some(_) => {}
                 None => {
-                    if !self.is_plain_base(b) {
+                    let is_plain = *plain.entry(b).or_insert_with(|| is_plain_base(b, modules));
+                    if !is_plain {
                         out.push(None);
                     }
                 }
             }
         }
+    }
+}
+
+/// Is `r` a class that defines no queryset, model or serializer we did not
+/// record: Django's and DRF's own classes, and classes of the project (we
+/// would have recorded them)? Other third-party bases may define anything.
+fn is_plain_base(r: &ClassRef, modules: &HashSet<String>) -> bool {
+    match &r.module {
+        Some(m) => {
+            m.starts_with("django.")
+                || m.starts_with("rest_framework")
+                || modules.iter().any(|x| super::models::module_matches(x, m) || super::models::module_matches(m, x))
+        }
+        None => false,
     }
 }
 
@@ -1646,7 +1712,7 @@ impl<'a> Analysis<'a> {
     /// `model = X` of a view or its bases.
     fn class_model(&self, v: usize) -> Option<(FileRef<'a>, &'a ModelRef)> {
         for c in self.views.mro(v) {
-            let (f, view) = self.views.all[c?];
+            let (f, view) = self.views.all[(*c)?];
             if let Some(m) = &view.model {
                 return Some((f, m));
             }
@@ -1671,7 +1737,7 @@ impl<'a> Analysis<'a> {
                 return Some(QsOrigin::GetQueryset(f, defs));
             }
         }
-        for c in &mro {
+        for c in mro {
             let (f, view) = self.views.all[(*c)?];
             if let Some(d) = &view.queryset {
                 return Some(QsOrigin::Attribute(f, d));
@@ -1739,6 +1805,16 @@ impl Resolved<'_> {
             return true;
         }
         self.effect.select_all && self.prefix.is_empty() && forward_only
+    }
+
+    /// Is `path` loaded by `prefetch_related` and not by `select_related`?
+    pub fn prefetched_only(&self, path: &[String]) -> bool {
+        if path.is_empty() {
+            return false;
+        }
+        let abs: Vec<String> = self.prefix.iter().chain(path.iter()).cloned().collect();
+        self.effect.prefetch.iter().any(|l| lookup_covers(l, &abs))
+            && !self.effect.select.iter().any(|l| lookup_covers(l, &abs))
     }
 
     /// Rows are model instances (not `values()` dicts, not opaque).
@@ -1824,13 +1900,15 @@ pub fn lookup_edits(r: &Resolved, call: LookupCall, paths: &[String]) -> Vec<Edi
 /// An N+1 finding before it is reported.
 pub struct NPlusOne {
     pub rule: NPlusOneRule,
+    /// The relation path the finding is about.
+    pub key: Vec<String>,
     pub at: Location,
     pub message: String,
     pub related: Vec<Location>,
     pub fix: Option<Fix>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NPlusOneRule {
     Fk,
     Related,
@@ -1881,11 +1959,25 @@ impl<'a> Analysis<'a> {
     /// The N+1 findings of every loop.
     pub fn n_plus_one(&self) -> Vec<NPlusOne> {
         let mut out = Vec::new();
+        // A queryset variable iterated twice is evaluated once: the second
+        // loop sees the same instances, with the relations the first loaded.
+        let mut seen: HashSet<(&str, (u32, u32), usize, NPlusOneRule, Vec<String>)> = HashSet::new();
         for (file, func, li, r) in self.loops() {
             if !r.instances() {
                 continue;
             }
-            self.loop_findings(file, func, li, &r, &mut out);
+            let mut found = Vec::new();
+            self.loop_findings(file, func, li, &r, &mut found);
+            let part = func.loops[li].source.as_ref().and_then(|s| s.parts.first());
+            for f in found {
+                if let Some(p) = part {
+                    let at = (p.span.start_line, p.span.start_column);
+                    if !seen.insert((file.rel, at, p.calls.len(), f.rule, f.key.clone())) {
+                        continue;
+                    }
+                }
+                out.push(f);
+            }
         }
         out
     }
@@ -1956,8 +2048,14 @@ impl<'a> Analysis<'a> {
         for (first, FkGroup { first: ai, mut paths, generic }) in sorted {
             let acc = &lp.accesses[ai];
             maximal(&mut paths);
-            let call =
-                if generic || !r.prefix.is_empty() { LookupCall::PrefetchRelated } else { LookupCall::SelectRelated };
+            // Extend what already loads the parent: a prefetched relation's
+            // own relations are prefetched too.
+            let parent = &first[..first.len() - 1];
+            let call = if generic || !r.prefix.is_empty() || r.prefetched_only(parent) {
+                LookupCall::PrefetchRelated
+            } else {
+                LookupCall::SelectRelated
+            };
             let abs: Vec<String> =
                 paths.iter().map(|p| r.prefix.iter().chain(p.iter()).cloned().collect::<Vec<_>>().join("__")).collect();
             let edits = lookup_edits(r, call, &abs);
@@ -1990,6 +2088,7 @@ impl<'a> Analysis<'a> {
             let fix = (!edits.is_empty()).then(|| Fix { description: format!("add {suggestion}"), edits });
             out.push(NPlusOne {
                 rule: NPlusOneRule::Fk,
+                key: first.clone(),
                 at: Location { path: file.rel.to_string(), span: acc.span, message: None },
                 message,
                 related,
@@ -2059,6 +2158,7 @@ impl<'a> Analysis<'a> {
             }
             out.push(NPlusOne {
                 rule: NPlusOneRule::Related,
+                key: path.clone(),
                 at: Location { path: file.rel.to_string(), span: acc.span, message: None },
                 message,
                 related,
