@@ -311,13 +311,12 @@ struct LoopNode<'t> {
 
 /// One function: its assignments and loops.
 struct Scope<'t> {
-    func: Node<'t>,
     class: Option<String>,
     /// `name = value` assignments: (name, assignment node, value).
     assigns: Vec<(String, Node<'t>, Node<'t>)>,
     loops: Vec<LoopNode<'t>>,
-    /// Node id → loops it is a per-iteration region of.
-    scope_of: HashMap<usize, Vec<usize>>,
+    /// Byte ranges that run once per iteration, with their loop, in loop order.
+    ranges: Vec<(usize, usize, usize)>,
 }
 
 fn is_comprehension(kind: &str) -> bool {
@@ -354,7 +353,7 @@ fn loop_target<'t>(ctx: &FileCtx, left: Node<'t>, right: Option<Node<'t>>) -> (O
 
 impl<'t> Scope<'t> {
     fn new(ctx: &FileCtx, func: Node<'t>, class: Option<String>) -> Scope<'t> {
-        let mut s = Scope { func, class, assigns: Vec::new(), loops: Vec::new(), scope_of: HashMap::new() };
+        let mut s = Scope { class, assigns: Vec::new(), loops: Vec::new(), ranges: Vec::new() };
         let Some(body) = func.child_by_field_name("body") else { return s };
         descendants(body, |n| {
             match n.kind() {
@@ -434,7 +433,7 @@ impl<'t> Scope<'t> {
         });
         for (i, l) in s.loops.iter().enumerate() {
             for sc in &l.scopes {
-                s.scope_of.entry(sc.id()).or_default().push(i);
+                s.ranges.push((sc.start_byte(), sc.end_byte(), i));
             }
         }
         for i in 0..s.loops.len() {
@@ -455,25 +454,15 @@ impl<'t> Scope<'t> {
         s
     }
 
-    /// Loops `n` runs once per iteration of, innermost first.
+    /// Loops `n` runs once per iteration of, innermost first. (Byte ranges:
+    /// walking up `parent()` costs a descent from the root per step.)
     fn enclosing_loops(&self, n: Node) -> Vec<usize> {
-        let mut out = Vec::new();
-        let mut cur = Some(n);
-        while let Some(c) = cur {
-            if c.id() == self.func.id() {
-                break;
-            }
-            if let Some(ls) = self.scope_of.get(&c.id()) {
-                for &l in ls.iter().rev() {
-                    if !out.contains(&l) {
-                        out.push(l);
-                    }
-                }
-            }
-            cur = c.parent();
-        }
-        // Innermost first: a loop nested in another comes later in `loops`.
+        let (start, end) = (n.start_byte(), n.end_byte());
+        let mut out: Vec<usize> =
+            self.ranges.iter().filter(|(s, e, _)| *s <= start && end <= *e).map(|(_, _, l)| *l).collect();
+        // A loop nested in another comes later in `loops`.
         out.sort_by(|a, b| b.cmp(a));
+        out.dedup();
         out
     }
 
@@ -485,29 +474,26 @@ impl<'t> Scope<'t> {
 
 /// The first identifier of `names` that `n` reads (not attribute names or keywords).
 fn mentions(ctx: &FileCtx, n: Node, names: &HashSet<String>) -> Option<String> {
-    let mut found = None;
-    descendants(n, |c| {
-        if found.is_some() {
-            return false;
-        }
+    let mut stack = vec![n];
+    while let Some(c) = stack.pop() {
         match c.kind() {
             "identifier" => {
-                let is_attr_name = c.parent().is_some_and(|p| {
-                    p.kind() == "attribute" && p.child_by_field_name("attribute").is_some_and(|a| a.id() == c.id())
-                });
-                let is_kw = c.parent().is_some_and(|p| {
-                    p.kind() == "keyword_argument" && p.child_by_field_name("name").is_some_and(|a| a.id() == c.id())
-                });
-                if !is_attr_name && !is_kw && names.contains(ctx.text(c)) {
-                    found = Some(ctx.text(c).to_string());
+                if names.contains(ctx.text(c)) {
+                    return Some(ctx.text(c).to_string());
                 }
-                false
             }
-            "lambda" | "function_definition" => false,
-            _ => true,
+            "lambda" | "function_definition" => {}
+            // Only the object of `a.b` and the value of `k=v` are read.
+            "attribute" => stack.extend(c.child_by_field_name("object")),
+            "keyword_argument" => stack.extend(c.child_by_field_name("value")),
+            _ => {
+                let mut cur = c.walk();
+                let kids: Vec<Node> = c.named_children(&mut cur).collect();
+                stack.extend(kids.into_iter().rev());
+            }
         }
-    });
-    found
+    }
+    None
 }
 
 /// One link of a chain: a method call or a subscript.
@@ -701,8 +687,12 @@ impl<'a> Extractor<'_, 'a> {
                     return None;
                 }
                 let before = root.start_byte();
-                let assigns: Vec<&(String, Node, Node)> =
-                    s.assigns.iter().filter(|(n, a, _)| n == name && a.end_byte() <= before).collect();
+                // Assignments before the use, except those in another branch of an `if` holding it.
+                let assigns: Vec<&(String, Node, Node)> = s
+                    .assigns
+                    .iter()
+                    .filter(|(n, a, _)| n == name && a.end_byte() <= before && !exclusive(*a, root))
+                    .collect();
                 if assigns.is_empty() {
                     return None;
                 }
@@ -762,6 +752,12 @@ impl<'a> Extractor<'_, 'a> {
 
     fn function(&self, func: Node, class: Option<String>) -> Option<FunctionFacts> {
         let ctx = self.ctx;
+        // Most functions have no loop at all: a byte test spares the walk.
+        let body = func.child_by_field_name("body")?;
+        let text = ctx.text(body);
+        if !text.contains("for ") && !text.contains("while") {
+            return None;
+        }
         let scope = Scope::new(ctx, func, class.clone());
         if scope.loops.is_empty() {
             return None;
@@ -780,7 +776,6 @@ impl<'a> Extractor<'_, 'a> {
         }
         let mut queries = Vec::new();
         let mut writes = Vec::new();
-        let body = func.child_by_field_name("body")?;
         descendants(body, |n| {
             if matches!(n.kind(), "function_definition" | "lambda" | "class_definition") {
                 return false;
@@ -807,6 +802,10 @@ impl<'a> Extractor<'_, 'a> {
         writes: &mut Vec<WriteCall>,
     ) {
         let ctx = self.ctx;
+        let (start, end) = (call.start_byte(), call.end_byte());
+        if !scope.ranges.iter().any(|(s, e, _)| *s <= start && end <= *e) {
+            return;
+        }
         let enclosing = scope.enclosing_loops(call);
         let Some(&innermost) = enclosing.first() else { return };
         // Only the outermost call of a method chain.
@@ -1001,7 +1000,8 @@ impl<'a> Extractor<'_, 'a> {
 }
 
 /// The attribute chains read on `var` (or on one of its `aliases`) in
-/// `scopes`, not inside nested functions, in source order.
+/// `scopes`, not inside nested functions, in source order. Walked top down
+/// so that a chain is seen whole at its outermost node.
 pub fn collect_accesses(
     ctx: &FileCtx,
     scopes: &[Node],
@@ -1009,70 +1009,68 @@ pub fn collect_accesses(
     aliases: &HashMap<String, Vec<String>>,
 ) -> Vec<Access> {
     let mut out = Vec::new();
-    for sc in scopes {
-        descendants(*sc, |n| {
-            if matches!(n.kind(), "function_definition" | "lambda" | "class_definition") {
-                return false;
-            }
-            if n.kind() != "identifier" {
-                return true;
-            }
-            let name = ctx.text(n);
-            let (prefix, alias_len) = if name == var {
-                (Vec::new(), 0)
-            } else if let Some(p) = aliases.get(name) {
-                (p.clone(), p.len() as u32)
-            } else {
-                return false;
-            };
-            let mut segs = prefix;
-            let mut cur = n;
-            while let Some(p) = cur.parent() {
-                if p.kind() != "attribute" || p.child_by_field_name("object").map(|o| o.id()) != Some(cur.id()) {
-                    break;
+    // The root name and attribute names of a pure chain on `var` or an alias.
+    let chain = |n: Node| -> Option<(String, Vec<String>, u32)> {
+        let (base, segs) = attr_chain(ctx, n)?;
+        if base == var {
+            return Some((base, segs, 0));
+        }
+        let prefix = aliases.get(&base)?;
+        let mut all = prefix.clone();
+        all.extend(segs);
+        Some((base, all, prefix.len() as u32))
+    };
+    let access = |base: String,
+                  segs: Vec<String>,
+                  alias_len: u32,
+                  called: bool,
+                  call_args: bool,
+                  from: Node,
+                  to: Node| {
+        Access { base, segs, alias_len, called, call_args, span: ctx.src.span(from.start_byte(), to.end_byte()) }
+    };
+    let mut stack: Vec<Node> = scopes.iter().rev().copied().collect();
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "function_definition" | "lambda" | "class_definition" => continue,
+            "call" => {
+                if let Some(f) = n.child_by_field_name("function").filter(|f| f.kind() == "attribute") {
+                    if let Some((base, segs, alias_len)) = chain(f) {
+                        let args = n.child_by_field_name("arguments");
+                        let call_args = args.is_some_and(|a| a.named_child_count() > 0);
+                        out.push(access(base, segs, alias_len, true, call_args, n, n));
+                        stack.extend(args);
+                        continue;
+                    }
                 }
-                let Some(a) = p.child_by_field_name("attribute") else { break };
-                segs.push(ctx.text(a).to_string());
-                cur = p;
             }
-            // `obj.site = x` writes the attribute: only what leads to it is read.
-            let written = cur.parent().is_some_and(|p| {
-                (matches!(p.kind(), "assignment" | "augmented_assignment")
-                    && p.child_by_field_name("left").map(|l| l.id()) == Some(cur.id()))
-                    || matches!(p.kind(), "pattern_list" | "tuple_pattern" | "delete_statement")
-            });
-            if written {
-                segs.pop();
+            "attribute" => {
+                if let Some((base, segs, alias_len)) = chain(n) {
+                    if segs.len() as u32 > alias_len {
+                        out.push(access(base, segs, alias_len, false, false, n, n));
+                    }
+                    continue;
+                }
             }
-            if segs.len() as u32 <= alias_len {
-                return false;
+            "assignment" | "augmented_assignment" => {
+                // `obj.site = x` writes the attribute: only what leads to it is read.
+                if let Some(left) = n.child_by_field_name("left").filter(|l| l.kind() == "attribute") {
+                    if let Some((base, mut segs, alias_len)) = chain(left) {
+                        segs.pop();
+                        if segs.len() as u32 > alias_len {
+                            let obj = left.child_by_field_name("object").unwrap_or(left);
+                            out.push(access(base, segs, alias_len, false, false, obj, obj));
+                        }
+                        stack.extend(n.child_by_field_name("right"));
+                        continue;
+                    }
+                }
             }
-            if written {
-                let end = cur.child_by_field_name("object").unwrap_or(cur);
-                out.push(Access {
-                    base: name.to_string(),
-                    segs,
-                    alias_len,
-                    called: false,
-                    call_args: false,
-                    span: ctx.src.span(n.start_byte(), end.end_byte()),
-                });
-                return false;
-            }
-            let call = cur
-                .parent()
-                .filter(|p| p.kind() == "call" && p.child_by_field_name("function").map(|f| f.id()) == Some(cur.id()));
-            let end = call.unwrap_or(cur);
-            out.push(Access {
-                base: name.to_string(),
-                segs,
-                alias_len,
-                called: call.is_some(),
-                call_args: call.is_some_and(|c| !all_args(c).is_empty()),
-                span: ctx.src.span(n.start_byte(), end.end_byte()),
-            });
-            false
-        });
+            _ => {}
+        }
+        let mut cur = n.walk();
+        let kids: Vec<Node> = n.named_children(&mut cur).collect();
+        stack.extend(kids.into_iter().rev());
     }
     out
 }
@@ -1085,6 +1083,24 @@ fn short_text(ctx: &FileCtx, n: Node) -> String {
     }
     let cut: String = folded.chars().take(57).collect();
     format!("{cut}...")
+}
+
+/// Are `a` and `b` in different branches of one `if` statement?
+fn exclusive(a: Node, b: Node) -> bool {
+    let mut ids = HashSet::new();
+    let mut cur = Some(a);
+    while let Some(n) = cur {
+        ids.insert(n.id());
+        cur = n.parent();
+    }
+    let mut cur = b.parent();
+    while let Some(n) = cur {
+        if ids.contains(&n.id()) {
+            return n.kind() == "if_statement";
+        }
+        cur = n.parent();
+    }
+    false
 }
 
 /// Does `outer` contain `inner`?
@@ -1213,14 +1229,32 @@ pub fn extract(ctx: &mut FileCtx) {
             views.push(v);
         }
     }
-    descendants(root, |n| {
-        if n.kind() == "function_definition" {
+    // Functions are statements: only statement containers need a visit.
+    descendants(root, |n| match n.kind() {
+        "function_definition" => {
             let class = method_ids.get(&n.id()).cloned();
             if let Some(f) = ex.function(n, class) {
                 functions.push(f);
             }
+            true
         }
-        true
+        "module"
+        | "block"
+        | "class_definition"
+        | "decorated_definition"
+        | "if_statement"
+        | "elif_clause"
+        | "else_clause"
+        | "for_statement"
+        | "while_statement"
+        | "try_statement"
+        | "except_clause"
+        | "except_group_clause"
+        | "finally_clause"
+        | "with_statement"
+        | "match_statement"
+        | "case_clause" => true,
+        _ => false,
     });
     if functions.is_empty() && views.is_empty() {
         return;
@@ -1897,6 +1931,10 @@ pub fn lookup_edits(r: &Resolved, call: LookupCall, paths: &[String]) -> Vec<Edi
     edits
 }
 
+/// A queryset evaluation (file, position of its definition, number of
+/// calls on it), a rule and a relation path: reported once.
+type SeenKey<'a> = (&'a str, (u32, u32), usize, NPlusOneRule, Vec<String>);
+
 /// An N+1 finding before it is reported.
 pub struct NPlusOne {
     pub rule: NPlusOneRule,
@@ -1947,7 +1985,8 @@ impl<'a> Analysis<'a> {
             for func in &file.facts.functions {
                 for (i, l) in func.loops.iter().enumerate() {
                     let Some(src) = &l.source else { continue };
-                    if let Some(r) = self.resolve(file, Some(func), src, None, 0) {
+                    let r = self.resolve(file, Some(func), src, None, 0);
+                    if let Some(r) = r {
                         out.push((file, func, i, r));
                     }
                 }
@@ -1961,7 +2000,7 @@ impl<'a> Analysis<'a> {
         let mut out = Vec::new();
         // A queryset variable iterated twice is evaluated once: the second
         // loop sees the same instances, with the relations the first loaded.
-        let mut seen: HashSet<(&str, (u32, u32), usize, NPlusOneRule, Vec<String>)> = HashSet::new();
+        let mut seen: HashSet<SeenKey> = HashSet::new();
         for (file, func, li, r) in self.loops() {
             if !r.instances() {
                 continue;
@@ -2239,5 +2278,31 @@ pub fn report_n_plus_one(out: &mut crate::engine::project::ProjectOut, f: NPlusO
     }
     if let Some(fix) = f.fix {
         p.fix(fix);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(p: &str) -> Vec<String> {
+        p.split("__").map(str::to_string).collect()
+    }
+
+    #[test]
+    fn lookups_cover_their_prefixes_only() {
+        assert!(lookup_covers("author__publisher", &path("author")));
+        assert!(lookup_covers("author__publisher", &path("author__publisher")));
+        assert!(!lookup_covers("author", &path("author__publisher")));
+        assert!(!lookup_covers("authors", &path("author")));
+        // A relation named with a leading underscore splits as Django splits it.
+        assert!(lookup_covers("cluster___site", &path("cluster___site")));
+    }
+
+    #[test]
+    fn maximal_keeps_the_longest_paths() {
+        let mut v = vec![path("author"), path("author__publisher"), path("genre")];
+        maximal(&mut v);
+        assert_eq!(v, vec![path("author__publisher"), path("genre")]);
     }
 }
