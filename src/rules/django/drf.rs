@@ -261,6 +261,7 @@ pub struct Requirement {
 pub struct Serializers<'a> {
     pub all: Vec<(FileRef<'a>, &'a SerializerClass)>,
     by_name: HashMap<&'a str, Vec<usize>>,
+    mros: Vec<Vec<usize>>,
 }
 
 impl<'a> Serializers<'a> {
@@ -276,16 +277,22 @@ impl<'a> Serializers<'a> {
         for (i, (_, s)) in all.iter().enumerate() {
             by_name.entry(s.name.as_str()).or_default().push(i);
         }
-        Serializers { all, by_name }
+        let mut sers = Serializers { all, by_name, mros: Vec::new() };
+        sers.mros = (0..sers.all.len()).map(|s| sers.compute_mro(s)).collect();
+        sers
     }
 
     pub fn resolve(&self, r: &ClassRef, from: &str) -> Option<usize> {
         let cands = self.by_name.get(r.name.as_str())?;
-        super::models::pick(cands, |c| self.all[c].0.facts.module.clone(), r, from)
+        super::models::pick(cands, |c| self.all[c].0.facts.module.as_str(), r, from)
     }
 
     /// The serializer and its project bases, nearest first.
-    fn mro(&self, s: usize) -> Vec<usize> {
+    fn mro(&self, s: usize) -> &[usize] {
+        &self.mros[s]
+    }
+
+    fn compute_mro(&self, s: usize) -> Vec<usize> {
         let mut out = vec![s];
         let mut i = 0;
         while i < out.len() && out.len() < 32 {
@@ -310,7 +317,7 @@ impl<'a> Serializers<'a> {
     }
 
     fn meta_class(&self, s: usize) -> Option<usize> {
-        self.mro(s).into_iter().find(|&c| self.all[c].1.has_meta)
+        self.mro(s).iter().copied().find(|&c| self.all[c].1.has_meta)
     }
 
     /// The relations rendering one row of `model` with serializer `s` loads.
@@ -329,7 +336,7 @@ impl<'a> Serializers<'a> {
         let sclass = self.all[s].1;
         let mut seen: HashSet<&str> = HashSet::new();
         let loc = |rel: &str, span: Span| Location { path: rel.to_string(), span, message: None };
-        for &c in &mro {
+        for &c in mro {
             let (f, class) = self.all[c];
             for field in &class.declared {
                 if !seen.insert(field.name.as_str()) || field.write_only {

@@ -824,24 +824,53 @@ pub fn app_label(module: &str) -> String {
 /// scanned root may sit above the source root, and a package may re-export
 /// its submodules' classes (`books.models` for `books.models.book`).
 pub fn module_matches(cand: &str, written: &str) -> bool {
-    if cand == written || cand.starts_with(&format!("{written}.")) {
-        return true;
+    if written.is_empty() {
+        return false;
     }
-    let dotted = format!(".{written}");
-    cand.ends_with(&dotted) || cand.contains(&format!("{dotted}."))
+    // `written` as whole dotted components anywhere in `cand`.
+    let bytes = cand.as_bytes();
+    let mut start = 0;
+    while let Some(pos) = cand[start..].find(written) {
+        let i = start + pos;
+        let j = i + written.len();
+        if (i == 0 || bytes[i - 1] == b'.') && (j == cand.len() || bytes[j] == b'.') {
+            return true;
+        }
+        start = i + 1;
+    }
+    false
+}
+
+/// The package an app's modules live under: the part before a `models`
+/// component (`dcim.models.sites` → `dcim`), else the module's package.
+fn app_prefix(module: &str) -> &str {
+    if let Some(i) = module.find(".models") {
+        let rest = &module[i + ".models".len()..];
+        if rest.is_empty() || rest.starts_with('.') {
+            return &module[..i];
+        }
+    }
+    module.rsplit_once('.').map(|(p, _)| p).unwrap_or(module)
+}
+
+/// Do two modules belong to the same app (`books.views` and `books.models.book`)?
+fn same_app(cand: &str, from: &str) -> bool {
+    let p = app_prefix(cand);
+    from == p || (from.starts_with(p) && from.as_bytes().get(p.len()) == Some(&b'.'))
 }
 
 /// Picks the class `r` refers to among same-named candidates (module of
 /// each given), written in module `from`.
-pub fn pick(cands: &[usize], module_of: impl Fn(usize) -> String, r: &ClassRef, from: &str) -> Option<usize> {
+pub fn pick<'x>(cands: &[usize], module_of: impl Fn(usize) -> &'x str, r: &ClassRef, from: &str) -> Option<usize> {
     match &r.module {
         Some(m) => {
-            if let Some(&c) = cands.iter().find(|&&c| module_of(c) == *m) {
+            if let Some(&c) = cands.iter().find(|&&c| module_of(c) == m) {
                 return Some(c);
             }
-            let matching: Vec<usize> = cands.iter().copied().filter(|&c| module_matches(&module_of(c), m)).collect();
-            if matching.len() == 1 {
-                return Some(matching[0]);
+            let mut matching = cands.iter().copied().filter(|&c| module_matches(module_of(c), m));
+            let first = matching.next();
+            if matching.next().is_none() {
+                return first;
             }
             None
         }
@@ -849,10 +878,9 @@ pub fn pick(cands: &[usize], module_of: impl Fn(usize) -> String, r: &ClassRef, 
             if let Some(&c) = cands.iter().find(|&&c| module_of(c) == from) {
                 return Some(c);
             }
-            let app = app_label(from);
-            let same_app: Vec<usize> = cands.iter().copied().filter(|&c| app_label(&module_of(c)) == app).collect();
-            if same_app.len() == 1 {
-                return Some(same_app[0]);
+            let mut same = cands.iter().copied().filter(|&c| same_app(module_of(c), from));
+            if let Some(first) = same.next() {
+                return if same.next().is_none() { Some(first) } else { None };
             }
             if cands.len() == 1 {
                 return Some(cands[0]);
@@ -1089,12 +1117,12 @@ impl<'a> ModelIndex<'a> {
     /// The model class a reference names (a model or an abstract base).
     pub fn resolve_class(&self, r: &ClassRef, from: &str) -> Option<usize> {
         let cands = self.by_name.get(&r.name)?;
-        pick(cands, |c| self.models[c].module.clone(), r, from)
+        pick(cands, |c| self.models[c].module.as_str(), r, from)
     }
 
     fn resolve_manager(&self, r: &ClassRef, from: &str) -> Option<usize> {
         let cands = self.managers_by_name.get(&r.name)?;
-        pick(cands, |c| self.managers[c].module.clone(), r, from)
+        pick(cands, |c| self.managers[c].module.as_str(), r, from)
     }
 
     /// `"app.Model"` or `"Model"` (relative to the app of model `near`).
@@ -1335,5 +1363,9 @@ mod tests {
         assert!(module_matches("netbox.dcim.models.sites", "dcim.models"));
         assert!(module_matches("books.models.book", "books.models"));
         assert!(!module_matches("ebooks.models", "books.models"));
+        assert!(module_matches("proj.books.models", "books.models"));
+        assert!(same_app("dcim.models.sites", "dcim.api.views"));
+        assert!(same_app("books.models", "books.views"));
+        assert!(!same_app("books.models", "bookshop.views"));
     }
 }

@@ -194,7 +194,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
 }
 
 fn is_list_view(a: &Analysis, vi: usize) -> bool {
-    a.views.mro(vi).into_iter().flatten().any(|c| {
+    a.views.mro(vi).iter().flatten().any(|&c| {
         let v = a.views.all[c].1;
         v.list || v.bases.iter().any(|b| LIST_BASES.contains(&b.name.as_str()))
     })
@@ -204,7 +204,7 @@ fn is_list_view(a: &Analysis, vi: usize) -> bool {
 /// `serializer_class`, or the one class `get_serializer_class` returns.
 fn view_serializer(a: &Analysis, sers: &Serializers, vi: usize) -> Option<usize> {
     for c in a.views.mro(vi) {
-        let (f, v) = a.views.all[c?];
+        let (f, v) = a.views.all[(*c)?];
         let Some(list) = &v.serializers else { continue };
         let mut found = None;
         for r in list {
@@ -305,7 +305,7 @@ fn view_findings(a: &Analysis, sers: &Serializers, vi: usize) -> Vec<NPlusOne> {
             message: Some(format!("the view, using {ser_name}")),
         });
         let fix = (!edits.is_empty()).then(|| Fix { description: format!("add {suggestion}"), edits });
-        out.push(NPlusOne { rule: NPlusOneRule::Related, at, message, related, fix });
+        out.push(NPlusOne { rule: NPlusOneRule::Related, key: Vec::new(), at, message, related, fix });
     }
     out
 }

@@ -311,13 +311,12 @@ struct LoopNode<'t> {
 
 /// One function: its assignments and loops.
 struct Scope<'t> {
-    func: Node<'t>,
     class: Option<String>,
     /// `name = value` assignments: (name, assignment node, value).
     assigns: Vec<(String, Node<'t>, Node<'t>)>,
     loops: Vec<LoopNode<'t>>,
-    /// Node id → loops it is a per-iteration region of.
-    scope_of: HashMap<usize, Vec<usize>>,
+    /// Byte ranges that run once per iteration, with their loop, in loop order.
+    ranges: Vec<(usize, usize, usize)>,
 }
 
 fn is_comprehension(kind: &str) -> bool {
@@ -354,7 +353,7 @@ fn loop_target<'t>(ctx: &FileCtx, left: Node<'t>, right: Option<Node<'t>>) -> (O
 
 impl<'t> Scope<'t> {
     fn new(ctx: &FileCtx, func: Node<'t>, class: Option<String>) -> Scope<'t> {
-        let mut s = Scope { func, class, assigns: Vec::new(), loops: Vec::new(), scope_of: HashMap::new() };
+        let mut s = Scope { class, assigns: Vec::new(), loops: Vec::new(), ranges: Vec::new() };
         let Some(body) = func.child_by_field_name("body") else { return s };
         descendants(body, |n| {
             match n.kind() {
@@ -434,7 +433,7 @@ impl<'t> Scope<'t> {
         });
         for (i, l) in s.loops.iter().enumerate() {
             for sc in &l.scopes {
-                s.scope_of.entry(sc.id()).or_default().push(i);
+                s.ranges.push((sc.start_byte(), sc.end_byte(), i));
             }
         }
         for i in 0..s.loops.len() {
@@ -455,25 +454,15 @@ impl<'t> Scope<'t> {
         s
     }
 
-    /// Loops `n` runs once per iteration of, innermost first.
+    /// Loops `n` runs once per iteration of, innermost first. (Byte ranges:
+    /// walking up `parent()` costs a descent from the root per step.)
     fn enclosing_loops(&self, n: Node) -> Vec<usize> {
-        let mut out = Vec::new();
-        let mut cur = Some(n);
-        while let Some(c) = cur {
-            if c.id() == self.func.id() {
-                break;
-            }
-            if let Some(ls) = self.scope_of.get(&c.id()) {
-                for &l in ls.iter().rev() {
-                    if !out.contains(&l) {
-                        out.push(l);
-                    }
-                }
-            }
-            cur = c.parent();
-        }
-        // Innermost first: a loop nested in another comes later in `loops`.
+        let (start, end) = (n.start_byte(), n.end_byte());
+        let mut out: Vec<usize> =
+            self.ranges.iter().filter(|(s, e, _)| *s <= start && end <= *e).map(|(_, _, l)| *l).collect();
+        // A loop nested in another comes later in `loops`.
         out.sort_by(|a, b| b.cmp(a));
+        out.dedup();
         out
     }
 
@@ -485,29 +474,26 @@ impl<'t> Scope<'t> {
 
 /// The first identifier of `names` that `n` reads (not attribute names or keywords).
 fn mentions(ctx: &FileCtx, n: Node, names: &HashSet<String>) -> Option<String> {
-    let mut found = None;
-    descendants(n, |c| {
-        if found.is_some() {
-            return false;
-        }
+    let mut stack = vec![n];
+    while let Some(c) = stack.pop() {
         match c.kind() {
             "identifier" => {
-                let is_attr_name = c.parent().is_some_and(|p| {
-                    p.kind() == "attribute" && p.child_by_field_name("attribute").is_some_and(|a| a.id() == c.id())
-                });
-                let is_kw = c.parent().is_some_and(|p| {
-                    p.kind() == "keyword_argument" && p.child_by_field_name("name").is_some_and(|a| a.id() == c.id())
-                });
-                if !is_attr_name && !is_kw && names.contains(ctx.text(c)) {
-                    found = Some(ctx.text(c).to_string());
+                if names.contains(ctx.text(c)) {
+                    return Some(ctx.text(c).to_string());
                 }
-                false
             }
-            "lambda" | "function_definition" => false,
-            _ => true,
+            "lambda" | "function_definition" => {}
+            // Only the object of `a.b` and the value of `k=v` are read.
+            "attribute" => stack.extend(c.child_by_field_name("object")),
+            "keyword_argument" => stack.extend(c.child_by_field_name("value")),
+            _ => {
+                let mut cur = c.walk();
+                let kids: Vec<Node> = c.named_children(&mut cur).collect();
+                stack.extend(kids.into_iter().rev());
+            }
         }
-    });
-    found
+    }
+    None
 }
 
 /// One link of a chain: a method call or a subscript.
@@ -688,12 +674,8 @@ impl<'a> Extractor<'_, 'a> {
                 if !class_like(ctx, obj) || attr.starts_with(|c: char| c.is_ascii_uppercase()) {
                     return None;
                 }
-                if obj.kind() == "identifier" {
-                    let name = ctx.text(obj);
-                    let local = scope.is_some_and(|s| s.assigns.iter().any(|(n, _, _)| n == name));
-                    if local && !self.names.is_bound(name) {
-                        return None;
-                    }
+                if scope.is_some_and(|s| self.local_name(s, obj)) {
+                    return None;
                 }
                 let model = self.names.model_ref(ctx, obj)?;
                 Some(part(QsRoot::Manager { model, manager: attr.to_string() }))
@@ -705,8 +687,12 @@ impl<'a> Extractor<'_, 'a> {
                     return None;
                 }
                 let before = root.start_byte();
-                let assigns: Vec<&(String, Node, Node)> =
-                    s.assigns.iter().filter(|(n, a, _)| n == name && a.end_byte() <= before).collect();
+                // Assignments before the use, except those in another branch of an `if` holding it.
+                let assigns: Vec<&(String, Node, Node)> = s
+                    .assigns
+                    .iter()
+                    .filter(|(n, a, _)| n == name && a.end_byte() <= before && !exclusive(*a, root))
+                    .collect();
                 if assigns.is_empty() {
                     return None;
                 }
@@ -766,6 +752,12 @@ impl<'a> Extractor<'_, 'a> {
 
     fn function(&self, func: Node, class: Option<String>) -> Option<FunctionFacts> {
         let ctx = self.ctx;
+        // Most functions have no loop at all: a byte test spares the walk.
+        let body = func.child_by_field_name("body")?;
+        let text = ctx.text(body);
+        if !text.contains("for ") && !text.contains("while") {
+            return None;
+        }
         let scope = Scope::new(ctx, func, class.clone());
         if scope.loops.is_empty() {
             return None;
@@ -784,7 +776,6 @@ impl<'a> Extractor<'_, 'a> {
         }
         let mut queries = Vec::new();
         let mut writes = Vec::new();
-        let body = func.child_by_field_name("body")?;
         descendants(body, |n| {
             if matches!(n.kind(), "function_definition" | "lambda" | "class_definition") {
                 return false;
@@ -811,6 +802,10 @@ impl<'a> Extractor<'_, 'a> {
         writes: &mut Vec<WriteCall>,
     ) {
         let ctx = self.ctx;
+        let (start, end) = (call.start_byte(), call.end_byte());
+        if !scope.ranges.iter().any(|(s, e, _)| *s <= start && end <= *e) {
+            return;
+        }
         let enclosing = scope.enclosing_loops(call);
         let Some(&innermost) = enclosing.first() else { return };
         // Only the outermost call of a method chain.
@@ -834,6 +829,9 @@ impl<'a> Extractor<'_, 'a> {
         if f.kind() == "identifier" && matches!(ctx.text(f), "get_object_or_404" | "get_list_or_404") {
             let Some(first) = python::positional_args(call).first().copied() else { return };
             let Some((l, deps)) = dependent_loop(ctx, scope, &enclosing, call) else { return };
+            if self.local_name(scope, first) {
+                return;
+            }
             let (model, source) = if class_like(ctx, first) {
                 (self.names.model_ref(ctx, first), None)
             } else {
@@ -894,6 +892,9 @@ impl<'a> Extractor<'_, 'a> {
             }
         }
         if WRITE_METHODS.contains(&method) {
+            if batched(ctx, call) {
+                return;
+            }
             if let Some(src) = self.source(Some(scope), call, 0) {
                 // A related manager's create on a loop variable counts too.
                 writes.push(WriteCall {
@@ -941,6 +942,9 @@ impl<'a> Extractor<'_, 'a> {
         queries: &mut Vec<QueryCall>,
     ) {
         let ctx = self.ctx;
+        if batched(ctx, call) {
+            return;
+        }
         let Some(src) = self.source(Some(scope), call, 0) else { return };
         if src.parts.iter().any(|p| matches!(p.root, QsRoot::Related { .. })) {
             return; // a related manager: n-plus-one-related's business
@@ -961,6 +965,15 @@ impl<'a> Extractor<'_, 'a> {
         });
     }
 
+    /// Is `n` a name assigned in the function (`Model = apps.get_model(...)`)
+    /// rather than an imported class?
+    fn local_name(&self, scope: &Scope, n: Node) -> bool {
+        n.kind() == "identifier" && {
+            let name = self.ctx.text(n);
+            !self.names.is_bound(name) && scope.assigns.iter().any(|(a, _, _)| a == name)
+        }
+    }
+
     /// `obj = Model(...)` somewhere in the function: the model of `obj`.
     fn instance_model(&self, scope: &Scope, name: &str) -> Option<ModelRef> {
         let ctx = self.ctx;
@@ -973,7 +986,7 @@ impl<'a> Extractor<'_, 'a> {
                 return None;
             }
             let f = value.child_by_field_name("function")?;
-            if !class_like(ctx, f) {
+            if !class_like(ctx, f) || self.local_name(scope, f) {
                 return None;
             }
             let m = self.names.model_ref(ctx, f)?;
@@ -987,7 +1000,8 @@ impl<'a> Extractor<'_, 'a> {
 }
 
 /// The attribute chains read on `var` (or on one of its `aliases`) in
-/// `scopes`, not inside nested functions, in source order.
+/// `scopes`, not inside nested functions, in source order. Walked top down
+/// so that a chain is seen whole at its outermost node.
 pub fn collect_accesses(
     ctx: &FileCtx,
     scopes: &[Node],
@@ -995,49 +1009,68 @@ pub fn collect_accesses(
     aliases: &HashMap<String, Vec<String>>,
 ) -> Vec<Access> {
     let mut out = Vec::new();
-    for sc in scopes {
-        descendants(*sc, |n| {
-            if matches!(n.kind(), "function_definition" | "lambda" | "class_definition") {
-                return false;
-            }
-            if n.kind() != "identifier" {
-                return true;
-            }
-            let name = ctx.text(n);
-            let (prefix, alias_len) = if name == var {
-                (Vec::new(), 0)
-            } else if let Some(p) = aliases.get(name) {
-                (p.clone(), p.len() as u32)
-            } else {
-                return false;
-            };
-            let mut segs = prefix;
-            let mut cur = n;
-            while let Some(p) = cur.parent() {
-                if p.kind() != "attribute" || p.child_by_field_name("object").map(|o| o.id()) != Some(cur.id()) {
-                    break;
+    // The root name and attribute names of a pure chain on `var` or an alias.
+    let chain = |n: Node| -> Option<(String, Vec<String>, u32)> {
+        let (base, segs) = attr_chain(ctx, n)?;
+        if base == var {
+            return Some((base, segs, 0));
+        }
+        let prefix = aliases.get(&base)?;
+        let mut all = prefix.clone();
+        all.extend(segs);
+        Some((base, all, prefix.len() as u32))
+    };
+    let access = |base: String,
+                  segs: Vec<String>,
+                  alias_len: u32,
+                  called: bool,
+                  call_args: bool,
+                  from: Node,
+                  to: Node| {
+        Access { base, segs, alias_len, called, call_args, span: ctx.src.span(from.start_byte(), to.end_byte()) }
+    };
+    let mut stack: Vec<Node> = scopes.iter().rev().copied().collect();
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "function_definition" | "lambda" | "class_definition" => continue,
+            "call" => {
+                if let Some(f) = n.child_by_field_name("function").filter(|f| f.kind() == "attribute") {
+                    if let Some((base, segs, alias_len)) = chain(f) {
+                        let args = n.child_by_field_name("arguments");
+                        let call_args = args.is_some_and(|a| a.named_child_count() > 0);
+                        out.push(access(base, segs, alias_len, true, call_args, n, n));
+                        stack.extend(args);
+                        continue;
+                    }
                 }
-                let Some(a) = p.child_by_field_name("attribute") else { break };
-                segs.push(ctx.text(a).to_string());
-                cur = p;
             }
-            if segs.len() as u32 == alias_len {
-                return false;
+            "attribute" => {
+                if let Some((base, segs, alias_len)) = chain(n) {
+                    if segs.len() as u32 > alias_len {
+                        out.push(access(base, segs, alias_len, false, false, n, n));
+                    }
+                    continue;
+                }
             }
-            let call = cur
-                .parent()
-                .filter(|p| p.kind() == "call" && p.child_by_field_name("function").map(|f| f.id()) == Some(cur.id()));
-            let end = call.unwrap_or(cur);
-            out.push(Access {
-                base: name.to_string(),
-                segs,
-                alias_len,
-                called: call.is_some(),
-                call_args: call.is_some_and(|c| !all_args(c).is_empty()),
-                span: ctx.src.span(n.start_byte(), end.end_byte()),
-            });
-            false
-        });
+            "assignment" | "augmented_assignment" => {
+                // `obj.site = x` writes the attribute: only what leads to it is read.
+                if let Some(left) = n.child_by_field_name("left").filter(|l| l.kind() == "attribute") {
+                    if let Some((base, mut segs, alias_len)) = chain(left) {
+                        segs.pop();
+                        if segs.len() as u32 > alias_len {
+                            let obj = left.child_by_field_name("object").unwrap_or(left);
+                            out.push(access(base, segs, alias_len, false, false, obj, obj));
+                        }
+                        stack.extend(n.child_by_field_name("right"));
+                        continue;
+                    }
+                }
+            }
+            _ => {}
+        }
+        let mut cur = n.walk();
+        let kids: Vec<Node> = n.named_children(&mut cur).collect();
+        stack.extend(kids.into_iter().rev());
     }
     out
 }
@@ -1050,6 +1083,24 @@ fn short_text(ctx: &FileCtx, n: Node) -> String {
     }
     let cut: String = folded.chars().take(57).collect();
     format!("{cut}...")
+}
+
+/// Are `a` and `b` in different branches of one `if` statement?
+fn exclusive(a: Node, b: Node) -> bool {
+    let mut ids = HashSet::new();
+    let mut cur = Some(a);
+    while let Some(n) = cur {
+        ids.insert(n.id());
+        cur = n.parent();
+    }
+    let mut cur = b.parent();
+    while let Some(n) = cur {
+        if ids.contains(&n.id()) {
+            return n.kind() == "if_statement";
+        }
+        cur = n.parent();
+    }
+    false
 }
 
 /// Does `outer` contain `inner`?
@@ -1072,9 +1123,8 @@ fn attr_chain(ctx: &FileCtx, n: Node) -> Option<(String, Vec<String>)> {
     Some((ctx.text(cur).to_string(), segs))
 }
 
-/// The innermost enclosing loop whose changing names the call's arguments
-/// read, with those names.
-fn dependent_loop(ctx: &FileCtx, scope: &Scope, enclosing: &[usize], call: Node) -> Option<(usize, Vec<String>)> {
+/// The argument lists of a call chain (`a.filter(x).exclude(y)[z]`).
+fn chain_args<'t>(call: Node<'t>) -> Vec<Node<'t>> {
     let mut arg_nodes = Vec::new();
     let mut cur = call;
     loop {
@@ -1101,6 +1151,25 @@ fn dependent_loop(ctx: &FileCtx, scope: &Scope, enclosing: &[usize], call: Node)
             break;
         }
     }
+    arg_nodes
+}
+
+/// Does the chain already work on a batch (`filter(pk__in=batch)`)?
+fn batched(ctx: &FileCtx, call: Node) -> bool {
+    chain_args(call).into_iter().any(|args| {
+        let mut c = args.walk();
+        let r = args.named_children(&mut c).any(|a| {
+            a.kind() == "keyword_argument"
+                && a.child_by_field_name("name").is_some_and(|n| ctx.text(n).ends_with("__in"))
+        });
+        r
+    })
+}
+
+/// The innermost enclosing loop whose changing names the call's arguments
+/// read, with those names.
+fn dependent_loop(ctx: &FileCtx, scope: &Scope, enclosing: &[usize], call: Node) -> Option<(usize, Vec<String>)> {
+    let arg_nodes = chain_args(call);
     for &l in enclosing {
         let deps = &scope.loops[l].deps;
         let mut used: Vec<String> = arg_nodes.iter().filter_map(|a| mentions(ctx, *a, deps)).collect();
@@ -1160,14 +1229,32 @@ pub fn extract(ctx: &mut FileCtx) {
             views.push(v);
         }
     }
-    descendants(root, |n| {
-        if n.kind() == "function_definition" {
+    // Functions are statements: only statement containers need a visit.
+    descendants(root, |n| match n.kind() {
+        "function_definition" => {
             let class = method_ids.get(&n.id()).cloned();
             if let Some(f) = ex.function(n, class) {
                 functions.push(f);
             }
+            true
         }
-        true
+        "module"
+        | "block"
+        | "class_definition"
+        | "decorated_definition"
+        | "if_statement"
+        | "elif_clause"
+        | "else_clause"
+        | "for_statement"
+        | "while_statement"
+        | "try_statement"
+        | "except_clause"
+        | "except_group_clause"
+        | "finally_clause"
+        | "with_statement"
+        | "match_statement"
+        | "case_clause" => true,
+        _ => false,
     });
     if functions.is_empty() && views.is_empty() {
         return;
@@ -1353,8 +1440,9 @@ pub struct FileRef<'a> {
 pub struct Views<'a> {
     pub all: Vec<(FileRef<'a>, &'a super::querysets::ViewClass)>,
     by_name: HashMap<&'a str, Vec<usize>>,
-    /// Dotted names of every Python module of the project.
-    modules: HashSet<String>,
+    /// Per view: itself and its bases in method resolution order (depth
+    /// first), `None` for a base that may define anything.
+    mros: Vec<Vec<Option<usize>>>,
 }
 
 impl<'a> Views<'a> {
@@ -1374,12 +1462,22 @@ impl<'a> Views<'a> {
         for (i, (_, v)) in all.iter().enumerate() {
             by_name.entry(v.name.as_str()).or_default().push(i);
         }
-        Views { all, by_name, modules }
+        let mut views = Views { all, by_name, mros: Vec::new() };
+        let mut plain: HashMap<&ClassRef, bool> = HashMap::new();
+        let mut mros = Vec::with_capacity(views.all.len());
+        for v in 0..views.all.len() {
+            let mut out = vec![Some(v)];
+            let mut seen = HashSet::from([v]);
+            views.mro_into(v, &mut out, &mut seen, 0, &modules, &mut plain);
+            mros.push(out);
+        }
+        views.mros = mros;
+        views
     }
 
     pub fn resolve(&self, r: &ClassRef, from: &str) -> Option<usize> {
         let cands = self.by_name.get(r.name.as_str())?;
-        super::models::pick(cands, |c| self.all[c].0.facts.module.clone(), r, from)
+        super::models::pick(cands, |c| self.all[c].0.facts.module.as_str(), r, from)
     }
 
     /// The view class named `name` in module `module`.
@@ -1387,34 +1485,21 @@ impl<'a> Views<'a> {
         self.by_name.get(name)?.iter().copied().find(|&c| self.all[c].0.facts.module == module)
     }
 
-    /// Is `r` a class of the project that is not a view we recorded (it
-    /// defines no queryset, model or serializer)? Bases outside the
-    /// project other than Django's and DRF's own may define anything.
-    pub fn is_plain_base(&self, r: &ClassRef) -> bool {
-        match &r.module {
-            Some(m) => {
-                m.starts_with("django.")
-                    || m.starts_with("rest_framework")
-                    || self
-                        .modules
-                        .iter()
-                        .any(|x| super::models::module_matches(x, m) || super::models::module_matches(m, x))
-            }
-            None => false,
-        }
-    }
-
-    /// Base classes of view `v` in method resolution order (depth first),
+    /// View `v` and its bases in method resolution order (depth first),
     /// with `None` for a base we cannot see into.
-    pub fn mro(&self, v: usize) -> Vec<Option<usize>> {
-        let mut out = vec![Some(v)];
-        let mut seen = HashSet::new();
-        seen.insert(v);
-        self.mro_into(v, &mut out, &mut seen, 0);
-        out
+    pub fn mro(&self, v: usize) -> &[Option<usize>] {
+        &self.mros[v]
     }
 
-    fn mro_into(&self, v: usize, out: &mut Vec<Option<usize>>, seen: &mut HashSet<usize>, depth: u32) {
+    fn mro_into<'r>(
+        &'r self,
+        v: usize,
+        out: &mut Vec<Option<usize>>,
+        seen: &mut HashSet<usize>,
+        depth: u32,
+        modules: &HashSet<String>,
+        plain: &mut HashMap<&'r ClassRef, bool>,
+    ) {
         if depth > 16 {
             return;
         }
@@ -1423,16 +1508,31 @@ impl<'a> Views<'a> {
             match self.resolve(b, &file.facts.module) {
                 Some(t) if seen.insert(t) => {
                     out.push(Some(t));
-                    self.mro_into(t, out, seen, depth + 1);
+                    self.mro_into(t, out, seen, depth + 1, modules, plain);
                 }
                 Some(_) => {}
                 None => {
-                    if !self.is_plain_base(b) {
+                    let is_plain = *plain.entry(b).or_insert_with(|| is_plain_base(b, modules));
+                    if !is_plain {
                         out.push(None);
                     }
                 }
             }
         }
+    }
+}
+
+/// Is `r` a class that defines no queryset, model or serializer we did not
+/// record: Django's and DRF's own classes, and classes of the project (we
+/// would have recorded them)? Other third-party bases may define anything.
+fn is_plain_base(r: &ClassRef, modules: &HashSet<String>) -> bool {
+    match &r.module {
+        Some(m) => {
+            m.starts_with("django.")
+                || m.starts_with("rest_framework")
+                || modules.iter().any(|x| super::models::module_matches(x, m) || super::models::module_matches(m, x))
+        }
+        None => false,
     }
 }
 
@@ -1646,7 +1746,7 @@ impl<'a> Analysis<'a> {
     /// `model = X` of a view or its bases.
     fn class_model(&self, v: usize) -> Option<(FileRef<'a>, &'a ModelRef)> {
         for c in self.views.mro(v) {
-            let (f, view) = self.views.all[c?];
+            let (f, view) = self.views.all[(*c)?];
             if let Some(m) = &view.model {
                 return Some((f, m));
             }
@@ -1671,7 +1771,7 @@ impl<'a> Analysis<'a> {
                 return Some(QsOrigin::GetQueryset(f, defs));
             }
         }
-        for c in &mro {
+        for c in mro {
             let (f, view) = self.views.all[(*c)?];
             if let Some(d) = &view.queryset {
                 return Some(QsOrigin::Attribute(f, d));
@@ -1739,6 +1839,16 @@ impl Resolved<'_> {
             return true;
         }
         self.effect.select_all && self.prefix.is_empty() && forward_only
+    }
+
+    /// Is `path` loaded by `prefetch_related` and not by `select_related`?
+    pub fn prefetched_only(&self, path: &[String]) -> bool {
+        if path.is_empty() {
+            return false;
+        }
+        let abs: Vec<String> = self.prefix.iter().chain(path.iter()).cloned().collect();
+        self.effect.prefetch.iter().any(|l| lookup_covers(l, &abs))
+            && !self.effect.select.iter().any(|l| lookup_covers(l, &abs))
     }
 
     /// Rows are model instances (not `values()` dicts, not opaque).
@@ -1821,16 +1931,22 @@ pub fn lookup_edits(r: &Resolved, call: LookupCall, paths: &[String]) -> Vec<Edi
     edits
 }
 
+/// A queryset evaluation (file, position of its definition, number of
+/// calls on it), a rule and a relation path: reported once.
+type SeenKey<'a> = (&'a str, (u32, u32), usize, NPlusOneRule, Vec<String>);
+
 /// An N+1 finding before it is reported.
 pub struct NPlusOne {
     pub rule: NPlusOneRule,
+    /// The relation path the finding is about.
+    pub key: Vec<String>,
     pub at: Location,
     pub message: String,
     pub related: Vec<Location>,
     pub fix: Option<Fix>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NPlusOneRule {
     Fk,
     Related,
@@ -1869,7 +1985,8 @@ impl<'a> Analysis<'a> {
             for func in &file.facts.functions {
                 for (i, l) in func.loops.iter().enumerate() {
                     let Some(src) = &l.source else { continue };
-                    if let Some(r) = self.resolve(file, Some(func), src, None, 0) {
+                    let r = self.resolve(file, Some(func), src, None, 0);
+                    if let Some(r) = r {
                         out.push((file, func, i, r));
                     }
                 }
@@ -1881,11 +1998,25 @@ impl<'a> Analysis<'a> {
     /// The N+1 findings of every loop.
     pub fn n_plus_one(&self) -> Vec<NPlusOne> {
         let mut out = Vec::new();
+        // A queryset variable iterated twice is evaluated once: the second
+        // loop sees the same instances, with the relations the first loaded.
+        let mut seen: HashSet<SeenKey> = HashSet::new();
         for (file, func, li, r) in self.loops() {
             if !r.instances() {
                 continue;
             }
-            self.loop_findings(file, func, li, &r, &mut out);
+            let mut found = Vec::new();
+            self.loop_findings(file, func, li, &r, &mut found);
+            let part = func.loops[li].source.as_ref().and_then(|s| s.parts.first());
+            for f in found {
+                if let Some(p) = part {
+                    let at = (p.span.start_line, p.span.start_column);
+                    if !seen.insert((file.rel, at, p.calls.len(), f.rule, f.key.clone())) {
+                        continue;
+                    }
+                }
+                out.push(f);
+            }
         }
         out
     }
@@ -1956,8 +2087,14 @@ impl<'a> Analysis<'a> {
         for (first, FkGroup { first: ai, mut paths, generic }) in sorted {
             let acc = &lp.accesses[ai];
             maximal(&mut paths);
-            let call =
-                if generic || !r.prefix.is_empty() { LookupCall::PrefetchRelated } else { LookupCall::SelectRelated };
+            // Extend what already loads the parent: a prefetched relation's
+            // own relations are prefetched too.
+            let parent = &first[..first.len() - 1];
+            let call = if generic || !r.prefix.is_empty() || r.prefetched_only(parent) {
+                LookupCall::PrefetchRelated
+            } else {
+                LookupCall::SelectRelated
+            };
             let abs: Vec<String> =
                 paths.iter().map(|p| r.prefix.iter().chain(p.iter()).cloned().collect::<Vec<_>>().join("__")).collect();
             let edits = lookup_edits(r, call, &abs);
@@ -1990,6 +2127,7 @@ impl<'a> Analysis<'a> {
             let fix = (!edits.is_empty()).then(|| Fix { description: format!("add {suggestion}"), edits });
             out.push(NPlusOne {
                 rule: NPlusOneRule::Fk,
+                key: first.clone(),
                 at: Location { path: file.rel.to_string(), span: acc.span, message: None },
                 message,
                 related,
@@ -2059,6 +2197,7 @@ impl<'a> Analysis<'a> {
             }
             out.push(NPlusOne {
                 rule: NPlusOneRule::Related,
+                key: path.clone(),
                 at: Location { path: file.rel.to_string(), span: acc.span, message: None },
                 message,
                 related,
@@ -2139,5 +2278,31 @@ pub fn report_n_plus_one(out: &mut crate::engine::project::ProjectOut, f: NPlusO
     }
     if let Some(fix) = f.fix {
         p.fix(fix);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(p: &str) -> Vec<String> {
+        p.split("__").map(str::to_string).collect()
+    }
+
+    #[test]
+    fn lookups_cover_their_prefixes_only() {
+        assert!(lookup_covers("author__publisher", &path("author")));
+        assert!(lookup_covers("author__publisher", &path("author__publisher")));
+        assert!(!lookup_covers("author", &path("author__publisher")));
+        assert!(!lookup_covers("authors", &path("author")));
+        // A relation named with a leading underscore splits as Django splits it.
+        assert!(lookup_covers("cluster___site", &path("cluster___site")));
+    }
+
+    #[test]
+    fn maximal_keeps_the_longest_paths() {
+        let mut v = vec![path("author"), path("author__publisher"), path("genre")];
+        maximal(&mut v);
+        assert_eq!(v, vec![path("author__publisher"), path("genre")]);
     }
 }
