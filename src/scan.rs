@@ -2,7 +2,7 @@
 //! phase 2, filtering, and the counters `--stats` prints.
 
 use crate::config::{self, Config, ConfigSet, FailOn};
-use crate::engine::project::ProjectFile;
+use crate::engine::project::{ProjectCtx, ProjectFile};
 use crate::engine::rule::id_matches;
 use crate::engine::suppress::Suppressions;
 use crate::engine::{self, Engine, FileOutcome};
@@ -66,6 +66,8 @@ pub struct ScanResult {
     pub unused_suppressions: Vec<String>,
     pub timings: Timings,
     pub started: Instant,
+    /// The fit profile, computed when a `fit/` rule is enabled.
+    pub profile: Option<crate::profile::Profile>,
 }
 
 impl ScanResult {
@@ -446,10 +448,32 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     }
     project_files.sort_by(|a, b| a.rel.cmp(&b.rel));
 
-    // Phase 2.
+    // Phase 2: the fit profile (when a fit rule runs), then the project rules.
     let t = Instant::now();
     let enabled = enabled_per_config[0].clone();
-    let project_findings = engine.project(&root, &project_files, &base, &enabled);
+    let fit_on = engine.rules.iter().zip(&enabled).any(|(r, on)| *on && r.meta.id.starts_with("fit/"));
+    let profile = fit_on.then(|| {
+        let search: Vec<PathBuf> = if partial {
+            vec![project_root(&base, &root)]
+        } else {
+            abs_paths.iter().filter(|p| p.is_dir()).cloned().collect()
+        };
+        crate::profile::build(&crate::profile::ProfileInput {
+            root: &root,
+            search: &search,
+            excludes: &excludes,
+            files: &project_files,
+            findings: &findings,
+        })
+    });
+    let ctx = ProjectCtx {
+        root: &root,
+        files: &project_files,
+        config: &base,
+        findings: &findings,
+        profile: profile.as_ref(),
+    };
+    let project_findings = engine.project(&ctx, &enabled);
     let mut by_file: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
     for f in project_findings {
         by_file.entry(f.path.clone()).or_default().push(f);
@@ -539,6 +563,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         unused_suppressions,
         timings,
         started,
+        profile,
     })
 }
 

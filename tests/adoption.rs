@@ -29,7 +29,11 @@ fn a_warm_run_reads_results_from_the_cache_and_reports_the_same() {
     assert!(warm.stderr.contains("files parsed              0"), "{}", warm.describe());
     assert_eq!(
         warm.findings(),
-        vec![f("app/views.py", 2, "python/eval"), f("proj/settings/base.py", 3, "django/debug-enabled")]
+        vec![
+            f("app/views.py", 2, "python/eval"),
+            f("manage.py", 2, "fit/profile"),
+            f("proj/settings/base.py", 3, "django/debug-enabled")
+        ]
     );
 }
 
@@ -41,7 +45,10 @@ fn an_edited_file_is_analysed_again() {
     let run = p.run(&["check", "--format", "json", "--stats", "."]);
     assert!(run.stderr.contains("files parsed              1"), "{}", run.describe());
     assert!(run.stderr.contains("files cached              5"), "{}", run.describe());
-    assert_eq!(run.findings(), vec![f("proj/settings/base.py", 3, "django/debug-enabled")]);
+    assert_eq!(
+        run.findings(),
+        vec![f("manage.py", 2, "fit/profile"), f("proj/settings/base.py", 3, "django/debug-enabled")]
+    );
 }
 
 #[test]
@@ -51,7 +58,7 @@ fn a_corrupt_cache_is_ignored_and_rewritten() {
     p.write(".stackfit_cache/results-v1.json", "{ not json");
     let run = p.run(&["check", "--format", "json", "."]);
     run.assert_code(1);
-    assert_eq!(run.findings().len(), 2);
+    assert_eq!(run.findings().len(), 3, "eval, DEBUG and the fit profile note");
     let text = p.read(".stackfit_cache/results-v1.json");
     assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok(), "cache was not rewritten");
 }
@@ -60,7 +67,7 @@ fn a_corrupt_cache_is_ignored_and_rewritten() {
 fn no_cache_neither_reads_nor_writes_the_cache() {
     let p = settings_project();
     let run = p.run(&["check", "--no-cache", "--format", "json", "."]);
-    assert_eq!(run.findings().len(), 2);
+    assert_eq!(run.findings().len(), 3, "eval, DEBUG and the fit profile note");
     assert!(!p.path(".stackfit_cache").exists());
 }
 
@@ -71,7 +78,10 @@ fn a_config_change_invalidates_cached_results() {
     p.write("stackfit.toml", "ignore = [\"python/eval\"]\n");
     let run = p.run(&["check", "--format", "json", "--stats", "."]);
     assert!(run.stderr.contains("files cached              0"), "{}", run.describe());
-    assert_eq!(run.findings(), vec![f("proj/settings/base.py", 3, "django/debug-enabled")]);
+    assert_eq!(
+        run.findings(),
+        vec![f("manage.py", 2, "fit/profile"), f("proj/settings/base.py", 3, "django/debug-enabled")]
+    );
 }
 
 #[test]

@@ -10,4 +10,8 @@ pub struct FileFacts {
     /// module (assignments, star imports, list edits).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub django_settings: Option<crate::rules::django::settings::SettingsFacts>,
+    /// Workload signals for the fit profile (routes, websockets, jobs, ML
+    /// imports, CPU-heavy sites in handlers, ...).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fit: Option<crate::profile::signals::FitFacts>,
 }

@@ -3,6 +3,7 @@
 //! its fixtures. Declarative rules live as TOML in the top-level `rules/`.
 
 pub mod django;
+pub mod fit;
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
@@ -12,6 +13,7 @@ use crate::parse::Lang;
 pub fn code_rules() -> Vec<&'static CodeRule> {
     let mut all = Vec::new();
     all.extend(django::RULES.iter().copied());
+    all.extend(fit::RULES.iter().copied());
     all
 }
 
@@ -26,18 +28,26 @@ pub struct FactExtractor {
     pub run: fn(&mut FileCtx),
 }
 
-pub const FACT_EXTRACTORS: &[FactExtractor] = &[FactExtractor {
-    consumers: &["django/", "drf/"],
-    langs: &[Lang::Python],
-    needles: &[
-        "INSTALLED_APPS",
-        "MIDDLEWARE",
-        "DEBUG =",
-        "DEBUG=",
-        "SECRET_KEY",
-        "ALLOWED_HOSTS",
-        "DJANGO_SETTINGS_MODULE",
-        "import *",
-    ],
-    run: django::settings::extract,
-}];
+pub const FACT_EXTRACTORS: &[FactExtractor] = &[
+    FactExtractor {
+        consumers: &["django/", "drf/"],
+        langs: &[Lang::Python],
+        needles: &[
+            "INSTALLED_APPS",
+            "MIDDLEWARE",
+            "DEBUG =",
+            "DEBUG=",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DJANGO_SETTINGS_MODULE",
+            "import *",
+        ],
+        run: django::settings::extract,
+    },
+    FactExtractor {
+        consumers: &["fit/"],
+        langs: &[Lang::Python, Lang::JavaScript, Lang::TypeScript, Lang::Tsx],
+        needles: crate::profile::signals::NEEDLES,
+        run: crate::profile::signals::extract,
+    },
+];
