@@ -46,7 +46,10 @@ Nothing to fix: the note is informational. Ignore it with `ignore = ["fit/profil
 want the fit findings that give advice; the profile stays in the JSON and SARIF reports as long as
 any fit rule is enabled.
 '''
-references = []
+references = [
+  "https://docs.djangoproject.com/en/stable/howto/deployment/",
+  "https://nodejs.org/en/learn/asynchronous-work/dont-block-the-event-loop",
+]
 guidance = ["G1", "G3", "G7"]
 
 [[examples]]
