@@ -483,7 +483,7 @@ pub fn compose_commands(rel: &str, text: &str) -> (Vec<Command>, Vec<ComposeServ
             out.push(Command {
                 path: rel.into(),
                 line: *line,
-                origin: format!("compose service {} {key}", s.name),
+                origin: format!("compose {}.{key}", s.name),
                 command: cmd.clone(),
                 context: context.clone(),
             });

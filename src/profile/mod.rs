@@ -221,7 +221,7 @@ impl Application {
         let shown: Vec<String> = v.iter().take(4).map(|(d, n)| format!("{n} × {d}")).collect();
         let rest = v.len().saturating_sub(4);
         if rest > 0 {
-            format!("{}, {rest} more", shown.join(", "))
+            format!("{}, and {rest} more kinds", shown.join(", "))
         } else {
             shown.join(", ")
         }
@@ -390,14 +390,14 @@ fn build_app(
             version = Some(Version { text: v, pinned: true });
             version_source = Some(src);
         } else if let Some(v) = manifests::version_of_spec(&d.spec) {
-            version_source = Some(format!("{} ({})", d.file, d.spec));
+            version_source = Some(format!("range {} in {}", d.spec, d.file));
             version = Some(v);
         }
     }
     if version.as_ref().is_none_or(|v| !v.pinned) {
         if let Some(con) = constraints.iter().find(|d| d.name == fw_dep_name) {
             if let Some(v) = manifests::version_of_spec(&con.spec).filter(|v| v.pinned) {
-                version_source = Some(format!("{} ({})", con.file, con.spec));
+                version_source = Some(format!("constraint {} in {}", con.spec, con.file));
                 version = Some(v);
             }
         }
@@ -462,9 +462,9 @@ fn build_app(
     }
     for v in sites.values_mut() {
         v.sort();
-        v.dedup_by(|a, b| {
-            a.loc.path == b.loc.path && a.loc.span.start_line == b.loc.span.start_line && a.detail == b.detail
-        });
+        // One site per line and kind (`StreamingHttpResponse(..., "text/event-stream")`
+        // is one stream).
+        v.dedup_by(|a, b| a.loc.path == b.loc.path && a.loc.span.start_line == b.loc.span.start_line);
     }
 
     // Libraries: declared (non-dev) and imported, with installed apps.
@@ -668,20 +668,20 @@ fn serving(
     if c.stack == Stack::Node {
         let node_permission = (!cmds.is_empty()).then(|| cmds.iter().all(|x| x.permission));
         let evidence = match cmds.first() {
-            Some(x) => format!("{} ({}:{})", x.origin, x.path, x.line),
+            Some(x) => format!("{} at {}:{}", x.origin, x.path, x.line),
             None => "no start command found".into(),
         };
         return Serving { model: "node".into(), evidence, commands: cmds, node_permission };
     }
     let pick = |m: Model| cmds.iter().find(|x| x.model == m);
     let (model, evidence) = if let Some(x) = pick(Model::Asgi) {
-        ("asgi", format!("{} runs {} ({}:{})", x.origin, x.server, x.path, x.line))
+        ("asgi", format!("{} runs {} at {}:{}", x.origin, x.server, x.path, x.line))
     } else if let Some(x) = pick(Model::Wsgi) {
-        ("wsgi", format!("{} runs {} ({}:{})", x.origin, x.server, x.path, x.line))
+        ("wsgi", format!("{} runs {} at {}:{}", x.origin, x.server, x.path, x.line))
     } else if let Some(x) = pick(Model::WsgiAsyncWorkers) {
         (
             "wsgi-async-workers",
-            format!("{} runs {} with green-thread workers ({}:{})", x.origin, x.server, x.path, x.line),
+            format!("{} runs {} with green-thread workers at {}:{}", x.origin, x.server, x.path, x.line),
         )
     } else {
         let worker_class = sites
@@ -699,9 +699,9 @@ fn serving(
             (Some((wc, path)), _, _, _) if wc.contains("gevent") || wc.contains("eventlet") => {
                 ("wsgi-async-workers", format!("gunicorn {wc} in {path}"))
             }
-            (_, Some(a), _, _) => ("asgi", format!("{a} among the dependencies (no start command found)")),
+            (_, Some(a), _, _) => ("asgi", format!("{a} among the dependencies, no start command found")),
             (_, _, _, Some(p)) => ("wsgi", format!("uWSGI configuration {p}")),
-            (_, _, Some(w), _) => ("wsgi", format!("{w} among the dependencies (no start command found)")),
+            (_, _, Some(w), _) => ("wsgi", format!("{w} among the dependencies, no start command found")),
             _ => ("unknown", "no server command or server dependency found".to_string()),
         }
     };
@@ -841,7 +841,8 @@ fn summaries(sites: &BTreeMap<SignalKind, Vec<Site>>) -> Vec<SignalSummary> {
                 .collect(),
         })
         .collect();
-    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.kind.cmp(&b.kind)));
+    // The strongest evidence first: counts weighted as in the workload mix.
+    out.sort_by(|a, b| (b.count * b.kind.weight()).cmp(&(a.count * a.kind.weight())).then(a.kind.cmp(&b.kind)));
     out
 }
 

@@ -67,7 +67,7 @@ fn application(app: &Application, findings: &[&Finding], out: &mut dyn Write) ->
     writeln!(out, "{}  ({root}, {} source files)", app.name, app.files)?;
     let version = match (&app.framework_version, &app.version_source) {
         (Some(v), Some(src)) if app.version_pinned => format!(" {v} ({src})"),
-        (Some(v), Some(src)) => format!(" ≥{v} (range in {src})"),
+        (Some(v), Some(src)) => format!(" ≥{v} ({src})"),
         (Some(v), None) => format!(" {v}"),
         _ => " (version unknown)".into(),
     };

@@ -114,6 +114,26 @@ impl SignalKind {
         }
     }
 
+    /// How much one signal of the kind tells about the application's work
+    /// (the same weights as the workload mix): orders the top signals.
+    pub fn weight(self) -> usize {
+        match self {
+            SignalKind::WebsocketServer
+            | SignalKind::WebsocketHandler
+            | SignalKind::Sse
+            | SignalKind::LongPoll
+            | SignalKind::CpuHeavy
+            | SignalKind::MlInHandler => 3,
+            SignalKind::PollView
+            | SignalKind::PollClient
+            | SignalKind::PushClient
+            | SignalKind::Model
+            | SignalKind::JobDef
+            | SignalKind::MlImport => 2,
+            _ => 1,
+        }
+    }
+
     /// Wiring facts, not workload: kept out of the profile's signal list.
     pub fn is_wiring(self) -> bool {
         matches!(

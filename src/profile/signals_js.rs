@@ -448,8 +448,6 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
     } else if (q.starts_with("fs.") && member.ends_with("Sync"))
         || matches!(q.as_str(), "child_process.execSync" | "child_process.execFileSync" | "child_process.spawnSync")
         || q == "Atomics.wait"
-        || q == "crypto.randomFillSync"
-        || (q == "crypto.randomBytes" && args.len() == 1)
     {
         Some((K::BlockingSync, q.clone()))
     } else {
@@ -660,7 +658,12 @@ fn recursion(js: &Js, facts: &mut FitFacts) {
         });
         if calls >= 2 {
             let line = func.start_position().row as u32 + 1;
-            facts.add(K::CpuHeavy, head_span(ctx, *func), format!("{name}() recurses {calls} ways per call"), line);
+            facts.add(
+                K::CpuHeavy,
+                head_span(ctx, *func),
+                format!("{name}() calls itself {calls} times per call (exponential)"),
+                line,
+            );
         }
     }
 }

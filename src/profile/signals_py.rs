@@ -387,6 +387,17 @@ fn long_poll(py: &Py, facts: &mut FitFacts, n: Node) {
     if hl == 0 {
         return;
     }
+    // A generator that sleeps between yields is a stream, counted as such.
+    if let Some(func) = crate::semantics::enclosing_function(ctx.lang, n) {
+        let mut generator = false;
+        descendants(func, |c| {
+            generator |= c.kind() == "yield";
+            !generator && (c.id() == func.id() || c.kind() != "function_definition")
+        });
+        if generator {
+            return;
+        }
+    }
     let mut sleeps = false;
     descendants(n, |c| {
         if c.kind() == "call" {

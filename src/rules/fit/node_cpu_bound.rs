@@ -103,7 +103,11 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
         } else {
             format!(
                 " (plus {} on the same path)",
-                count(blocking.len(), "synchronous fs/child_process call", "synchronous fs/child_process calls")
+                count(
+                    blocking.len(),
+                    "synchronous fs/child_process/Atomics call",
+                    "synchronous fs/child_process/Atomics calls"
+                )
             )
         };
         let message = format!(

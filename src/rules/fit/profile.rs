@@ -99,7 +99,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                 Some(c) => format!("started by {} ({})", c.server, c.origin),
                 None => "no start command found".into(),
             },
-            (_, "unknown") => "serving model unknown (no server command or server dependency found)".into(),
+            (_, "unknown") => "serving model unknown: no server command or server dependency found".into(),
             (_, m) => format!(
                 "served by {} ({})",
                 m.to_uppercase().replace("-ASYNC-WORKERS", " with green-thread workers"),
