@@ -180,6 +180,16 @@ pub fn gather(root: &Path, roots: &[PathBuf], excludes: &globset::GlobSet) -> Fo
                 }
                 Err(e) => found.warnings.push(e),
             }
+        } else if (name == "PKG-INFO" && !rel.contains(".egg-info/"))
+            || (name == "METADATA" && dir_of(&rel).ends_with(".dist-info"))
+        {
+            // Core metadata of an sdist or an unpacked wheel: the
+            // dependencies of a package downloaded from PyPI without its
+            // requirement files. A wheel's describes the directory above.
+            let Some(text) = read(&mut found) else { continue };
+            let deps = manifests::parse_core_metadata(&rel, &text);
+            let dir = if name == "METADATA" { dir_of(&dir_of(&rel)) } else { dir_of(&rel) };
+            found.py.push(PyManifest { dir, rel, deps, constraints: Vec::new(), requires_python: None });
         } else if matches!(name.as_str(), "poetry.lock" | "uv.lock" | "pdm.lock" | "Pipfile.lock") {
             let Some(text) = read(&mut found) else { continue };
             let versions = if name == "Pipfile.lock" {

@@ -688,6 +688,31 @@ pub fn parse_setup_cfg(rel: &str, text: &str) -> Vec<Dependency> {
     out
 }
 
+/// Core metadata (`PKG-INFO` of an sdist, `METADATA` of a wheel):
+/// `Requires-Dist:` lines; those only for an extra count as optional.
+pub fn parse_core_metadata(rel: &str, text: &str) -> Vec<Dependency> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.is_empty() {
+            break; // the description follows the headers
+        }
+        let Some(v) = line.strip_prefix("Requires-Dist:") else { continue };
+        if let Some(r) = parse_pep508(v) {
+            let optional = r.marker.as_deref().is_some_and(|m| m.contains("extra"));
+            out.push(Dependency {
+                name: r.name,
+                spec: r.spec,
+                dev: optional,
+                file: rel.to_string(),
+                line: i as u32 + 1,
+                extras: r.extras,
+                marker: r.marker,
+            });
+        }
+    }
+    out
+}
+
 /// poetry.lock, uv.lock, pdm.lock: `[[package]] name, version`.
 pub fn toml_lock_versions(text: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
@@ -812,6 +837,17 @@ mod tests {
             cfg.iter().map(|d| (d.name.as_str(), d.line)).collect::<Vec<_>>(),
             vec![("django", 5), ("requests", 6)]
         );
+    }
+
+    #[test]
+    fn core_metadata_requires_dist() {
+        let d = parse_core_metadata(
+            "PKG-INFO",
+            "Metadata-Version: 2.1\nName: shop\nRequires-Dist: Django<6,>=5.2\nRequires-Dist: pytest; extra == \"dev\"\n\nRequires-Dist: not-a-header\n",
+        );
+        assert_eq!(d.len(), 2);
+        assert_eq!((d[0].name.as_str(), d[0].spec.as_str(), d[0].line, d[0].dev), ("django", "<6,>=5.2", 3, false));
+        assert!(d[1].dev);
     }
 
     #[test]

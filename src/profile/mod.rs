@@ -302,22 +302,26 @@ pub fn build(input: &ProfileInput) -> Profile {
         }
     }
 
-    let mut names: BTreeMap<String, usize> = BTreeMap::new();
-    for c in &cands {
-        let n = if c.root.is_empty() {
-            root_name.clone()
-        } else {
-            c.root.rsplit('/').next().unwrap_or(&c.root).to_string()
-        };
-        *names.entry(n).or_default() += 1;
-    }
-    let mut applications = Vec::new();
-    for (i, c) in cands.iter().enumerate() {
+    // Applications are named by their folder; an unpacked npm tarball's
+    // folder is always `package`, so its package name says more.
+    let folder_of = |c: &Candidate| -> String {
         let folder = if c.root.is_empty() {
             root_name.clone()
         } else {
             c.root.rsplit('/').next().unwrap_or(&c.root).to_string()
         };
+        match c.package_json.and_then(|p| found.package_jsons[p].name.clone()) {
+            Some(n) if folder == "package" => n,
+            _ => folder,
+        }
+    };
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &cands {
+        *names.entry(folder_of(c)).or_default() += 1;
+    }
+    let mut applications = Vec::new();
+    for (i, c) in cands.iter().enumerate() {
+        let folder = folder_of(c);
         let name = if names[&folder] > 1 && !c.root.is_empty() { c.root.clone() } else { folder };
         let app = build_app(input, &found, &cands, c, name, &per_app_files[i], &commands[i], &mut lines);
         applications.push(app);
@@ -602,10 +606,8 @@ fn locked_version(found: &Found, c: &Candidate, dep: &Dependency) -> Option<(Str
             }
         }
     }
-    if dep.spec.starts_with("==") && !dep.spec.contains('*') && !dep.spec.contains(',') {
-        return Some((dep.spec.trim_start_matches('=').trim().to_string(), dep.file.clone()));
-    }
-    None
+    // An exact specifier pins the version too (`==5.2.4`, npm `5.2.1`).
+    manifests::version_of_spec(&dep.spec).filter(|v| v.pinned).map(|v| (v.text, dep.file.clone()))
 }
 
 fn serving(

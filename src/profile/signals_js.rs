@@ -326,12 +326,26 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
             }
         }
     }
-    // Fastify `route({ method, url, handler, websocket })`, express-ws `app.ws()`.
+    // Custom routers: `this.route('GET', '/classes/:name', handler)`.
+    if method == "route" && args.len() >= 3 {
+        let verb = string_value(args[0], js.src).unwrap_or_default();
+        let path = string_value(args[1], js.src).unwrap_or_default();
+        if ROUTE_VERBS.contains(&verb.to_ascii_lowercase().as_str()) && is_route_path(&path) {
+            let detail = format!("{} {path}", verb.to_ascii_uppercase());
+            facts.add(K::Route, head_span(ctx, n), &detail, 0);
+            if mentions_auth(&path) {
+                facts.add(K::AuthRoute, head_span(ctx, n), detail, 0);
+            }
+        }
+    }
+    // Fastify `route({ method, url, handler, websocket })`, hapi
+    // `server.route({ method, path, handler })`, express-ws `app.ws()`.
     if method == "route" {
         if let Some(obj) = args.first().filter(|a| a.kind() == "object") {
             let t = js.t(*obj);
             if t.contains("handler") && (t.contains("url") || t.contains("path")) {
-                let url = object_pairs(*obj, js.src).get("url").cloned().unwrap_or_default();
+                let pairs = object_pairs(*obj, js.src);
+                let url = pairs.get("url").or(pairs.get("path")).cloned().unwrap_or_default();
                 if t.contains("websocket: true") {
                     facts.add(K::WebsocketHandler, head_span(ctx, n), format!("websocket route {url}"), 0);
                 } else {
