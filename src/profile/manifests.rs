@@ -106,8 +106,10 @@ pub fn version_of_spec(spec: &str) -> Option<Version> {
             }
             "<" | "<=" | "!=" => {}
             _ => {
-                if lower.is_none() {
-                    lower = Some(Version { text: trim_wildcard(&text), pinned: false });
+                // The tightest lower bound: `==5.2.*,>=5.2.17` → 5.2.17.
+                let v = Version { text: trim_wildcard(&text), pinned: false };
+                if lower.as_ref().is_none_or(|l| v.parts() > l.parts()) {
+                    lower = Some(v);
                 }
             }
         }
@@ -762,6 +764,7 @@ mod tests {
         assert_eq!(v("22.x"), Some(("22".into(), false)));
         assert_eq!(v("^20 || >=22"), Some(("20".into(), false)));
         assert_eq!(v(">=22.0.0"), Some(("22.0.0".into(), false)));
+        assert_eq!(v("==5.2.*,>=5.2.17"), Some(("5.2.17".into(), false)));
         assert!(Version { text: "6.0.1".into(), pinned: true }.at_least(6, 0));
         assert!(!Version { text: "5.2".into(), pinned: false }.at_least(6, 0));
     }

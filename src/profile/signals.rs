@@ -334,3 +334,72 @@ mod tests {
         assert!(!is_test_or_generated("src/routes/contest.js"));
     }
 }
+
+#[cfg(test)]
+mod extract_tests {
+    use super::*;
+    use crate::parse::{parse, Source};
+    use std::time::Duration;
+
+    fn signals(rel: &str, code: &str) -> Vec<(SignalKind, u32, String)> {
+        let lang = Lang::from_path(std::path::Path::new(rel)).unwrap();
+        let src = Source::new(code.to_string());
+        let tree = parse(lang, &src.text, Duration::from_secs(5)).unwrap();
+        let mut ctx = FileCtx::new(rel, lang, &src, &tree);
+        extract(&mut ctx);
+        ctx.facts
+            .fit
+            .map(|f| f.signals)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| (s.kind, s.span.start_line, s.detail))
+            .collect()
+    }
+
+    fn kinds(v: &[(SignalKind, u32, String)]) -> Vec<(SignalKind, u32)> {
+        v.iter().map(|(k, l, _)| (*k, *l)).collect()
+    }
+
+    #[test]
+    fn javascript_routes_clients_and_event_loop_work() {
+        let code = "const express = require('express');\nconst axios = require('axios');\nconst crypto = require('crypto');\nconst app = express();\n\
+                    app.get('/users', async (req, res) => {\n  const r = await axios.get('/api/x', config);\n  while (true) { const c = await next(); if (!c) break; }\n  res.json(r.data);\n});\n\
+                    app.set('title', 'x');\napp.get('title');\n\
+                    app.post('/login', (req, res) => {\n  res.send(crypto.pbkdf2Sync(req.body.p, 's', 1e6, 64, 'sha512'));\n});\n";
+        let k = kinds(&signals("src/app.js", code));
+        assert!(k.contains(&(SignalKind::Route, 5)), "{k:?}");
+        assert!(k.contains(&(SignalKind::OutboundHttp, 6)), "{k:?}");
+        assert!(!k.iter().any(|(kind, line)| *kind == SignalKind::Route && (*line == 6 || *line == 11)), "{k:?}");
+        assert!(!k.contains(&(SignalKind::CpuHeavy, 7)), "an awaiting loop yields: {k:?}");
+        assert!(k.contains(&(SignalKind::AuthRoute, 12)), "{k:?}");
+        assert!(k.contains(&(SignalKind::CpuHeavy, 13)), "{k:?}");
+    }
+
+    #[test]
+    fn browser_polling_and_sockets() {
+        let code = "setInterval(() => fetch('/api/poll').then(render), 2000);\nconst ws = new WebSocket('wss://x');\nfunction tick() {\n  fetch('/n');\n  setTimeout(tick, 5000);\n}\n";
+        let mut s = signals("static/app.js", code);
+        s.sort_by_key(|x| x.1);
+        assert_eq!(
+            kinds(&s),
+            vec![(SignalKind::PollClient, 1), (SignalKind::PushClient, 2), (SignalKind::PollClient, 5)]
+        );
+        assert_eq!(s[0].2, "setInterval every 2000 ms");
+    }
+
+    #[test]
+    fn python_views_tasks_and_outbound_calls() {
+        let code = "import requests\nfrom celery import shared_task\nfrom django.urls import path\n\n\
+                    def quote(request):\n    return requests.get(URL, timeout=5)\n\n\
+                    @shared_task(bind=True, max_retries=3)\ndef sync(self):\n    pass\n\n\
+                    urlpatterns = [path('polls/', quote), path('api/poll/', quote)]\n";
+        let s = signals("app/views.py", code);
+        let k = kinds(&s);
+        assert!(k.contains(&(SignalKind::View, 5)), "{k:?}");
+        let out = s.iter().find(|x| x.0 == SignalKind::OutboundHttp).unwrap();
+        assert_eq!(out.2, "requests.get");
+        assert!(k.contains(&(SignalKind::JobDef, 8)) && k.contains(&(SignalKind::JobComplex, 8)), "{k:?}");
+        let polls: Vec<&String> = s.iter().filter(|x| x.0 == SignalKind::PollView).map(|x| &x.2).collect();
+        assert_eq!(polls, vec!["/api/poll/"]);
+    }
+}

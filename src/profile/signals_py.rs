@@ -35,6 +35,19 @@ const COMPLEX_TASK_OPTIONS: &[&str] = &[
     "base",
     "retry_jitter",
 ];
+const VIEW_DECORATORS: &[&str] = &[
+    "login_required",
+    "require_POST",
+    "require_GET",
+    "require_safe",
+    "require_http_methods",
+    "api_view",
+    "csrf_exempt",
+    "staff_member_required",
+    "permission_required",
+    "cache_page",
+    "never_cache",
+];
 const SETTINGS_OF_INTEREST: &[&str] =
     &["ASGI_APPLICATION", "WSGI_APPLICATION", "CHANNEL_LAYERS", "TASKS", "CELERY_BEAT_SCHEDULE"];
 
@@ -132,10 +145,7 @@ fn class(py: &Py, facts: &mut FitFacts, n: Node) {
         b == "models.Model"
             || b == "Model" && ctx.bindings().imports.get("Model").is_some_and(|q| q.starts_with("django.db.models"))
             || (py.is_models
-                && (b.ends_with("Model")
-                    || b.starts_with("models.")
-                    || b.ends_with("AbstractUser")
-                    || b.ends_with("AbstractBaseUser")))
+                && (b.ends_with("Model") || b.ends_with("AbstractUser") || b.ends_with("AbstractBaseUser")))
     };
     if name != "Meta"
         && bases.iter().any(model_base)
@@ -244,6 +254,17 @@ fn function(py: &Py, facts: &mut FitFacts, n: Node) {
     };
     let name = n.child_by_field_name("name").map(|x| py.t(x)).unwrap_or("");
     let at = head_span(ctx, n);
+    // A function taking `request` is a view where views live, or when a
+    // view decorator says so (helpers and middleware take requests too).
+    let file = ctx.rel.rsplit('/').next().unwrap_or(ctx.rel);
+    let view_module = file.contains("view") || file.starts_with("api") || ctx.rel.contains("/views/");
+    let decorated = n.parent().filter(|p| p.kind() == "decorated_definition").is_some_and(|p| {
+        let t = py.t(p);
+        VIEW_DECORATORS.iter().any(|d| t.contains(d))
+    });
+    if !in_class && !view_module && !decorated {
+        return;
+    }
     if crate::semantics::is_async(n) {
         facts.add(K::AsyncView, at, name, 0);
     }

@@ -30,9 +30,10 @@ Flags a Node application that handles authentication or payments and lacks two o
   (express-session, cookie-session, koa-session, @fastify/session, passport sessions): an API
   authenticated by bearer tokens has no CSRF exposure.
 
-Handling auth or payments means an auth or payment library among its dependencies or imports
-(passport, jsonwebtoken, jose, express-session, bcrypt, argon2, next-auth, stripe, braintree, ...)
-or routes whose paths name login, signup, password, token, OTP, checkout or payment. The
+Handling auth or payments means an auth, session or payment library among its dependencies or
+imports (passport, jsonwebtoken, jose, express-session, next-auth, stripe, braintree, ...; a
+password-hashing library alone does not count) or routes whose paths name login, signup,
+password, token, OTP, checkout or payment. The
 libraries are looked up in package.json and in the code's imports. The finding points at the
 framework's line in package.json; the auth evidence is related.
 """
@@ -90,6 +91,7 @@ files = { "app.js" = "const express = require('express');\nconst app = express()
 
 pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };
 
+const HASHING: &[&str] = &["bcrypt", "bcryptjs", "argon2"];
 const HEADERS: &[&str] = &["helmet", "@fastify/helmet", "koa-helmet"];
 const RATE_LIMIT: &[&str] = &[
     "express-rate-limit",
@@ -109,7 +111,13 @@ fn has_any(app: &Application, names: &[&str]) -> bool {
 
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
     for app in applications(ctx).iter().filter(|a| a.stack == Stack::Node) {
-        let auth_libs: Vec<&String> = app.libs(LibKind::Auth).iter().chain(app.libs(LibKind::Payments)).collect();
+        // Password hashing alone (bcrypt in a CLI) is not request handling.
+        let auth_libs: Vec<&String> = app
+            .libs(LibKind::Auth)
+            .iter()
+            .filter(|l| !HASHING.contains(&l.as_str()))
+            .chain(app.libs(LibKind::Payments))
+            .collect();
         let auth_routes = app.sites(SignalKind::AuthRoute);
         if auth_libs.is_empty() && auth_routes.is_empty() {
             continue;
