@@ -311,8 +311,18 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
 
     let configs = nested_configs(&base, &files, opts.config.is_some())?;
     validate_ids(&engine, &configs, opts)?;
-    let enabled_per_config: Vec<Vec<bool>> =
+    let mut enabled_per_config: Vec<Vec<bool>> =
         configs.configs.iter().map(|c| enabled_rules(&engine, c, &opts.select, &opts.ignore)).collect();
+    if partial {
+        // Fit findings point at manifests, which a run on named source files
+        // (pre-commit) never reports: the profile would cost a fact scan of
+        // the whole project for nothing. `stackfit fit` and full runs have it.
+        for e in &mut enabled_per_config {
+            for (on, r) in e.iter_mut().zip(&engine.rules) {
+                *on &= !r.meta.id.starts_with("fit/");
+            }
+        }
+    }
     // Context files run only what feeds the project rules.
     let context_enabled: Vec<Vec<bool>> = enabled_per_config
         .iter()

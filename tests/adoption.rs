@@ -85,6 +85,16 @@ fn a_config_change_invalidates_cached_results() {
 }
 
 #[test]
+fn named_files_skip_the_fit_profile() {
+    // manage.py anchors the fit/profile note of a full run; a run on named
+    // files (pre-commit) does not compute the profile at all.
+    let p = settings_project();
+    let run = p.run(&["check", "--format", "json", "manage.py", "app/views.py"]);
+    assert_eq!(run.findings(), vec![f("app/views.py", 2, "python/eval")]);
+    assert_eq!(run.json()["profile"]["applications"], serde_json::json!([]));
+}
+
+#[test]
 fn named_files_report_only_their_own_findings() {
     let p = settings_project();
     let run = p.run(&["check", "--format", "json", "app/views.py"]);
