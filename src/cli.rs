@@ -160,7 +160,10 @@ pub fn make_report<'a>(res: &'a ScanResult, findings: &'a [Finding]) -> Report<'
             command: std::env::args().collect(),
         },
         skipped: &res.skipped,
-        profile: serde_json::json!({ "applications": [] }),
+        profile: match &res.profile {
+            Some(p) => p.to_json(findings),
+            None => serde_json::json!({ "applications": [] }),
+        },
     }
 }
 
@@ -323,28 +326,28 @@ fn explain(id: &str) -> Result<i32, String> {
 }
 
 fn fit(path: Option<PathBuf>, format: Format) -> Result<i32, String> {
-    let opts =
-        ScanOptions { paths: path.into_iter().collect(), select: Some(vec!["fit/".into()]), ..Default::default() };
-    // Until the fit rules exist, `--select fit/` matches nothing; scan with
-    // no rules and print the (empty) profile.
-    let res = match scan::scan(&opts) {
-        Ok(r) => r,
-        Err(e) if e.contains("unknown rule id or prefix 'fit/'") => {
-            let mut o = opts.clone();
-            o.select = Some(vec![]);
-            scan::scan(&o)?
-        }
-        Err(e) => return Err(e),
-    };
+    // The fit rules, and the risk rules whose findings are fit signals too
+    // (when this build has them).
+    let engine = load_engine()?;
+    let mut select = vec!["fit/".to_string()];
+    select
+        .extend(crate::profile::CPU_RULES.iter().filter(|id| engine.rule_index(id).is_some()).map(|id| id.to_string()));
+    drop(engine);
+    let opts = ScanOptions { paths: path.into_iter().collect(), select: Some(select), ..Default::default() };
+    let res = scan::scan(&opts)?;
+    for w in &res.warnings {
+        eprintln!("stackfit: warning: {w}");
+    }
     let findings: Vec<Finding> = res.findings.iter().filter(|f| f.rule_id.starts_with("fit/")).cloned().collect();
-    let report = make_report(&res, &findings);
     match format {
-        Format::Text => write_out(&None, |o, _| {
-            writeln!(o, "fit profile of {}", res.root.display())?;
-            writeln!(o, "applications: none detected yet (the fit profile is not implemented in this version)")?;
-            writeln!(o, "{} fit finding(s)", findings.len())
-        })?,
-        f => write_out(&None, |o, c| report::render(f, &report, o, c))?,
+        Format::Text => {
+            let profile = res.profile.clone().unwrap_or_default();
+            write_out(&None, |o, _| crate::profile::render::render(&profile, &findings, &res.root, o))?
+        }
+        f => {
+            let report = make_report(&res, &findings);
+            write_out(&None, |o, c| report::render(f, &report, o, c))?
+        }
     }
     Ok(0)
 }

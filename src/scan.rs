@@ -2,7 +2,7 @@
 //! phase 2, filtering, and the counters `--stats` prints.
 
 use crate::config::{self, Config, ConfigSet, FailOn};
-use crate::engine::project::ProjectFile;
+use crate::engine::project::{ProjectCtx, ProjectFile};
 use crate::engine::rule::id_matches;
 use crate::engine::suppress::Suppressions;
 use crate::engine::{self, Engine, FileOutcome};
@@ -68,6 +68,8 @@ pub struct ScanResult {
     pub unused_suppressions: Vec<String>,
     pub timings: Timings,
     pub started: Instant,
+    /// The fit profile, computed when a `fit/` rule is enabled.
+    pub profile: Option<crate::profile::Profile>,
 }
 
 impl ScanResult {
@@ -312,8 +314,18 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
 
     let configs = nested_configs(&base, &files, opts.config.is_some())?;
     validate_ids(&engine, &configs, opts)?;
-    let enabled_per_config: Vec<Vec<bool>> =
+    let mut enabled_per_config: Vec<Vec<bool>> =
         configs.configs.iter().map(|c| enabled_rules(&engine, c, &opts.select, &opts.ignore)).collect();
+    if partial {
+        // Fit findings point at manifests, which a run on named source files
+        // (pre-commit) never reports: the profile would cost a fact scan of
+        // the whole project for nothing. `stackfit fit` and full runs have it.
+        for e in &mut enabled_per_config {
+            for (on, r) in e.iter_mut().zip(&engine.rules) {
+                *on &= !r.meta.id.starts_with("fit/");
+            }
+        }
+    }
     // Context files run only what feeds the project rules.
     let context_enabled: Vec<Vec<bool>> = enabled_per_config
         .iter()
@@ -454,10 +466,32 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     }
     project_files.sort_by(|a, b| a.rel.cmp(&b.rel));
 
-    // Phase 2.
+    // Phase 2: the fit profile (when a fit rule runs), then the project rules.
     let t = Instant::now();
     let enabled = enabled_per_config[0].clone();
-    let project_findings = engine.project(&root, &project_files, &base, &enabled);
+    let fit_on = engine.rules.iter().zip(&enabled).any(|(r, on)| *on && r.meta.id.starts_with("fit/"));
+    let profile = fit_on.then(|| {
+        let search: Vec<PathBuf> = if partial {
+            vec![project_root(&base, &root)]
+        } else {
+            abs_paths.iter().filter(|p| p.is_dir()).cloned().collect()
+        };
+        crate::profile::build(&crate::profile::ProfileInput {
+            root: &root,
+            search: &search,
+            excludes: &excludes,
+            files: &project_files,
+            findings: &findings,
+        })
+    });
+    let ctx = ProjectCtx {
+        root: &root,
+        files: &project_files,
+        config: &base,
+        findings: &findings,
+        profile: profile.as_ref(),
+    };
+    let project_findings = engine.project(&ctx, &enabled);
     let mut by_file: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
     for f in project_findings {
         by_file.entry(f.path.clone()).or_default().push(f);
@@ -547,6 +581,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         unused_suppressions,
         timings,
         started,
+        profile,
     })
 }
 

@@ -107,6 +107,16 @@ fn project_rules_see_files_that_were_not_named() {
     assert_eq!(run.findings(), vec![f("proj/settings/base.py", 3, "django/debug-enabled")]);
 }
 
+#[test]
+fn named_files_skip_the_fit_profile() {
+    // manage.py anchors the fit/profile note of a full run; a run on named
+    // files (pre-commit) does not compute the profile at all.
+    let p = settings_project();
+    let run = p.run(&["check", "--format", "json", "manage.py", "app/views.py"]);
+    assert_eq!(run.findings(), vec![f("app/views.py", 2, "python/eval")]);
+    assert_eq!(run.json()["profile"]["applications"], serde_json::json!([]));
+}
+
 fn have_pre_commit() -> bool {
     Command::new("pre-commit").arg("--version").output().is_ok_and(|o| o.status.success())
 }

@@ -17,4 +17,8 @@ pub struct FileFacts {
     /// routers it creates, middleware registered on them, imports, exports.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub node_app: Option<crate::rules::express::facts::NodeFacts>,
+    /// Workload signals for the fit profile (routes, websockets, jobs, ML
+    /// imports, CPU-heavy sites in handlers, ...).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fit: Option<crate::profile::signals::FitFacts>,
 }

@@ -17,7 +17,7 @@ use crate::semantics;
 use context::{FileCtx, Pending};
 use declarative::{CombinedQuery, DeclRule};
 use facts::FileFacts;
-use project::{ProjectCtx, ProjectFile, ProjectOut};
+use project::{ProjectCtx, ProjectOut};
 use rule::{CodeRule, Rule, RuleKind, RuleMeta, RuleOrigin, RuleSpec};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -446,14 +446,7 @@ impl Engine {
     /// Phase 2: project rules over the merged facts. Findings carry their
     /// locations; suppressions and fingerprints are applied by the caller,
     /// which has the files.
-    pub fn project(
-        &self,
-        root: &Path,
-        files: &[ProjectFile],
-        config: &crate::config::Config,
-        enabled: &Enabled,
-    ) -> Vec<Finding> {
-        let ctx = ProjectCtx { root, files, config };
+    pub fn project(&self, ctx: &ProjectCtx, enabled: &Enabled) -> Vec<Finding> {
         let mut out = ProjectOut::default();
         for (i, r) in self.rules.iter().enumerate() {
             if !enabled[i] {
@@ -461,7 +454,7 @@ impl Engine {
             }
             if let RuleKind::Code(CodeRule { project: Some(p), .. }) = &r.kind {
                 out.current_rule = i;
-                p(&ctx, &mut out);
+                p(ctx, &mut out);
             }
         }
         let mut findings: Vec<Finding> = out

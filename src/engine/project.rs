@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::engine::context::Pending;
 use crate::engine::facts::FileFacts;
-use crate::finding::Location;
+use crate::finding::{Finding, Location};
 use crate::parse::Lang;
 use std::path::{Path, PathBuf};
 
@@ -15,11 +15,15 @@ pub struct ProjectFile {
     pub facts: FileFacts,
 }
 
-/// What a project rule sees: every file's facts, sorted by path.
+/// What a project rule sees: every file's facts, sorted by path, the
+/// findings of phase 1 (for rules that build on other rules' findings), and
+/// the fit profile when a `fit/` rule is enabled.
 pub struct ProjectCtx<'a> {
     pub root: &'a Path,
     pub files: &'a [ProjectFile],
     pub config: &'a Config,
+    pub findings: &'a [Finding],
+    pub profile: Option<&'a crate::profile::Profile>,
 }
 
 impl ProjectCtx<'_> {

@@ -4,6 +4,7 @@
 
 pub mod django;
 pub mod express;
+pub mod fit;
 pub mod nest;
 pub mod node;
 pub mod node_security;
@@ -22,6 +23,7 @@ pub fn code_rules() -> Vec<&'static CodeRule> {
     all.extend(express::RULES.iter().copied());
     all.extend(nest::RULES.iter().copied());
     all.extend(node_security::RULES.iter().copied());
+    all.extend(fit::RULES.iter().copied());
     all
 }
 
@@ -130,5 +132,11 @@ pub const FACT_EXTRACTORS: &[FactExtractor] = &[
         langs: &[Lang::Python],
         needles: &["Serializer"],
         run: django::drf::extract,
+    },
+    FactExtractor {
+        consumers: &["fit/"],
+        langs: &[Lang::Python, Lang::JavaScript, Lang::TypeScript, Lang::Tsx],
+        needles: crate::profile::signals::NEEDLES,
+        run: crate::profile::signals::extract,
     },
 ];

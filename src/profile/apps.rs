@@ -1,0 +1,475 @@
+//! Application discovery: the walk for manifests and deployment files, the
+//! applications they and the code's entry points define (a package.json
+//! with a server framework; a Django project's manage.py, settings or
+//! WSGI/ASGI module; a Python manifest naming FastAPI or Flask), and the
+//! attribution of every source file and start command to one of them.
+
+use super::deploy::{self, Command, Dockerfile};
+use super::manifests::{self, Dependency, PackageJson};
+use super::signals::SignalKind;
+use super::Stack;
+use crate::engine::project::ProjectFile;
+use crate::walk;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// A Python dependency manifest.
+#[derive(Debug, Clone, Default)]
+pub struct PyManifest {
+    pub rel: String,
+    /// The directory it describes: its own, or the parent of a
+    /// `requirements/` folder.
+    pub dir: String,
+    pub deps: Vec<Dependency>,
+    pub constraints: Vec<Dependency>,
+    pub requires_python: Option<String>,
+}
+
+/// An npm-family lock file.
+pub enum NpmLock {
+    Npm(serde_json::Value),
+    Yarn(BTreeMap<String, Vec<(String, String)>>),
+    Pnpm(BTreeMap<String, Vec<String>>),
+}
+
+/// Everything the manifest walk found, paths relative to the report root.
+#[derive(Default)]
+pub struct Found {
+    pub package_jsons: Vec<PackageJson>,
+    pub py: Vec<PyManifest>,
+    /// (directory, lock).
+    pub npm_locks: Vec<(String, NpmLock)>,
+    /// (directory, name → version, file).
+    pub py_locks: Vec<(String, BTreeMap<String, String>, String)>,
+    pub commands: Vec<Command>,
+    pub dockerfiles: Vec<(String, Dockerfile)>,
+    /// `.nvmrc` / `.node-version`: (file, content).
+    pub node_version_files: Vec<(String, String)>,
+    pub uwsgi_ini: Vec<String>,
+    /// schema.prisma models: (file, model, line).
+    pub prisma_models: Vec<(String, String, u32)>,
+    pub warnings: Vec<String>,
+}
+
+/// Directories whose manifests describe tests, examples or documentation,
+/// not an application of the repository.
+const NON_APP_DIRS: &[&str] = &[
+    "test",
+    "tests",
+    "__tests__",
+    "spec",
+    "e2e",
+    "fixtures",
+    "__fixtures__",
+    "__mocks__",
+    "testdata",
+    "test-data",
+    "examples",
+    "example",
+    "samples",
+    "sample",
+    "docs",
+    "doc",
+    "templates",
+    "template",
+    "benchmark",
+    "benchmarks",
+    "playground",
+];
+
+pub fn in_non_app_dir(rel: &str) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    parts[..parts.len().saturating_sub(1)].iter().any(|p| NON_APP_DIRS.contains(p) || p.contains("{{"))
+}
+
+pub fn dir_of(rel: &str) -> String {
+    rel.rsplit_once('/').map(|x| x.0.to_string()).unwrap_or_default()
+}
+
+/// Is `path` inside directory `dir` ("" is the root)?
+pub fn under(path: &str, dir: &str) -> bool {
+    dir.is_empty() || path == dir || (path.starts_with(dir) && path[dir.len()..].starts_with('/'))
+}
+
+fn is_requirements(name: &str, rel: &str) -> bool {
+    let parent = dir_of(rel);
+    let parent_name = parent.rsplit('/').next().unwrap_or(&parent);
+    (name.starts_with("requirements") && (name.ends_with(".txt") || name.ends_with(".pip")))
+        || (matches!(parent_name, "requirements" | "reqs") && name.ends_with(".txt"))
+}
+
+/// Walks `roots` for manifests and deployment files, honouring
+/// `.gitignore`, the config's excludes and the default excluded
+/// directories (always: dependencies are never applications).
+pub fn gather(root: &Path, roots: &[PathBuf], excludes: &globset::GlobSet) -> Found {
+    let mut found = Found::default();
+    let Some((first, rest)) = roots.split_first() else { return found };
+    let mut builder = ignore::WalkBuilder::new(first);
+    for r in rest {
+        builder.add(r);
+    }
+    builder.hidden(false).parents(true).git_ignore(true).git_global(false).git_exclude(true).require_git(false);
+    let root_buf = root.to_path_buf();
+    let ex = excludes.clone();
+    builder.filter_entry(move |e| {
+        if e.depth() == 0 || !e.file_type().is_some_and(|t| t.is_dir()) {
+            return true;
+        }
+        let name = e.file_name().to_str().unwrap_or("");
+        if walk::DEFAULT_EXCLUDED_DIRS.contains(&name) || e.path().join("pyvenv.cfg").is_file() {
+            return false;
+        }
+        !ex.is_match(walk::rel_path(&root_buf, e.path()))
+    });
+    let mut paths: Vec<PathBuf> = builder
+        .build()
+        .flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .map(|e| e.into_path())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    for path in paths {
+        let rel = walk::rel_path(root, &path);
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let read = |found: &mut Found| -> Option<String> {
+            match std::fs::read_to_string(&path) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    found.warnings.push(format!("{rel}: {e}"));
+                    None
+                }
+            }
+        };
+        let lower = name.to_ascii_lowercase();
+        if name == "package.json" {
+            let Some(text) = read(&mut found) else { continue };
+            match manifests::parse_package_json(&rel, &text) {
+                Ok(p) => {
+                    for (script, cmd, line) in &p.scripts {
+                        found.commands.push(Command {
+                            path: rel.clone(),
+                            line: *line,
+                            origin: format!("package.json scripts.{script}"),
+                            command: cmd.clone(),
+                            context: None,
+                        });
+                    }
+                    found.package_jsons.push(p);
+                }
+                Err(e) => found.warnings.push(e),
+            }
+        } else if is_requirements(&name, &rel) {
+            let (deps, constraints, errors) = manifests::parse_requirements(root, &path);
+            found.warnings.extend(errors);
+            let mut dir = dir_of(&rel);
+            if matches!(dir.rsplit('/').next(), Some("requirements" | "reqs")) {
+                dir = dir_of(&dir);
+            }
+            found.py.push(PyManifest { rel, dir, deps, constraints, requires_python: None });
+        } else if name == "pyproject.toml" || name == "Pipfile" || name == "setup.cfg" {
+            let Some(text) = read(&mut found) else { continue };
+            let parsed = match name.as_str() {
+                "pyproject.toml" => manifests::parse_pyproject(&rel, &text).map(|p| (p.deps, p.requires_python)),
+                "Pipfile" => manifests::parse_pipfile(&rel, &text).map(|d| (d, None)),
+                _ => Ok((manifests::parse_setup_cfg(&rel, &text), None)),
+            };
+            match parsed {
+                Ok((deps, requires_python)) => {
+                    found.py.push(PyManifest { dir: dir_of(&rel), rel, deps, constraints: Vec::new(), requires_python })
+                }
+                Err(e) => found.warnings.push(e),
+            }
+        } else if (name == "PKG-INFO" && !rel.contains(".egg-info/"))
+            || (name == "METADATA" && dir_of(&rel).ends_with(".dist-info"))
+        {
+            // Core metadata of an sdist or an unpacked wheel: the
+            // dependencies of a package downloaded from PyPI without its
+            // requirement files. A wheel's describes the directory above.
+            let Some(text) = read(&mut found) else { continue };
+            let deps = manifests::parse_core_metadata(&rel, &text);
+            let dir = if name == "METADATA" { dir_of(&dir_of(&rel)) } else { dir_of(&rel) };
+            found.py.push(PyManifest { dir, rel, deps, constraints: Vec::new(), requires_python: None });
+        } else if matches!(name.as_str(), "poetry.lock" | "uv.lock" | "pdm.lock" | "Pipfile.lock") {
+            let Some(text) = read(&mut found) else { continue };
+            let versions = if name == "Pipfile.lock" {
+                manifests::pipfile_lock_versions(&text)
+            } else {
+                manifests::toml_lock_versions(&text)
+            };
+            found.py_locks.push((dir_of(&rel), versions, rel));
+        } else if matches!(name.as_str(), "package-lock.json" | "npm-shrinkwrap.json" | "yarn.lock" | "pnpm-lock.yaml")
+        {
+            let Some(text) = read(&mut found) else { continue };
+            let lock = match name.as_str() {
+                "yarn.lock" => NpmLock::Yarn(manifests::yarn_lock_versions(&text)),
+                "pnpm-lock.yaml" => NpmLock::Pnpm(manifests::pnpm_lock_versions(&text)),
+                _ => match serde_json::from_str(&text) {
+                    Ok(v) => NpmLock::Npm(v),
+                    Err(e) => {
+                        found.warnings.push(format!("{rel}: not valid JSON: {e}"));
+                        continue;
+                    }
+                },
+            };
+            found.npm_locks.push((dir_of(&rel), lock));
+        } else if name == "Procfile" || name.starts_with("Procfile.") {
+            let Some(text) = read(&mut found) else { continue };
+            found.commands.extend(deploy::parse_procfile(&rel, &text));
+        } else if name == "Dockerfile"
+            || name == "Containerfile"
+            || name.starts_with("Dockerfile.")
+            || lower.ends_with(".dockerfile")
+        {
+            let Some(text) = read(&mut found) else { continue };
+            let d = deploy::parse_dockerfile(&rel, &text);
+            found.commands.extend(d.commands.iter().cloned());
+            found.dockerfiles.push((rel, d));
+        } else if (lower.starts_with("docker-compose") || lower.starts_with("compose"))
+            && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
+        {
+            let Some(text) = read(&mut found) else { continue };
+            found.commands.extend(deploy::compose_commands(&rel, &text).0);
+        } else if name == ".nvmrc" || name == ".node-version" {
+            let Some(text) = read(&mut found) else { continue };
+            found.node_version_files.push((rel, text.trim().to_string()));
+        } else if lower.starts_with("uwsgi") && (lower.ends_with(".ini") || lower.ends_with(".yaml")) {
+            found.uwsgi_ini.push(rel);
+        } else if lower.ends_with(".prisma") {
+            let Some(text) = read(&mut found) else { continue };
+            for (i, line) in text.lines().enumerate() {
+                let t = line.trim_start();
+                if let Some(rest) = t.strip_prefix("model ") {
+                    let model = rest.split_whitespace().next().unwrap_or("").to_string();
+                    found.prisma_models.push((rel.clone(), model, i as u32 + 1));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// An application before its profile is filled in.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub root: String,
+    pub stack: Stack,
+    pub framework: String,
+    /// The package.json of a Node application.
+    pub package_json: Option<usize>,
+    /// Entry points (manage.py, settings modules, wsgi/asgi modules).
+    pub entries: BTreeSet<String>,
+    /// Python packages of the project (`shop` for shop/settings.py), for
+    /// matching `gunicorn shop.wsgi` to it.
+    pub packages: BTreeSet<String>,
+}
+
+fn framework_of_package(p: &PackageJson) -> Option<&'static str> {
+    super::catalog::NODE_FRAMEWORKS.iter().find(|(dep, _)| p.dep(dep).is_some_and(|d| !d.dev)).map(|(_, name)| *name)
+}
+
+/// `a/b/proj/settings/base.py` → (`a/b`, `proj`); `proj/settings.py` →
+/// ("", `proj`); `proj/wsgi.py` → ("", `proj`).
+fn django_root_of_module(rel: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let n = parts.len();
+    let name = parts[n - 1];
+    let pkg_index = if parts.len() >= 2 && parts[n - 2] == "settings" {
+        n.checked_sub(3)?
+    } else if matches!(name, "settings.py" | "wsgi.py" | "asgi.py") {
+        n.checked_sub(2)?
+    } else {
+        return None;
+    };
+    Some((parts[..pkg_index].join("/"), parts[pkg_index].to_string()))
+}
+
+/// Finds the applications of the repository.
+pub fn discover(found: &Found, files: &[ProjectFile]) -> Vec<Candidate> {
+    let mut cands: Vec<Candidate> = Vec::new();
+    for (i, p) in found.package_jsons.iter().enumerate() {
+        if in_non_app_dir(&p.rel) {
+            continue;
+        }
+        if let Some(fw) = framework_of_package(p) {
+            cands.push(Candidate {
+                root: dir_of(&p.rel),
+                stack: Stack::Node,
+                framework: fw.to_string(),
+                package_json: Some(i),
+                entries: BTreeSet::new(),
+                packages: BTreeSet::new(),
+            });
+        }
+    }
+    // Django projects from their entry points.
+    let settings_refs: BTreeSet<String> = files
+        .iter()
+        .filter_map(|f| f.facts.fit.as_ref())
+        .flat_map(|ff| ff.signals.iter().filter(|s| s.kind == SignalKind::SettingsRef).map(|s| s.detail.clone()))
+        .collect();
+    let mut django: BTreeMap<String, Candidate> = BTreeMap::new();
+    for f in files {
+        let Some(ff) = f.facts.fit.as_ref() else { continue };
+        if in_non_app_dir(&f.rel) {
+            continue;
+        }
+        let name = f.rel.rsplit('/').next().unwrap_or(&f.rel);
+        let has = |k: SignalKind| ff.signals.iter().any(|s| s.kind == k);
+        let mut root_pkg: Option<(String, Option<String>)> = None;
+        if name == "manage.py" && (has(SignalKind::SettingsRef) || ff.imports.iter().any(|i| i.module == "django")) {
+            let pkg = ff
+                .signals
+                .iter()
+                .find(|s| s.kind == SignalKind::SettingsRef)
+                .and_then(|s| s.detail.split('.').next().map(str::to_string));
+            root_pkg = Some((dir_of(&f.rel), pkg));
+        } else {
+            let module = crate::rules::django::settings::module_name(&f.rel).0;
+            let is_settings = has(SignalKind::SettingsModule)
+                && (name == "settings.py" || f.rel.contains("/settings/") || settings_refs.contains(&module));
+            let is_entry = has(SignalKind::WsgiEntry) || has(SignalKind::AsgiEntry);
+            if is_settings || is_entry {
+                if let Some((r, p)) = django_root_of_module(&f.rel) {
+                    root_pkg = Some((r, Some(p)));
+                }
+            }
+        }
+        if let Some((root, pkg)) = root_pkg {
+            let c = django.entry(root.clone()).or_insert_with(|| Candidate {
+                root,
+                stack: Stack::Django,
+                framework: "django".into(),
+                package_json: None,
+                entries: BTreeSet::new(),
+                packages: BTreeSet::new(),
+            });
+            c.entries.insert(f.rel.clone());
+            c.packages.extend(pkg);
+        }
+    }
+    // A Django project nested in another one is part of it.
+    let roots: Vec<String> = django.keys().cloned().collect();
+    for r in &roots {
+        if let Some(outer) = roots.iter().find(|o| *o != r && under(r, o)) {
+            if let Some(inner) = django.remove(r) {
+                if let Some(o) = django.get_mut(outer) {
+                    o.entries.extend(inner.entries);
+                    o.packages.extend(inner.packages);
+                }
+            }
+        }
+    }
+    cands.extend(django.into_values());
+    // Python web apps other than Django, from their manifests.
+    for m in &found.py {
+        if in_non_app_dir(&m.rel)
+            || cands.iter().any(|c| c.stack != Stack::Node && (under(&c.root, &m.dir) || under(&m.dir, &c.root)))
+        {
+            continue;
+        }
+        let fw = super::catalog::PYTHON_FRAMEWORKS
+            .iter()
+            .find(|(n, _)| *n != "django" && m.deps.iter().any(|d| d.name == *n && !d.dev));
+        if let Some((_, fw)) = fw {
+            if !cands.iter().any(|c| c.root == m.dir) {
+                cands.push(Candidate {
+                    root: m.dir.clone(),
+                    stack: Stack::Python,
+                    framework: fw.to_string(),
+                    package_json: None,
+                    entries: BTreeSet::new(),
+                    packages: BTreeSet::new(),
+                });
+            }
+        }
+    }
+    // A Django project below the manifest that names Django extends to the
+    // manifest's directory when nothing else lives there.
+    let snapshot = cands.clone();
+    for c in cands.iter_mut().filter(|c| c.stack == Stack::Django) {
+        let best = found
+            .py
+            .iter()
+            .filter(|m| !in_non_app_dir(&m.rel) && m.deps.iter().any(|d| d.name == "django"))
+            .filter(|m| m.dir != c.root && under(&c.root, &m.dir))
+            .filter(|m| !snapshot.iter().any(|o| o.root != c.root && under(&o.root, &m.dir)))
+            .map(|m| m.dir.clone())
+            .min_by_key(|d| d.len());
+        if let Some(d) = best {
+            c.root = d;
+        }
+    }
+    cands.sort_by(|a, b| a.root.cmp(&b.root).then(a.stack.cmp(&b.stack)));
+    cands.dedup_by(|a, b| a.root == b.root && a.stack == b.stack);
+    cands
+}
+
+/// The application a path belongs to: the one with the deepest root that
+/// contains it.
+pub fn owner(apps: &[Candidate], path: &str) -> Option<usize> {
+    apps.iter().enumerate().filter(|(_, a)| under(path, &a.root)).max_by_key(|(_, a)| a.root.len()).map(|(i, _)| i)
+}
+
+/// The application a start command belongs to: by its compose build
+/// context, by its file's location, by what it starts (`gunicorn
+/// shop.wsgi`, `node gateway/server.js`, `cd gateway && ...`), or the only
+/// application of the matching stack.
+pub fn command_owner(apps: &[Candidate], cmd: &Command) -> Option<usize> {
+    if let Some(ctx) = &cmd.context {
+        return owner(apps, ctx).or_else(|| apps.iter().position(|a| under(&a.root, ctx)));
+    }
+    let dir = dir_of(&cmd.path);
+    if let Some(i) = owner(apps, &cmd.path) {
+        return Some(i);
+    }
+    let uses = deploy::classify(&cmd.command);
+    // `cd sub && ...`
+    let toks: Vec<&str> = cmd.command.split_whitespace().collect();
+    if let Some(i) = toks.iter().position(|t| *t == "cd") {
+        if let Some(sub) = toks.get(i + 1) {
+            let p = deploy::join_rel(&dir, sub);
+            if let Some(a) = owner(apps, &p) {
+                return Some(a);
+            }
+        }
+    }
+    for u in &uses {
+        if let Some(t) = &u.target {
+            let module = t.split(':').next().unwrap_or(t);
+            let pkg = module.split('.').next().unwrap_or(module);
+            if let Some(i) = apps.iter().position(|a| a.packages.contains(pkg)) {
+                return Some(i);
+            }
+            if let Some(i) = owner(apps, &deploy::join_rel(&dir, t)).filter(|i| !apps[*i].root.is_empty()) {
+                return Some(i);
+            }
+        }
+    }
+    let wants = |a: &Candidate| {
+        uses.iter().any(|u| match u.model {
+            deploy::Model::Node => a.stack == Stack::Node,
+            _ => a.stack != Stack::Node,
+        })
+    };
+    let matching: Vec<usize> = (0..apps.len()).filter(|&i| wants(&apps[i])).collect();
+    (matching.len() == 1).then(|| matching[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn django_roots_from_modules() {
+        assert_eq!(django_root_of_module("proj/settings.py"), Some((String::new(), "proj".into())));
+        assert_eq!(django_root_of_module("src/conf/settings/prod.py"), Some(("src".into(), "conf".into())));
+        assert_eq!(django_root_of_module("svc/core/wsgi.py"), Some(("svc".into(), "core".into())));
+        assert_eq!(django_root_of_module("settings.py"), None);
+        assert!(in_non_app_dir("tests/fixtures/app/package.json"));
+        assert!(!in_non_app_dir("packages/api/package.json"));
+        assert!(under("gateway/src/a.js", "gateway"));
+        assert!(!under("gateway2/a.js", "gateway"));
+        assert!(under("a.js", ""));
+    }
+}

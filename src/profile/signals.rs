@@ -1,0 +1,405 @@
+//! Phase 1 of the profile: the workload signals of one source file, with
+//! their locations, recorded as facts (`FileFacts::fit`) by the fact
+//! extractor the `fit/` rules consume. JavaScript/TypeScript in
+//! `signals_js.rs`, Python in `signals_py.rs`.
+
+use crate::engine::context::FileCtx;
+use crate::finding::Span;
+use crate::parse::Lang;
+use serde::{Deserialize, Serialize};
+use tree_sitter::Node;
+
+/// What a signal says about the code at its location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignalKind {
+    /// An HTTP route: an Express/Koa/Fastify/Nest/Next route, a Django URL
+    /// pattern or DRF router registration.
+    Route,
+    /// A Django view: a function taking `request`, or a view class.
+    View,
+    /// A websocket server (socket.io, ws, a Nest gateway).
+    WebsocketServer,
+    /// A websocket message handler: a socket listener, a Channels consumer.
+    WebsocketHandler,
+    /// Client code opening a websocket or event stream (browser JS shipped
+    /// by the application).
+    PushClient,
+    /// A server-sent events stream (`text/event-stream`).
+    Sse,
+    /// A view that waits in a loop for news before answering (long polling).
+    LongPoll,
+    /// A route or view named for polling.
+    PollView,
+    /// Client code polling the server on a timer (`setInterval` + fetch).
+    PollClient,
+    /// An ORM model (Django, Mongoose, Sequelize, TypeORM, Objection).
+    Model,
+    /// A Django admin registration.
+    Admin,
+    /// A background job definition (Celery, Django tasks, RQ, Dramatiq,
+    /// Huey, BullMQ, Agenda, cron).
+    JobDef,
+    /// A job being enqueued (`.delay()`, `.apply_async()`, `enqueue()`).
+    JobEnqueue,
+    /// A job feature beyond fire-and-forget: retries, canvas (chain, group,
+    /// chord), periodic schedules, waiting for results.
+    JobComplex,
+    /// An ML/data-science library imported.
+    MlImport,
+    /// An ML/data-science library used inside a request handler.
+    MlInHandler,
+    /// An outbound HTTP call inside a request handler.
+    OutboundHttp,
+    /// CPU-heavy work on the event loop inside a Node request handler.
+    CpuHeavy,
+    /// A synchronous fs/child_process call inside a Node request handler.
+    BlockingSync,
+    /// An `async def` Django view.
+    AsyncView,
+    /// Cookie-based sessions (express-session, cookie-session, ...).
+    Session,
+    /// A route whose path names authentication or payment.
+    AuthRoute,
+    /// Security headers set by hand (`X-Frame-Options`, CSP, HSTS).
+    SecurityHeaders,
+    /// `DJANGO_SETTINGS_MODULE` set to a module (detail).
+    SettingsRef,
+    /// A module assigning `INSTALLED_APPS` (a Django settings module).
+    SettingsModule,
+    /// An entry of `INSTALLED_APPS` (detail).
+    InstalledApp,
+    /// A setting that decides the serving model or the job system (detail:
+    /// `ASGI_APPLICATION`, `CHANNEL_LAYERS`, `TASKS`, `worker_class=...`).
+    Setting,
+    /// `get_wsgi_application()`.
+    WsgiEntry,
+    /// `get_asgi_application()` or a Channels `ProtocolTypeRouter`.
+    AsgiEntry,
+}
+
+impl SignalKind {
+    /// How the profile names the signal.
+    pub fn label(self) -> &'static str {
+        match self {
+            SignalKind::Route => "routes",
+            SignalKind::View => "views",
+            SignalKind::WebsocketServer => "websocket servers",
+            SignalKind::WebsocketHandler => "websocket handlers",
+            SignalKind::PushClient => "websocket/event-stream clients",
+            SignalKind::Sse => "server-sent event streams",
+            SignalKind::LongPoll => "long-polling views",
+            SignalKind::PollView => "polling endpoints",
+            SignalKind::PollClient => "polling clients",
+            SignalKind::Model => "ORM models",
+            SignalKind::Admin => "admin registrations",
+            SignalKind::JobDef => "background job definitions",
+            SignalKind::JobEnqueue => "jobs enqueued",
+            SignalKind::JobComplex => "advanced job features",
+            SignalKind::MlImport => "ML/data imports",
+            SignalKind::MlInHandler => "ML/data calls in request handlers",
+            SignalKind::OutboundHttp => "outbound HTTP calls in handlers",
+            SignalKind::CpuHeavy => "CPU-heavy sites in handlers",
+            SignalKind::BlockingSync => "synchronous I/O in handlers",
+            SignalKind::AsyncView => "async views",
+            SignalKind::Session => "cookie sessions",
+            SignalKind::AuthRoute => "auth/payment routes",
+            SignalKind::SecurityHeaders => "security headers set by hand",
+            SignalKind::SettingsRef => "settings references",
+            SignalKind::SettingsModule => "settings modules",
+            SignalKind::InstalledApp => "installed apps",
+            SignalKind::Setting => "serving/job settings",
+            SignalKind::WsgiEntry => "WSGI entry points",
+            SignalKind::AsgiEntry => "ASGI entry points",
+        }
+    }
+
+    /// How much one signal of the kind tells about the application's work
+    /// (the same weights as the workload mix): orders the top signals.
+    pub fn weight(self) -> usize {
+        match self {
+            SignalKind::WebsocketServer
+            | SignalKind::WebsocketHandler
+            | SignalKind::Sse
+            | SignalKind::LongPoll
+            | SignalKind::CpuHeavy
+            | SignalKind::MlInHandler => 3,
+            SignalKind::PollView
+            | SignalKind::PollClient
+            | SignalKind::PushClient
+            | SignalKind::Model
+            | SignalKind::JobDef
+            | SignalKind::MlImport => 2,
+            _ => 1,
+        }
+    }
+
+    /// Wiring facts, not workload: kept out of the profile's signal list.
+    pub fn is_wiring(self) -> bool {
+        matches!(
+            self,
+            SignalKind::SettingsRef
+                | SignalKind::SettingsModule
+                | SignalKind::InstalledApp
+                | SignalKind::Setting
+                | SignalKind::WsgiEntry
+                | SignalKind::AsgiEntry
+                | SignalKind::SecurityHeaders
+                | SignalKind::Session
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Signal {
+    pub kind: SignalKind,
+    pub span: Span,
+    /// What exactly: `GET /users/:id`, `crypto.pbkdf2Sync`, `celery`, ...
+    pub detail: String,
+    /// First line of the request handler the signal sits in (0: none), so
+    /// that rules can count distinct handlers.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub handler: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// An external module imported by the file (first import of each).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Import {
+    /// npm package or top-level Python module.
+    pub module: String,
+    pub span: Span,
+}
+
+/// The profile facts of one file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FitFacts {
+    pub signals: Vec<Signal>,
+    pub imports: Vec<Import>,
+}
+
+impl FitFacts {
+    pub fn add(&mut self, kind: SignalKind, span: Span, detail: impl Into<String>, handler: u32) {
+        self.signals.push(Signal { kind, span, detail: detail.into(), handler });
+    }
+
+    pub fn import(&mut self, module: String, span: Span) {
+        if !self.imports.iter().any(|i| i.module == module) {
+            self.imports.push(Import { module, span });
+        }
+    }
+
+    pub fn count(&self, kind: SignalKind) -> usize {
+        self.signals.iter().filter(|s| s.kind == kind).count()
+    }
+}
+
+/// Needles of the fact extractor: a file mentioning none of them has no
+/// signal worth parsing for.
+pub const NEEDLES: &[&str] =
+    &["import", "require(", "def ", "class ", "app.", "router.", "export ", "setInterval", "WebSocket", "EventSource"];
+
+/// Tests, fixtures and migrations say nothing about the workload the
+/// application serves.
+pub fn is_test_or_generated(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let dirs: Vec<&str> = rel.split('/').collect();
+    let dirs = &dirs[..dirs.len().saturating_sub(1)];
+    dirs.iter().any(|d| {
+        matches!(
+            *d,
+            "test"
+                | "tests"
+                | "__tests__"
+                | "spec"
+                | "specs"
+                | "e2e"
+                | "fixtures"
+                | "__fixtures__"
+                | "__mocks__"
+                | "migrations"
+                | "testing"
+                | "cypress"
+                | "playwright"
+        )
+    }) || name.starts_with("test_")
+        || name == "tests.py"
+        || name == "conftest.py"
+        || name.ends_with("_test.py")
+        || name.ends_with("_tests.py")
+        || [".test.", ".spec.", ".e2e.", ".stories."].iter().any(|m| name.contains(m))
+}
+
+/// The fact extractor of the `fit/` rules.
+pub fn extract(ctx: &mut FileCtx) {
+    if is_test_or_generated(ctx.rel) {
+        return;
+    }
+    let mut facts = FitFacts::default();
+    match ctx.lang {
+        Lang::Python => super::signals_py::extract(ctx, &mut facts),
+        _ => super::signals_js::extract(ctx, &mut facts),
+    }
+    if facts.signals.is_empty() && facts.imports.is_empty() {
+        return;
+    }
+    facts.signals.sort();
+    facts.signals.dedup_by(|a, b| a.kind == b.kind && a.span.start_line == b.span.start_line && a.detail == b.detail);
+    facts.imports.sort_by(|a, b| a.span.cmp(&b.span).then(a.module.cmp(&b.module)));
+    ctx.facts.fit = Some(facts);
+}
+
+/// First line of the request handler `node` sits in (0: none): the
+/// innermost enclosing function that is a handler.
+pub fn handler_line(ctx: &FileCtx, node: Node) -> u32 {
+    let handlers = ctx.handlers();
+    let mut cur = crate::semantics::enclosing_function(ctx.lang, node);
+    while let Some(f) = cur {
+        if handlers.is_handler(f) {
+            return f.start_position().row as u32 + 1;
+        }
+        cur = crate::semantics::enclosing_function(ctx.lang, f);
+    }
+    0
+}
+
+pub fn span(ctx: &FileCtx, n: Node) -> Span {
+    ctx.src.span(n.start_byte(), n.end_byte())
+}
+
+/// The span of the first line of `n` only (multi-line calls and loops are
+/// reported where they start).
+pub fn head_span(ctx: &FileCtx, n: Node) -> Span {
+    let text = &ctx.src.text[n.start_byte()..n.end_byte()];
+    let end = n.start_byte() + text.find('\n').unwrap_or(text.len());
+    ctx.src.span(n.start_byte(), end)
+}
+
+/// Words in a route path or view name that mean authentication or payment.
+pub const AUTH_WORDS: &[&str] = &[
+    "login", "logout", "signin", "sign-in", "signup", "sign-up", "register", "password", "token", "otp", "2fa", "auth",
+    "checkout", "payment", "billing", "charge",
+];
+
+pub fn mentions_auth(path: &str) -> bool {
+    let p = path.to_ascii_lowercase();
+    AUTH_WORDS.iter().any(|w| p.contains(w))
+}
+
+/// Does a route path or view name speak of polling (`/api/poll`,
+/// `poll_messages`, `LongPollView`)? `polls` (the voting app of Django's
+/// tutorial) does not.
+pub fn is_poll_name(s: &str) -> bool {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in s.chars() {
+        if !c.is_ascii_alphanumeric() {
+            words.push(std::mem::take(&mut cur));
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        cur.push(c.to_ascii_lowercase());
+    }
+    words.push(cur);
+    words.iter().any(|w| matches!(w.as_str(), "poll" | "polling" | "longpoll" | "longpolling"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_names() {
+        assert!(is_poll_name("/api/poll/"));
+        assert!(is_poll_name("poll_messages"));
+        assert!(is_poll_name("LongPollView"));
+        assert!(!is_poll_name("polls/<int:pk>/"));
+        assert!(!is_poll_name("PollsIndexView"));
+        assert!(!is_poll_name("payroll"));
+    }
+
+    #[test]
+    fn test_paths() {
+        assert!(is_test_or_generated("app/tests/test_views.py"));
+        assert!(is_test_or_generated("src/user.spec.ts"));
+        assert!(is_test_or_generated("shop/migrations/0001_initial.py"));
+        assert!(!is_test_or_generated("src/routes/contest.js"));
+    }
+}
+
+#[cfg(test)]
+mod extract_tests {
+    use super::*;
+    use crate::parse::{parse, Source};
+    use std::time::Duration;
+
+    fn signals(rel: &str, code: &str) -> Vec<(SignalKind, u32, String)> {
+        let lang = Lang::from_path(std::path::Path::new(rel)).unwrap();
+        let src = Source::new(code.to_string());
+        let tree = parse(lang, &src.text, Duration::from_secs(5)).unwrap();
+        let mut ctx = FileCtx::new(rel, lang, &src, &tree);
+        extract(&mut ctx);
+        ctx.facts
+            .fit
+            .map(|f| f.signals)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| (s.kind, s.span.start_line, s.detail))
+            .collect()
+    }
+
+    fn kinds(v: &[(SignalKind, u32, String)]) -> Vec<(SignalKind, u32)> {
+        v.iter().map(|(k, l, _)| (*k, *l)).collect()
+    }
+
+    #[test]
+    fn javascript_routes_clients_and_event_loop_work() {
+        let code = "const express = require('express');\nconst axios = require('axios');\nconst crypto = require('crypto');\nconst app = express();\n\
+                    app.get('/users', async (req, res) => {\n  const r = await axios.get('/api/x', config);\n  while (true) { const c = await next(); if (!c) break; }\n  res.json(r.data);\n});\n\
+                    app.set('title', 'x');\napp.get('title');\n\
+                    app.post('/login', (req, res) => {\n  res.send(crypto.pbkdf2Sync(req.body.p, 's', 1e6, 64, 'sha512'));\n});\n";
+        let k = kinds(&signals("src/app.js", code));
+        assert!(k.contains(&(SignalKind::Route, 5)), "{k:?}");
+        assert!(k.contains(&(SignalKind::OutboundHttp, 6)), "{k:?}");
+        assert!(!k.iter().any(|(kind, line)| *kind == SignalKind::Route && (*line == 6 || *line == 11)), "{k:?}");
+        assert!(!k.contains(&(SignalKind::CpuHeavy, 7)), "an awaiting loop yields: {k:?}");
+        assert!(k.contains(&(SignalKind::AuthRoute, 12)), "{k:?}");
+        assert!(k.contains(&(SignalKind::CpuHeavy, 13)), "{k:?}");
+    }
+
+    #[test]
+    fn browser_polling_and_sockets() {
+        let code = "setInterval(() => fetch('/api/poll').then(render), 2000);\nconst ws = new WebSocket('wss://x');\nfunction tick() {\n  fetch('/n');\n  setTimeout(tick, 5000);\n}\n";
+        let mut s = signals("static/app.js", code);
+        s.sort_by_key(|x| x.1);
+        assert_eq!(
+            kinds(&s),
+            vec![(SignalKind::PollClient, 1), (SignalKind::PushClient, 2), (SignalKind::PollClient, 5)]
+        );
+        assert_eq!(s[0].2, "setInterval every 2000 ms");
+    }
+
+    #[test]
+    fn python_views_tasks_and_outbound_calls() {
+        let code = "import requests\nfrom celery import shared_task\nfrom django.urls import path\n\n\
+                    def quote(request):\n    return requests.get(URL, timeout=5)\n\n\
+                    @shared_task(bind=True, max_retries=3)\ndef sync(self):\n    pass\n\n\
+                    urlpatterns = [path('polls/', quote), path('api/poll/', quote)]\n";
+        let s = signals("app/views.py", code);
+        let k = kinds(&s);
+        assert!(k.contains(&(SignalKind::View, 5)), "{k:?}");
+        let out = s.iter().find(|x| x.0 == SignalKind::OutboundHttp).unwrap();
+        assert_eq!(out.2, "requests.get");
+        assert!(k.contains(&(SignalKind::JobDef, 8)) && k.contains(&(SignalKind::JobComplex, 8)), "{k:?}");
+        let polls: Vec<&String> = s.iter().filter(|x| x.0 == SignalKind::PollView).map(|x| &x.2).collect();
+        assert_eq!(polls, vec!["/api/poll/"]);
+    }
+}

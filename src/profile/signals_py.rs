@@ -1,0 +1,437 @@
+//! Workload signals of a Python file: Django views, URL patterns, models,
+//! admin registrations, Channels consumers, event streams and long polling,
+//! background tasks (with the features that make them more than
+//! fire-and-forget), ML/data imports and their use in views, outbound HTTP
+//! in views, and the wiring that tells WSGI from ASGI.
+
+use super::catalog;
+use super::signals::{handler_line, head_span, is_poll_name, mentions_auth, FitFacts, SignalKind as K};
+use crate::engine::context::FileCtx;
+use crate::semantics::python::{is_view, keyword_args, positional_args, string_value};
+use crate::semantics::{descendants, text};
+use tree_sitter::Node;
+
+const HTTP_VERBS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "options", "request"];
+const CONSUMER_BASES: &[&str] = &[
+    "WebsocketConsumer",
+    "AsyncWebsocketConsumer",
+    "JsonWebsocketConsumer",
+    "AsyncJsonWebsocketConsumer",
+    "AsyncConsumer",
+    "SyncConsumer",
+];
+/// Task decorator options Django's tasks framework has no equivalent for.
+const COMPLEX_TASK_OPTIONS: &[&str] = &[
+    "bind",
+    "autoretry_for",
+    "max_retries",
+    "retry_backoff",
+    "retry_kwargs",
+    "default_retry_delay",
+    "rate_limit",
+    "time_limit",
+    "soft_time_limit",
+    "acks_late",
+    "base",
+    "retry_jitter",
+];
+const VIEW_DECORATORS: &[&str] = &[
+    "login_required",
+    "require_POST",
+    "require_GET",
+    "require_safe",
+    "require_http_methods",
+    "api_view",
+    "csrf_exempt",
+    "staff_member_required",
+    "permission_required",
+    "cache_page",
+    "never_cache",
+];
+const SETTINGS_OF_INTEREST: &[&str] =
+    &["ASGI_APPLICATION", "WSGI_APPLICATION", "CHANNEL_LAYERS", "TASKS", "CELERY_BEAT_SCHEDULE"];
+
+struct Py<'a, 'c> {
+    ctx: &'c FileCtx<'a>,
+    src: &'a str,
+    celery: bool,
+    is_models: bool,
+}
+
+impl<'a> Py<'a, '_> {
+    fn t(&self, n: Node) -> &'a str {
+        text(n, self.src)
+    }
+    fn q(&self, n: Node) -> String {
+        self.ctx.qualified_name(n).unwrap_or_default()
+    }
+}
+
+pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
+    let src = ctx.src.text.as_str();
+    let root = ctx.tree.root_node();
+    let imports_celery = ctx.bindings().imports.values().any(|q| q.starts_with("celery") || q.contains(".tasks"));
+    let is_models = ctx.rel.ends_with("models.py") || ctx.rel.contains("/models/");
+    let py = Py { ctx, src, celery: imports_celery || ctx.rel.ends_with("tasks.py"), is_models };
+    descendants(root, |n| {
+        match n.kind() {
+            "import_statement" | "import_from_statement" => {
+                import(&py, facts, n);
+                return false;
+            }
+            "class_definition" => class(&py, facts, n),
+            "decorated_definition" => decorated(&py, facts, n),
+            "function_definition" => function(&py, facts, n),
+            "call" => call(&py, facts, n),
+            "assignment" | "augmented_assignment" => assignment(&py, facts, n),
+            "string" if string_value(src, n).is_some_and(|s| s.trim() == "text/event-stream") => {
+                facts.add(K::Sse, head_span(ctx, n), "text/event-stream response", handler_line(ctx, n));
+            }
+            "while_statement" => long_poll(&py, facts, n),
+            _ => {}
+        }
+        true
+    });
+}
+
+fn import(py: &Py, facts: &mut FitFacts, n: Node) {
+    let mut modules = Vec::new();
+    if n.kind() == "import_from_statement" {
+        if let Some(m) = n.child_by_field_name("module_name") {
+            let t = py.t(m);
+            if !t.starts_with('.') {
+                modules.push(t.to_string());
+            }
+        }
+    } else {
+        let mut c = n.walk();
+        for child in n.named_children(&mut c) {
+            let name = match child.kind() {
+                "dotted_name" => Some(child),
+                "aliased_import" => child.child_by_field_name("name"),
+                _ => None,
+            };
+            modules.extend(name.map(|x| py.t(x).to_string()));
+        }
+    }
+    for m in modules {
+        let top = m.split('.').next().unwrap_or(&m).to_string();
+        facts.import(top.clone(), head_span(py.ctx, n));
+        if catalog::is_python_ml_module(&top) {
+            facts.add(K::MlImport, head_span(py.ctx, n), catalog::python_dist_of_import(&top), handler_line(py.ctx, n));
+        }
+    }
+}
+
+fn bases(py: &Py, class: Node) -> Vec<String> {
+    let Some(sup) = class.child_by_field_name("superclasses") else { return Vec::new() };
+    let mut c = sup.walk();
+    let v =
+        sup.named_children(&mut c).filter(|b| b.kind() != "keyword_argument").map(|b| py.t(b).to_string()).collect();
+    v
+}
+
+fn class(py: &Py, facts: &mut FitFacts, n: Node) {
+    let ctx = py.ctx;
+    let name = n.child_by_field_name("name").map(|x| py.t(x)).unwrap_or("");
+    let bases = bases(py, n);
+    let at = head_span(ctx, n);
+    let last = |b: &String| b.rsplit('.').next().unwrap_or(b).to_string();
+    if bases.iter().any(|b| CONSUMER_BASES.contains(&last(b).as_str())) {
+        facts.add(K::WebsocketHandler, at, format!("Channels consumer {name}"), 0);
+        return;
+    }
+    let model_base = |b: &String| {
+        b == "models.Model"
+            || b == "Model" && ctx.bindings().imports.get("Model").is_some_and(|q| q.starts_with("django.db.models"))
+            || (py.is_models
+                && (b.ends_with("Model") || b.ends_with("AbstractUser") || b.ends_with("AbstractBaseUser")))
+    };
+    if name != "Meta"
+        && bases.iter().any(model_base)
+        && !bases.iter().any(|b| b.contains("Admin") || b.contains("Form"))
+    {
+        facts.add(K::Model, at, name, 0);
+        return;
+    }
+    let view_base = |b: &String| {
+        let l = last(b);
+        (l.ends_with("View") || l.ends_with("ViewSet") || l == "APIView") && !l.ends_with("Mixin")
+    };
+    if !name.ends_with("Mixin") && bases.iter().any(view_base) {
+        facts.add(K::View, at, name, 0);
+        if is_poll_name(name) {
+            facts.add(K::PollView, at, name, 0);
+        }
+    }
+}
+
+/// The decorators of a decorated definition, as (expression, name) where
+/// name is the qualified name of the decorator or of the call's function.
+fn decorators<'t>(py: &Py, n: Node<'t>) -> Vec<(Node<'t>, String)> {
+    let mut out = Vec::new();
+    let mut c = n.walk();
+    for d in n.named_children(&mut c).filter(|d| d.kind() == "decorator") {
+        let Some(expr) = d.named_child(0) else { continue };
+        let target = if expr.kind() == "call" { expr.child_by_field_name("function").unwrap_or(expr) } else { expr };
+        let q = py.q(target);
+        let name = if q.is_empty() { py.t(target).to_string() } else { q };
+        out.push((expr, name));
+    }
+    out
+}
+
+fn decorated(py: &Py, facts: &mut FitFacts, n: Node) {
+    let ctx = py.ctx;
+    let def = n.child_by_field_name("definition");
+    let def_name = def.and_then(|d| d.child_by_field_name("name")).map(|x| py.t(x)).unwrap_or("");
+    for (expr, name) in decorators(py, n) {
+        let at = head_span(ctx, expr);
+        let last = name.rsplit('.').next().unwrap_or(&name);
+        if name == "django.contrib.admin.register" || name.ends_with("admin.register") {
+            facts.add(K::Admin, at, def_name, 0);
+            continue;
+        }
+        let system = if name.starts_with("celery") || name.ends_with("shared_task") {
+            Some("celery")
+        } else if name.starts_with("django.tasks") || name.starts_with("django_tasks") {
+            Some("django-tasks")
+        } else if name.starts_with("dramatiq") {
+            Some("dramatiq")
+        } else if name.starts_with("huey") {
+            Some("huey")
+        } else if name.starts_with("django_rq") || name.starts_with("rq.") {
+            Some("rq")
+        } else if name.starts_with("background_task") {
+            Some("django-background-tasks")
+        } else if last == "task" && name.contains('.') && py.celery {
+            // `@app.task` on a Celery application instance.
+            Some("celery")
+        } else {
+            None
+        };
+        let Some(system) = system else { continue };
+        if !matches!(
+            last,
+            "task" | "shared_task" | "actor" | "job" | "db_task" | "periodic_task" | "db_periodic_task" | "background"
+        ) {
+            continue;
+        }
+        facts.add(K::JobDef, at, format!("{system} task {def_name}"), 0);
+        if last.contains("periodic") {
+            facts.add(K::JobComplex, at, format!("periodic task {def_name}"), 0);
+        }
+        if expr.kind() == "call" {
+            for (k, _) in keyword_args(py.src, expr) {
+                if COMPLEX_TASK_OPTIONS.contains(&k.as_str()) {
+                    facts.add(K::JobComplex, at, format!("task option {k}= on {def_name}"), 0);
+                }
+            }
+        }
+    }
+}
+
+fn function(py: &Py, facts: &mut FitFacts, n: Node) {
+    let ctx = py.ctx;
+    if !is_view(n, py.src) {
+        return;
+    }
+    // Module-level view functions; methods are counted through their class.
+    let in_class = {
+        let mut cur = n.parent();
+        let mut found = false;
+        while let Some(p) = cur {
+            if p.kind() == "class_definition" {
+                found = true;
+                break;
+            }
+            if p.kind() == "function_definition" {
+                break;
+            }
+            cur = p.parent();
+        }
+        found
+    };
+    let name = n.child_by_field_name("name").map(|x| py.t(x)).unwrap_or("");
+    let at = head_span(ctx, n);
+    // A function taking `request` is a view where views live, or when a
+    // view decorator says so (helpers and middleware take requests too).
+    let file = ctx.rel.rsplit('/').next().unwrap_or(ctx.rel);
+    let view_module = file.contains("view") || file.starts_with("api") || ctx.rel.contains("/views/");
+    let decorated = n.parent().filter(|p| p.kind() == "decorated_definition").is_some_and(|p| {
+        let t = py.t(p);
+        VIEW_DECORATORS.iter().any(|d| t.contains(d))
+    });
+    if !in_class && !view_module && !decorated {
+        return;
+    }
+    if crate::semantics::is_async(n) {
+        facts.add(K::AsyncView, at, name, 0);
+    }
+    if in_class {
+        return;
+    }
+    facts.add(K::View, at, name, 0);
+    if is_poll_name(name) {
+        facts.add(K::PollView, at, name, 0);
+    }
+}
+
+fn call(py: &Py, facts: &mut FitFacts, n: Node) {
+    let ctx = py.ctx;
+    let Some(func) = n.child_by_field_name("function") else { return };
+    let q = py.q(func);
+    let ft = py.t(func);
+    let method = ft.rsplit('.').next().unwrap_or(ft);
+    let at = head_span(ctx, n);
+    let args = positional_args(n);
+    let first_str = args.first().and_then(|a| string_value(py.src, *a));
+
+    match q.as_str() {
+        "django.urls.path" | "django.urls.re_path" | "django.conf.urls.url" => {
+            let route = first_str.clone().unwrap_or_default();
+            facts.add(K::Route, at, format!("/{route}"), 0);
+            if is_poll_name(&route) {
+                facts.add(K::PollView, at, format!("/{route}"), 0);
+            }
+            if mentions_auth(&route) {
+                facts.add(K::AuthRoute, at, format!("/{route}"), 0);
+            }
+            return;
+        }
+        "django.core.wsgi.get_wsgi_application" => return facts.add(K::WsgiEntry, at, "get_wsgi_application()", 0),
+        "django.core.asgi.get_asgi_application" => return facts.add(K::AsgiEntry, at, "get_asgi_application()", 0),
+        "channels.routing.ProtocolTypeRouter" => return facts.add(K::AsgiEntry, at, "Channels ProtocolTypeRouter", 0),
+        "django.contrib.admin.site.register" => return facts.add(K::Admin, at, "admin.site.register", 0),
+        "celery.chain"
+        | "celery.group"
+        | "celery.chord"
+        | "celery.signature"
+        | "celery.canvas.chain"
+        | "celery.canvas.group"
+        | "celery.canvas.chord" => return facts.add(K::JobComplex, at, format!("canvas {}", method), 0),
+        "celery.schedules.crontab" | "celery.result.AsyncResult" => {
+            return facts.add(K::JobComplex, at, q.rsplit('.').next().unwrap_or(&q).to_string(), 0)
+        }
+        _ => {}
+    }
+    if ft == "admin.site.register" {
+        return facts.add(K::Admin, at, "admin.site.register", 0);
+    }
+    if method == "register" && ft.ends_with("router.register") && first_str.is_some() {
+        return facts.add(K::Route, at, format!("router {}", first_str.unwrap_or_default()), 0);
+    }
+    if method == "setdefault" && first_str.as_deref() == Some("DJANGO_SETTINGS_MODULE") {
+        if let Some(v) = args.get(1).and_then(|a| string_value(py.src, *a)) {
+            return facts.add(K::SettingsRef, at, v, 0);
+        }
+    }
+    if py.celery && matches!(method, "s" | "si") && ft.contains('.') {
+        return facts.add(K::JobComplex, at, format!("canvas signature .{method}()"), 0);
+    }
+    if matches!(method, "delay" | "apply_async" | "enqueue") && ft.contains('.') {
+        facts.add(K::JobEnqueue, at, ft, 0);
+        if method == "apply_async" {
+            for (k, _) in keyword_args(py.src, n) {
+                if matches!(k.as_str(), "link" | "link_error" | "chain") {
+                    facts.add(K::JobComplex, at, format!("apply_async({k}=)"), 0);
+                }
+            }
+        }
+        return;
+    }
+    if method == "get" && ft.ends_with(".AsyncResult") {
+        return facts.add(K::JobComplex, at, "waits for a task result", 0);
+    }
+
+    let hl = handler_line(ctx, n);
+    if hl == 0 {
+        return;
+    }
+    if q == "django.http.StreamingHttpResponse" {
+        let event_stream = keyword_args(py.src, n)
+            .iter()
+            .any(|(k, v)| k == "content_type" && string_value(py.src, *v).is_some_and(|s| s.contains("event-stream")));
+        if event_stream {
+            return facts.add(K::Sse, at, "StreamingHttpResponse(text/event-stream)", hl);
+        }
+    }
+    let (module, member) = q.rsplit_once('.').unwrap_or(("", ""));
+    let outbound = (matches!(module, "requests" | "httpx") && HTTP_VERBS.contains(&member))
+        || q == "urllib.request.urlopen"
+        || q.starts_with("http.client.HTTP")
+        || q == "urllib3.request"
+        || (matches!(module, "requests.Session" | "httpx.Client") && HTTP_VERBS.contains(&member));
+    if outbound {
+        facts.add(K::OutboundHttp, at, q.clone(), hl);
+    }
+    let top = q.split('.').next().unwrap_or("");
+    if !top.is_empty() && catalog::is_python_ml_module(top) {
+        facts.add(K::MlInHandler, at, q.clone(), hl);
+    }
+}
+
+fn assignment(py: &Py, facts: &mut FitFacts, n: Node) {
+    let ctx = py.ctx;
+    let (Some(left), Some(right)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else { return };
+    let name = py.t(left);
+    let at = head_span(ctx, n);
+    if name == "INSTALLED_APPS" {
+        if n.kind() == "assignment" {
+            facts.add(K::SettingsModule, at, "INSTALLED_APPS", 0);
+        }
+        descendants(right, |c| {
+            if let Some(s) = (c.kind() == "string").then(|| string_value(py.src, c)).flatten() {
+                facts.add(K::InstalledApp, head_span(ctx, c), s, 0);
+                return false;
+            }
+            true
+        });
+    } else if SETTINGS_OF_INTEREST.contains(&name) || name.ends_with("beat_schedule") {
+        let detail = if name.ends_with("beat_schedule") { "CELERY_BEAT_SCHEDULE" } else { name };
+        facts.add(K::Setting, at, detail, 0);
+        if detail == "CELERY_BEAT_SCHEDULE" {
+            facts.add(K::JobComplex, at, "periodic schedule (beat)", 0);
+        }
+    } else if name == "worker_class" || name == "GUNICORN_WORKER_CLASS" {
+        if let Some(v) = string_value(py.src, right) {
+            facts.add(K::Setting, at, format!("worker_class={v}"), 0);
+        }
+    }
+}
+
+/// `while ...:` with a sleep inside, in a view: the view holds its worker
+/// until there is news (long polling).
+fn long_poll(py: &Py, facts: &mut FitFacts, n: Node) {
+    let ctx = py.ctx;
+    let hl = handler_line(ctx, n);
+    if hl == 0 {
+        return;
+    }
+    // A generator that sleeps between yields is a stream, counted as such.
+    if let Some(func) = crate::semantics::enclosing_function(ctx.lang, n) {
+        let mut generator = false;
+        descendants(func, |c| {
+            generator |= c.kind() == "yield";
+            !generator && (c.id() == func.id() || c.kind() != "function_definition")
+        });
+        if generator {
+            return;
+        }
+    }
+    let mut sleeps = false;
+    descendants(n, |c| {
+        if c.kind() == "call" {
+            if let Some(f) = c.child_by_field_name("function") {
+                let q = py.q(f);
+                if matches!(q.as_str(), "time.sleep" | "asyncio.sleep" | "gevent.sleep") {
+                    sleeps = true;
+                }
+            }
+        }
+        !sleeps
+    });
+    if sleeps {
+        facts.add(K::LongPoll, head_span(ctx, n), "loop that sleeps until there is news", hl);
+    }
+}

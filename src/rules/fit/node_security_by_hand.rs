@@ -1,0 +1,165 @@
+//! `fit/node-security-by-hand`: a Node application that handles
+//! authentication or payments with two or more of its security middleware
+//! missing (security headers, rate limiting, CSRF protection).
+
+use super::{applications, relate};
+use crate::engine::project::{ProjectCtx, ProjectOut};
+use crate::engine::rule::CodeRule;
+use crate::profile::catalog::LibKind;
+use crate::profile::signals::SignalKind;
+use crate::profile::{Application, Site, Stack};
+
+const DOC: &str = r#####"
+id = "fit/node-security-by-hand"
+languages = ["js"]
+severity = "warning"
+category = "fit"
+confidence = "medium"
+summary = "Node app handling auth or payments lacks two or more of helmet, rate limiting, CSRF protection"
+
+[docs]
+what = """
+Flags a Node application that handles authentication or payments and lacks two or more of:
+
+- security headers: `helmet`, `@fastify/helmet` or `koa-helmet`, or the headers set by hand
+  (`X-Frame-Options`, `Content-Security-Policy`, `Strict-Transport-Security` in the code);
+- rate limiting: `express-rate-limit`, `rate-limiter-flexible`, `express-slow-down`,
+  `@fastify/rate-limit`, `@nestjs/throttler`, `koa-ratelimit`;
+- CSRF protection: `csrf-csrf`, `csrf-sync`, `lusca`, `csurf`, `@fastify/csrf-protection`,
+  `koa-csrf`. Only counted as missing when the application uses cookie sessions
+  (express-session, cookie-session, koa-session, @fastify/session, passport sessions): an API
+  authenticated by bearer tokens has no CSRF exposure.
+
+Handling auth or payments means an auth, session or payment library among its dependencies or
+imports (passport, jsonwebtoken, jose, express-session, next-auth, stripe, braintree, ...; a
+password-hashing library alone does not count) or routes whose paths name login, signup,
+password, token, OTP, checkout or payment. The
+libraries are looked up in package.json and in the code's imports. The finding points at the
+framework's line in package.json; the auth evidence is related.
+"""
+why = """
+Django switches its protections on by default (G11); Node's are middleware you must add, and
+forgetting one is the typical failure (G10). An application that signs users in or takes payments
+without headers and rate limiting is open to clickjacking, credential stuffing and brute force on
+exactly the routes that matter. The risk rules `express/missing-helmet`,
+`express/missing-rate-limit` and `express/missing-csrf` point at the places to change; this
+finding is the fit view: this application relies on hand-added security, and two pieces are
+absent.
+"""
+example = '''
+{ "dependencies": { "express": "^4.21.2", "jsonwebtoken": "^9.0.2", "bcrypt": "^5.1.1" } }
+app.post("/login", login);     // no helmet(), no rate limiter
+'''
+fix = '''
+Add the middleware where the app is created:
+
+    const helmet = require("helmet");
+    const { rateLimit } = require("express-rate-limit");
+    app.use(helmet());
+    app.use("/auth", rateLimit({ windowMs: 15 * 60 * 1000, limit: 100 }));
+
+and, with cookie sessions, CSRF protection (csrf-csrf or csrf-sync) or `sameSite` cookies.
+'''
+references = [
+  "https://expressjs.com/en/advanced/best-practice-security.html",
+  "https://helmetjs.github.io/",
+  "https://cheatsheetseries.owasp.org/cheatsheets/Nodejs_Security_Cheat_Sheet.html",
+]
+guidance = ["G10", "G11"]
+
+[[examples]]
+path = "package.json"
+invalid = '''
+{ "name": "accounts", "dependencies": { "express": "^4.21.2", "jsonwebtoken": "^9.0.2", "bcrypt": "^5.1.1" } }
+'''
+files = { "app.js" = "const express = require('express');\nconst jwt = require('jsonwebtoken');\nconst app = express();\napp.post('/login', async (req, res) => {\n  res.json({ token: jwt.sign({ sub: req.body.user }, process.env.JWT_SECRET) });\n});\napp.listen(3000);\n" }
+
+[[examples]]
+path = "package.json"
+valid = '''
+{ "name": "accounts", "dependencies": { "express": "^4.21.2", "jsonwebtoken": "^9.0.2", "helmet": "^8.0.0", "express-rate-limit": "^7.5.0" } }
+'''
+files = { "app.js" = "const express = require('express');\nconst helmet = require('helmet');\nconst { rateLimit } = require('express-rate-limit');\nconst jwt = require('jsonwebtoken');\nconst app = express();\napp.use(helmet());\napp.use(rateLimit({ windowMs: 60000, limit: 20 }));\napp.post('/login', async (req, res) => {\n  res.json({ token: jwt.sign({ sub: req.body.user }, process.env.JWT_SECRET) });\n});\napp.listen(3000);\n" }
+
+[[examples]]
+path = "package.json"
+valid = '''
+{ "name": "catalog", "dependencies": { "express": "^4.21.2" } }
+'''
+files = { "app.js" = "const express = require('express');\nconst app = express();\napp.get('/products', (req, res) => res.json([]));\napp.listen(3000);\n" }
+"#####;
+
+pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };
+
+const HASHING: &[&str] = &["bcrypt", "bcryptjs", "argon2"];
+const HEADERS: &[&str] = &["helmet", "@fastify/helmet", "koa-helmet"];
+const RATE_LIMIT: &[&str] = &[
+    "express-rate-limit",
+    "rate-limiter-flexible",
+    "express-slow-down",
+    "@fastify/rate-limit",
+    "@nestjs/throttler",
+    "koa-ratelimit",
+];
+const CSRF: &[&str] = &["csrf-csrf", "csrf-sync", "lusca", "csurf", "@fastify/csrf-protection", "koa-csrf"];
+const SESSIONS: &[&str] =
+    &["express-session", "cookie-session", "koa-session", "@fastify/session", "@fastify/secure-session"];
+
+fn has_any(app: &Application, names: &[&str]) -> bool {
+    names.iter().any(|n| app.has_lib(n) || app.deps.iter().any(|d| d.name == *n) || app.imports.contains_key(*n))
+}
+
+fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
+    for app in applications(ctx).iter().filter(|a| a.stack == Stack::Node) {
+        // Password hashing alone (bcrypt in a CLI) is not request handling.
+        let auth_libs: Vec<&String> = app
+            .libs(LibKind::Auth)
+            .iter()
+            .filter(|l| !HASHING.contains(&l.as_str()))
+            .chain(app.libs(LibKind::Payments))
+            .collect();
+        let auth_routes = app.sites(SignalKind::AuthRoute);
+        if auth_libs.is_empty() && auth_routes.is_empty() {
+            continue;
+        }
+        let sessions = app.count(SignalKind::Session) > 0 || has_any(app, SESSIONS);
+        let mut missing = Vec::new();
+        if !has_any(app, HEADERS) && app.count(SignalKind::SecurityHeaders) == 0 {
+            missing.push("security headers (helmet)");
+        }
+        if !has_any(app, RATE_LIMIT) {
+            missing.push("rate limiting");
+        }
+        if sessions && !has_any(app, CSRF) {
+            missing.push("CSRF protection for its cookie sessions");
+        }
+        if missing.len() < 2 {
+            continue;
+        }
+        let mut handles = Vec::new();
+        if !auth_libs.is_empty() {
+            handles.push(auth_libs.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
+        }
+        if !auth_routes.is_empty() {
+            handles.push(super::count(auth_routes.len(), "auth/payment route", "auth/payment routes"));
+        }
+        let message = format!(
+            "{}: handles authentication or payments ({}) with no {}: in Node these protections are middleware you \
+             must add yourself (G10)",
+            app.name,
+            handles.join("; "),
+            missing.join(" and no "),
+        );
+        let f = out.report(app.anchor.clone(), message);
+        let lib_sites: Vec<Site> = auth_libs
+            .iter()
+            .filter_map(|l| app.imports.get(l.as_str()).map(|loc| (l, loc)))
+            .map(|(l, loc)| {
+                let mut loc = loc.clone();
+                loc.message = Some(format!("{l} imported"));
+                Site { loc, detail: l.to_string(), handler: 0 }
+            })
+            .collect();
+        relate(f, &[auth_routes, &lib_sites], 5);
+    }
+}
