@@ -409,8 +409,15 @@ pub fn span_of(ctx: &FileCtx, n: Node) -> Span {
 pub fn top_level_classes<'t>(root: Node<'t>) -> Vec<Node<'t>> {
     let mut out = Vec::new();
     descendants(root, |n| match n.kind() {
-        "module" | "block" | "if_statement" | "elif_clause" | "else_clause" | "try_statement" | "except_clause"
-        | "finally_clause" | "decorated_definition" => true,
+        "module"
+        | "block"
+        | "if_statement"
+        | "elif_clause"
+        | "else_clause"
+        | "try_statement"
+        | "except_clause"
+        | "finally_clause"
+        | "decorated_definition" => true,
         "class_definition" => {
             out.push(n);
             false
