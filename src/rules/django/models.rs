@@ -199,15 +199,13 @@ impl Names {
         let (module, package) = module_name(ctx.rel);
         let mut n = Names { module, package, map: HashMap::new(), classes: HashSet::new(), auth_user: HashSet::new() };
         let root = ctx.tree.root_node();
+        for class in top_level_classes(root) {
+            if let Some(name) = class.child_by_field_name("name") {
+                n.classes.insert(ctx.text(name).to_string());
+            }
+        }
         let mut c = root.walk();
         for stmt in root.named_children(&mut c) {
-            let def =
-                if stmt.kind() == "decorated_definition" { stmt.child_by_field_name("definition") } else { Some(stmt) };
-            if let Some(def) = def.filter(|d| d.kind() == "class_definition") {
-                if let Some(name) = def.child_by_field_name("name") {
-                    n.classes.insert(ctx.text(name).to_string());
-                }
-            }
             // `User = get_user_model()`
             if stmt.kind() == "expression_statement" {
                 if let Some(a) = stmt.named_child(0).filter(|a| a.kind() == "assignment") {
@@ -405,17 +403,27 @@ pub fn span_of(ctx: &FileCtx, n: Node) -> Span {
     ctx.src.span(n.start_byte(), n.end_byte())
 }
 
-/// The class definitions at the top level of a file (decorated ones too).
+/// The class definitions at the top level of a file (decorated ones too,
+/// and those defined under a module-level `if`/`try`, such as
+/// `if not is_model_registered(...): class Product(AbstractProduct): ...`).
 pub fn top_level_classes<'t>(root: Node<'t>) -> Vec<Node<'t>> {
     let mut out = Vec::new();
-    let mut c = root.walk();
-    for stmt in root.named_children(&mut c) {
-        let def =
-            if stmt.kind() == "decorated_definition" { stmt.child_by_field_name("definition") } else { Some(stmt) };
-        if let Some(d) = def.filter(|d| d.kind() == "class_definition") {
-            out.push(d);
+    descendants(root, |n| match n.kind() {
+        "module"
+        | "block"
+        | "if_statement"
+        | "elif_clause"
+        | "else_clause"
+        | "try_statement"
+        | "except_clause"
+        | "finally_clause"
+        | "decorated_definition" => true,
+        "class_definition" => {
+            out.push(n);
+            false
         }
-    }
+        _ => false,
+    });
     out
 }
 

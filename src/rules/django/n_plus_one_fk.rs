@@ -32,7 +32,11 @@ aliases in the loop. Models are resolved across the project: `models.py` files a
 packages, abstract bases, multi-table inheritance, `"app.Model"` strings,
 `settings.AUTH_USER_MODEL`. A queryset whose model cannot be resolved, one made of `values()`
 rows, or one built by code that cannot be followed is left alone. Querysets passed into a
-template's context are out of scope: the template that reads the relation is not analysed.
+template's context are out of scope: the template that reads the relation is not analysed. So are
+loops over a related manager of an object the function receives (a parameter, `self` in a model
+method): whether the caller prefetched the relation is not visible there. A queryset variable
+iterated a second time reuses the instances (and relations) the first loop loaded, and is not
+reported again.
 
 The finding starts at the first read of each relation in the loop; the queryset and the loop are
 related locations.

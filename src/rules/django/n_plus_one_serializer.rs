@@ -3,7 +3,7 @@
 
 use super::drf::{Requirement, Serializers};
 use super::querysets::{
-    lookup_edits, report_n_plus_one, Analysis, LookupCall, NPlusOne, NPlusOneRule, QsOrigin, Resolved,
+    lookup_edits, report_n_plus_one, Analysis, LookupCall, NPlusOne, NPlusOneRule, QsFrom, QsOrigin, Resolved,
 };
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
@@ -226,7 +226,7 @@ fn view_findings(a: &Analysis, sers: &Serializers, vi: usize) -> Vec<NPlusOne> {
     }
     let Some(s) = view_serializer(a, sers, vi) else { return out };
     // Every way the view builds its queryset must be readable.
-    let defs: Vec<(Location, Resolved)> = match a.queryset_defs(vi, None) {
+    let defs: Vec<(Location, Resolved)> = match a.queryset_defs(vi, QsFrom::Full) {
         Some(QsOrigin::GetQueryset(f, defs)) => {
             let mut v = Vec::new();
             for d in defs {

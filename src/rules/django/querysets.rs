@@ -95,6 +95,9 @@ pub enum QsRoot {
     /// `self.get_queryset()`, `self.queryset`, `self.object_list` in a
     /// method of `class`; `super().get_queryset()` when `via_super`.
     ClassQs { class: String, via_super: bool },
+    /// `self.queryset` in a method of `class`: the class attribute, whatever
+    /// `get_queryset` does.
+    ClassAttr { class: String },
     /// `self.model.<manager>` in a method of `class`.
     ClassModel { class: String, manager: String },
     /// `outer.<path>` where `outer` is the variable of loop `loop_`.
@@ -574,6 +577,24 @@ fn qs_call(ctx: &FileCtx, link: &Link) -> QsCall {
         return call;
     }
     call_effect(ctx, link.node, &link.name, &mut call.effect);
+    // What these return is not a sequence of model instances.
+    if matches!(
+        link.name.as_str(),
+        "in_bulk"
+            | "aggregate"
+            | "count"
+            | "exists"
+            | "contains"
+            | "dates"
+            | "datetimes"
+            | "get"
+            | "first"
+            | "last"
+            | "latest"
+            | "earliest"
+    ) {
+        call.effect.values = true;
+    }
     let args = all_args(link.node);
     if matches!(link.name.as_str(), "only" | "defer") {
         call.strings = args.iter().filter_map(|a| python::string_value(&ctx.src.text, *a)).collect();
@@ -648,7 +669,10 @@ impl<'a> Extractor<'_, 'a> {
                 let obj = root.child_by_field_name("object")?;
                 let attr = ctx.text(root.child_by_field_name("attribute")?);
                 if ctx.text(obj) == "self" {
-                    if matches!(attr, "queryset" | "object_list") {
+                    if attr == "queryset" {
+                        return Some(part(QsRoot::ClassAttr { class: class? }));
+                    }
+                    if attr == "object_list" {
                         return Some(part(QsRoot::ClassQs { class: class?, via_super: false }));
                     }
                     return None;
@@ -1422,6 +1446,17 @@ pub struct Resolved<'a> {
     pub back_ref: Option<String>,
 }
 
+/// Which part of a view's queryset definition to look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QsFrom {
+    /// `self.get_queryset()`: the nearest `get_queryset`, else the attribute.
+    Full,
+    /// `super().get_queryset()` in class `n`: classes after it in the MRO.
+    After(usize),
+    /// `self.queryset`: the attribute only.
+    Attribute,
+}
+
 /// Where a view's queryset comes from.
 pub enum QsOrigin<'a> {
     GetQueryset(FileRef<'a>, &'a [QsDef]),
@@ -1657,9 +1692,19 @@ impl<'a> Analysis<'a> {
                 let m = self.index.resolve_model_ref(view_model, &vf.facts.module)?;
                 (manager.clone(), manager_root(m, manager, defined_at, own_target)?)
             }
-            QsRoot::ClassQs { class, via_super } => {
-                let (c, v) = self.concrete_view(file, class, concrete)?;
-                let r = self.class_queryset(v, via_super.then_some(c), depth + 1)?;
+            QsRoot::ClassQs { .. } | QsRoot::ClassAttr { .. } => {
+                let r = match &part.root {
+                    QsRoot::ClassQs { class, via_super } => {
+                        let (c, v) = self.concrete_view(file, class, concrete)?;
+                        let from = if *via_super { QsFrom::After(c) } else { QsFrom::Full };
+                        self.class_queryset(v, from, depth + 1)?
+                    }
+                    QsRoot::ClassAttr { class } => {
+                        let (_, v) = self.concrete_view(file, class, concrete)?;
+                        self.class_queryset(v, QsFrom::Attribute, depth + 1)?
+                    }
+                    _ => return None,
+                };
                 // Fixes go where the class defines its queryset, when it does;
                 // the local chain's calls can be extended too.
                 let local: Vec<(&'a str, &'a QsCall)> = part.calls.iter().map(|c| (file.rel, c)).collect();
@@ -1759,11 +1804,12 @@ impl<'a> Analysis<'a> {
     /// `super().get_queryset()`), else its `queryset` attribute (nearest
     /// first), else `model` (`None` inside: a `QsDef` we cannot follow).
     /// `None` when a base we cannot see may define it.
-    pub fn queryset_defs(&self, v: usize, after: Option<usize>) -> Option<QsOrigin<'a>> {
+    pub fn queryset_defs(&self, v: usize, from: QsFrom) -> Option<QsOrigin<'a>> {
         let mro = self.views.mro(v);
-        let start = match after {
-            Some(a) => mro.iter().position(|c| *c == Some(a))? + 1,
-            None => 0,
+        let start = match from {
+            QsFrom::After(a) => mro.iter().position(|c| *c == Some(a))? + 1,
+            QsFrom::Full => 0,
+            QsFrom::Attribute => mro.len(),
         };
         for c in &mro[start..] {
             let (f, view) = self.views.all[(*c)?];
@@ -1783,8 +1829,8 @@ impl<'a> Analysis<'a> {
 
     /// The queryset of view `v` (see [`Analysis::queryset_defs`]), all
     /// `get_queryset` returns merged.
-    pub fn class_queryset(&self, v: usize, after: Option<usize>, depth: u32) -> Option<Resolved<'a>> {
-        match self.queryset_defs(v, after)? {
+    pub fn class_queryset(&self, v: usize, from: QsFrom, depth: u32) -> Option<Resolved<'a>> {
+        match self.queryset_defs(v, from)? {
             QsOrigin::GetQueryset(f, defs) => {
                 let mut acc: Option<Resolved<'a>> = None;
                 for d in defs {
