@@ -23,7 +23,7 @@ Flags a Node application that handles authentication or payments and lacks two o
 
 - security headers: `helmet`, `@fastify/helmet` or `koa-helmet`, or the headers set by hand
   (`X-Frame-Options`, `Content-Security-Policy`, `Strict-Transport-Security` in the code);
-- rate limiting: `express-rate-limit`, `rate-limiter-flexible`, `express-slow-down`,
+- rate limiting: `express-rate-limit`, `rate-limiter-flexible`, `express-slow-down`, `express-brute`,
   `@fastify/rate-limit`, `@nestjs/throttler`, `koa-ratelimit`;
 - CSRF protection: `csrf-csrf`, `csrf-sync`, `lusca`, `csurf`, `@fastify/csrf-protection`,
   `koa-csrf`. Only counted as missing when the application uses cookie sessions
@@ -97,6 +97,7 @@ const RATE_LIMIT: &[&str] = &[
     "express-rate-limit",
     "rate-limiter-flexible",
     "express-slow-down",
+    "express-brute",
     "@fastify/rate-limit",
     "@nestjs/throttler",
     "koa-ratelimit",
