@@ -149,7 +149,10 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
              must add yourself (G10)",
             app.name,
             handles.join("; "),
-            missing.join(" and no "),
+            match missing.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} and no {last}", rest.join(", no ")),
+                _ => missing.join(""),
+            },
         );
         let f = out.report(app.anchor.clone(), message);
         let lib_sites: Vec<Site> = auth_libs
