@@ -138,6 +138,7 @@ const NODE_LIBS: &[(&str, LibKind)] = &[
     ("express-rate-limit", LibKind::Security),
     ("rate-limiter-flexible", LibKind::Security),
     ("express-slow-down", LibKind::Security),
+    ("express-brute", LibKind::Security),
     ("@fastify/rate-limit", LibKind::Security),
     ("@nestjs/throttler", LibKind::Security),
     ("koa-ratelimit", LibKind::Security),

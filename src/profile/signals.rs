@@ -224,6 +224,8 @@ pub fn is_test_or_generated(rel: &str) -> bool {
                 | "testing"
                 | "cypress"
                 | "playwright"
+                | "built"
+                | "vendor"
         )
     }) || name.starts_with("test_")
         || name == "tests.py"

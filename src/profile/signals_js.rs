@@ -412,6 +412,14 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
             facts.add(K::Model, head_span(ctx, n), format!("mongoose model {name}"), 0);
         }
     }
+    // Bookshelf: `ghostBookshelf.Model.extend({ tableName: 'posts' })`.
+    if method == "extend"
+        && object_text.ends_with(".Model")
+        && args.first().is_some_and(|a| a.kind() == "object" && js.t(*a).contains("tableName"))
+    {
+        let table = object_pairs(args[0], js.src).get("tableName").cloned().unwrap_or_default();
+        facts.add(K::Model, head_span(ctx, n), format!("model of table {table}"), 0);
+    }
     if method == "define" && args.first().is_some_and(|a| a.kind() == "string") {
         if js.imports("sequelize") || js.imports("@sequelize/core") {
             facts.add(K::Model, head_span(ctx, n), format!("sequelize model {}", js.t(args[0])), 0);

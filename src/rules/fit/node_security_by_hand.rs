@@ -23,7 +23,7 @@ Flags a Node application that handles authentication or payments and lacks two o
 
 - security headers: `helmet`, `@fastify/helmet` or `koa-helmet`, or the headers set by hand
   (`X-Frame-Options`, `Content-Security-Policy`, `Strict-Transport-Security` in the code);
-- rate limiting: `express-rate-limit`, `rate-limiter-flexible`, `express-slow-down`,
+- rate limiting: `express-rate-limit`, `rate-limiter-flexible`, `express-slow-down`, `express-brute`,
   `@fastify/rate-limit`, `@nestjs/throttler`, `koa-ratelimit`;
 - CSRF protection: `csrf-csrf`, `csrf-sync`, `lusca`, `csurf`, `@fastify/csrf-protection`,
   `koa-csrf`. Only counted as missing when the application uses cookie sessions
@@ -97,6 +97,7 @@ const RATE_LIMIT: &[&str] = &[
     "express-rate-limit",
     "rate-limiter-flexible",
     "express-slow-down",
+    "express-brute",
     "@fastify/rate-limit",
     "@nestjs/throttler",
     "koa-ratelimit",
@@ -148,7 +149,10 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
              must add yourself (G10)",
             app.name,
             handles.join("; "),
-            missing.join(" and no "),
+            match missing.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} and no {last}", rest.join(", no ")),
+                _ => missing.join(""),
+            },
         );
         let f = out.report(app.anchor.clone(), message);
         let lib_sites: Vec<Site> = auth_libs
