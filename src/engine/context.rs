@@ -107,11 +107,22 @@ impl<'a> FileCtx<'a> {
     }
 
     /// Names carrying request data inside `func` (a function node).
+    /// Cached per analysis scope (and per function asked about), so the
+    /// closures of one handler share a single analysis.
     pub fn taint_of(&self, func: Node) -> std::rc::Rc<Taint> {
         if let Some(t) = self.taint.borrow().get(&func.start_byte()) {
             return t.clone();
         }
-        let t = std::rc::Rc::new(semantics::taint(self.lang, func, &self.src.text, self.handlers()));
+        let scope = semantics::taint_scope(self.lang, func, &self.src.text, self.handlers());
+        let cached = self.taint.borrow().get(&scope.start_byte()).cloned();
+        let t = match cached {
+            Some(t) => t,
+            None => {
+                let t = std::rc::Rc::new(semantics::taint(self.lang, scope, &self.src.text, self.handlers()));
+                self.taint.borrow_mut().insert(scope.start_byte(), t.clone());
+                t
+            }
+        };
         self.taint.borrow_mut().insert(func.start_byte(), t.clone());
         t
     }

@@ -309,7 +309,24 @@ fn sanitizer_aliases(func: Node, src: &str, out: &mut HashSet<String>) {
 const CONVERSION_PIPES: &[&str] =
     &["ParseIntPipe", "ParseFloatPipe", "ParseBoolPipe", "ParseUUIDPipe", "ParseEnumPipe", "ParseDatePipe"];
 
+/// The function whose body the taint of `func` is computed over: closures see
+/// the variables of the functions around them, so the analysis runs from the
+/// nearest enclosing request handler (or request-shaped function, or the
+/// outermost function). Every function inside it shares one result.
+pub fn scope_of<'t>(func: Node<'t>, src: &str, handlers: &Handlers) -> Node<'t> {
+    let mut top = func;
+    while !handlers.is_handler(top) && !request_shaped(top, src) {
+        match super::enclosing_function(crate::parse::Lang::JavaScript, top) {
+            Some(f) => top = f,
+            None => break,
+        }
+    }
+    top
+}
+
+/// Taint of the scope `scope_of(func)`; callers cache it per scope.
 pub fn taint(func: Node, src: &str, handlers: &Handlers) -> Taint {
+    let func = scope_of(func, src, handlers);
     let mut t = Taint::default();
     sanitizer_aliases(func, src, &mut t.names);
     // NestJS: parameters decorated @Body/@Query/@Param/@Headers.
@@ -349,16 +366,7 @@ pub fn taint(func: Node, src: &str, handlers: &Handlers) -> Taint {
         }
         scope = super::enclosing_function(crate::parse::Lang::JavaScript, f);
     }
-    // Closures see the variables of the functions around them: analyse from
-    // the nearest enclosing request handler (or the outermost function).
-    let mut top = func;
-    while !handlers.is_handler(top) && !request_shaped(top, src) {
-        match super::enclosing_function(crate::parse::Lang::JavaScript, top) {
-            Some(f) => top = f,
-            None => break,
-        }
-    }
-    let Some(body) = top.child_by_field_name("body") else { return t };
+    let Some(body) = func.child_by_field_name("body") else { return t };
     for _ in 0..2 {
         descendants(body, |n| {
             match n.kind() {

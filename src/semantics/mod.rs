@@ -172,6 +172,15 @@ pub fn inside(lang: Lang, node: Node, ctx: Context, handlers: Option<&Handlers>)
     }
 }
 
+/// The function a taint result is computed (and cached) for: JavaScript
+/// closures share the analysis of their enclosing handler.
+pub fn taint_scope<'t>(lang: Lang, func: Node<'t>, src: &str, handlers: &Handlers) -> Node<'t> {
+    match lang {
+        Lang::Python => func,
+        _ => js_taint::scope_of(func, src, handlers),
+    }
+}
+
 pub fn taint(lang: Lang, func: Node, src: &str, handlers: &Handlers) -> Taint {
     match lang {
         Lang::Python => python::taint(func, src),
