@@ -314,20 +314,20 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
 
     let configs = nested_configs(&base, &files, opts.config.is_some())?;
     validate_ids(&engine, &configs, opts)?;
-    let mut enabled_per_config: Vec<Vec<bool>> =
+    let enabled_per_config: Vec<Vec<bool>> =
         configs.configs.iter().map(|c| enabled_rules(&engine, c, &opts.select, &opts.ignore)).collect();
-    if partial {
-        // Fit findings point at manifests, which a run on named source files
-        // (pre-commit) never reports: the profile would cost a fact scan of
-        // the whole project for nothing. `stackfit fit` and full runs have it.
-        for e in &mut enabled_per_config {
-            for (on, r) in e.iter_mut().zip(&engine.rules) {
-                *on &= !r.meta.id.starts_with("fit/");
-            }
-        }
-    }
+    // Fit findings point at manifests, which a run on named source files
+    // (pre-commit) never reports: the profile would cost a fact scan of the
+    // whole project for nothing. `stackfit fit` and full runs have it. Named
+    // files still run every rule, so their cached results stay complete.
+    let project_enabled: Vec<Vec<bool>> = enabled_per_config
+        .iter()
+        .map(|e| {
+            e.iter().zip(&engine.rules).map(|(on, r)| *on && !(partial && r.meta.id.starts_with("fit/"))).collect()
+        })
+        .collect();
     // Context files run only what feeds the project rules.
-    let context_enabled: Vec<Vec<bool>> = enabled_per_config
+    let context_enabled: Vec<Vec<bool>> = project_enabled
         .iter()
         .map(|e| e.iter().zip(&engine.rules).map(|(on, r)| *on && r.is_project()).collect())
         .collect();
@@ -468,7 +468,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
 
     // Phase 2: the fit profile (when a fit rule runs), then the project rules.
     let t = Instant::now();
-    let enabled = enabled_per_config[0].clone();
+    let enabled = project_enabled[0].clone();
     let fit_on = engine.rules.iter().zip(&enabled).any(|(r, on)| *on && r.meta.id.starts_with("fit/"));
     let profile = fit_on.then(|| {
         let search: Vec<PathBuf> = if partial {
