@@ -104,28 +104,15 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
         if eff.has_exact_middleware(SECURITY_MIDDLEWARE) != Some(true) {
             continue;
         }
-        let chain = index.root_chain(&eff);
+        let reported = r.require_on(
+            &eff,
+            "SECURE_HSTS_SECONDS",
+            "no Strict-Transport-Security header, so a first plain-HTTP request can be intercepted and downgraded",
+            "set it, e.g. to 31536000",
+        );
         let seconds = match eff.state("SECURE_HSTS_SECONDS") {
-            State::Absent => {
-                let message = format!(
-                    "SECURE_HSTS_SECONDS is not set (production settings {chain}): no Strict-Transport-Security header, \
-                     so a first plain-HTTP request can be intercepted and downgraded; set it, e.g. to 31536000"
-                );
-                r.add(Issue { site: eff.absent_site(&index), message, severity: None });
-                continue;
-            }
-            State::Literal(v, s) if is_falsy(v) => {
-                let message = format!(
-                    "SECURE_HSTS_SECONDS = {} (production settings {}): no Strict-Transport-Security header, \
-                     so a first plain-HTTP request can be intercepted and downgraded",
-                    show(v),
-                    index.chain(&s.site)
-                );
-                r.add(Issue { site: s.site.clone(), message, severity: None });
-                continue;
-            }
-            State::Literal(_, s) => s,
-            State::Unknown => continue,
+            State::Literal(_, s) if !reported => s,
+            _ => continue,
         };
         // HSTS is on: W005 / W021 for what it does not cover.
         let mut missing_at_seconds = Vec::new();

@@ -1,7 +1,7 @@
 //! `django/insecure-csrf-cookie`: CsrfViewMiddleware is installed, the token
 //! lives in a cookie, and that cookie is not Secure (security.W016).
 
-use super::settings::{is_falsy, show, Issue, Reporter, SettingsIndex, State, CSRF_MIDDLEWARE};
+use super::settings::{is_falsy, Reporter, SettingsIndex, State, CSRF_MIDDLEWARE};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 
@@ -82,25 +82,12 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
             State::Literal(v, _) if is_falsy(v) => {}
             _ => continue,
         }
-        match eff.state("CSRF_COOKIE_SECURE") {
-            State::Absent => {
-                let message = format!(
-                    "CSRF_COOKIE_SECURE is not set (production settings {}): the CSRF cookie is also sent over plain \
-                     HTTP; set CSRF_COOKIE_SECURE = True",
-                    index.root_chain(&eff)
-                );
-                r.add(Issue { site: eff.absent_site(&index), message, severity: None });
-            }
-            State::Literal(v, s) if is_falsy(v) => {
-                let message = format!(
-                    "CSRF_COOKIE_SECURE = {} (production settings {}): the CSRF cookie is also sent over plain HTTP",
-                    show(v),
-                    index.chain(&s.site)
-                );
-                r.add(Issue { site: s.site.clone(), message, severity: None });
-            }
-            _ => {}
-        }
+        r.require_on(
+            &eff,
+            "CSRF_COOKIE_SECURE",
+            "the CSRF cookie is also sent over plain HTTP",
+            "set CSRF_COOKIE_SECURE = True",
+        );
     }
     r.finish(out);
 }

@@ -93,26 +93,12 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
         if eff.has_exact_middleware(SESSION_MIDDLEWARE) != Some(true) {
             continue;
         }
-        match eff.state("SESSION_COOKIE_SECURE") {
-            State::Absent => {
-                let message = format!(
-                    "SESSION_COOKIE_SECURE is not set (production settings {}): the session cookie is also sent over \
-                     plain HTTP, where anyone on the network can take over the session; set SESSION_COOKIE_SECURE = True",
-                    index.root_chain(&eff)
-                );
-                r.add(Issue { site: eff.absent_site(&index), message, severity: None });
-            }
-            State::Literal(v, s) if is_falsy(v) => {
-                let message = format!(
-                    "SESSION_COOKIE_SECURE = {} (production settings {}): the session cookie is also sent over plain \
-                     HTTP, where anyone on the network can take over the session",
-                    show(v),
-                    index.chain(&s.site)
-                );
-                r.add(Issue { site: s.site.clone(), message, severity: None });
-            }
-            _ => {}
-        }
+        r.require_on(
+            &eff,
+            "SESSION_COOKIE_SECURE",
+            "the session cookie is also sent over plain HTTP, where anyone on the network can take over the session",
+            "set SESSION_COOKIE_SECURE = True",
+        );
         if let State::Literal(v, s) = eff.state("SESSION_COOKIE_HTTPONLY") {
             if is_falsy(v) {
                 let message = format!(

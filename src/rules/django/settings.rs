@@ -1137,6 +1137,32 @@ impl<'i, 'a> Reporter<'i, 'a> {
         self.hits.entry(key).or_insert_with(|| (issue, Vec::new())).1.push(site);
     }
 
+    /// A setting that must be on: reports it when absent (at the settings'
+    /// MIDDLEWARE site, naming the chain) or set to a falsy literal (at the
+    /// assignment). `consequence` says what goes wrong, `fix` how to set it.
+    /// Returns true when it reported.
+    pub fn require_on(&mut self, eff: &EffectiveSettings, name: &str, consequence: &str, fix: &str) -> bool {
+        let index = self.index;
+        let issue = match eff.state(name) {
+            State::Absent => Issue {
+                site: eff.absent_site(index),
+                message: format!(
+                    "{name} is not set (production settings {}): {consequence}; {fix}",
+                    index.root_chain(eff)
+                ),
+                severity: None,
+            },
+            State::Literal(v, s) if is_falsy(v) => Issue {
+                site: s.site.clone(),
+                message: format!("{name} = {} (production settings {}): {consequence}", show(v), index.chain(&s.site)),
+                severity: None,
+            },
+            _ => return false,
+        };
+        self.add(issue);
+        true
+    }
+
     /// Adds a related location to the finding at `site` (once).
     pub fn add_related(&mut self, site: &Site, loc: Location) {
         let v = self.extra.entry((site.module, site.span.start_line, site.span.start_column)).or_default();

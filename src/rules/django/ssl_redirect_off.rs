@@ -1,7 +1,7 @@
 //! `django/ssl-redirect-off`: SecurityMiddleware is installed but
 //! `SECURE_SSL_REDIRECT` is unset or false (security.W008).
 
-use super::settings::{is_falsy, show, Issue, Reporter, SettingsIndex, State, SECURITY_MIDDLEWARE};
+use super::settings::{Reporter, SettingsIndex, SECURITY_MIDDLEWARE};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 
@@ -83,26 +83,12 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
         if eff.has_exact_middleware(SECURITY_MIDDLEWARE) != Some(true) {
             continue;
         }
-        match eff.state("SECURE_SSL_REDIRECT") {
-            State::Absent => {
-                let message = format!(
-                    "SECURE_SSL_REDIRECT is not set (production settings {}): requests over plain HTTP are served \
-                     unencrypted instead of redirected to HTTPS; set SECURE_SSL_REDIRECT = True",
-                    index.root_chain(&eff)
-                );
-                r.add(Issue { site: eff.absent_site(&index), message, severity: None });
-            }
-            State::Literal(v, s) if is_falsy(v) => {
-                let message = format!(
-                    "SECURE_SSL_REDIRECT = {} (production settings {}): requests over plain HTTP are served \
-                     unencrypted instead of redirected to HTTPS",
-                    show(v),
-                    index.chain(&s.site)
-                );
-                r.add(Issue { site: s.site.clone(), message, severity: None });
-            }
-            _ => {}
-        }
+        r.require_on(
+            &eff,
+            "SECURE_SSL_REDIRECT",
+            "requests over plain HTTP are served unencrypted instead of redirected to HTTPS",
+            "set SECURE_SSL_REDIRECT = True",
+        );
     }
     r.finish(out);
 }
