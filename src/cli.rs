@@ -240,6 +240,12 @@ fn print_stats(res: &ScanResult, report_time: std::time::Duration) {
             let _ = writeln!(e, "    {:<36} {:>8.2} ms", id, ms(*d));
         }
     }
+    if !t.slowest_files.is_empty() {
+        let _ = writeln!(e, "  slowest files (parse + rules):");
+        for (path, d) in &t.slowest_files {
+            let _ = writeln!(e, "    {:>8.2} ms  {}", ms(*d), path);
+        }
+    }
     let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
     for s in &res.skipped {
         *reasons.entry(s.reason.as_str()).or_default() += 1;

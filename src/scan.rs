@@ -41,6 +41,8 @@ pub struct Timings {
     pub cache_save: Duration,
     /// (rule id, total time), slowest first.
     pub slowest_rules: Vec<(String, Duration)>,
+    /// The files that took longest to parse and analyse (phase 1).
+    pub slowest_files: Vec<(String, Duration)>,
 }
 
 pub struct ScanResult {
@@ -411,6 +413,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     let mut project_files = Vec::new();
     let mut suppressions: HashMap<String, (Suppressions, Vec<usize>)> = HashMap::new();
     let mut per_rule: HashMap<usize, Duration> = HashMap::new();
+    let mut slowest_files: Vec<(String, Duration)> = Vec::new();
     let mut bytes = 0;
     let mut lines = 0;
     let mut analysed_files = 0;
@@ -447,6 +450,9 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         lines += a.lines;
         timings.parse += out.stats.parse;
         timings.rules += out.stats.rules;
+        if stats {
+            slowest_files.push((entry.rel.clone(), out.stats.parse + out.stats.rules));
+        }
         for (r, d) in &out.stats.per_rule {
             *per_rule.entry(*r).or_default() += *d;
         }
@@ -490,6 +496,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         config: &base,
         findings: &findings,
         profile: profile.as_ref(),
+        memo: Default::default(),
     };
     let project_findings = engine.project(&ctx, &enabled);
     let mut by_file: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
@@ -553,14 +560,23 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     let mut slowest: Vec<(String, Duration)> = per_rule
         .into_iter()
         .map(|(i, d)| {
-            let name =
-                if i == usize::MAX { "(declarative rules)".to_string() } else { engine.rules[i].meta.id.clone() };
+            let name = match i {
+                crate::engine::DECLARATIVE_STAT => "(declarative rules)".to_string(),
+                i if i < engine.rules.len() => engine.rules[i].meta.id.clone(),
+                i => format!(
+                    "(facts for {})",
+                    crate::rules::FACT_EXTRACTORS[crate::engine::EXTRACTOR_STAT - i].consumers.join(", ")
+                ),
+            };
             (name, d)
         })
         .collect();
     slowest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     slowest.truncate(10);
     timings.slowest_rules = slowest;
+    slowest_files.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    slowest_files.truncate(5);
+    timings.slowest_files = slowest_files;
     skipped.sort();
     warnings.sort();
 

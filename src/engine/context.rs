@@ -57,6 +57,7 @@ pub struct FileCtx<'a> {
     pub(crate) findings: Vec<RawFinding>,
     bindings: OnceCell<Bindings>,
     handlers: OnceCell<Handlers>,
+    functions: semantics::functions::FnIndex<'a>,
     taint: RefCell<HashMap<usize, std::rc::Rc<Taint>>>,
 }
 
@@ -73,6 +74,7 @@ impl<'a> FileCtx<'a> {
             findings: Vec::new(),
             bindings: OnceCell::new(),
             handlers: OnceCell::new(),
+            functions: semantics::functions::FnIndex::build(lang, tree.root_node()),
             taint: RefCell::new(HashMap::new()),
         }
     }
@@ -99,6 +101,22 @@ impl<'a> FileCtx<'a> {
     /// Import bindings and locally defined names of this file.
     pub fn bindings(&self) -> &Bindings {
         self.bindings.get_or_init(|| semantics::bindings(self.lang, self.tree.root_node(), &self.src.text))
+    }
+
+    /// The functions of this file, to find a node's enclosing function
+    /// quickly (see [`semantics::functions`]).
+    pub fn functions(&self) -> &semantics::functions::FnIndex<'a> {
+        &self.functions
+    }
+
+    /// The innermost function enclosing `node`.
+    pub fn enclosing_function(&self, node: Node<'a>) -> Option<Node<'a>> {
+        self.functions.enclosing(node)
+    }
+
+    /// The functions enclosing `node`, innermost first.
+    pub fn enclosing_functions(&self, node: Node<'a>) -> impl Iterator<Item = Node<'a>> + '_ {
+        self.functions.chain(node)
     }
 
     /// Functions of this file that serve requests.

@@ -56,8 +56,9 @@ struct Prefilter {
     needle_count: usize,
     /// Per rule index: needle ids (empty: the rule always runs).
     rule_needles: Vec<Vec<usize>>,
-    /// Per fact extractor: needle ids.
-    extractor_needles: Vec<Vec<usize>>,
+    /// Per fact extractor: needle ids (`None`: not for this language;
+    /// empty: runs on every file of the language).
+    extractor_needles: Vec<Option<Vec<usize>>>,
 }
 
 impl Prefilter {
@@ -82,13 +83,7 @@ impl Prefilter {
             .collect();
         let extractor_needles = crate::rules::FACT_EXTRACTORS
             .iter()
-            .map(|x| {
-                if x.langs.contains(&lang) {
-                    x.needles.iter().map(|n| id_of(n, &mut needles)).collect()
-                } else {
-                    Vec::new()
-                }
-            })
+            .map(|x| x.langs.contains(&lang).then(|| x.needles.iter().map(|n| id_of(n, &mut needles)).collect()))
             .collect();
         let automaton = if needles.is_empty() { None } else { aho_corasick::AhoCorasick::new(&needles).ok() };
         Prefilter { automaton, needle_count: needles.len(), rule_needles, extractor_needles }
@@ -117,6 +112,11 @@ impl Prefilter {
         needles.is_empty() || needles.iter().any(|&n| present[n])
     }
 }
+
+/// `FileStats::per_rule` index of the declarative rules' combined pass.
+pub const DECLARATIVE_STAT: usize = usize::MAX;
+/// `FileStats::per_rule` index of fact extractor `x`: `EXTRACTOR_STAT - x`.
+pub const EXTRACTOR_STAT: usize = usize::MAX - 1;
 
 /// Per-file timings and counters for `--stats`.
 #[derive(Debug, Default, Clone)]
@@ -258,8 +258,7 @@ impl Engine {
             .iter()
             .enumerate()
             .filter(|(x, fx)| {
-                !pf.extractor_needles[*x].is_empty()
-                    && Prefilter::passes(&pf.extractor_needles[*x], &present)
+                pf.extractor_needles[*x].as_ref().is_some_and(|n| Prefilter::passes(n, &present))
                     && self.rules.iter().zip(enabled.iter()).any(|(r, on)| {
                         *on && r.is_project() && fx.consumers.iter().any(|c| rule::id_matches(c, &r.meta.id))
                     })
@@ -341,7 +340,7 @@ impl Engine {
                         ));
                     }
                     if stats {
-                        out.stats.per_rule.push((usize::MAX, ts.elapsed()));
+                        out.stats.per_rule.push((DECLARATIVE_STAT, ts.elapsed()));
                     }
                 }
                 Ok(None) => {}
@@ -349,7 +348,11 @@ impl Engine {
             }
         }
         for x in extractors {
+            let ts = Instant::now();
             (crate::rules::FACT_EXTRACTORS[x].run)(&mut ctx);
+            if stats {
+                out.stats.per_rule.push((EXTRACTOR_STAT - x, ts.elapsed()));
+            }
         }
         out.stats.rules = t1.elapsed();
 

@@ -6,7 +6,11 @@ use crate::engine::context::Pending;
 use crate::engine::facts::FileFacts;
 use crate::finding::{Finding, Location};
 use crate::parse::Lang;
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 pub struct ProjectFile {
     pub rel: String,
@@ -24,6 +28,34 @@ pub struct ProjectCtx<'a> {
     pub config: &'a Config,
     pub findings: &'a [Finding],
     pub profile: Option<&'a crate::profile::Profile>,
+    /// Indexes that several project rules build from the same facts (the
+    /// Node app model, the Django settings and model indexes), built once
+    /// per phase.
+    pub memo: Memo,
+}
+
+/// One value per type, shared by the project rules of one phase 2.
+#[derive(Default)]
+pub struct Memo(RefCell<HashMap<TypeId, Rc<dyn Any>>>);
+
+impl Memo {
+    pub fn get<T: 'static>(&self) -> Option<Rc<T>> {
+        self.0.borrow().get(&TypeId::of::<T>()).cloned().and_then(|v| v.downcast::<T>().ok())
+    }
+
+    pub fn put<T: 'static>(&self, value: Rc<T>) {
+        self.0.borrow_mut().insert(TypeId::of::<T>(), value);
+    }
+
+    /// The memoised `T`, made by `make` on first use.
+    pub fn get_or_insert<T: 'static>(&self, make: impl FnOnce() -> T) -> Rc<T> {
+        if let Some(v) = self.get::<T>() {
+            return v;
+        }
+        let v = Rc::new(make());
+        self.put(v.clone());
+        v
+    }
 }
 
 impl ProjectCtx<'_> {

@@ -28,7 +28,8 @@ pub fn code_rules() -> Vec<&'static CodeRule> {
 }
 
 /// Phase-1 fact extraction for the project-level rules. An extractor runs
-/// on a file of its languages that contains one of its needles.
+/// on a file of its languages that contains one of its needles, or on
+/// every such file when it has none.
 pub struct FactExtractor {
     /// Rule ids or prefixes that consume these facts: the extractor runs
     /// only when one of them is enabled.
@@ -51,38 +52,11 @@ pub const FACT_EXTRACTORS: &[FactExtractor] = &[
     FactExtractor {
         consumers: &["express/", "nest/", "node/"],
         langs: &[Lang::JavaScript, Lang::TypeScript, Lang::Tsx],
-        // Files that create apps or routers, register middleware, or hand an
-        // app to another module; the rest is parsed on demand in phase 2
-        // when an app's imports reach it.
-        needles: &[
-            "express",
-            "fastify",
-            "Fastify",
-            "koa",
-            "Koa",
-            "NestFactory",
-            "Router",
-            ".use(",
-            ".register(",
-            "(app",
-            "app)",
-            "(server",
-            "(fastify",
-            // Security middleware, so that it is seen even where no app
-            // reaches it (the app-level rules then stay silent).
-            "helmet",
-            "rate-limit",
-            "ratelimit",
-            "RateLimit",
-            "Throttler",
-            "brute",
-            "slow-down",
-            "csrf",
-            "csurf",
-            "lusca",
-            "ValidationPipe",
-            "APP_PIPE",
-        ],
+        // Every file: an app's wiring runs through modules that name no
+        // framework (setup functions, re-exports, factories). Extracting
+        // their facts here, where the tree already exists, means phase 2
+        // never parses a file and the facts are cached with the file.
+        needles: &[],
         run: express::facts::extract,
     },
     FactExtractor {

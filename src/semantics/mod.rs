@@ -3,6 +3,7 @@
 //! request handlers, literals, enclosing contexts and function-local taint
 //! from request data.
 
+pub mod functions;
 pub mod js;
 pub mod js_orm;
 pub mod js_taint;

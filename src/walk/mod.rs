@@ -207,15 +207,17 @@ fn consider_file(opts: &WalkOptions, path: &Path, size: u64, explicit: bool, out
     out.lock().unwrap().files.push(FileEntry { path: path.to_path_buf(), rel, lang, size, explicit });
 }
 
-/// Content test for minified or bundled JavaScript: long lines on average, or
-/// a large file dominated by a few enormous lines. An inline source map
-/// (`//# sourceMappingURL=data:...`, one huge line at the end of transpiled
-/// but readable output) does not count.
+/// Content test for minified or bundled JavaScript: long lines on average, a
+/// large file dominated by a few enormous lines, or fairly long lines none of
+/// which is indented (minifiers that end statements with newlines instead
+/// of semicolons: hand-written and transpiled code indents most of its
+/// lines). An inline source map (`//# sourceMappingURL=data:...`, one huge
+/// line at the end of transpiled but readable output) does not count.
 pub fn looks_minified(text: &str) -> bool {
     if text.len() < 2048 {
         return false;
     }
-    let (mut bytes, mut lines, mut longest) = (0usize, 0usize, 0usize);
+    let (mut bytes, mut lines, mut longest, mut code_lines, mut indented) = (0usize, 0usize, 0usize, 0usize, 0usize);
     for line in text.split('\n') {
         let t = line.trim_start();
         if t.starts_with("//# sourceMappingURL=") || t.starts_with("//@ sourceMappingURL=") {
@@ -224,11 +226,18 @@ pub fn looks_minified(text: &str) -> bool {
         bytes += line.len() + 1;
         lines += 1;
         longest = longest.max(line.len());
+        if !t.is_empty() {
+            code_lines += 1;
+            indented += usize::from(t.len() < line.len());
+        }
     }
     if bytes < 2048 {
         return false;
     }
-    bytes / lines.max(1) > 300 || (bytes > 100_000 && longest > 32_768)
+    let average = bytes / lines.max(1);
+    average > 300
+        || (bytes > 100_000 && longest > 32_768)
+        || (bytes >= 4096 && average > 100 && indented * 20 < code_lines)
 }
 
 #[cfg(test)]
@@ -254,5 +263,17 @@ mod tests {
         assert!(!looks_minified(&normal));
         let transpiled = format!("{normal}//# sourceMappingURL=data:application/json;base64,{}", "QUJD".repeat(50_000));
         assert!(!looks_minified(&transpiled));
+        // Statements ended by newlines, nothing indented.
+        let newline_separated =
+            "var e=function(t,r){for(var n in r)t[n]=r[n];return t}(window.X||{},{A:1,B:2,C:3,D:!1,E:!0,F:void 0})\n"
+                .repeat(100);
+        assert!(looks_minified(&newline_separated));
+        // Long but indented lines are hand-written.
+        let wide = "    const value = compute(firstArgument, secondArgument, thirdArgument, fourthArgument, more);\n"
+            .repeat(100);
+        assert!(!looks_minified(&wide));
+        // Unindented short lines (a flat module of requires) are not minified.
+        let flat = "const a = require('a');\n".repeat(300);
+        assert!(!looks_minified(&flat));
     }
 }

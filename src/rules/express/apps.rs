@@ -362,13 +362,19 @@ type PassEntry = (usize, usize, u32, bool);
 /// Facts per file, `None` for files without any (not JavaScript, unreadable).
 type FactsCache = HashMap<usize, Option<Rc<NodeFacts>>>;
 
-/// The apps of a project and what they are made of.
+/// The apps of a project and what they are made of. Built once per phase 2
+/// and shared by the app-level rules (see [`with_model`]).
 pub struct Model<'p> {
     pub ctx: &'p ProjectCtx<'p>,
+    st: Rc<State>,
+}
+
+/// What a [`Model`] knows, free of borrows so that it can be kept in the
+/// phase's memo.
+pub struct State {
     facts: RefCell<FactsCache>,
     package_dirs: RefCell<HashMap<String, Option<String>>>,
     packages: RefCell<HashMap<String, Rc<Package>>>,
-    by_rel: HashMap<&'p str, usize>,
     pub apps: Vec<App>,
     /// Per canonical value: the uses (file, index, via a call) whose receiver it is.
     uses_index: RefCell<HashMap<(usize, Val), Vec<UseEntry>>>,
@@ -377,24 +383,33 @@ pub struct Model<'p> {
     indexed: RefCell<HashSet<usize>>,
     modules: RefCell<HashMap<(usize, String), Module>>,
     aliases: RefCell<HashMap<(usize, String), bool>>,
+    /// `canon` results per (file, value), with the depth they were computed
+    /// at (reused by calls with no more depth budget left).
+    canon_memo: RefCell<HashMap<(usize, Val), (Rc<Vec<Target>>, u32)>>,
+}
+
+impl std::ops::Deref for Model<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.st
+    }
 }
 
 impl<'p> Model<'p> {
-    pub fn build(ctx: &'p ProjectCtx<'p>, seed: FactsCache) -> Model<'p> {
-        let by_rel = ctx.files.iter().enumerate().map(|(i, f)| (f.rel.as_str(), i)).collect();
-        let mut m = Model {
-            ctx,
-            facts: RefCell::new(seed),
+    pub fn build(ctx: &'p ProjectCtx<'p>) -> Model<'p> {
+        let st = State {
+            facts: RefCell::new(HashMap::new()),
             package_dirs: RefCell::new(HashMap::new()),
             packages: RefCell::new(HashMap::new()),
-            by_rel,
             apps: Vec::new(),
             uses_index: RefCell::new(HashMap::new()),
             pass_index: RefCell::new(HashMap::new()),
             indexed: RefCell::new(HashSet::new()),
             modules: RefCell::new(HashMap::new()),
             aliases: RefCell::new(HashMap::new()),
+            canon_memo: RefCell::new(HashMap::new()),
         };
+        let mut m = Model { ctx, st: Rc::new(st) };
         for (i, f) in ctx.files.iter().enumerate() {
             if f.facts.node_app.is_some() {
                 m.index_file(i);
@@ -414,8 +429,12 @@ impl<'p> Model<'p> {
             a.mounted = mounted.contains(&(a.file, a.obj));
             a.package_dir = m.package_dir(&ctx.files[a.file].rel);
         }
-        m.apps = apps;
+        Rc::get_mut(&mut m.st).expect("the model is not shared while it is built").apps = apps;
         m
+    }
+
+    fn file_index(&self, rel: &str) -> Option<usize> {
+        self.ctx.files.binary_search_by(|f| f.rel.as_str().cmp(rel)).ok()
     }
 
     /// The facts of a file, extracted on demand if phase 1 skipped it.
@@ -466,6 +485,18 @@ impl<'p> Model<'p> {
         if depth > 12 {
             return Vec::new();
         }
+        let key = (file, v.clone());
+        if let Some((t, d)) = self.canon_memo.borrow().get(&key) {
+            if *d <= depth {
+                return t.as_ref().clone();
+            }
+        }
+        let t = self.canon_uncached(file, v, depth);
+        self.canon_memo.borrow_mut().insert(key, (Rc::new(t.clone()), depth));
+        t
+    }
+
+    fn canon_uncached(&self, file: usize, v: &Val, depth: u32) -> Vec<Target> {
         match v {
             Val::Obj(_) | Val::Func(_) | Val::Param(..) | Val::Field(..) | Val::Class(_) => {
                 vec![Target::Val(file, v.clone(), false)]
@@ -571,7 +602,7 @@ impl<'p> Model<'p> {
             }
         }
         for c in &candidates {
-            if let Some(&i) = self.by_rel.get(c.as_str()) {
+            if let Some(i) = self.file_index(c.as_str()) {
                 return Module::File(i);
             }
         }
@@ -773,7 +804,7 @@ impl<'p> Model<'p> {
                 let cand = if d.is_empty() { fname.to_string() } else { format!("{d}/{fname}") };
                 if !p.is_file()
                     || crate::parse::Lang::from_path(&p).is_none_or(|l| !l.is_js_family())
-                    || self.by_rel.contains_key(cand.as_str())
+                    || self.file_index(cand.as_str()).is_some()
                     || is_test_or_example(&cand)
                 {
                     continue;
@@ -1234,41 +1265,15 @@ pub fn unprotected_sessions(sessions: &[(Location, SessionFact)]) -> Option<Vec<
     Some(out)
 }
 
-/// Builds the model of a project and hands it to `f`. Facts extracted on
-/// demand are kept for the next rule of the same phase 2 (keyed by the
-/// project's root, files and facts), so the app-level rules parse each
-/// skipped file at most once.
+/// Hands the project's model to `f`, building it on the phase's first call
+/// (the app-level rules share one).
 pub fn with_model<R>(ctx: &ProjectCtx, f: impl FnOnce(&Model) -> R) -> R {
-    thread_local! {
-        static LAZY: RefCell<(u64, FactsCache)> = RefCell::new((0, HashMap::new()));
-    }
-    let key = fingerprint(ctx);
-    let seed = LAZY.with(|c| {
-        let c = c.borrow();
-        if c.0 == key {
-            c.1.clone()
-        } else {
-            HashMap::new()
-        }
+    let st = ctx.memo.get::<State>().unwrap_or_else(|| {
+        let m = Model::build(ctx);
+        ctx.memo.put(m.st.clone());
+        m.st
     });
-    let model = Model::build(ctx, seed);
-    let r = f(&model);
-    let lazy = model.facts.borrow().clone();
-    LAZY.with(|c| *c.borrow_mut() = (key, lazy));
-    r
-}
-
-fn fingerprint(ctx: &ProjectCtx) -> u64 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(ctx.root.to_string_lossy().as_bytes());
-    for f in ctx.files {
-        h.update(f.rel.as_bytes());
-        if let Some(n) = &f.facts.node_app {
-            h.update(serde_json::to_string(n).unwrap_or_default().as_bytes());
-        }
-        h.update(b"\0");
-    }
-    h.digest()
+    f(&Model { ctx, st })
 }
 
 /// Related locations for an app-level finding: where the app's middleware

@@ -9,6 +9,7 @@ use crate::finding::Span;
 use crate::semantics::js::{is_function_kind, module_name, require_target};
 use crate::semantics::{descendants, text};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use tree_sitter::Node;
 
@@ -311,12 +312,23 @@ struct Extractor<'c, 'a> {
     scopes: HashMap<usize, HashMap<&'a str, Vec<Decl<'a>>>>,
     /// Start and end byte of creating calls → index in `facts.objects`.
     objects: HashMap<(usize, usize), u32>,
+    /// Resolved bindings: (scope, name) → value and the depth it was
+    /// resolved at (reused by calls with no more depth budget left). Names
+    /// declared many times in one scope (minified code) made resolution
+    /// exponential without it.
+    resolved: RefCell<HashMap<(usize, &'a str), (Val, u32)>>,
     facts: NodeFacts,
 }
 
 impl<'c, 'a> Extractor<'c, 'a> {
     fn new(ctx: &'c FileCtx<'a>) -> Self {
-        Extractor { ctx, scopes: HashMap::new(), objects: HashMap::new(), facts: NodeFacts::default() }
+        Extractor {
+            ctx,
+            scopes: HashMap::new(),
+            objects: HashMap::new(),
+            resolved: RefCell::new(HashMap::new()),
+            facts: NodeFacts::default(),
+        }
     }
 
     fn t(&self, n: Node) -> &'a str {
@@ -328,14 +340,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
     }
 
     fn scope_of(&self, n: Node<'a>) -> usize {
-        let mut cur = n.parent();
-        while let Some(p) = cur {
-            if is_function_kind(p.kind()) {
-                return p.id();
-            }
-            cur = p.parent();
-        }
-        self.ctx.tree.root_node().id()
+        self.ctx.enclosing_function(n).unwrap_or_else(|| self.ctx.tree.root_node()).id()
     }
 
     fn declare(&mut self, scope: usize, name: Node<'a>, d: Decl<'a>) {
@@ -681,22 +686,30 @@ impl<'c, 'a> Extractor<'c, 'a> {
 
     fn resolve(&self, id: Node<'a>, depth: u32) -> Val {
         let name = self.t(id);
-        let mut cur = id.parent();
-        while let Some(p) = cur {
-            if is_function_kind(p.kind()) {
-                if let Some(i) = param_index(p, name, &self.ctx.src.text) {
-                    return Val::Param(p.start_byte() as u32, i);
-                }
-                if let Some(decls) = self.scopes.get(&p.id()).and_then(|s| s.get(name)) {
-                    return self.resolve_decls(decls, depth);
-                }
+        for p in self.ctx.enclosing_functions(id) {
+            if let Some(i) = param_index(p, name, &self.ctx.src.text) {
+                return Val::Param(p.start_byte() as u32, i);
             }
-            cur = p.parent();
+            if let Some(decls) = self.scopes.get(&p.id()).and_then(|s| s.get(name)) {
+                return self.resolve_in(p.id(), name, decls, depth);
+            }
         }
-        match self.scopes.get(&self.ctx.tree.root_node().id()).and_then(|s| s.get(name)) {
-            Some(decls) => self.resolve_decls(decls, depth),
+        let root = self.ctx.tree.root_node().id();
+        match self.scopes.get(&root).and_then(|s| s.get(name)) {
+            Some(decls) => self.resolve_in(root, name, decls, depth),
             None => Val::Unknown,
         }
+    }
+
+    fn resolve_in(&self, scope: usize, name: &'a str, decls: &[Decl<'a>], depth: u32) -> Val {
+        if let Some((v, d)) = self.resolved.borrow().get(&(scope, name)) {
+            if *d <= depth {
+                return v.clone();
+            }
+        }
+        let v = self.resolve_decls(decls, depth);
+        self.resolved.borrow_mut().insert((scope, name), (v.clone(), depth));
+        v
     }
 
     fn resolve_decls(&self, decls: &[Decl<'a>], depth: u32) -> Val {
@@ -944,7 +957,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
 
     fn ret(&mut self, n: Node<'a>) {
         let Some(v) = n.named_child(0) else { return };
-        let Some(func) = enclosing_function(n) else { return };
+        let Some(func) = self.ctx.enclosing_function(n) else { return };
         let val = self.classify(v, 0);
         if trackable(&val) {
             self.facts.returns.push((func.start_byte() as u32, val));
