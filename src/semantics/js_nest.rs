@@ -147,7 +147,9 @@ fn injected_type<'s>(node: Node, src: &'s str) -> Option<&'s str> {
             }
         });
     }
-    if !decorators.is_empty() {
+    // Resolution modifiers keep the type; other decorators inject something
+    // else (`@InjectRepository(User)`, `@InjectModel(...)`, `@Inject('TOKEN')`).
+    if decorators.iter().any(|d| !matches!(decorator_name(*d, src), "Optional" | "Self" | "SkipSelf" | "Host")) {
         return None;
     }
     annotated_class(node, src)
@@ -246,6 +248,8 @@ export class UsersService {
     @Inject(forwardRef(() => PostsService)) private posts: PostsService,
     @Inject("CONFIG") private readonly config: Config,
     @InjectRepository(User) private repo: Repository<User>,
+    @InjectModel(Job.name) private jobs: JobService,
+    @Optional() private readonly tracer?: Tracer,
     readonly mailer: Mailer,
     plain: Logger,
   ) {}
@@ -276,6 +280,7 @@ class NotInjectable { run() {} }
                 ("mailer", "Mailer"),
                 ("posts", "PostsService"),
                 ("prisma", "PrismaService"),
+                ("tracer", "Tracer"),
             ]
         );
         let mut calls = Vec::new();
