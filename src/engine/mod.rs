@@ -436,7 +436,12 @@ impl Engine {
     /// The rules that read `handlers` run again over the same tree with a
     /// different set of request handlers; returns their findings and the
     /// rules that read request data (taint) in that run.
-    fn rerun(&self, base: &FileCtx, run: &[bool], handlers: semantics::Handlers) -> (Vec<context::RawFinding>, Vec<usize>) {
+    fn rerun(
+        &self,
+        base: &FileCtx,
+        run: &[bool],
+        handlers: semantics::Handlers,
+    ) -> (Vec<context::RawFinding>, Vec<usize>) {
         let mut ctx = FileCtx::new(base.rel, base.lang, base.src, base.tree).with_handlers(handlers);
         let mut st = FileStats::default();
         let _ = self.run_rules(&mut ctx, run, false, &mut st);
@@ -456,7 +461,11 @@ impl Engine {
     /// same path whatever they are, so only the rules that did run again;
     /// likewise for request data between the handler pass and the taint
     /// passes.
-    fn conditional(&self, base: &FileCtx, enabled: &[bool]) -> Vec<(context::RawFinding, Vec<crate::rules::nest::services::Cond>)> {
+    fn conditional(
+        &self,
+        base: &FileCtx,
+        enabled: &[bool],
+    ) -> Vec<(context::RawFinding, Vec<crate::rules::nest::services::Cond>)> {
         use crate::rules::nest::services::Cond;
         let readers = base.handler_readers.borrow().clone();
         if readers.is_empty() {
@@ -482,7 +491,9 @@ impl Engine {
         let id = |f: &context::RawFinding| -> Id { (f.rule, f.at.0, f.at.1, f.message.clone(), f.severity) };
         let mut known: std::collections::HashSet<Id> = base.findings.iter().map(id).collect();
         let chain_of = |f: &context::RawFinding| -> Vec<tree_sitter::Node> {
-            root.descendant_for_byte_range(f.at.0, f.at.1).map(semantics::js_nest::enclosing_functions).unwrap_or_default()
+            root.descendant_for_byte_range(f.at.0, f.at.1)
+                .map(semantics::js_nest::enclosing_functions)
+                .unwrap_or_default()
         };
         let mut out: Vec<(context::RawFinding, Vec<Cond>)> = Vec::new();
 
@@ -742,6 +753,58 @@ mod tests {
                 panic!("{}: {e}", lang.name());
             }
         }
+    }
+
+    #[test]
+    fn service_methods_get_conditional_findings_with_what_they_depend_on() {
+        let src = Source::new(
+            r#"import { Injectable } from "@nestjs/common";
+import * as fs from "fs";
+import * as path from "path";
+const AT = new Date().toISOString();
+@Injectable()
+export class FilesService {
+  read(dir: string, name: string) {
+    const data = this.load(name);
+    return fs.promises.readFile(path.join("/srv", dir, name));
+  }
+  private load(name: string) {
+    return fs.readFileSync("x.json", "utf8");
+  }
+  tick() {
+    return fs.readFileSync("y.json", "utf8");
+  }
+}
+"#
+            .to_string(),
+        );
+        let engine = Engine::load(&[]).unwrap();
+        let enabled = vec![true; engine.rules.len()];
+        let out = engine.analyse("src/files.service.ts", Lang::TypeScript, &src, &enabled, false);
+        // Alone, the file has no request handler: nothing.
+        assert!(out.findings.iter().all(|f| !f.rule_id.contains("handler") && f.rule_id != "node/path-traversal"));
+        let nest = out.facts.nest.expect("nest facts");
+        let got: Vec<(u32, &str, Vec<(&str, Option<u32>)>)> = nest
+            .conditional
+            .iter()
+            .map(|c| {
+                (
+                    c.finding.span.start_line,
+                    c.finding.rule_id.as_str(),
+                    c.when.iter().map(|w| (w.method.as_str(), w.param)).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                // `load` runs when `read` does (or when called itself).
+                (12, "node/sync-api-in-handler", vec![("read", None), ("load", None)]),
+                (15, "node/sync-api-in-handler", vec![("tick", None)]),
+                // Either parameter carrying request data makes the path tainted.
+                (9, "node/path-traversal", vec![("read", Some(0)), ("read", Some(1))]),
+            ]
+        );
     }
 
     #[test]

@@ -113,7 +113,9 @@ pub fn service_methods<'t>(root: Node<'t>, src: &str) -> Vec<ServiceMethod<'t>> 
 fn inject_target<'s>(d: Node, src: &'s str) -> Option<&'s str> {
     let call = d.named_child(0).filter(|c| c.kind() == "call_expression")?;
     let mut arg = call.child_by_field_name("arguments")?.named_child(0)?;
-    if arg.kind() == "call_expression" && arg.child_by_field_name("function").is_some_and(|f| text(f, src) == "forwardRef") {
+    if arg.kind() == "call_expression"
+        && arg.child_by_field_name("function").is_some_and(|f| text(f, src) == "forwardRef")
+    {
         let f = arg.child_by_field_name("arguments")?.named_child(0).filter(|f| is_function_kind(f.kind()))?;
         arg = f.child_by_field_name("body")?;
     }
@@ -187,7 +189,8 @@ pub fn injected_props(class: Node, src: &str) -> BTreeMap<String, String> {
             }
             "public_field_definition" => {
                 let mut c2 = m.walk();
-                let injected = m.children(&mut c2).any(|d| d.kind() == "decorator" && decorator_name(d, src) == "Inject");
+                let injected =
+                    m.children(&mut c2).any(|d| d.kind() == "decorator" && decorator_name(d, src) == "Inject");
                 if !injected {
                     continue;
                 }

@@ -229,4 +229,3 @@ pub fn descendants<'t>(node: Node<'t>, mut visit: impl FnMut(Node<'t>) -> bool) 
         }
     }
 }
-

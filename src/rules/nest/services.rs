@@ -158,7 +158,11 @@ pub fn extract(ctx: &mut FileCtx) {
                         for s in cl.named_children(&mut c3).filter(|s| s.kind() == "export_specifier") {
                             let Some(name) = s.child_by_field_name("name") else { continue };
                             let alias = s.child_by_field_name("alias").unwrap_or(name);
-                            f.reexports.push((text(alias, src).to_string(), module.clone(), text(name, src).to_string()));
+                            f.reexports.push((
+                                text(alias, src).to_string(),
+                                module.clone(),
+                                text(name, src).to_string(),
+                            ));
                         }
                     }
                     _ => {}
@@ -414,8 +418,9 @@ pub fn resolve(files: &[ProjectFile]) -> Vec<Emitted> {
     for (i, f) in files.iter().enumerate() {
         let Some(n) = &f.facts.nest else { continue };
         for call in &n.calls {
-            let target =
-                cache.entry((i, call.type_name.as_str())).or_insert_with(|| resolve_type(files, &by_rel, i, &call.type_name));
+            let target = cache
+                .entry((i, call.type_name.as_str()))
+                .or_insert_with(|| resolve_type(files, &by_rel, i, &call.type_name));
             if let Some((g, class)) = target.clone() {
                 resolved.push((i, call, g, class));
             }
@@ -424,8 +429,8 @@ pub fn resolve(files: &[ProjectFile]) -> Vec<Emitted> {
     loop {
         let before = (reached.len(), tainted.len());
         for (i, call, g, class) in &resolved {
-            let caller_reached = call.from_handler
-                || call.callers.iter().any(|(c, m)| reached.contains(&(*i, c.clone(), m.clone())));
+            let caller_reached =
+                call.from_handler || call.callers.iter().any(|(c, m)| reached.contains(&(*i, c.clone(), m.clone())));
             if !caller_reached {
                 continue;
             }
@@ -464,16 +469,9 @@ pub fn resolve(files: &[ProjectFile]) -> Vec<Emitted> {
 /// is more precise, e.g. an error for SQL built from request data where the
 /// file alone showed a warning), keeping its fingerprint; suppressed ones
 /// mark their directive as used.
-pub fn merge(
-    emitted: Vec<Emitted>,
-    findings: &mut Vec<Finding>,
-    mut used: impl FnMut(&str, usize),
-) {
-    let mut at: HashMap<(String, String, crate::finding::Span), usize> = findings
-        .iter()
-        .enumerate()
-        .map(|(i, f)| ((f.rule_id.clone(), f.path.clone(), f.span), i))
-        .collect();
+pub fn merge(emitted: Vec<Emitted>, findings: &mut Vec<Finding>, mut used: impl FnMut(&str, usize)) {
+    let mut at: HashMap<(String, String, crate::finding::Span), usize> =
+        findings.iter().enumerate().map(|(i, f)| ((f.rule_id.clone(), f.path.clone(), f.span), i)).collect();
     for e in emitted {
         if let Some(d) = e.suppressed_by {
             used(&e.finding.path, d);
@@ -490,5 +488,210 @@ pub fn merge(
                 findings.push(e.finding);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Category, Confidence, Severity, Span};
+    use crate::parse::Lang;
+
+    fn file(rel: &str, nest: Option<NestFacts>) -> ProjectFile {
+        ProjectFile {
+            rel: rel.into(),
+            path: rel.into(),
+            lang: Lang::TypeScript,
+            facts: crate::engine::facts::FileFacts { nest, ..Default::default() },
+        }
+    }
+
+    fn finding(path: &str, line: u32) -> Finding {
+        Finding {
+            rule_id: "node/sync-api-in-handler".into(),
+            severity: Severity::Warning,
+            category: Category::Concurrency,
+            confidence: Confidence::High,
+            path: path.into(),
+            span: Span { start_line: line, start_column: 1, end_line: line, end_column: 2, ..Default::default() },
+            message: "m".into(),
+            related: Vec::new(),
+            fix: None,
+            fingerprint: String::new(),
+        }
+    }
+
+    fn cond(class: &str, method: &str, param: Option<u32>) -> Cond {
+        Cond { class: class.into(), method: method.into(), param }
+    }
+
+    fn import(local: &str, module: &str) -> (String, String, String) {
+        (local.into(), module.into(), local.into())
+    }
+
+    #[test]
+    fn module_specifiers_resolve_to_project_files() {
+        let files: Vec<ProjectFile> = [
+            "apps/a/src/users/users.service.ts",
+            "apps/b/src/users/users.service.ts",
+            "src/posts/index.ts",
+            "src/users/helpers.ts",
+            "src/users/users.controller.ts",
+            "src/users/users.service.ts",
+        ]
+        .iter()
+        .map(|r| file(r, None))
+        .collect();
+        let by_rel: HashMap<&str, usize> = files.iter().enumerate().map(|(i, f)| (f.rel.as_str(), i)).collect();
+        let at = |spec: &str| -> Vec<&str> {
+            module_files(&files, &by_rel, "src/users/users.controller.ts", spec)
+                .into_iter()
+                .map(|i| files[i].rel.as_str())
+                .collect()
+        };
+        assert_eq!(at("./users.service"), vec!["src/users/users.service.ts"]);
+        assert_eq!(at("./helpers.js"), vec!["src/users/helpers.ts"]);
+        assert_eq!(at("../posts"), vec!["src/posts/index.ts"]);
+        assert_eq!(at("../../../outside"), Vec::<&str>::new());
+        // `baseUrl` paths: only when exactly one file matches.
+        assert_eq!(at("posts/index"), vec!["src/posts/index.ts"]);
+        assert_eq!(at("src/users/users.service"), Vec::<&str>::new());
+        assert_eq!(at("a/src/users/users.service"), vec!["apps/a/src/users/users.service.ts"]);
+        // Packages.
+        assert_eq!(at("@nestjs/common"), Vec::<&str>::new());
+        assert_eq!(at("lodash"), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn reach_and_request_data_propagate_from_controllers_through_services() {
+        let controller = NestFacts {
+            imports: vec![import("UsersService", "./users.service"), import("Billing", "@acme/billing")],
+            calls: vec![
+                InjectedCall {
+                    type_name: "UsersService".into(),
+                    method: "search".into(),
+                    from_handler: true,
+                    tainted_args: vec![0],
+                    ..Default::default()
+                },
+                InjectedCall {
+                    type_name: "Billing".into(),
+                    method: "charge".into(),
+                    from_handler: true,
+                    tainted_args: vec![0],
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        let users = NestFacts {
+            imports: vec![import("PostsService", "../posts")],
+            injectables: vec![("UsersService".into(), false)],
+            calls: vec![
+                // search(q) → this.posts.find(limit, q)
+                InjectedCall {
+                    type_name: "PostsService".into(),
+                    method: "find".into(),
+                    callers: vec![("UsersService".into(), "search".into())],
+                    arg_params: vec![("UsersService".into(), "search".into(), 0, 1)],
+                    ..Default::default()
+                },
+                // Only a cron job calls this one.
+                InjectedCall {
+                    type_name: "PostsService".into(),
+                    method: "reindex".into(),
+                    callers: vec![("UsersService".into(), "nightly".into())],
+                    ..Default::default()
+                },
+            ],
+            conditional: vec![
+                Conditional {
+                    when: vec![cond("UsersService", "search", None)],
+                    finding: finding("u", 1),
+                    suppressed_by: None,
+                },
+                Conditional {
+                    when: vec![cond("UsersService", "nightly", None)],
+                    finding: finding("u", 2),
+                    suppressed_by: None,
+                },
+                Conditional {
+                    when: vec![cond("UsersService", "search", Some(1))],
+                    finding: finding("u", 3),
+                    suppressed_by: None,
+                },
+            ],
+            ..Default::default()
+        };
+        let posts_index =
+            NestFacts { reexports: vec![("*".into(), "./posts.service".into(), "*".into())], ..Default::default() };
+        let posts = NestFacts {
+            injectables: vec![("PostsService".into(), false)],
+            conditional: vec![
+                Conditional {
+                    when: vec![cond("PostsService", "find", Some(1))],
+                    finding: finding("p", 1),
+                    suppressed_by: None,
+                },
+                Conditional {
+                    when: vec![cond("PostsService", "find", Some(0))],
+                    finding: finding("p", 2),
+                    suppressed_by: None,
+                },
+                Conditional {
+                    when: vec![cond("PostsService", "reindex", None)],
+                    finding: finding("p", 3),
+                    suppressed_by: None,
+                },
+                Conditional {
+                    when: vec![cond("PostsService", "find", None)],
+                    finding: finding("p", 4),
+                    suppressed_by: Some(0),
+                },
+            ],
+            ..Default::default()
+        };
+        // A package's class of the same name as a project class.
+        let billing = NestFacts {
+            injectables: vec![("Billing".into(), false)],
+            conditional: vec![Conditional {
+                when: vec![cond("Billing", "charge", None)],
+                finding: finding("b", 1),
+                suppressed_by: None,
+            }],
+            ..Default::default()
+        };
+        let files = vec![
+            file("src/billing/billing.ts", Some(billing)),
+            file("src/posts/index.ts", Some(posts_index)),
+            file("src/posts/posts.service.ts", Some(posts)),
+            file("src/users/users.controller.ts", Some(controller)),
+            file("src/users/users.service.ts", Some(users)),
+        ];
+        let got: Vec<(String, u32, Option<usize>)> = resolve(&files)
+            .into_iter()
+            .map(|e| (e.finding.path.clone(), e.finding.span.start_line, e.suppressed_by))
+            .collect();
+        assert_eq!(got, vec![("p".into(), 1, None), ("p".into(), 4, Some(0)), ("u".into(), 1, None)]);
+    }
+
+    #[test]
+    fn merged_findings_replace_the_file_alone_version_and_keep_its_fingerprint() {
+        let mut findings = vec![Finding { fingerprint: "fp".into(), severity: Severity::Warning, ..finding("a", 3) }];
+        let upgraded = Finding { severity: Severity::Error, fingerprint: "other".into(), ..finding("a", 3) };
+        let mut used = Vec::new();
+        merge(
+            vec![
+                Emitted { finding: upgraded, suppressed_by: None },
+                Emitted { finding: finding("a", 5), suppressed_by: None },
+                Emitted { finding: finding("a", 7), suppressed_by: Some(2) },
+            ],
+            &mut findings,
+            |p, d| used.push((p.to_string(), d)),
+        );
+        assert_eq!(findings.len(), 2);
+        assert_eq!((findings[0].severity, findings[0].fingerprint.as_str()), (Severity::Error, "fp"));
+        assert_eq!(findings[1].span.start_line, 5);
+        assert_eq!(used, vec![("a".to_string(), 2)]);
     }
 }
