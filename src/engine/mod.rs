@@ -784,7 +784,8 @@ export class FilesService {
         // Alone, the file has no request handler: nothing.
         assert!(out.findings.iter().all(|f| !f.rule_id.contains("handler") && f.rule_id != "node/path-traversal"));
         let nest = out.facts.nest.expect("nest facts");
-        let got: Vec<(u32, &str, Vec<(&str, Option<u32>)>)> = nest
+        type Got<'a> = Vec<(u32, &'a str, Vec<(&'a str, Option<u32>)>)>;
+        let got: Got = nest
             .conditional
             .iter()
             .map(|c| {

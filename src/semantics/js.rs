@@ -474,61 +474,58 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
             h.add(n);
         }
         calls.collect(n, src);
-        match n.kind() {
-            "call_expression" => {
-                let Some(callee) = n.child_by_field_name("function") else { return true };
-                let Some(args) = n.child_by_field_name("arguments") else { return true };
-                let mut c = args.walk();
-                let list: Vec<Node> = args.named_children(&mut c).filter(|a| a.kind() != "comment").collect();
-                // http.createServer((req, res) => ...)
-                if text(callee, src).rsplit('.').next() == Some("createServer") {
-                    for a in &list {
-                        collect_handler(*a, src, &mut h, &mut handler_names, 1);
-                    }
-                    return true;
+        if n.kind() == "call_expression" {
+            let Some(callee) = n.child_by_field_name("function") else { return true };
+            let Some(args) = n.child_by_field_name("arguments") else { return true };
+            let mut c = args.walk();
+            let list: Vec<Node> = args.named_children(&mut c).filter(|a| a.kind() != "comment").collect();
+            // http.createServer((req, res) => ...)
+            if text(callee, src).rsplit('.').next() == Some("createServer") {
+                for a in &list {
+                    collect_handler(*a, src, &mut h, &mut handler_names, 1);
                 }
-                if callee.kind() != "member_expression" {
-                    return true;
+                return true;
+            }
+            if callee.kind() != "member_expression" {
+                return true;
+            }
+            let method = callee.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
+            let Some(obj) = callee.child_by_field_name("object") else { return true };
+            let first_is_path = list.first().is_some_and(|a| is_path_like(*a, src));
+            let on_route_chain = is_route_chain(obj, src);
+            let app_like = looks_like_app(obj, src, &apps);
+            let has_function = list.iter().any(|a| is_function_kind(a.kind()));
+            let is_route = ROUTE_METHODS.contains(&method)
+                && (first_is_path || on_route_chain || (app_like && (method == "use" || has_function)));
+            let is_hook = method == "addHook"
+                && list
+                    .first()
+                    .is_some_and(|a| a.kind() == "string" && FASTIFY_HOOKS.contains(&module_name(*a, src).as_str()));
+            let is_listener = method == "on"
+                && list.first().is_some_and(|a| {
+                    a.kind() == "string" && !NON_CLIENT_EVENTS.contains(&module_name(*a, src).as_str())
+                })
+                && {
+                    let t = text(obj, src).to_ascii_lowercase();
+                    t.contains("socket")
+                        || t == "io"
+                        || t.ends_with("ws")
+                        || t.ends_with("wss")
+                        || t.contains("server")
+                        || t == "client"
+                };
+            if is_route || is_hook || is_listener {
+                for a in list.iter().skip(usize::from(first_is_path || is_hook || is_listener)) {
+                    collect_handler(*a, src, &mut h, &mut handler_names, 0);
                 }
-                let method = callee.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
-                let Some(obj) = callee.child_by_field_name("object") else { return true };
-                let first_is_path = list.first().is_some_and(|a| is_path_like(*a, src));
-                let on_route_chain = is_route_chain(obj, src);
-                let app_like = looks_like_app(obj, src, &apps);
-                let has_function = list.iter().any(|a| is_function_kind(a.kind()));
-                let is_route = ROUTE_METHODS.contains(&method)
-                    && (first_is_path || on_route_chain || (app_like && (method == "use" || has_function)));
-                let is_hook = method == "addHook"
-                    && list.first().is_some_and(|a| {
-                        a.kind() == "string" && FASTIFY_HOOKS.contains(&module_name(*a, src).as_str())
-                    });
-                let is_listener = method == "on"
-                    && list.first().is_some_and(|a| {
-                        a.kind() == "string" && !NON_CLIENT_EVENTS.contains(&module_name(*a, src).as_str())
-                    })
-                    && {
-                        let t = text(obj, src).to_ascii_lowercase();
-                        t.contains("socket")
-                            || t == "io"
-                            || t.ends_with("ws")
-                            || t.ends_with("wss")
-                            || t.contains("server")
-                            || t == "client"
-                    };
-                if is_route || is_hook || is_listener {
-                    for a in list.iter().skip(usize::from(first_is_path || is_hook || is_listener)) {
+            } else if method == "route" {
+                // Fastify `route({ method, url, handler })`.
+                for a in &list {
+                    if a.kind() == "object" {
                         collect_handler(*a, src, &mut h, &mut handler_names, 0);
-                    }
-                } else if method == "route" {
-                    // Fastify `route({ method, url, handler })`.
-                    for a in &list {
-                        if a.kind() == "object" {
-                            collect_handler(*a, src, &mut h, &mut handler_names, 0);
-                        }
                     }
                 }
             }
-            _ => {}
         }
         if n.kind() == "method_definition" {
             let mut c = n.walk();
