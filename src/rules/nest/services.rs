@@ -470,14 +470,18 @@ pub fn resolve(files: &[ProjectFile]) -> Vec<Emitted> {
 /// file alone showed a warning), keeping its fingerprint; suppressed ones
 /// mark their directive as used.
 pub fn merge(emitted: Vec<Emitted>, findings: &mut Vec<Finding>, mut used: impl FnMut(&str, usize)) {
-    let mut at: HashMap<(String, String, crate::finding::Span), usize> =
-        findings.iter().enumerate().map(|(i, f)| ((f.rule_id.clone(), f.path.clone(), f.span), i)).collect();
+    // Positions by line and column (byte offsets are not kept in the cache).
+    type Key = (String, String, u32, u32, u32, u32);
+    let key_of = |f: &Finding| -> Key {
+        (f.rule_id.clone(), f.path.clone(), f.span.start_line, f.span.start_column, f.span.end_line, f.span.end_column)
+    };
+    let mut at: HashMap<Key, usize> = findings.iter().enumerate().map(|(i, f)| (key_of(f), i)).collect();
     for e in emitted {
         if let Some(d) = e.suppressed_by {
             used(&e.finding.path, d);
             continue;
         }
-        let key = (e.finding.rule_id.clone(), e.finding.path.clone(), e.finding.span);
+        let key = key_of(&e.finding);
         match at.get(&key) {
             Some(&i) => {
                 let fingerprint = std::mem::take(&mut findings[i].fingerprint);
