@@ -328,11 +328,6 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
             e.iter().zip(&engine.rules).map(|(on, r)| *on && !(partial && r.meta.id.starts_with("fit/"))).collect()
         })
         .collect();
-    // Context files run only what feeds the project rules.
-    let context_enabled: Vec<Vec<bool>> = project_enabled
-        .iter()
-        .map(|e| e.iter().zip(&engine.rules).map(|(on, r)| *on && r.is_project()).collect())
-        .collect();
     let nested_excludes: Vec<Option<globset::GlobSet>> = configs
         .configs
         .iter()
@@ -395,7 +390,9 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
                 let context = i >= named_count;
                 let job = Job {
                     engine: &engine,
-                    enabled: if context { &context_enabled[ci] } else { &enabled_per_config[ci] },
+                    // Context files run no rule, only the fact extractors
+                    // that the enabled rules need.
+                    enabled: if context { &project_enabled[ci] } else { &enabled_per_config[ci] },
                     default_excludes,
                     stats,
                     cache: cache.as_ref(),
@@ -472,6 +469,17 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     }
     project_files.sort_by(|a, b| a.rel.cmp(&b.rel));
 
+    // NestJS services reached from controllers of other files: the
+    // conditional findings of phase 1 whose condition the project meets.
+    let t = Instant::now();
+    let reached = crate::rules::nest::services::resolve(&project_files);
+    crate::rules::nest::services::merge(reached, &mut findings, |path, directive| {
+        if let Some((_, used)) = suppressions.get_mut(path) {
+            used.push(directive);
+        }
+    });
+    timings.project += t.elapsed();
+
     // Phase 2: the fit profile (when a fit rule runs), then the project rules.
     let t = Instant::now();
     let enabled = project_enabled[0].clone();
@@ -514,7 +522,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         engine::assign_fingerprints(&mut fs, src.as_ref());
         findings.extend(fs);
     }
-    timings.project = t.elapsed();
+    timings.project += t.elapsed();
     if partial {
         // Report only in the files named on the command line.
         let named: std::collections::HashSet<&str> = files[..named_count].iter().map(|f| f.rel.as_str()).collect();
@@ -665,7 +673,11 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
         a.outcome = Some(outcome);
         return a;
     }
-    let outcome = job.engine.analyse(&entry.rel, entry.lang, &src, job.enabled, job.stats);
+    let outcome = if job.context {
+        job.engine.analyse_context(&entry.rel, entry.lang, &src, job.enabled)
+    } else {
+        job.engine.analyse(&entry.rel, entry.lang, &src, job.enabled, job.stats)
+    };
     // Facts-only outcomes of context files are not complete results.
     if let (Some(cache), Some(key), false, None) = (job.cache, key, job.context, &outcome.error) {
         cache.put(key, &entry.rel, a.lines, &outcome);

@@ -1260,3 +1260,99 @@ fn a_missing_rules_dir_is_an_error() {
     r.assert_code(2);
     assert!(r.stderr.contains("nowhere"), "{}", r.describe());
 }
+
+const NEST_CONTROLLER: &str = r#"import { Controller, Get, Query } from "@nestjs/common";
+import { UsersService } from "./users.service";
+
+@Controller("users")
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  list(@Query("name") name: string) {
+    return this.users.search(name);
+  }
+}
+"#;
+
+const NEST_SERVICE: &str = r#"import { Injectable } from "@nestjs/common";
+import * as fs from "fs";
+
+@Injectable()
+export class UsersService {
+  constructor(private readonly db: DbService) {}
+
+  search(name: string) {
+    const banner = fs.readFileSync("banner.txt", "utf8");
+    // stackfit: ignore[node/sync-api-in-handler]
+    const motd = fs.readFileSync("motd.txt", "utf8");
+    return this.db.query(`SELECT * FROM users WHERE name = '${name}'`);
+  }
+}
+"#;
+
+/// (rule, line, severity) of the findings in `path`.
+fn nest_findings(run: &common::Run, path: &str) -> Vec<(String, u64, String)> {
+    let doc = run.json();
+    let mut v: Vec<(String, u64, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["path"] == path)
+        .map(|x| {
+            (
+                x["rule_id"].as_str().unwrap().to_string(),
+                x["start_line"].as_u64().unwrap(),
+                x["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn nest_service_methods_called_from_a_controller_of_another_file_are_handlers() {
+    let p = Project::with(&[("src/users.controller.ts", NEST_CONTROLLER), ("src/users.service.ts", NEST_SERVICE)]);
+    let reached = vec![
+        ("node/sql-injection".to_string(), 12, "error".to_string()),
+        ("node/sync-api-in-handler".to_string(), 9, "warning".to_string()),
+    ];
+    let alone = vec![("node/sql-injection".to_string(), 12, "warning".to_string())];
+    let args = ["check", "--format", "json", "--select", "node/", "--stats"];
+    // The suppressed call on line 11 stays suppressed, and its comment counts as used.
+    let run = p.run(&args);
+    assert_eq!(nest_findings(&run, "src/users.service.ts"), reached, "{}", run.describe());
+    assert!(!run.stderr.contains("unused suppression"), "{}", run.describe());
+    // From the cache: the same.
+    let run = p.run(&args);
+    assert_eq!(nest_findings(&run, "src/users.service.ts"), reached, "{}", run.describe());
+    // Pre-commit on the service file alone: the controller is context.
+    for extra in [&[][..], &["--no-cache"][..]] {
+        let mut a = vec!["check", "--format", "json", "--select", "node/", "src/users.service.ts"];
+        a.extend_from_slice(extra);
+        let run = p.run(&a);
+        assert_eq!(nest_findings(&run, "src/users.service.ts"), reached, "{}", run.describe());
+    }
+    // The controller stops calling the service: the service file's cached
+    // outcome is reused, and the findings that depended on it go away.
+    p.write("src/users.controller.ts", NEST_CONTROLLER.replace("this.users.search(name)", "[]"));
+    let run = p.run(&args);
+    assert_eq!(nest_findings(&run, "src/users.service.ts"), alone, "{}", run.describe());
+    // The controller passes a constant: reached, but the SQL is not built from request data.
+    p.write("src/users.controller.ts", NEST_CONTROLLER.replace("search(name)", "search(\"admin\")"));
+    let run = p.run(&args);
+    assert_eq!(
+        nest_findings(&run, "src/users.service.ts"),
+        vec![
+            ("node/sql-injection".to_string(), 12, "warning".to_string()),
+            ("node/sync-api-in-handler".to_string(), 9, "warning".to_string()),
+        ],
+        "{}",
+        run.describe()
+    );
+    // The same class name imported from a package is not the project's service.
+    p.write("src/users.controller.ts", NEST_CONTROLLER.replace("\"./users.service\"", "\"@acme/users\""));
+    let run = p.run(&args);
+    assert_eq!(nest_findings(&run, "src/users.service.ts"), alone, "{}", run.describe());
+}

@@ -59,6 +59,11 @@ pub struct FileCtx<'a> {
     handlers: OnceCell<Handlers>,
     functions: semantics::functions::FnIndex<'a>,
     taint: RefCell<HashMap<usize, std::rc::Rc<Taint>>>,
+    /// Rules (indices) that asked which functions are request handlers, and
+    /// those that asked what carries request data: only their results can
+    /// change when the handler set does (see `Engine::conditional`).
+    pub(crate) handler_readers: RefCell<std::collections::BTreeSet<usize>>,
+    pub(crate) taint_readers: RefCell<std::collections::BTreeSet<usize>>,
 }
 
 impl<'a> FileCtx<'a> {
@@ -76,6 +81,21 @@ impl<'a> FileCtx<'a> {
             handlers: OnceCell::new(),
             functions: semantics::functions::FnIndex::build(lang, tree.root_node()),
             taint: RefCell::new(HashMap::new()),
+            handler_readers: RefCell::default(),
+            taint_readers: RefCell::default(),
+        }
+    }
+
+    /// A context whose request handlers are `handlers` instead of those the
+    /// file itself shows (for the engine's conditional passes).
+    pub(crate) fn with_handlers(self, handlers: Handlers) -> FileCtx<'a> {
+        let _ = self.handlers.set(handlers);
+        self
+    }
+
+    fn note_read(&self, set: &RefCell<std::collections::BTreeSet<usize>>) {
+        if self.current_rule != usize::MAX {
+            set.borrow_mut().insert(self.current_rule);
         }
     }
 
@@ -121,6 +141,7 @@ impl<'a> FileCtx<'a> {
 
     /// Functions of this file that serve requests.
     pub fn handlers(&self) -> &Handlers {
+        self.note_read(&self.handler_readers);
         self.handlers.get_or_init(|| semantics::handlers(self.lang, self.tree.root_node(), &self.src.text, self.rel))
     }
 
@@ -128,6 +149,8 @@ impl<'a> FileCtx<'a> {
     /// Cached per analysis scope (and per function asked about), so the
     /// closures of one handler share a single analysis.
     pub fn taint_of(&self, func: Node) -> std::rc::Rc<Taint> {
+        self.note_read(&self.handler_readers);
+        self.note_read(&self.taint_readers);
         if let Some(t) = self.taint.borrow().get(&func.start_byte()) {
             return t.clone();
         }

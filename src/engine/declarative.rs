@@ -187,6 +187,9 @@ pub fn run<'r>(
             None => caps.iter().map(|(_, n)| *n).max_by_key(|n| n.end_byte() - n.start_byte()),
         };
         let Some(target) = target else { continue };
+        // Set before the constraints run, so the context knows which rule
+        // reads handlers and taint.
+        ctx.current_rule = rule_idx;
         if seen.contains(&(rule_idx, target.start_byte(), target.end_byte())) || !check(ctx, rule, target, &get) {
             continue;
         }

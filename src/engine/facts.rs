@@ -21,4 +21,8 @@ pub struct FileFacts {
     /// imports, CPU-heavy sites in handlers, ...).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub fit: Option<crate::profile::signals::FitFacts>,
+    /// NestJS providers: injected calls, and findings that hold when a
+    /// controller of another file reaches this file's service methods.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub nest: Option<crate::rules::nest::services::NestFacts>,
 }

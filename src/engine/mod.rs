@@ -247,20 +247,40 @@ impl Engine {
 
     /// Phase 1 for one decoded file.
     pub fn analyse(&self, rel: &str, lang: Lang, src: &Source, enabled: &Enabled, stats: bool) -> FileOutcome {
+        self.analyse_file(rel, lang, src, enabled, stats, false)
+    }
+
+    /// Phase 1 for a file that a partial run reads only for its facts: no
+    /// rule looks at it, only the fact extractors the enabled rules need.
+    pub fn analyse_context(&self, rel: &str, lang: Lang, src: &Source, enabled: &Enabled) -> FileOutcome {
+        self.analyse_file(rel, lang, src, enabled, false, true)
+    }
+
+    fn analyse_file(
+        &self,
+        rel: &str,
+        lang: Lang,
+        src: &Source,
+        enabled: &Enabled,
+        stats: bool,
+        facts_only: bool,
+    ) -> FileOutcome {
         let mut out = FileOutcome::default();
         let t0 = Instant::now();
         // Byte-level pre-check: rules and extractors whose needles are absent
         // cannot match; if none is left, the file is not even parsed.
         let pf = &self.prefilters[lang.index()];
         let present = pf.scan(&src.text);
-        // Extractors run for the project rules that consume their facts.
+        // Extractors run for the rules that consume their facts: project
+        // rules, or file rules that phase 2 completes.
         let extractors: Vec<usize> = crate::rules::FACT_EXTRACTORS
             .iter()
             .enumerate()
             .filter(|(x, fx)| {
                 pf.extractor_needles[*x].as_ref().is_some_and(|n| Prefilter::passes(n, &present))
                     && self.rules.iter().zip(enabled.iter()).any(|(r, on)| {
-                        *on && r.is_project() && fx.consumers.iter().any(|c| rule::id_matches(c, &r.meta.id))
+                        *on && (r.is_project() || fx.for_file_rules)
+                            && fx.consumers.iter().any(|c| rule::id_matches(c, &r.meta.id))
                     })
             })
             .map(|(x, _)| x)
@@ -268,7 +288,8 @@ impl Engine {
         // Rules with per-file work whose needles occur in the file.
         let enabled: Vec<bool> = (0..self.rules.len())
             .map(|i| {
-                enabled[i]
+                !facts_only
+                    && enabled[i]
                     && self.rules[i].has_file_work()
                     && self.rules[i].meta.langs.contains(&lang)
                     && Prefilter::passes(&pf.rule_needles[i], &present)
@@ -294,58 +315,8 @@ impl Engine {
         out.stats.parse = t0.elapsed();
         let t1 = Instant::now();
         let mut ctx = FileCtx::new(rel, lang, src, &tree);
-
-        // Code rules: gates and file hooks, then one traversal.
-        let mut active = vec![false; self.rules.len()];
-        for &i in &self.file_rules[lang.index()] {
-            if !enabled[i] {
-                continue;
-            }
-            let RuleKind::Code(c) = &self.rules[i].kind else { continue };
-            if let Some(gate) = c.gate {
-                if !gate(&ctx) {
-                    continue;
-                }
-            }
-            active[i] = true;
-            if let Some(f) = c.file {
-                let ts = Instant::now();
-                ctx.current_rule = i;
-                f(&mut ctx);
-                if stats {
-                    out.stats.per_rule.push((i, ts.elapsed()));
-                }
-            }
-        }
-        self.traverse(&mut ctx, &active, stats, &mut out.stats);
-
-        // Declarative rules: one pass of the combined query.
-        if self.decl_rules[lang.index()].iter().any(|&i| enabled[i]) {
-            match self.combined_query(lang) {
-                Ok(Some(q)) => {
-                    let ts = Instant::now();
-                    let rule_of = |i: usize| -> Option<&DeclRule> {
-                        if !enabled[i] {
-                            return None;
-                        }
-                        match &self.rules[i].kind {
-                            RuleKind::Declarative(d) => Some(d),
-                            _ => None,
-                        }
-                    };
-                    if !declarative::run(&mut ctx, q, &rule_of, self.parse_budget) {
-                        out.error = Some(format!(
-                            "declarative rules took longer than {}s; their results for this file are incomplete",
-                            self.parse_budget.as_secs()
-                        ));
-                    }
-                    if stats {
-                        out.stats.per_rule.push((DECLARATIVE_STAT, ts.elapsed()));
-                    }
-                }
-                Ok(None) => {}
-                Err(e) => out.error = Some(format!("declarative rules failed to compile: {e}")),
-            }
+        if let Some(e) = self.run_rules(&mut ctx, enabled, stats, &mut out.stats) {
+            out.error = Some(e);
         }
         for x in extractors {
             let ts = Instant::now();
@@ -354,7 +325,6 @@ impl Engine {
                 out.stats.per_rule.push((EXTRACTOR_STAT - x, ts.elapsed()));
             }
         }
-        out.stats.rules = t1.elapsed();
 
         if src.text.contains("stackfit:") {
             let mut comments = Vec::new();
@@ -366,6 +336,11 @@ impl Engine {
             });
             out.suppressions = Suppressions::parse_in(&src.text, Some(&comments));
         }
+        // Findings that hold if a controller of another file reaches this
+        // file's NestJS service methods.
+        let has_services = ctx.facts.nest.as_ref().is_some_and(|n| !n.injectables.is_empty());
+        let conditional = if has_services && !facts_only { self.conditional(&ctx, enabled) } else { Vec::new() };
+        out.stats.rules = t1.elapsed();
         let raw = std::mem::take(&mut ctx.findings);
         out.facts = std::mem::take(&mut ctx.facts);
         drop(ctx);
@@ -379,7 +354,199 @@ impl Engine {
         let (kept, used) = apply_suppressions(findings, &out.suppressions);
         out.findings = kept;
         out.used_suppressions = used;
-        assign_fingerprints(&mut out.findings, Some(src));
+        let mut seen = HashMap::new();
+        fingerprint_with(&mut out.findings, Some(src), &mut seen);
+        if !conditional.is_empty() {
+            let mut cond_findings: Vec<Finding> = Vec::with_capacity(conditional.len());
+            let mut whens = Vec::with_capacity(conditional.len());
+            for (f, when) in conditional {
+                let span = src.span(f.at.0, f.at.1);
+                cond_findings.push(self.finish(f, rel.to_string(), span));
+                whens.push(when);
+            }
+            // Ranked after the file's own findings, so that theirs never change.
+            fingerprint_with(&mut cond_findings, Some(src), &mut seen);
+            let nest = out.facts.nest.get_or_insert_with(Default::default);
+            for (finding, when) in cond_findings.into_iter().zip(whens) {
+                let suppressed_by = out.suppressions.find(&finding.rule_id, finding.span.start_line);
+                nest.conditional.push(crate::rules::nest::services::Conditional { when, finding, suppressed_by });
+            }
+        }
+        out
+    }
+
+    /// Runs the code rules (gates and file hooks, then one traversal) and
+    /// the declarative rules enabled in `run` over the file of `ctx`.
+    /// Returns an error that made the results incomplete.
+    fn run_rules(&self, ctx: &mut FileCtx, run: &[bool], stats: bool, fstats: &mut FileStats) -> Option<String> {
+        let lang = ctx.lang;
+        let mut error = None;
+        let mut active = vec![false; self.rules.len()];
+        for &i in &self.file_rules[lang.index()] {
+            if !run[i] {
+                continue;
+            }
+            let RuleKind::Code(c) = &self.rules[i].kind else { continue };
+            if let Some(gate) = c.gate {
+                if !gate(ctx) {
+                    continue;
+                }
+            }
+            active[i] = true;
+            if let Some(f) = c.file {
+                let ts = Instant::now();
+                ctx.current_rule = i;
+                f(ctx);
+                if stats {
+                    fstats.per_rule.push((i, ts.elapsed()));
+                }
+            }
+        }
+        self.traverse(ctx, &active, stats, fstats);
+
+        // Declarative rules: one pass of the combined query.
+        if self.decl_rules[lang.index()].iter().any(|&i| run[i]) {
+            match self.combined_query(lang) {
+                Ok(Some(q)) => {
+                    let ts = Instant::now();
+                    let rule_of = |i: usize| -> Option<&DeclRule> {
+                        if !run[i] {
+                            return None;
+                        }
+                        match &self.rules[i].kind {
+                            RuleKind::Declarative(d) => Some(d),
+                            _ => None,
+                        }
+                    };
+                    if !declarative::run(ctx, q, &rule_of, self.parse_budget) {
+                        error = Some(format!(
+                            "declarative rules took longer than {}s; their results for this file are incomplete",
+                            self.parse_budget.as_secs()
+                        ));
+                    }
+                    if stats {
+                        fstats.per_rule.push((DECLARATIVE_STAT, ts.elapsed()));
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => error = Some(format!("declarative rules failed to compile: {e}")),
+            }
+        }
+        ctx.current_rule = usize::MAX;
+        error
+    }
+
+    /// The rules that read `handlers` run again over the same tree with a
+    /// different set of request handlers; returns their findings and the
+    /// rules that read request data (taint) in that run.
+    fn rerun(
+        &self,
+        base: &FileCtx,
+        run: &[bool],
+        handlers: semantics::Handlers,
+    ) -> (Vec<context::RawFinding>, Vec<usize>) {
+        let mut ctx = FileCtx::new(base.rel, base.lang, base.src, base.tree).with_handlers(handlers);
+        let mut st = FileStats::default();
+        let _ = self.run_rules(&mut ctx, run, false, &mut st);
+        let readers = ctx.taint_readers.borrow().iter().copied().collect();
+        (std::mem::take(&mut ctx.findings), readers)
+    }
+
+    /// Conditional findings of a file with NestJS `@Injectable()` classes:
+    /// what the rules that asked about request handlers report when the
+    /// service methods are handlers too (each with the methods it depends
+    /// on), and what the rules that asked about request data report when,
+    /// in turn, the j-th parameter of every service method carries request
+    /// data (each with the method and parameter). Phase 2 keeps those whose
+    /// methods a controller reaches (`rules::nest::services::resolve`).
+    ///
+    /// A rule that did not read the handlers in the normal run follows the
+    /// same path whatever they are, so only the rules that did run again;
+    /// likewise for request data between the handler pass and the taint
+    /// passes.
+    fn conditional(
+        &self,
+        base: &FileCtx,
+        enabled: &[bool],
+    ) -> Vec<(context::RawFinding, Vec<crate::rules::nest::services::Cond>)> {
+        use crate::rules::nest::services::Cond;
+        let readers = base.handler_readers.borrow().clone();
+        if readers.is_empty() {
+            return Vec::new();
+        }
+        let root = base.tree.root_node();
+        let src: &str = &base.src.text;
+        let services = semantics::js_nest::service_methods(root, src);
+        if services.is_empty() {
+            return Vec::new();
+        }
+        let index = semantics::js::CallIndex::new(root, src);
+        let closures: Vec<semantics::Handlers> = services.iter().map(|s| index.closure(root, src, s.node)).collect();
+        let mut handlers = base.handlers().clone();
+        for c in &closures {
+            for r in &c.ranges {
+                if !handlers.ranges.contains(r) {
+                    handlers.ranges.push(*r);
+                }
+            }
+        }
+        type Id = (usize, usize, usize, String, Option<Severity>);
+        let id = |f: &context::RawFinding| -> Id { (f.rule, f.at.0, f.at.1, f.message.clone(), f.severity) };
+        let mut known: std::collections::HashSet<Id> = base.findings.iter().map(id).collect();
+        let chain_of = |f: &context::RawFinding| -> Vec<tree_sitter::Node> {
+            root.descendant_for_byte_range(f.at.0, f.at.1)
+                .map(semantics::js_nest::enclosing_functions)
+                .unwrap_or_default()
+        };
+        let mut out: Vec<(context::RawFinding, Vec<Cond>)> = Vec::new();
+
+        let run: Vec<bool> = (0..self.rules.len()).map(|i| enabled[i] && readers.contains(&i)).collect();
+        let (found, taint_readers) = self.rerun(base, &run, handlers.clone());
+        for f in found {
+            if !known.insert(id(&f)) {
+                continue;
+            }
+            let chain = chain_of(&f);
+            let when: Vec<Cond> = services
+                .iter()
+                .zip(&closures)
+                .filter(|(_, c)| chain.iter().any(|n| c.is_handler(*n)))
+                .map(|(s, _)| Cond { class: s.class.clone(), method: s.method.clone(), param: None })
+                .collect();
+            if !when.is_empty() {
+                out.push((f, when));
+            }
+        }
+        if taint_readers.is_empty() {
+            return out;
+        }
+        let run: Vec<bool> = (0..self.rules.len()).map(|i| enabled[i] && taint_readers.contains(&i)).collect();
+        let max_params = services.iter().map(|s| s.params).max().unwrap_or(0).min(8);
+        let first_taint = out.len();
+        for j in 0..max_params {
+            let mut h = handlers.clone();
+            for s in services.iter().filter(|s| s.params > j) {
+                h.tainted_params.push(((s.node.start_byte(), s.node.end_byte()), j));
+            }
+            let (found, _) = self.rerun(base, &run, h);
+            for f in found {
+                let chain = chain_of(&f);
+                let when: Vec<Cond> = services
+                    .iter()
+                    .filter(|s| s.params > j && chain.contains(&s.node))
+                    .map(|s| Cond { class: s.class.clone(), method: s.method.clone(), param: Some(j as u32) })
+                    .collect();
+                if when.is_empty() {
+                    continue;
+                }
+                let fid = id(&f);
+                if let Some(prev) = out[first_taint..].iter_mut().find(|(p, _)| id(p) == fid) {
+                    prev.1.extend(when);
+                } else if known.insert(fid) {
+                    out.push((f, when));
+                }
+            }
+        }
         out
     }
 
@@ -540,7 +707,11 @@ pub fn apply_suppressions(findings: Vec<Finding>, s: &Suppressions) -> (Vec<Find
 /// and its rank among identical ones in the file. Line numbers are left out
 /// so a finding keeps its identity when unrelated lines move.
 pub fn assign_fingerprints(findings: &mut [Finding], src: Option<&Source>) {
-    let mut seen: HashMap<u64, u32> = HashMap::new();
+    fingerprint_with(findings, src, &mut HashMap::new());
+}
+
+/// `assign_fingerprints`, ranking after the findings already counted in `seen`.
+fn fingerprint_with(findings: &mut [Finding], src: Option<&Source>, seen: &mut HashMap<u64, u32>) {
     for f in findings.iter_mut() {
         let code = match src {
             Some(s) => {
@@ -585,6 +756,59 @@ mod tests {
                 panic!("{}: {e}", lang.name());
             }
         }
+    }
+
+    #[test]
+    fn service_methods_get_conditional_findings_with_what_they_depend_on() {
+        let src = Source::new(
+            r#"import { Injectable } from "@nestjs/common";
+import * as fs from "fs";
+import * as path from "path";
+const AT = new Date().toISOString();
+@Injectable()
+export class FilesService {
+  read(dir: string, name: string) {
+    const data = this.load(name);
+    return fs.promises.readFile(path.join("/srv", dir, name));
+  }
+  private load(name: string) {
+    return fs.readFileSync("x.json", "utf8");
+  }
+  tick() {
+    return fs.readFileSync("y.json", "utf8");
+  }
+}
+"#
+            .to_string(),
+        );
+        let engine = Engine::load(&[]).unwrap();
+        let enabled = vec![true; engine.rules.len()];
+        let out = engine.analyse("src/files.service.ts", Lang::TypeScript, &src, &enabled, false);
+        // Alone, the file has no request handler: nothing.
+        assert!(out.findings.iter().all(|f| !f.rule_id.contains("handler") && f.rule_id != "node/path-traversal"));
+        let nest = out.facts.nest.expect("nest facts");
+        type Got<'a> = Vec<(u32, &'a str, Vec<(&'a str, Option<u32>)>)>;
+        let got: Got = nest
+            .conditional
+            .iter()
+            .map(|c| {
+                (
+                    c.finding.span.start_line,
+                    c.finding.rule_id.as_str(),
+                    c.when.iter().map(|w| (w.method.as_str(), w.param)).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                // `load` runs when `read` does (or when called itself).
+                (12, "node/sync-api-in-handler", vec![("read", None), ("load", None)]),
+                (15, "node/sync-api-in-handler", vec![("tick", None)]),
+                // Either parameter carrying request data makes the path tainted.
+                (9, "node/path-traversal", vec![("read", Some(0)), ("read", Some(1))]),
+            ]
+        );
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub struct FactExtractor {
     pub langs: &'static [Lang],
     pub needles: &'static [&'static str],
     pub run: fn(&mut FileCtx),
+    /// The consumers are file rules whose findings are completed after
+    /// phase 1 from these facts (not project rules): the extractor runs
+    /// whenever one of them is enabled, also on context files.
+    pub for_file_rules: bool,
 }
 
 /// The rules that read the model index and queryset facts.
@@ -58,6 +62,7 @@ pub const FACT_EXTRACTORS: &[FactExtractor] = &[
         // never parses a file and the facts are cached with the file.
         needles: &[],
         run: express::facts::extract,
+        for_file_rules: false,
     },
     FactExtractor {
         consumers: &["django/", "drf/"],
@@ -73,6 +78,7 @@ pub const FACT_EXTRACTORS: &[FactExtractor] = &[
             "import *",
         ],
         run: django::settings::extract,
+        for_file_rules: false,
     },
     // The model index: model classes, managers and querysets.
     FactExtractor {
@@ -80,6 +86,7 @@ pub const FACT_EXTRACTORS: &[FactExtractor] = &[
         langs: &[Lang::Python],
         needles: &["Model", "models.", "Manager", "QuerySet"],
         run: django::models::extract,
+        for_file_rules: false,
     },
     // Loops, querysets, queries and writes in functions; views.
     FactExtractor {
@@ -99,6 +106,7 @@ pub const FACT_EXTRACTORS: &[FactExtractor] = &[
             "serializer_class",
         ],
         run: django::querysets::extract,
+        for_file_rules: false,
     },
     // DRF serializers.
     FactExtractor {
@@ -106,11 +114,23 @@ pub const FACT_EXTRACTORS: &[FactExtractor] = &[
         langs: &[Lang::Python],
         needles: &["Serializer"],
         run: django::drf::extract,
+        for_file_rules: false,
     },
     FactExtractor {
         consumers: &["fit/"],
         langs: &[Lang::Python, Lang::JavaScript, Lang::TypeScript, Lang::Tsx],
         needles: crate::profile::signals::NEEDLES,
         run: crate::profile::signals::extract,
+        for_file_rules: false,
+    },
+    // NestJS providers: injected calls, classes, imports and re-exports, for
+    // the request-handler rules to reach services of other files (the
+    // conditional findings themselves come from `Engine::conditional`).
+    FactExtractor {
+        consumers: &["node/"],
+        langs: &[Lang::JavaScript, Lang::TypeScript, Lang::Tsx],
+        needles: &["Injectable", "Controller", "Resolver", "Gateway", "Inject(", "export *", "export {"],
+        run: nest::services::extract,
+        for_file_rules: true,
     },
 ];

@@ -462,11 +462,7 @@ fn is_nest_route_decorator(d: Node, src: &str) -> bool {
 
 pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
     let mut h = Handlers::default();
-    // Named functions of the file, by name, for `app.get('/x', listUsers)`
-    // and for following calls; object-literal and class methods included.
-    let mut named: Vec<(String, Node)> = Vec::new();
-    // Names of in-file objects and classes whose methods may be called.
-    let mut objects: HashSet<String> = HashSet::new();
+    let mut calls = CallIndex::default();
     let mut handler_names: Vec<String> = Vec::new();
     let file_name = rel.rsplit('/').next().unwrap_or(rel);
     let is_app_route = file_name.starts_with("route.");
@@ -477,100 +473,59 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
         if is_function_kind(n.kind()) && has_handler_signature(n, src) {
             h.add(n);
         }
-        match n.kind() {
-            "function_declaration" | "generator_function_declaration" => {
-                if let Some(name) = n.child_by_field_name("name") {
-                    named.push((text(name, src).to_string(), n));
+        calls.collect(n, src);
+        if n.kind() == "call_expression" {
+            let Some(callee) = n.child_by_field_name("function") else { return true };
+            let Some(args) = n.child_by_field_name("arguments") else { return true };
+            let mut c = args.walk();
+            let list: Vec<Node> = args.named_children(&mut c).filter(|a| a.kind() != "comment").collect();
+            // http.createServer((req, res) => ...)
+            if text(callee, src).rsplit('.').next() == Some("createServer") {
+                for a in &list {
+                    collect_handler(*a, src, &mut h, &mut handler_names, 1);
                 }
+                return true;
             }
-            "variable_declarator" => {
-                if let (Some(name), Some(v)) = (n.child_by_field_name("name"), n.child_by_field_name("value")) {
-                    if let Some(f) = bound_function(v) {
-                        named.push((text(name, src).to_string(), f));
-                    } else if matches!(v.kind(), "object" | "new_expression" | "class") {
-                        objects.insert(text(name, src).to_string());
-                    }
-                }
+            if callee.kind() != "member_expression" {
+                return true;
             }
-            "class_declaration" => {
-                if let Some(name) = n.child_by_field_name("name") {
-                    objects.insert(text(name, src).to_string());
+            let method = callee.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
+            let Some(obj) = callee.child_by_field_name("object") else { return true };
+            let first_is_path = list.first().is_some_and(|a| is_path_like(*a, src));
+            let on_route_chain = is_route_chain(obj, src);
+            let app_like = looks_like_app(obj, src, &apps);
+            let has_function = list.iter().any(|a| is_function_kind(a.kind()));
+            let is_route = ROUTE_METHODS.contains(&method)
+                && (first_is_path || on_route_chain || (app_like && (method == "use" || has_function)));
+            let is_hook = method == "addHook"
+                && list
+                    .first()
+                    .is_some_and(|a| a.kind() == "string" && FASTIFY_HOOKS.contains(&module_name(*a, src).as_str()));
+            let is_listener = method == "on"
+                && list.first().is_some_and(|a| {
+                    a.kind() == "string" && !NON_CLIENT_EVENTS.contains(&module_name(*a, src).as_str())
+                })
+                && {
+                    let t = text(obj, src).to_ascii_lowercase();
+                    t.contains("socket")
+                        || t == "io"
+                        || t.ends_with("ws")
+                        || t.ends_with("wss")
+                        || t.contains("server")
+                        || t == "client"
+                };
+            if is_route || is_hook || is_listener {
+                for a in list.iter().skip(usize::from(first_is_path || is_hook || is_listener)) {
+                    collect_handler(*a, src, &mut h, &mut handler_names, 0);
                 }
-            }
-            "method_definition" => {
-                if let Some(name) = n.child_by_field_name("name") {
-                    named.push((text(name, src).to_string(), n));
-                }
-            }
-            "pair" => {
-                if let (Some(k), Some(v)) = (n.child_by_field_name("key"), n.child_by_field_name("value")) {
-                    if is_function_kind(v.kind()) {
-                        named.push((text(k, src).trim_matches(|c| c == '"' || c == '\'').to_string(), v));
-                    }
-                }
-            }
-            // `exports.list = async (req, res) => ...`, `Ctrl.prototype.list = function ...`
-            "assignment_expression" => {
-                if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
-                    if let (Some(p), Some(f)) = (l.child_by_field_name("property"), bound_function(r)) {
-                        named.push((text(p, src).to_string(), f));
-                    }
-                }
-            }
-            "call_expression" => {
-                let Some(callee) = n.child_by_field_name("function") else { return true };
-                let Some(args) = n.child_by_field_name("arguments") else { return true };
-                let mut c = args.walk();
-                let list: Vec<Node> = args.named_children(&mut c).filter(|a| a.kind() != "comment").collect();
-                // http.createServer((req, res) => ...)
-                if text(callee, src).rsplit('.').next() == Some("createServer") {
-                    for a in &list {
-                        collect_handler(*a, src, &mut h, &mut handler_names, 1);
-                    }
-                    return true;
-                }
-                if callee.kind() != "member_expression" {
-                    return true;
-                }
-                let method = callee.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
-                let Some(obj) = callee.child_by_field_name("object") else { return true };
-                let first_is_path = list.first().is_some_and(|a| is_path_like(*a, src));
-                let on_route_chain = is_route_chain(obj, src);
-                let app_like = looks_like_app(obj, src, &apps);
-                let has_function = list.iter().any(|a| is_function_kind(a.kind()));
-                let is_route = ROUTE_METHODS.contains(&method)
-                    && (first_is_path || on_route_chain || (app_like && (method == "use" || has_function)));
-                let is_hook = method == "addHook"
-                    && list.first().is_some_and(|a| {
-                        a.kind() == "string" && FASTIFY_HOOKS.contains(&module_name(*a, src).as_str())
-                    });
-                let is_listener = method == "on"
-                    && list.first().is_some_and(|a| {
-                        a.kind() == "string" && !NON_CLIENT_EVENTS.contains(&module_name(*a, src).as_str())
-                    })
-                    && {
-                        let t = text(obj, src).to_ascii_lowercase();
-                        t.contains("socket")
-                            || t == "io"
-                            || t.ends_with("ws")
-                            || t.ends_with("wss")
-                            || t.contains("server")
-                            || t == "client"
-                    };
-                if is_route || is_hook || is_listener {
-                    for a in list.iter().skip(usize::from(first_is_path || is_hook || is_listener)) {
+            } else if method == "route" {
+                // Fastify `route({ method, url, handler })`.
+                for a in &list {
+                    if a.kind() == "object" {
                         collect_handler(*a, src, &mut h, &mut handler_names, 0);
                     }
-                } else if method == "route" {
-                    // Fastify `route({ method, url, handler })`.
-                    for a in &list {
-                        if a.kind() == "object" {
-                            collect_handler(*a, src, &mut h, &mut handler_names, 0);
-                        }
-                    }
                 }
             }
-            _ => {}
         }
         if n.kind() == "method_definition" {
             let mut c = n.walk();
@@ -627,61 +582,135 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
         true
     });
     for name in &handler_names {
-        for (n, f) in &named {
+        for (n, f) in &calls.named {
             if n == name {
                 h.add(*f);
             }
         }
     }
-    // Functions of this file called from a handler serve requests too
-    // (transitively): plain calls, `this.method()`, and methods of objects
-    // and classes defined in this file (`service.list()`).
-    let mut frontier: Vec<(usize, usize)> = h.ranges.clone();
-    let mut rounds = 0;
-    while !frontier.is_empty() && rounds < 8 {
-        rounds += 1;
-        let mut next = Vec::new();
-        for (start, end) in frontier {
-            let Some(func) = function_at(root, start, end) else { continue };
-            let mut callees = Vec::new();
-            descendants(func, |n| {
-                if n.kind() == "call_expression" {
-                    if let Some(f) = n.child_by_field_name("function") {
-                        if f.kind() == "identifier" {
-                            callees.push(text(f, src).to_string());
-                        } else if f.kind() == "member_expression" {
-                            let local = f.child_by_field_name("object").is_some_and(|o| {
-                                o.kind() == "this"
-                                    || (o.kind() == "identifier" && objects.contains(text(o, src)))
-                                    || (o.kind() == "member_expression"
-                                        && o.child_by_field_name("object").is_some_and(|t| t.kind() == "this"))
-                            });
-                            if local {
-                                if let Some(p) = f.child_by_field_name("property") {
-                                    callees.push(text(p, src).to_string());
+    // Functions of this file called from a handler serve requests too.
+    let frontier = h.ranges.clone();
+    calls.follow(root, src, &mut h, frontier);
+    h
+}
+
+/// The functions of a file that calls can be followed to: named functions
+/// by name (object-literal and class methods included), and the names of
+/// in-file objects and classes whose methods may be called.
+#[derive(Default)]
+pub struct CallIndex<'t> {
+    named: Vec<(String, Node<'t>)>,
+    objects: HashSet<String>,
+}
+
+impl<'t> CallIndex<'t> {
+    pub fn new(root: Node<'t>, src: &str) -> CallIndex<'t> {
+        let mut idx = CallIndex::default();
+        descendants(root, |n| {
+            idx.collect(n, src);
+            true
+        });
+        idx
+    }
+
+    fn collect(&mut self, n: Node<'t>, src: &str) {
+        match n.kind() {
+            "function_declaration" | "generator_function_declaration" | "method_definition" => {
+                if let Some(name) = n.child_by_field_name("name") {
+                    self.named.push((text(name, src).to_string(), n));
+                }
+            }
+            "variable_declarator" => {
+                if let (Some(name), Some(v)) = (n.child_by_field_name("name"), n.child_by_field_name("value")) {
+                    if let Some(f) = bound_function(v) {
+                        self.named.push((text(name, src).to_string(), f));
+                    } else if matches!(v.kind(), "object" | "new_expression" | "class") {
+                        self.objects.insert(text(name, src).to_string());
+                    }
+                }
+            }
+            "class_declaration" => {
+                if let Some(name) = n.child_by_field_name("name") {
+                    self.objects.insert(text(name, src).to_string());
+                }
+            }
+            "pair" => {
+                if let (Some(k), Some(v)) = (n.child_by_field_name("key"), n.child_by_field_name("value")) {
+                    if is_function_kind(v.kind()) {
+                        self.named.push((text(k, src).trim_matches(|c| c == '"' || c == '\'').to_string(), v));
+                    }
+                }
+            }
+            // `exports.list = async (req, res) => ...`, `Ctrl.prototype.list = function ...`
+            "assignment_expression" => {
+                if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                    if let (Some(p), Some(f)) = (l.child_by_field_name("property"), bound_function(r)) {
+                        self.named.push((text(p, src).to_string(), f));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Adds to `h` the functions of this file called (transitively) from
+    /// the functions in `frontier`: plain calls, `this.method()`,
+    /// `this.x.method()` and methods of objects and classes defined in this
+    /// file (`service.list()`).
+    pub fn follow(&self, root: Node<'t>, src: &str, h: &mut Handlers, mut frontier: Vec<(usize, usize)>) {
+        let mut rounds = 0;
+        while !frontier.is_empty() && rounds < 8 {
+            rounds += 1;
+            let mut next = Vec::new();
+            for (start, end) in frontier {
+                let Some(func) = function_at(root, start, end) else { continue };
+                let mut callees = Vec::new();
+                descendants(func, |n| {
+                    if n.kind() == "call_expression" {
+                        if let Some(f) = n.child_by_field_name("function") {
+                            if f.kind() == "identifier" {
+                                callees.push(text(f, src).to_string());
+                            } else if f.kind() == "member_expression" {
+                                let local = f.child_by_field_name("object").is_some_and(|o| {
+                                    o.kind() == "this"
+                                        || (o.kind() == "identifier" && self.objects.contains(text(o, src)))
+                                        || (o.kind() == "member_expression"
+                                            && o.child_by_field_name("object").is_some_and(|t| t.kind() == "this"))
+                                });
+                                if local {
+                                    if let Some(p) = f.child_by_field_name("property") {
+                                        callees.push(text(p, src).to_string());
+                                    }
                                 }
                             }
                         }
                     }
-                }
-                true
-            });
-            for c in callees {
-                for (n, f) in &named {
-                    if *n == c && !h.is_handler(*f) {
-                        h.add(*f);
-                        next.push((f.start_byte(), f.end_byte()));
+                    true
+                });
+                for c in callees {
+                    for (n, f) in &self.named {
+                        if *n == c && !h.is_handler(*f) {
+                            h.add(*f);
+                            next.push((f.start_byte(), f.end_byte()));
+                        }
                     }
                 }
             }
+            frontier = next;
         }
-        frontier = next;
     }
-    h
+
+    /// `func` and the functions of this file it calls, transitively.
+    pub fn closure(&self, root: Node<'t>, src: &str, func: Node<'t>) -> Handlers {
+        let mut h = Handlers::default();
+        h.add(func);
+        self.follow(root, src, &mut h, vec![(func.start_byte(), func.end_byte())]);
+        h
+    }
 }
 
 /// The function node spanning exactly `start..end`.
-fn function_at(root: Node, start: usize, end: usize) -> Option<Node> {
+pub fn function_at(root: Node, start: usize, end: usize) -> Option<Node> {
     let mut n = root.descendant_for_byte_range(start, end)?;
     loop {
         if n.start_byte() == start && n.end_byte() == end && is_function_kind(n.kind()) {

@@ -259,6 +259,18 @@ fn function_params(func: Node) -> Option<Node> {
     func.child_by_field_name("parameters").or(func.child_by_field_name("parameter"))
 }
 
+/// The parameters of a function in order (comments left out), as indexed by
+/// `Handlers::tainted_params`.
+pub fn param_nodes(func: Node) -> Vec<Node> {
+    let Some(params) = function_params(func) else { return Vec::new() };
+    if params.kind() == "identifier" {
+        return vec![params];
+    }
+    let mut c = params.walk();
+    let v = params.named_children(&mut c).filter(|p| p.kind() != "comment").collect();
+    v
+}
+
 /// Local names bound to sanitiser modules at the top of the file.
 fn sanitizer_aliases(func: Node, src: &str, out: &mut HashSet<String>) {
     let mut root = func;
@@ -334,6 +346,13 @@ pub fn taint(func: Node, src: &str, handlers: &Handlers) -> Taint {
     let mut scope = Some(func);
     while let Some(f) = scope {
         if let Some(params) = function_params(f) {
+            if !handlers.tainted_params.is_empty() {
+                for (i, p) in param_nodes(f).into_iter().enumerate() {
+                    if handlers.param_tainted(f, i) {
+                        add_pattern_names(p, src, &mut t.names);
+                    }
+                }
+            }
             let mut c = params.walk();
             for p in params.named_children(&mut c) {
                 let mut c2 = p.walk();

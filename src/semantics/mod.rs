@@ -5,6 +5,7 @@
 
 pub mod functions;
 pub mod js;
+pub mod js_nest;
 pub mod js_orm;
 pub mod js_taint;
 pub mod python;
@@ -46,12 +47,20 @@ pub struct Bindings {
 }
 
 /// Functions that serve requests, as byte ranges of their nodes.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Handlers {
     pub ranges: Vec<(usize, usize)>,
+    /// Parameters (function range, index) that carry request data although
+    /// nothing in the file says so: a NestJS service method called from a
+    /// controller of another file with request data in that argument (the
+    /// engine's conditional passes set these).
+    pub tainted_params: Vec<((usize, usize), usize)>,
 }
 
 impl Handlers {
+    pub fn param_tainted(&self, func: Node, index: usize) -> bool {
+        self.tainted_params.contains(&((func.start_byte(), func.end_byte()), index))
+    }
     pub fn is_handler(&self, func: Node) -> bool {
         self.ranges.contains(&(func.start_byte(), func.end_byte()))
     }

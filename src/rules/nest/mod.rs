@@ -1,6 +1,7 @@
 //! NestJS rules. Apps are discovered by `crate::rules::express::apps`.
 
 pub mod missing_validation_pipe;
+pub mod services;
 
 use crate::engine::rule::CodeRule;
 

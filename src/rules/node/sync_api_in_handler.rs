@@ -25,7 +25,11 @@ genSaltSync` and `Atomics.wait`. Imports are resolved: `import { readFileSync as
 and `const { execSync } = require('child_process')` are recognised; `fs/promises` and `fs.promises`
 are the fix, not a finding; a local object that happens to be called `fs` is not the module.
 A request handler is a function given to Express/Router/Koa/Fastify route methods, a NestJS route
-method, a Next.js API route, a socket listener, or a function of the same file they call. At module
+method, a Next.js API route, a socket listener, or a function of the same file they call; also a
+method of a NestJS `@Injectable()` service in any file that a controller calls through constructor
+injection (`this.usersService.findAll()`), directly or through other injected services. A service
+method called only from `@Cron` jobs, `onModuleInit` or services no controller injects is not one,
+and neither is a class of the same name imported from a package. At module
 top level (startup) these calls are fine. Child processes and crypto key derivation (pbkdf2, scrypt,
 key pairs) are errors: they block for tens to hundreds of milliseconds each; the rest are warnings.
 """
@@ -81,6 +85,47 @@ import { readFile } from "node:fs/promises";
 router.get("/terms", async (req, res) => {
   res.type("html").send(await readFile("terms.html", "utf8"));
 });
+'''
+
+[[examples]]
+path = "src/users/users.service.ts"
+invalid = '''
+import { Injectable } from "@nestjs/common";
+import * as fs from "fs";
+@Injectable()
+export class UsersService {
+  findAll() {
+    return JSON.parse(fs.readFileSync("users.json", "utf8"));
+  }
+}
+'''
+valid = '''
+import { Injectable } from "@nestjs/common";
+import * as fs from "fs";
+@Injectable()
+export class UsersService {
+  rebuildIndex() {
+    fs.writeFileSync("index.json", "{}");
+  }
+}
+'''
+[examples.files]
+"src/users/users.controller.ts" = '''
+import { Controller, Get } from "@nestjs/common";
+import { Cron } from "@nestjs/schedule";
+import { UsersService } from "./users.service";
+@Controller("users")
+export class UsersController {
+  constructor(private readonly usersService: UsersService) {}
+  @Get()
+  findAll() {
+    return this.usersService.findAll();
+  }
+  @Cron("0 3 * * *")
+  nightly() {
+    return this.usersService.rebuildIndex();
+  }
+}
 '''
 
 [[examples]]

@@ -20,7 +20,8 @@ what = """
 Flags `child_process.exec` and `execSync` (also imported under another name, and `shelljs.exec`)
 whose command is not a constant (a literal, or built only from variables holding literals), and `spawn`/`spawnSync`/`execFile`/`execFileSync` called with
 `{ shell: true }` on a command that is not a literal. The finding is an error when request data reaches the command
-(`req.query`, `req.body`, `ctx.params`, NestJS `@Body()` parameters, ... through assignments,
+(`req.query`, `req.body`, `ctx.params`, NestJS `@Body()` parameters and the service-method
+parameters controllers pass them to, ... through assignments,
 destructuring, templates and concatenation) and a warning for other computed commands.
 """
 why = """

@@ -28,7 +28,8 @@ better-sqlite3 clients, pools and connections, `sequelize.query`, TypeORM `query
 entity managers, query runners), knex `raw`/`whereRaw`/`orderByRaw`/`joinRaw`/..., Prisma
 `$queryRawUnsafe`/`$executeRawUnsafe` and postgres.js `sql.unsafe`. A query string kept in a
 local variable first is followed to its assignment. The finding is an error when request data
-reaches the string (`req.query`, `req.body`, `ctx.params`, NestJS `@Query()` parameters, ...) and a
+reaches the string (`req.query`, `req.body`, `ctx.params`, NestJS `@Query()` parameters and the
+parameters of service methods in other files that controllers pass them to, ...) and a
 warning otherwise. Tagged templates — Prisma `` $queryRaw`...${id}` ``, `` sql`...` `` of
 postgres.js, slonik or sql-template-strings — are parameterised and never reported; neither are
 queries whose values go in a separate parameter array.
