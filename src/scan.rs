@@ -1,6 +1,7 @@
 //! One run of `stackfit check`: configuration, walk, phase 1 in parallel,
 //! phase 2, filtering, and the counters `--stats` prints.
 
+use crate::cache::Stamp;
 use crate::config::{self, Config, ConfigSet, FailOn};
 use crate::engine::project::{ProjectCtx, ProjectFile};
 use crate::engine::rule::id_matches;
@@ -190,15 +191,15 @@ fn nested_configs(base: &Config, files: &[FileEntry], explicit_config: bool) -> 
         return Ok(ConfigSet { configs: set });
     }
     let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut seen: std::collections::HashSet<&Path> = std::collections::HashSet::new();
     for f in files {
         let mut d = f.path.parent();
         while let Some(dir) = d {
-            if !dir.starts_with(&base.dir) || dir == base.dir {
+            // A directory seen before had its ancestors added then.
+            if !dir.starts_with(&base.dir) || dir == base.dir || !seen.insert(dir) {
                 break;
             }
-            if !dirs.iter().any(|x| x == dir) {
-                dirs.push(dir.to_path_buf());
-            }
+            dirs.push(dir.to_path_buf());
             d = dir.parent();
         }
     }
@@ -620,6 +621,22 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
         cached: false,
     };
     let t = Instant::now();
+    // An unchanged file (same modification time and size as when it was
+    // cached) is not even read.
+    let mut stamp = job.cache.and_then(|_| std::fs::metadata(&entry.path).ok()).and_then(|m| Stamp::of(&m));
+    if let (Some(cache), Some(st)) = (job.cache, &stamp) {
+        if let Some(hash) = cache.known_hash(&entry.rel, st) {
+            if let Some((lines, outcome)) =
+                cache.get(&crate::cache::entry_key(job.settings_key, &entry.rel, hash), None)
+            {
+                a.lines = lines;
+                a.outcome = Some(outcome);
+                a.cached = true;
+                a.read = t.elapsed();
+                return a;
+            }
+        }
+    }
     let bytes = match std::fs::read(&entry.path) {
         Ok(b) => b,
         Err(e) => {
@@ -630,9 +647,18 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
         }
     };
     a.read = t.elapsed();
-    let key = job.cache.map(|_| crate::cache::entry_key(job.settings_key, &entry.rel, &bytes));
+    let hash = crate::cache::content_hash(&bytes);
+    if let Some(st) = &mut stamp {
+        // The file may have changed between the stat and the read.
+        if st.size == bytes.len() as u64 {
+            st.hash = hash;
+        } else {
+            stamp = None;
+        }
+    }
+    let key = job.cache.map(|_| crate::cache::entry_key(job.settings_key, &entry.rel, hash));
     if let (Some(cache), Some(key)) = (job.cache, &key) {
-        if let Some((lines, outcome)) = cache.get(key) {
+        if let Some((lines, outcome)) = cache.get(key, stamp) {
             a.lines = lines;
             a.outcome = Some(outcome);
             a.cached = true;
@@ -680,7 +706,7 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
     };
     // Facts-only outcomes of context files are not complete results.
     if let (Some(cache), Some(key), false, None) = (job.cache, key, job.context, &outcome.error) {
-        cache.put(key, &entry.rel, a.lines, &outcome);
+        cache.put(key, &entry.rel, a.lines, stamp, &outcome);
     }
     a.outcome = Some(outcome);
     a

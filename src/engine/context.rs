@@ -170,7 +170,7 @@ impl<'a> FileCtx<'a> {
 
     /// Does `expr` carry request data (in its enclosing function)?
     pub fn is_request_data(&self, expr: Node) -> bool {
-        let Some(func) = semantics::enclosing_function(self.lang, expr) else {
+        let Some(func) = self.enclosing_function(expr) else {
             return false;
         };
         let taint = self.taint_of(func);

@@ -258,12 +258,12 @@ pub fn extract(ctx: &mut FileCtx) {
 /// innermost enclosing function that is a handler.
 pub fn handler_line(ctx: &FileCtx, node: Node) -> u32 {
     let handlers = ctx.handlers();
-    let mut cur = crate::semantics::enclosing_function(ctx.lang, node);
+    let mut cur = ctx.enclosing_function(node);
     while let Some(f) = cur {
         if handlers.is_handler(f) {
             return f.start_position().row as u32 + 1;
         }
-        cur = crate::semantics::enclosing_function(ctx.lang, f);
+        cur = ctx.enclosing_function(f);
     }
     0
 }

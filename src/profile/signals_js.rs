@@ -397,7 +397,7 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
         }
     }
     if matches!(bare, "setTimeout" | "window.setTimeout") {
-        if let (Some(cb), Some(func)) = (args.first(), crate::semantics::enclosing_function(ctx.lang, n)) {
+        if let (Some(cb), Some(func)) = (args.first(), ctx.enclosing_function(n)) {
             let name = function_name(func, js.src);
             if name.is_some_and(|nm| cb.kind() == "identifier" && js.t(*cb) == nm) && fetches(js, func) {
                 let every = args.get(1).map(|a| js.t(*a)).unwrap_or("?");

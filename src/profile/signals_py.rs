@@ -409,7 +409,7 @@ fn long_poll(py: &Py, facts: &mut FitFacts, n: Node) {
         return;
     }
     // A generator that sleeps between yields is a stream, counted as such.
-    if let Some(func) = crate::semantics::enclosing_function(ctx.lang, n) {
+    if let Some(func) = ctx.enclosing_function(n) {
         let mut generator = false;
         descendants(func, |c| {
             generator |= c.kind() == "yield";

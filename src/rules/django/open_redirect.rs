@@ -120,7 +120,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
             .map(|(_, v)| v)
     });
     let Some(target) = target else { return };
-    let Some(func) = crate::semantics::enclosing_function(ctx.lang, call) else { return };
+    let Some(func) = ctx.enclosing_function(call) else { return };
     // URL kwargs are path segments the URL pattern matched: a redirect
     // built from them stays on the site. Only query, form, header and
     // cookie data count here.

@@ -232,7 +232,7 @@ fn is_cursor(recv: Node, ctx: &FileCtx) -> bool {
             if recv.kind() != "identifier" {
                 return false;
             }
-            let Some(func) = crate::semantics::enclosing_function(ctx.lang, recv) else { return false };
+            let Some(func) = ctx.enclosing_function(recv) else { return false };
             let mut bound = false;
             descendants(func, |d| {
                 let (target, value) = match d.kind() {

@@ -485,6 +485,9 @@ impl<'p> Model<'p> {
         if depth > 12 {
             return Vec::new();
         }
+        if !matches!(v, Val::Import(..) | Val::Call(_)) {
+            return self.canon_uncached(file, v, depth);
+        }
         let key = (file, v.clone());
         if let Some((t, d)) = self.canon_memo.borrow().get(&key) {
             if *d <= depth {

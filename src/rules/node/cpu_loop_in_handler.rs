@@ -205,7 +205,7 @@ fn direct_request_data(it: Node, ctx: &FileCtx) -> bool {
         return false;
     }
     let Some(name) = root_name(it, &ctx.src.text) else { return true };
-    let Some(func) = semantics::enclosing_function(ctx.lang, it) else { return true };
+    let Some(func) = ctx.enclosing_function(it) else { return true };
     let mut fetched = false;
     descendants(func, |n| {
         if n.kind() == "variable_declarator"
@@ -235,7 +235,7 @@ fn whole_body(arg: Node, ctx: &FileCtx) -> bool {
         return false;
     }
     let name = ctx.text(arg);
-    let Some(func) = semantics::enclosing_function(ctx.lang, arg) else { return false };
+    let Some(func) = ctx.enclosing_function(arg) else { return false };
     let mut found = false;
     descendants(func, |n| {
         if n.kind() == "variable_declarator"

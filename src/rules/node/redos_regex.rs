@@ -185,7 +185,7 @@ fn escaped(arg: Node, ctx: &FileCtx) -> bool {
         return false;
     }
     let name = ctx.text(arg);
-    let Some(func) = semantics::enclosing_function(ctx.lang, arg) else { return false };
+    let Some(func) = ctx.enclosing_function(arg) else { return false };
     let mut found = false;
     descendants(func, |n| {
         if n.kind() == "variable_declarator"

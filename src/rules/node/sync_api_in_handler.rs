@@ -246,7 +246,7 @@ fn fs_promise_fix(call: Node, f: Node, q: &str, ctx: &FileCtx) -> Option<Fix> {
         return None;
     }
     let obj = f.child_by_field_name("object").filter(|o| o.kind() == "identifier")?;
-    let func_node = semantics::enclosing_function(ctx.lang, call)?;
+    let func_node = ctx.enclosing_function(call)?;
     if !semantics::is_async(func_node) || call.parent().is_some_and(|p| p.kind() == "member_expression") {
         return None;
     }

@@ -29,7 +29,7 @@ pub const RULES: &[&CodeRule] = &[
 
 use crate::engine::context::FileCtx;
 use crate::rules::express::facts::strip;
-use crate::semantics::{descendants, enclosing_function};
+use crate::semantics::descendants;
 use tree_sitter::Node;
 
 const NUMERIC_CALLS: &[&str] = &[
@@ -72,7 +72,7 @@ pub fn constant(n: Node, ctx: &FileCtx, depth: u32) -> bool {
             // Declarations in the enclosing functions and at module level.
             let mut values = Vec::new();
             let mut assigned = false;
-            let mut scope = enclosing_function(ctx.lang, n);
+            let mut scope = ctx.enclosing_function(n);
             loop {
                 let root = scope.unwrap_or(ctx.tree.root_node());
                 descendants(root, |d| {
@@ -95,7 +95,7 @@ pub fn constant(n: Node, ctx: &FileCtx, depth: u32) -> bool {
                 if !values.is_empty() || scope.is_none() {
                     break;
                 }
-                scope = scope.and_then(|s| enclosing_function(ctx.lang, s));
+                scope = scope.and_then(|s| ctx.enclosing_function(s));
             }
             !assigned && !values.is_empty() && values.iter().all(|v| constant(*v, ctx, depth + 1))
         }

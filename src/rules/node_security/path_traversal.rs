@@ -3,7 +3,6 @@
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
 use crate::rules::express::facts::{object_prop, resolve_object};
-use crate::semantics::enclosing_function;
 use tree_sitter::Node;
 
 const DOC: &str = r#####"
@@ -139,7 +138,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
         return;
     }
     // A resolved path checked against its base directory.
-    if let Some(func) = enclosing_function(ctx.lang, call) {
+    if let Some(func) = ctx.enclosing_function(call) {
         let body = ctx.text(func);
         if body.contains(".startsWith(")
             && (body.contains("resolve(") || body.contains("normalize(") || body.contains("realpath"))

@@ -5,8 +5,8 @@ use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
 use crate::finding::Severity;
 use crate::rules::express::facts::strip;
+use crate::semantics::descendants;
 use crate::semantics::js::is_literal;
-use crate::semantics::{descendants, enclosing_function};
 use tree_sitter::Node;
 
 const DOC: &str = r#####"
@@ -170,7 +170,7 @@ fn built_string<'t>(arg: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>> {
         }
         "identifier" => {
             let name = ctx.text(arg);
-            let scope = enclosing_function(ctx.lang, arg).unwrap_or(ctx.tree.root_node());
+            let scope = ctx.enclosing_function(arg).unwrap_or(ctx.tree.root_node());
             let mut found = None;
             descendants(scope, |n| {
                 if n.start_byte() >= arg.start_byte() {

@@ -4,7 +4,7 @@
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
 use crate::finding::{Edit, Fix};
-use crate::semantics::{enclosing_function, is_async};
+use crate::semantics::is_async;
 use tree_sitter::Node;
 
 const DOC: &str = r#####"
@@ -142,7 +142,7 @@ const BLOCKING: &[(&str, &str)] = &[
 ];
 
 fn check(call: Node, ctx: &mut FileCtx) {
-    let Some(func) = enclosing_function(ctx.lang, call) else { return };
+    let Some(func) = ctx.enclosing_function(call) else { return };
     if func.kind() != "function_definition" || !is_async(func) {
         return;
     }

@@ -3,7 +3,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
-use crate::semantics::{descendants, enclosing_function, python};
+use crate::semantics::{descendants, python};
 use tree_sitter::Node;
 
 const DOC: &str = r#####"
@@ -165,7 +165,7 @@ fn client_of(recv: Node, ctx: &FileCtx) -> Option<&'static str> {
         return None;
     }
     let name = ctx.text(recv);
-    let func = enclosing_function(ctx.lang, recv)?;
+    let func = ctx.enclosing_function(recv)?;
     let mut found = None;
     descendants(func, |d| {
         let (target, value) = match d.kind() {
@@ -196,7 +196,7 @@ fn client_of(recv: Node, ctx: &FileCtx) -> Option<&'static str> {
 /// Is the call inside a view or a background task (at any nesting level)?
 fn in_view_or_task(call: Node, ctx: &FileCtx) -> bool {
     let src = &ctx.src.text;
-    let mut cur = enclosing_function(ctx.lang, call);
+    let mut cur = ctx.enclosing_function(call);
     while let Some(f) = cur {
         if python::is_view(f, src) {
             return true;
@@ -213,7 +213,7 @@ fn in_view_or_task(call: Node, ctx: &FileCtx) -> bool {
                 return true;
             }
         }
-        cur = enclosing_function(ctx.lang, f);
+        cur = ctx.enclosing_function(f);
     }
     false
 }
