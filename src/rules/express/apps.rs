@@ -359,6 +359,8 @@ enum Target {
 type UseEntry = (usize, usize, bool);
 /// A value passed to a function: (file, pass index, argument index, reached through a call).
 type PassEntry = (usize, usize, u32, bool);
+/// A memoised `canon` result and the depth it was computed at.
+type CanonMemo = (Rc<Vec<Target>>, u32);
 /// Facts per file, `None` for files without any (not JavaScript, unreadable).
 type FactsCache = HashMap<usize, Option<Rc<NodeFacts>>>;
 
@@ -385,7 +387,7 @@ pub struct State {
     aliases: RefCell<HashMap<(usize, String), bool>>,
     /// `canon` results per (file, value), with the depth they were computed
     /// at (reused by calls with no more depth budget left).
-    canon_memo: RefCell<HashMap<(usize, Val), (Rc<Vec<Target>>, u32)>>,
+    canon_memo: RefCell<HashMap<(usize, Val), CanonMemo>>,
 }
 
 impl std::ops::Deref for Model<'_> {

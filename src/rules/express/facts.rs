@@ -306,6 +306,9 @@ pub fn extract(ctx: &mut FileCtx) {
     ctx.facts.node_app = Some(facts);
 }
 
+/// A resolved binding and the depth it was resolved at.
+type ResolvedAt = (Val, u32);
+
 struct Extractor<'c, 'a> {
     ctx: &'c FileCtx<'a>,
     /// Per scope (function node id, or the root's): name → declarations.
@@ -316,7 +319,7 @@ struct Extractor<'c, 'a> {
     /// resolved at (reused by calls with no more depth budget left). Names
     /// declared many times in one scope (minified code) made resolution
     /// exponential without it.
-    resolved: RefCell<HashMap<(usize, &'a str), (Val, u32)>>,
+    resolved: RefCell<HashMap<(usize, &'a str), ResolvedAt>>,
     facts: NodeFacts,
 }
 
