@@ -25,7 +25,10 @@ fetch() {
   local name=$1 registry=$2 spec=$3 dest="$work/corpus/$1"
   [ -d "$dest" ] && return 0
   if [ "$registry" = pypi ]; then
-    pip download -q --no-deps -d "$work/dl/$name" "$spec" >&2 || return 1
+    # Wheels for Python 3.12: netbox and Django 6 require it, and the pip
+    # here may run on an older Python (it would hide those releases).
+    pip download -q --no-deps --python-version 3.12 --only-binary=:all: -d "$work/dl/$name" "$spec" >&2 ||
+      pip download -q --no-deps -d "$work/dl/$name" "$spec" >&2 || return 1
     mkdir -p "$dest"
     local f
     f=$(ls "$work/dl/$name"/* | head -n 1)
@@ -70,8 +73,11 @@ report=$(mktemp)
   echo "## $(date -u +%Y-%m-%d) — $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, stackfit $("$bin" --version | awk '{print $2}') ($(git -C "$repo" rev-parse --short HEAD))"
   echo
   echo "Medians of $runs runs, whole process (\`/usr/bin/time\`), no cache (\`--no-cache\`). \"all files\" is"
-  echo "\`--no-default-excludes\`: every tool sees the same files. Floor = \`--parse-only\` (walk, read,"
-  echo "parse every file, no rules)."
+  echo "\`--no-default-excludes\`: every tool sees the same files. Floor = \`--parse-only\` with the same"
+  echo "excludes (walk, read, parse every file, no rules); ×floor compares each mode with its own floor."
+  echo
+  echo "Peer rows: the last column is stackfit's wall time on all files divided by the peer's (< 1: stackfit"
+  echo "is faster)."
   echo
   echo "| corpus | files / MB | mode | wall s | cpu s | peak MB | MB/s | findings | ×floor |"
   echo "|---|---|---|---|---|---|---|---|---|"
@@ -86,29 +92,34 @@ for entry in "${CORPORA[@]}"; do
   fi
   dir="$work/corpus/$name"
   read -r nfiles mb <<<"$(code_stats "$dir")"
-  read -r fw fc fm <<<"$(measure "$bin" check --no-cache --no-default-excludes --parse-only --fail-on never "$dir")"
   for mode in default all; do
     flags=(--no-cache --fail-on never --format json --output "$work/out.json")
     [ "$mode" = all ] && flags+=(--no-default-excludes)
+    read -r fw fc fm <<<"$(measure "$bin" check "${flags[@]}" --parse-only "$dir")"
+    printf '| %s | %s / %s | floor (%s) | %s | %s | %s | %s | – | 1.00 |\n' "$spec" "$nfiles" "$mb" "$mode" "$fw" "$fc" "$fm" \
+      "$(echo "$mb / $fw" | bc -l | xargs printf '%.1f')" >>"$report"
     read -r w c m <<<"$(measure "$bin" check "${flags[@]}" "$dir")"
+    [ "$mode" = all ] && w_all=$w
     n=$(python3 -c "import json;print(json.load(open('$work/out.json'))['summary']['findings'])")
     printf '| %s | %s / %s | %s | %s | %s | %s | %s | %s | %s |\n' "$spec" "$nfiles" "$mb" "$mode" "$w" "$c" "$m" \
       "$(echo "$mb / $w" | bc -l | xargs printf '%.1f')" "$n" "$(echo "$w / $fw" | bc -l | xargs printf '%.2f')" >>"$report"
   done
-  printf '| %s | %s / %s | floor | %s | %s | %s | %s | – | 1.00 |\n' "$spec" "$nfiles" "$mb" "$fw" "$fc" "$fm" \
-    "$(echo "$mb / $fw" | bc -l | xargs printf '%.1f')" >>"$report"
   # Peers, when installed, on the same files.
   if [ "$registry" = pypi ] && command -v ruff >/dev/null; then
     read -r w c m <<<"$(measure ruff check --no-cache --select S,DJ,ASYNC --exit-zero --quiet "$dir")"
-    printf '| %s | | ruff S,DJ,ASYNC | %s | %s | %s | | | %s |\n' "$spec" "$w" "$c" "$m" "$(echo "$w / $fw" | bc -l | xargs printf '%.2f')" >>"$report"
+    printf '| %s | | ruff S,DJ,ASYNC | %s | %s | %s | | | %s |\n' "$spec" "$w" "$c" "$m" "$(echo "$w_all / $w" | bc -l | xargs printf 'stackfit ×%.2f')" >>"$report"
   fi
   if [ "$registry" = pypi ] && command -v bandit >/dev/null; then
     read -r w c m <<<"$(measure bandit -r -q "$dir")"
-    printf '| %s | | bandit | %s | %s | %s | | | %s |\n' "$spec" "$w" "$c" "$m" "$(echo "$w / $fw" | bc -l | xargs printf '%.2f')" >>"$report"
+    printf '| %s | | bandit | %s | %s | %s | | | %s |\n' "$spec" "$w" "$c" "$m" "$(echo "$w_all / $w" | bc -l | xargs printf 'stackfit ×%.2f')" >>"$report"
+  fi
+  if command -v semgrep >/dev/null; then
+    read -r w c m <<<"$(measure semgrep scan --metrics off --disable-version-check --quiet --config "$here/peers/semgrep.yml" "$dir")"
+    printf '| %s | | semgrep (5 local rules) | %s | %s | %s | | | %s |\n' "$spec" "$w" "$c" "$m" "$(echo "$w_all / $w" | bc -l | xargs printf 'stackfit ×%.2f')" >>"$report"
   fi
   if [ "$registry" = npm ] && command -v oxlint >/dev/null; then
     read -r w c m <<<"$(measure oxlint --quiet "$dir")"
-    printf '| %s | | oxlint | %s | %s | %s | | | %s |\n' "$spec" "$w" "$c" "$m" "$(echo "$w / $fw" | bc -l | xargs printf '%.2f')" >>"$report"
+    printf '| %s | | oxlint | %s | %s | %s | | | %s |\n' "$spec" "$w" "$c" "$m" "$(echo "$w_all / $w" | bc -l | xargs printf 'stackfit ×%.2f')" >>"$report"
   fi
 done
 

@@ -59,6 +59,9 @@ pub struct FileCtx<'a> {
     handlers: OnceCell<Handlers>,
     functions: semantics::functions::FnIndex<'a>,
     taint: RefCell<HashMap<usize, std::rc::Rc<Taint>>>,
+    /// Per-file indexes a rule builds once and reuses for every node it is
+    /// called on (plain data: byte ranges, names).
+    pub memo: crate::engine::project::Memo,
     /// Rules (indices) that asked which functions are request handlers, and
     /// those that asked what carries request data: only their results can
     /// change when the handler set does (see `Engine::conditional`).
@@ -81,6 +84,7 @@ impl<'a> FileCtx<'a> {
             handlers: OnceCell::new(),
             functions: semantics::functions::FnIndex::build(lang, tree.root_node()),
             taint: RefCell::new(HashMap::new()),
+            memo: Default::default(),
             handler_readers: RefCell::default(),
             taint_readers: RefCell::default(),
         }

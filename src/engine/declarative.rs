@@ -221,12 +221,12 @@ fn check<'t>(ctx: &FileCtx<'t>, rule: &DeclRule, target: Node<'t>, get: &dyn Fn(
         None
     };
     for c in &rule.inside {
-        if !semantics::inside(ctx.lang, target, *c, handlers) {
+        if !semantics::inside(ctx.functions(), ctx.lang, target, *c, handlers) {
             return false;
         }
     }
     for c in &rule.not_inside {
-        if semantics::inside(ctx.lang, target, *c, handlers) {
+        if semantics::inside(ctx.functions(), ctx.lang, target, *c, handlers) {
             return false;
         }
     }

@@ -463,7 +463,7 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
     } else if pkg.as_deref().is_some_and(|p| catalog::node_lib(p) == Some(LibKind::CpuLib)) {
         Some((K::CpuHeavy, format!("{q} (image/document work on the main thread)")))
     } else if (q == "JSON.parse" || q == "JSON.stringify")
-        && crate::semantics::inside(ctx.lang, n, Context::Loop, None)
+        && crate::semantics::inside(ctx.functions(), ctx.lang, n, Context::Loop, None)
         && args.first().is_some_and(|a| ctx.is_request_data(*a))
     {
         Some((K::CpuHeavy, format!("{q} of request data in a loop")))

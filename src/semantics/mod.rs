@@ -150,11 +150,19 @@ pub fn enclosing_function(lang: Lang, node: Node) -> Option<Node> {
     None
 }
 
-pub fn inside(lang: Lang, node: Node, ctx: Context, handlers: Option<&Handlers>) -> bool {
+/// Whether `node` sits in the context `ctx`; `fns` is the function index of
+/// its file.
+pub fn inside<'t>(
+    fns: &functions::FnIndex<'t>,
+    lang: Lang,
+    node: Node<'t>,
+    ctx: Context,
+    handlers: Option<&Handlers>,
+) -> bool {
     match ctx {
-        Context::Function => enclosing_function(lang, node).is_some(),
-        Context::Module => enclosing_function(lang, node).is_none(),
-        Context::AsyncFunction => enclosing_function(lang, node).is_some_and(is_async),
+        Context::Function => fns.enclosing(node).is_some(),
+        Context::Module => fns.enclosing(node).is_none(),
+        Context::AsyncFunction => fns.enclosing(node).is_some_and(is_async),
         Context::Loop => {
             let mut cur = node.parent();
             while let Some(n) = cur {
@@ -170,14 +178,7 @@ pub fn inside(lang: Lang, node: Node, ctx: Context, handlers: Option<&Handlers>)
         }
         Context::RequestHandler => {
             let Some(h) = handlers else { return false };
-            let mut cur = enclosing_function(lang, node);
-            while let Some(f) = cur {
-                if h.is_handler(f) {
-                    return true;
-                }
-                cur = enclosing_function(lang, f);
-            }
-            false
+            fns.chain(node).any(|f| h.is_handler(f))
         }
     }
 }

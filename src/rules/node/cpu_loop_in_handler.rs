@@ -118,7 +118,7 @@ pub const RULE: CodeRule = CodeRule {
 const ITERATING: &[&str] = &["forEach", "map", "flatMap", "filter", "reduce", "some", "every", "find", "findIndex"];
 
 fn in_handler(n: Node, ctx: &FileCtx) -> bool {
-    semantics::inside(ctx.lang, n, Context::RequestHandler, Some(ctx.handlers()))
+    semantics::inside(ctx.functions(), ctx.lang, n, Context::RequestHandler, Some(ctx.handlers()))
 }
 
 fn check(node: Node, ctx: &mut FileCtx) {

@@ -254,7 +254,7 @@ fn unescape_js(s: &str) -> String {
 /// Reports the vulnerable regex at `re` if it is in a request handler or
 /// bound to a name that a handler (or request data) is matched against.
 fn report_if_applied(re: Node, v: &Verdict, ctx: &mut FileCtx) {
-    let in_handler = semantics::inside(ctx.lang, re, Context::RequestHandler, Some(ctx.handlers()));
+    let in_handler = semantics::inside(ctx.functions(), ctx.lang, re, Context::RequestHandler, Some(ctx.handlers()));
     let mut use_site = None;
     if !in_handler {
         // `const EMAIL = /.../` used elsewhere in the file.
@@ -287,46 +287,73 @@ fn report_if_applied(re: Node, v: &Verdict, ctx: &mut FileCtx) {
     }
 }
 
+/// Calls that apply a regex held in a variable, by the variable's (last)
+/// name: byte range of the call and whether the subject is the call's
+/// receiver (`s.match(RE)`) or its first argument (`RE.test(s)`). Built
+/// once per file: bundles declare hundreds of regexes.
+#[derive(Default)]
+struct Applications(HashMap<String, Vec<(usize, usize, bool)>>);
+
+fn applications(ctx: &FileCtx) -> std::rc::Rc<Applications> {
+    ctx.memo.get_or_insert(|| {
+        let src: &str = &ctx.src.text;
+        let mut out = Applications::default();
+        let last = |x: Node| text(x, src).rsplit('.').next().unwrap_or("").to_string();
+        descendants(ctx.tree.root_node(), |n| {
+            if n.kind() != "call_expression" {
+                return true;
+            }
+            let Some(f) = n.child_by_field_name("function").filter(|f| f.kind() == "member_expression") else {
+                return true;
+            };
+            let method = f.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
+            let arg0 = n.child_by_field_name("arguments").and_then(|a| a.named_child(0));
+            if REGEX_METHODS.contains(&method) {
+                if let Some(obj) = f.child_by_field_name("object") {
+                    out.0.entry(last(obj)).or_default().push((n.start_byte(), n.end_byte(), false));
+                }
+            }
+            if STRING_METHODS.contains(&method) {
+                if let Some(a) = arg0 {
+                    out.0.entry(last(a)).or_default().push((n.start_byte(), n.end_byte(), true));
+                }
+            }
+            true
+        });
+        out
+    })
+}
+
 /// A place where the regex bound to `name` is applied inside a request
 /// handler or to request data.
 fn applied_use<'t>(name: &str, ctx: &FileCtx<'t>) -> Option<Node<'t>> {
+    let apps = applications(ctx);
     let root = ctx.tree.root_node();
-    let src: &str = &ctx.src.text;
-    let mut found = None;
     let handlers = ctx.handlers();
-    descendants(root, |n| {
-        if found.is_some() {
-            return false;
+    for &(start, end, subject_is_receiver) in apps.0.get(name)? {
+        let Some(n) = root.descendant_for_byte_range(start, end) else { continue };
+        let mut n = n;
+        while n.kind() != "call_expression" || n.start_byte() != start || n.end_byte() != end {
+            match n.parent().filter(|p| p.start_byte() == start && p.end_byte() == end) {
+                Some(p) => n = p,
+                None => break,
+            }
         }
         if n.kind() != "call_expression" {
-            return true;
+            continue;
         }
-        let Some(f) = n.child_by_field_name("function").filter(|f| f.kind() == "member_expression") else {
-            return true;
-        };
-        let method = f.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
-        let obj = f.child_by_field_name("object");
-        let args = n.child_by_field_name("arguments");
-        let names_it = |x: Node| {
-            let t = text(x, src);
-            t == name || t.rsplit('.').next() == Some(name)
-        };
-        let (applies, subject) = if REGEX_METHODS.contains(&method) && obj.is_some_and(names_it) {
-            (true, args.and_then(|a| a.named_child(0)))
-        } else if STRING_METHODS.contains(&method) && args.and_then(|a| a.named_child(0)).is_some_and(names_it) {
-            (true, obj)
+        let subject = if subject_is_receiver {
+            n.child_by_field_name("function").and_then(|f| f.child_by_field_name("object"))
         } else {
-            (false, None)
+            n.child_by_field_name("arguments").and_then(|a| a.named_child(0))
         };
-        if applies
-            && (semantics::inside(ctx.lang, n, Context::RequestHandler, Some(handlers))
-                || subject.is_some_and(|s| ctx.is_request_data(s)))
+        if semantics::inside(ctx.functions(), ctx.lang, n, Context::RequestHandler, Some(handlers))
+            || subject.is_some_and(|s| ctx.is_request_data(s))
         {
-            found = Some(n);
+            return Some(n);
         }
-        true
-    });
-    found
+    }
+    None
 }
 
 // ---------------------------------------------------------------------------

@@ -222,7 +222,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
     }
     let Some(q) = ctx.qualified_name(f) else { return };
     let Some(b) = classify(&q, call, ctx) else { return };
-    if !semantics::inside(ctx.lang, call, Context::RequestHandler, Some(ctx.handlers())) {
+    if !semantics::inside(ctx.functions(), ctx.lang, call, Context::RequestHandler, Some(ctx.handlers())) {
         return;
     }
     let code = crate::engine::declarative::shorten(ctx.text(f));
