@@ -50,7 +50,8 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "NA"; else if (NR%2) 
 measure() {
   local walls=() cpus=() rss=() out
   for _ in $(seq "$runs"); do
-    out=$( { /usr/bin/time -f "%e %U %S %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+    /usr/bin/time -o "$work/time.txt" -f "%e %U %S %M" "$@" >/dev/null 2>/dev/null || true
+    out=$(tail -n 1 "$work/time.txt")
     read -r w u s m <<<"$out"
     walls+=("$w"); cpus+=("$(echo "$u + $s" | bc)"); rss+=("$m")
   done
