@@ -40,7 +40,12 @@ fn odd_but_valid_samples_parse_without_error_nodes() {
         'walk: loop {
             let n = cursor.node();
             if n.is_error() || n.is_missing() {
-                errors.push(format!("{} at {}:{}", n.kind(), n.start_position().row + 1, n.start_position().column + 1));
+                errors.push(format!(
+                    "{} at {}:{}",
+                    n.kind(),
+                    n.start_position().row + 1,
+                    n.start_position().column + 1
+                ));
             }
             if cursor.goto_first_child() {
                 continue;
