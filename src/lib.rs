@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod finding;
+pub mod fuzzing;
 pub mod parse;
 pub mod profile;
 pub mod report;

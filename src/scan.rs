@@ -610,6 +610,17 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     })
 }
 
+/// Decodes a source file's bytes as a scan does. Binary content (a NUL byte
+/// in the first 8 KiB) and invalid UTF-8 are not analysed: the error is the
+/// warning that names why.
+pub fn decode(bytes: Vec<u8>) -> Result<String, String> {
+    if bytes.iter().take(8192).any(|&b| b == 0) {
+        return Err("binary content (NUL bytes); not analysed".into());
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| format!("not valid UTF-8 (byte {}); not analysed", e.utf8_error().valid_up_to()))
+}
+
 fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
     let mut a = Analysed {
         entry_idx: idx,
@@ -670,14 +681,10 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
             a.warning = Some(w);
         }
     };
-    if bytes.iter().take(8192).any(|&b| b == 0) {
-        report(&mut a, "binary content (NUL bytes); not analysed".into());
-        return a;
-    }
-    let text = match String::from_utf8(bytes) {
+    let text = match decode(bytes) {
         Ok(t) => t,
-        Err(e) => {
-            report(&mut a, format!("not valid UTF-8 (byte {}); not analysed", e.utf8_error().valid_up_to()));
+        Err(w) => {
+            report(&mut a, w);
             return a;
         }
     };
