@@ -9,8 +9,8 @@
 //! exactly the code that found it.
 
 use crate::config::Config;
-use crate::engine::project::{ProjectCtx, ProjectFile};
-use crate::engine::{self, Engine};
+use crate::engine::project::ProjectFile;
+use crate::engine::Engine;
 use crate::parse::{Lang, Source};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -114,33 +114,22 @@ impl Harness {
         }
         let _ = std::fs::write(&path, bytes);
         let mut findings = out.findings;
+        let phase1 = findings.len();
         let files = vec![ProjectFile { rel: rel.to_string(), path: path.clone(), lang, facts: out.facts }];
-        let reached = crate::rules::nest::services::resolve(&files);
-        crate::rules::nest::services::merge(reached, &mut findings, |_, _| {});
-        let excludes = globset::GlobSet::empty();
-        let search = [self.root.clone()];
-        let profile = crate::profile::build(&crate::profile::ProfileInput {
-            root: &self.root,
-            search: &search,
-            excludes: &excludes,
-            files: &files,
-            findings: &findings,
-        });
-        let ctx = ProjectCtx {
+        let mut suppressions = crate::scan::SuppressionsByPath::new();
+        suppressions.insert(rel.to_string(), (out.suppressions, Vec::new()));
+        let phase = crate::scan::ProjectPhase {
+            engine: &self.engine,
             root: &self.root,
             files: &files,
             config: &self.config,
-            findings: &findings,
-            profile: Some(&profile),
-            memo: Default::default(),
+            enabled: &self.enabled,
+            search: std::slice::from_ref(&self.root),
+            excludes: &globset::GlobSet::empty(),
         };
-        let project = self.engine.project(&ctx, &self.enabled);
-        let (mut kept, _) = engine::apply_suppressions(project, &out.suppressions);
-        let (mut here, mut elsewhere): (Vec<_>, Vec<_>) = kept.drain(..).partition(|f| f.path == rel);
-        engine::assign_fingerprints(&mut here, Some(&src));
-        engine::assign_fingerprints(&mut elsewhere, None);
+        crate::scan::project_phase(&phase, &mut findings, &mut suppressions);
         let _ = std::fs::remove_file(&path);
-        Outcome::Analysed { findings: findings.len(), project_findings: here.len() + elsewhere.len(), error }
+        Outcome::Analysed { findings: phase1, project_findings: findings.len() - phase1, error }
     }
 }
 

@@ -409,7 +409,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
 
     let mut findings = Vec::new();
     let mut project_files = Vec::new();
-    let mut suppressions: HashMap<String, (Suppressions, Vec<usize>)> = HashMap::new();
+    let mut suppressions: SuppressionsByPath = HashMap::new();
     let mut per_rule: HashMap<usize, Duration> = HashMap::new();
     let mut slowest_files: Vec<(String, Duration)> = Vec::new();
     let mut bytes = 0;
@@ -470,59 +470,23 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     }
     project_files.sort_by(|a, b| a.rel.cmp(&b.rel));
 
-    // NestJS services reached from controllers of other files: the
-    // conditional findings of phase 1 whose condition the project meets.
-    let t = Instant::now();
-    let reached = crate::rules::nest::services::resolve(&project_files);
-    crate::rules::nest::services::merge(reached, &mut findings, |path, directive| {
-        if let Some((_, used)) = suppressions.get_mut(path) {
-            used.push(directive);
-        }
-    });
-    timings.project += t.elapsed();
-
-    // Phase 2: the fit profile (when a fit rule runs), then the project rules.
     let t = Instant::now();
     let enabled = project_enabled[0].clone();
-    let fit_on = engine.rules.iter().zip(&enabled).any(|(r, on)| *on && r.meta.id.starts_with("fit/"));
-    let profile = fit_on.then(|| {
-        let search: Vec<PathBuf> = if partial {
-            vec![project_root(&base, &root)]
-        } else {
-            abs_paths.iter().filter(|p| p.is_dir()).cloned().collect()
-        };
-        crate::profile::build(&crate::profile::ProfileInput {
-            root: &root,
-            search: &search,
-            excludes: &excludes,
-            files: &project_files,
-            findings: &findings,
-        })
-    });
-    let ctx = ProjectCtx {
+    let search: Vec<PathBuf> = if partial {
+        vec![project_root(&base, &root)]
+    } else {
+        abs_paths.iter().filter(|p| p.is_dir()).cloned().collect()
+    };
+    let phase = ProjectPhase {
+        engine: &engine,
         root: &root,
         files: &project_files,
         config: &base,
-        findings: &findings,
-        profile: profile.as_ref(),
-        memo: Default::default(),
+        enabled: &enabled,
+        search: &search,
+        excludes: &excludes,
     };
-    let project_findings = engine.project(&ctx, &enabled);
-    let mut by_file: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
-    for f in project_findings {
-        by_file.entry(f.path.clone()).or_default().push(f);
-    }
-    for (path, mut fs) in by_file {
-        if let Some((s, used)) = suppressions.get_mut(&path) {
-            let (kept, u) = engine::apply_suppressions(fs, s);
-            used.extend(u);
-            fs = kept;
-        }
-        let src = std::fs::read(root.join(&path)).ok().and_then(|b| String::from_utf8(b).ok()).map(Source::new);
-        sort_findings(&mut fs);
-        engine::assign_fingerprints(&mut fs, src.as_ref());
-        findings.extend(fs);
-    }
+    let profile = project_phase(&phase, &mut findings, &mut suppressions);
     timings.project += t.elapsed();
     if partial {
         // Report only in the files named on the command line.
@@ -621,6 +585,73 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, String> {
         .map_err(|e| format!("not valid UTF-8 (byte {}); not analysed", e.utf8_error().valid_up_to()))
 }
 
+/// Suppression directives per file, with the indices of those used.
+pub type SuppressionsByPath = HashMap<String, (Suppressions, Vec<usize>)>;
+
+/// What phase 2 runs over.
+pub struct ProjectPhase<'a> {
+    pub engine: &'a Engine,
+    pub root: &'a Path,
+    pub files: &'a [ProjectFile],
+    pub config: &'a Config,
+    pub enabled: &'a [bool],
+    /// Folders the fit profile searches for manifests and deployment files.
+    pub search: &'a [PathBuf],
+    pub excludes: &'a globset::GlobSet,
+}
+
+/// Phase 2: NestJS services reached from controllers of other files (the
+/// conditional findings of phase 1 whose condition the project meets), the
+/// fit profile (when a fit rule runs), then the project rules, with their
+/// suppressions and fingerprints. Adds to `findings`; returns the profile.
+pub fn project_phase(
+    p: &ProjectPhase,
+    findings: &mut Vec<Finding>,
+    suppressions: &mut SuppressionsByPath,
+) -> Option<crate::profile::Profile> {
+    let reached = crate::rules::nest::services::resolve(p.files);
+    crate::rules::nest::services::merge(reached, findings, |path, directive| {
+        if let Some((_, used)) = suppressions.get_mut(path) {
+            used.push(directive);
+        }
+    });
+    let fit_on = p.engine.rules.iter().zip(p.enabled).any(|(r, on)| *on && r.meta.id.starts_with("fit/"));
+    let profile = fit_on.then(|| {
+        crate::profile::build(&crate::profile::ProfileInput {
+            root: p.root,
+            search: p.search,
+            excludes: p.excludes,
+            files: p.files,
+            findings,
+        })
+    });
+    let ctx = ProjectCtx {
+        root: p.root,
+        files: p.files,
+        config: p.config,
+        findings,
+        profile: profile.as_ref(),
+        memo: Default::default(),
+    };
+    let project_findings = p.engine.project(&ctx, p.enabled);
+    let mut by_file: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
+    for f in project_findings {
+        by_file.entry(f.path.clone()).or_default().push(f);
+    }
+    for (path, mut fs) in by_file {
+        if let Some((s, used)) = suppressions.get_mut(&path) {
+            let (kept, u) = engine::apply_suppressions(fs, s);
+            used.extend(u);
+            fs = kept;
+        }
+        let src = std::fs::read(p.root.join(&path)).ok().and_then(|b| String::from_utf8(b).ok()).map(Source::new);
+        sort_findings(&mut fs);
+        engine::assign_fingerprints(&mut fs, src.as_ref());
+        findings.extend(fs);
+    }
+    profile
+}
+
 fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
     let mut a = Analysed {
         entry_idx: idx,
@@ -632,20 +663,20 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
         cached: false,
     };
     let t = Instant::now();
+    let hit = |a: &mut Analysed, (lines, outcome): (u64, FileOutcome)| {
+        a.lines = lines;
+        a.outcome = Some(outcome);
+        a.cached = true;
+    };
     // An unchanged file (same modification time and size as when it was
     // cached) is not even read.
     let mut stamp = job.cache.and_then(|_| std::fs::metadata(&entry.path).ok()).and_then(|m| Stamp::of(&m));
     if let (Some(cache), Some(st)) = (job.cache, &stamp) {
-        if let Some(hash) = cache.known_hash(&entry.rel, st) {
-            if let Some((lines, outcome)) =
-                cache.get(&crate::cache::entry_key(job.settings_key, &entry.rel, hash), None)
-            {
-                a.lines = lines;
-                a.outcome = Some(outcome);
-                a.cached = true;
-                a.read = t.elapsed();
-                return a;
-            }
+        let key = cache.known_hash(&entry.rel, st).map(|h| crate::cache::entry_key(job.settings_key, &entry.rel, h));
+        if let Some(found) = key.and_then(|k| cache.get(&k, None)) {
+            hit(&mut a, found);
+            a.read = t.elapsed();
+            return a;
         }
     }
     let bytes = match std::fs::read(&entry.path) {
@@ -658,21 +689,15 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
         }
     };
     a.read = t.elapsed();
-    let hash = crate::cache::content_hash(&bytes);
-    if let Some(st) = &mut stamp {
+    let key = job.cache.map(|_| {
+        let hash = crate::cache::content_hash(&bytes);
         // The file may have changed between the stat and the read.
-        if st.size == bytes.len() as u64 {
-            st.hash = hash;
-        } else {
-            stamp = None;
-        }
-    }
-    let key = job.cache.map(|_| crate::cache::entry_key(job.settings_key, &entry.rel, hash));
+        stamp = stamp.filter(|st| st.size == bytes.len() as u64).map(|st| Stamp { hash, ..st });
+        crate::cache::entry_key(job.settings_key, &entry.rel, hash)
+    });
     if let (Some(cache), Some(key)) = (job.cache, &key) {
-        if let Some((lines, outcome)) = cache.get(key, stamp) {
-            a.lines = lines;
-            a.outcome = Some(outcome);
-            a.cached = true;
+        if let Some(found) = cache.get(key, stamp) {
+            hit(&mut a, found);
             return a;
         }
     }

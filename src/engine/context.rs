@@ -158,12 +158,18 @@ impl<'a> FileCtx<'a> {
         if let Some(t) = self.taint.borrow().get(&func.start_byte()) {
             return t.clone();
         }
-        let scope = semantics::taint_scope(self.lang, func, &self.src.text, self.handlers());
+        let scope = semantics::taint_scope(&self.functions, self.lang, func, &self.src.text, self.handlers());
         let cached = self.taint.borrow().get(&scope.start_byte()).cloned();
         let t = match cached {
             Some(t) => t,
             None => {
-                let t = std::rc::Rc::new(semantics::taint(self.lang, scope, &self.src.text, self.handlers()));
+                let t = std::rc::Rc::new(semantics::taint(
+                    &self.functions,
+                    self.lang,
+                    scope,
+                    &self.src.text,
+                    self.handlers(),
+                ));
                 self.taint.borrow_mut().insert(scope.start_byte(), t.clone());
                 t
             }

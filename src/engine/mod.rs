@@ -494,8 +494,12 @@ impl Engine {
         let id = |f: &context::RawFinding| -> Id { (f.rule, f.at.0, f.at.1, f.message.clone(), f.severity) };
         let mut known: std::collections::HashSet<Id> = base.findings.iter().map(id).collect();
         let chain_of = |f: &context::RawFinding| -> Vec<tree_sitter::Node> {
+            // The finding's node if it is a function, then its enclosing ones.
             root.descendant_for_byte_range(f.at.0, f.at.1)
-                .map(semantics::js_nest::enclosing_functions)
+                .map(|n| {
+                    let own = Some(n).filter(|n| semantics::js::is_function_kind(n.kind()));
+                    own.into_iter().chain(base.enclosing_functions(n)).collect()
+                })
                 .unwrap_or_default()
         };
         let mut out: Vec<(context::RawFinding, Vec<Cond>)> = Vec::new();

@@ -223,19 +223,6 @@ pub fn injected_call<'s>(call: Node, src: &'s str, props: &BTreeMap<String, Stri
     props.contains_key(prop).then(|| (prop, text(method, src)))
 }
 
-/// The function nodes around `node`, innermost first.
-pub fn enclosing_functions(node: Node) -> Vec<Node> {
-    let mut out = Vec::new();
-    let mut cur = Some(node);
-    while let Some(n) = cur {
-        if is_function_kind(n.kind()) {
-            out.push(n);
-        }
-        cur = n.parent();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

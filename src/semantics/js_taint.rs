@@ -4,6 +4,7 @@
 //! assignments, destructuring, template literals and concatenation, and which
 //! calls sanitise it.
 
+use super::functions::FnIndex;
 use super::js::{add_pattern_names, is_function_kind};
 use super::{descendants, text, Handlers, Taint};
 use std::collections::HashSet;
@@ -325,10 +326,10 @@ const CONVERSION_PIPES: &[&str] =
 /// the variables of the functions around them, so the analysis runs from the
 /// nearest enclosing request handler (or request-shaped function, or the
 /// outermost function). Every function inside it shares one result.
-pub fn scope_of<'t>(func: Node<'t>, src: &str, handlers: &Handlers) -> Node<'t> {
+pub fn scope_of<'t>(fns: &FnIndex<'t>, func: Node<'t>, src: &str, handlers: &Handlers) -> Node<'t> {
     let mut top = func;
     while !handlers.is_handler(top) && !request_shaped(top, src) {
-        match super::enclosing_function(crate::parse::Lang::JavaScript, top) {
+        match fns.enclosing(top) {
             Some(f) => top = f,
             None => break,
         }
@@ -337,8 +338,8 @@ pub fn scope_of<'t>(func: Node<'t>, src: &str, handlers: &Handlers) -> Node<'t> 
 }
 
 /// Taint of the scope `scope_of(func)`; callers cache it per scope.
-pub fn taint(func: Node, src: &str, handlers: &Handlers) -> Taint {
-    let func = scope_of(func, src, handlers);
+pub fn taint<'t>(fns: &FnIndex<'t>, func: Node<'t>, src: &str, handlers: &Handlers) -> Taint {
+    let func = scope_of(fns, func, src, handlers);
     let mut t = Taint::default();
     sanitizer_aliases(func, src, &mut t.names);
     // NestJS: parameters decorated @Body/@Query/@Param/@Headers.
@@ -383,7 +384,7 @@ pub fn taint(func: Node, src: &str, handlers: &Handlers) -> Taint {
                 }
             }
         }
-        scope = super::enclosing_function(crate::parse::Lang::JavaScript, f);
+        scope = fns.enclosing(f);
     }
     let Some(body) = func.child_by_field_name("body") else { return t };
     for _ in 0..2 {
@@ -464,7 +465,8 @@ mod tests {
         let h = handlers(tree.root_node(), src, "a.js");
         let (s, e) = h.ranges[0];
         let f = tree.root_node().descendant_for_byte_range(s, e).unwrap();
-        let t = taint(f, src, &h);
+        let fns = FnIndex::build(Lang::JavaScript, tree.root_node());
+        let t = taint(&fns, f, src, &h);
         assert!(t.names.contains("id") && t.names.contains("q") && t.names.contains("s"), "{:?}", t.names);
         assert!(!t.names.contains("n"));
     }
@@ -479,7 +481,8 @@ mod tests {
             }
             true
         });
-        taint(funcs[func_index], src, &h)
+        let fns = FnIndex::build(lang, tree.root_node());
+        taint(&fns, funcs[func_index], src, &h)
     }
 
     #[test]

@@ -185,17 +185,23 @@ pub fn inside<'t>(
 
 /// The function a taint result is computed (and cached) for: JavaScript
 /// closures share the analysis of their enclosing handler.
-pub fn taint_scope<'t>(lang: Lang, func: Node<'t>, src: &str, handlers: &Handlers) -> Node<'t> {
+pub fn taint_scope<'t>(
+    fns: &functions::FnIndex<'t>,
+    lang: Lang,
+    func: Node<'t>,
+    src: &str,
+    handlers: &Handlers,
+) -> Node<'t> {
     match lang {
         Lang::Python => func,
-        _ => js_taint::scope_of(func, src, handlers),
+        _ => js_taint::scope_of(fns, func, src, handlers),
     }
 }
 
-pub fn taint(lang: Lang, func: Node, src: &str, handlers: &Handlers) -> Taint {
+pub fn taint<'t>(fns: &functions::FnIndex<'t>, lang: Lang, func: Node<'t>, src: &str, handlers: &Handlers) -> Taint {
     match lang {
         Lang::Python => python::taint(func, src),
-        _ => js_taint::taint(func, src, handlers),
+        _ => js_taint::taint(fns, func, src, handlers),
     }
 }
 

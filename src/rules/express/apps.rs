@@ -17,14 +17,12 @@
 //! the same package that no app reaches (an *orphan*): it is probably
 //! registered in a way stackfit does not follow.
 //!
-//! Files the phase-1 prefilter skipped are parsed here on demand when the
-//! walk reaches them (the "fast fact scan of the rest").
+//! Phase 1 extracts the facts of every JavaScript/TypeScript file it
+//! analyses (they are cached with the file), so this phase parses nothing.
 
-use super::facts::{self, is_relative, package_name, NodeFacts, ObjKind, SameSite, SessionFact, Val};
-use crate::engine::context::FileCtx;
+use super::facts::{is_relative, package_name, NodeFacts, ObjKind, SameSite, SessionFact, Val};
 use crate::engine::project::ProjectCtx;
 use crate::finding::{Location, Span};
-use crate::parse::{self, Source};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
@@ -361,8 +359,6 @@ type UseEntry = (usize, usize, bool);
 type PassEntry = (usize, usize, u32, bool);
 /// A memoised `canon` result and the depth it was computed at.
 type CanonMemo = (Rc<Vec<Target>>, u32);
-/// Facts per file, `None` for files without any (not JavaScript, unreadable).
-type FactsCache = HashMap<usize, Option<Rc<NodeFacts>>>;
 
 /// The apps of a project and what they are made of. Built once per phase 2
 /// and shared by the app-level rules (see [`with_model`]).
@@ -374,7 +370,6 @@ pub struct Model<'p> {
 /// What a [`Model`] knows, free of borrows so that it can be kept in the
 /// phase's memo.
 pub struct State {
-    facts: RefCell<FactsCache>,
     package_dirs: RefCell<HashMap<String, Option<String>>>,
     packages: RefCell<HashMap<String, Rc<Package>>>,
     pub apps: Vec<App>,
@@ -400,7 +395,6 @@ impl std::ops::Deref for Model<'_> {
 impl<'p> Model<'p> {
     pub fn build(ctx: &'p ProjectCtx<'p>) -> Model<'p> {
         let st = State {
-            facts: RefCell::new(HashMap::new()),
             package_dirs: RefCell::new(HashMap::new()),
             packages: RefCell::new(HashMap::new()),
             apps: Vec::new(),
@@ -439,19 +433,10 @@ impl<'p> Model<'p> {
         self.ctx.files.binary_search_by(|f| f.rel.as_str().cmp(rel)).ok()
     }
 
-    /// The facts of a file, extracted on demand if phase 1 skipped it.
-    pub fn facts(&self, file: usize) -> Option<Rc<NodeFacts>> {
-        if let Some(f) = self.facts.borrow().get(&file) {
-            return f.clone();
-        }
-        let pf = &self.ctx.files[file];
-        let f = match &pf.facts.node_app {
-            Some(f) => Some(Rc::new(f.clone())),
-            None if pf.lang.is_js_family() => extract_on_demand(pf).map(Rc::new),
-            None => None,
-        };
-        self.facts.borrow_mut().insert(file, f.clone());
-        f
+    /// The facts phase 1 extracted from a file (every JavaScript and
+    /// TypeScript file it analysed).
+    pub fn facts(&self, file: usize) -> Option<&'p NodeFacts> {
+        self.ctx.files[file].facts.node_app.as_ref()
     }
 
     pub fn loc(&self, file: usize, span: Span, message: impl Into<String>) -> Location {
@@ -836,10 +821,9 @@ impl<'p> Model<'p> {
 
     /// Adds every project module the app's files import, transitively.
     fn close_scope(&self, app: &mut App) {
-        // Breadth first, extracting each level's unparsed files in parallel.
+        // Breadth first.
         let mut level: Vec<usize> = app.scope.iter().copied().collect();
         while !level.is_empty() && app.scope.len() <= 5000 {
-            self.prefetch(&level);
             let mut next = Vec::new();
             for f in level {
                 let Some(facts) = self.facts(f) else { continue };
@@ -855,33 +839,6 @@ impl<'p> Model<'p> {
                 }
             }
             level = next;
-        }
-    }
-
-    /// Extracts, in parallel, the facts of those `files` phase 1 skipped.
-    fn prefetch(&self, files: &[usize]) {
-        use rayon::prelude::*;
-        let todo: Vec<usize> = {
-            let cache = self.facts.borrow();
-            files
-                .iter()
-                .copied()
-                .filter(|f| {
-                    !cache.contains_key(f)
-                        && self.ctx.files[*f].facts.node_app.is_none()
-                        && self.ctx.files[*f].lang.is_js_family()
-                })
-                .collect()
-        };
-        if todo.len() < 2 {
-            return;
-        }
-        let files = self.ctx.files;
-        let done: Vec<(usize, Option<NodeFacts>)> =
-            todo.par_iter().map(|&f| (f, extract_on_demand(&files[f]))).collect();
-        let mut cache = self.facts.borrow_mut();
-        for (f, facts) in done {
-            cache.insert(f, facts.map(Rc::new));
         }
     }
 
@@ -937,14 +894,7 @@ impl<'p> Model<'p> {
                 && !is_test_or_example(rel)
                 && self.package_dir(rel) == app.package_dir
         });
-        // Only files phase 1 looked at or that mention the feature's packages:
-        // reading every file of a large project is not needed.
-        let files: Vec<usize> = files
-            .filter(|f| {
-                self.ctx.files[*f].facts.node_app.is_some() || self.facts.borrow().get(f).is_some_and(|x| x.is_some())
-            })
-            .collect();
-        self.features_in(files.into_iter()).into_iter().find(|f| f.feature == feature)
+        self.features_in(files).into_iter().find(|f| f.feature == feature)
     }
 
     /// Cookie session middleware in the app's files.
@@ -1241,19 +1191,6 @@ fn join_norm(dir: &str, spec: &str) -> Option<String> {
         }
     }
     Some(parts.join("/"))
-}
-
-/// Parses a file phase 1 did not look at and extracts its facts.
-fn extract_on_demand(pf: &crate::engine::project::ProjectFile) -> Option<NodeFacts> {
-    let text = std::fs::read_to_string(&pf.path).ok()?;
-    if text.len() > 2_000_000 {
-        return None;
-    }
-    let src = Source::new(text);
-    let tree = parse::parse(pf.lang, &src.text, std::time::Duration::from_secs(5)).ok()?;
-    let mut ctx = FileCtx::new(&pf.rel, pf.lang, &src, &tree);
-    facts::extract(&mut ctx);
-    ctx.facts.node_app.take()
 }
 
 /// Sessions whose cookie is not `sameSite: "strict"/"lax"`; `None` when

@@ -1286,17 +1286,6 @@ fn ancestor_or_self<'t>(n: Node<'t>, kind: &str, s: usize, e: usize) -> Option<N
     None
 }
 
-pub fn enclosing_function(n: Node) -> Option<Node> {
-    let mut cur = n.parent();
-    while let Some(p) = cur {
-        if is_function_kind(p.kind()) {
-            return Some(p);
-        }
-        cur = p.parent();
-    }
-    None
-}
-
 fn enclosing_class(n: Node) -> Option<Node> {
     let mut cur = n.parent();
     while let Some(p) = cur {

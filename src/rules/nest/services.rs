@@ -31,6 +31,7 @@
 use crate::engine::context::FileCtx;
 use crate::engine::project::ProjectFile;
 use crate::finding::Finding;
+use crate::semantics::functions::FnIndex;
 use crate::semantics::js::{module_name, CallIndex};
 use crate::semantics::js_nest::{self, ServiceMethod};
 use crate::semantics::{descendants, js_taint, text, Handlers};
@@ -202,7 +203,7 @@ pub fn extract(ctx: &mut FileCtx) {
         });
         for (call, type_name, method) in calls {
             let args = call_args(call);
-            let chain = js_nest::enclosing_functions(call);
+            let chain: Vec<Node> = ctx.enclosing_functions(call).collect();
             let in_handler = chain.iter().any(|f| ctx.handlers().is_handler(*f));
             let mut fact = InjectedCall { type_name, method, from_handler: in_handler, ..Default::default() };
             if in_handler {
@@ -221,7 +222,7 @@ pub fn extract(ctx: &mut FileCtx) {
                 if fact.callers.is_empty() {
                     continue;
                 }
-                fact.arg_params = arg_params(&services, &chain, &args, src);
+                fact.arg_params = arg_params(ctx.functions(), &services, &chain, &args, src);
             }
             f.calls.push(fact);
         }
@@ -247,8 +248,9 @@ fn call_args(call: Node) -> Vec<Option<Node>> {
 
 /// Which arguments of a call made in service method(s) carry which
 /// parameter of the method the call sits in.
-fn arg_params(
-    services: &[ServiceMethod],
+fn arg_params<'t>(
+    fns: &FnIndex<'t>,
+    services: &[ServiceMethod<'t>],
     chain: &[Node],
     args: &[Option<Node>],
     src: &str,
@@ -260,7 +262,7 @@ fn arg_params(
             let mut h = Handlers::default();
             h.add(s.node);
             h.tainted_params.push(((s.node.start_byte(), s.node.end_byte()), p));
-            let t = js_taint::taint(*inner, src, &h);
+            let t = js_taint::taint(fns, *inner, src, &h);
             for (i, a) in args.iter().enumerate() {
                 if a.is_some_and(|a| js_taint::expr_tainted(a, src, &t)) {
                     out.push((s.class.clone(), s.method.clone(), p as u32, i as u32));

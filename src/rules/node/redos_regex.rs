@@ -331,17 +331,11 @@ fn applied_use<'t>(name: &str, ctx: &FileCtx<'t>) -> Option<Node<'t>> {
     let root = ctx.tree.root_node();
     let handlers = ctx.handlers();
     for &(start, end, subject_is_receiver) in apps.0.get(name)? {
-        let Some(n) = root.descendant_for_byte_range(start, end) else { continue };
-        let mut n = n;
-        while n.kind() != "call_expression" || n.start_byte() != start || n.end_byte() != end {
-            match n.parent().filter(|p| p.start_byte() == start && p.end_byte() == end) {
-                Some(p) => n = p,
-                None => break,
-            }
-        }
-        if n.kind() != "call_expression" {
+        // The smallest node spanning a call's range is the call (none of
+        // its children spans all of it).
+        let Some(n) = root.descendant_for_byte_range(start, end).filter(|n| n.kind() == "call_expression") else {
             continue;
-        }
+        };
         let subject = if subject_is_receiver {
             n.child_by_field_name("function").and_then(|f| f.child_by_field_name("object"))
         } else {

@@ -3,7 +3,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
-use crate::rules::express::facts::{enclosing_function, object_prop, resolve_object, strip};
+use crate::rules::express::facts::{object_prop, resolve_object, strip};
 use crate::semantics::js::is_function_kind;
 use tree_sitter::Node;
 
@@ -128,7 +128,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
             }
         }
         "jsonwebtoken.decode" => {
-            let Some(func) = enclosing_function(call) else { return };
+            let Some(func) = ctx.enclosing_function(call) else { return };
             // Decoding to pick the key (`kid`) before verifying is fine.
             if ctx.text(func).contains("verify(") {
                 return;
