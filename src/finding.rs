@@ -76,16 +76,36 @@ impl Confidence {
 /// A region of a file. Lines are 1-based; columns are 1-based and counted in
 /// Unicode scalar values (SARIF `columnKind: unicodeCodePoints`). `end_column`
 /// is exclusive. Byte offsets are kept for applying fixes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 pub struct Span {
     pub start_line: u32,
     pub start_column: u32,
     pub end_line: u32,
     pub end_column: u32,
-    #[serde(skip_serializing, default)]
+    #[serde(default)]
     pub start_byte: u32,
-    #[serde(skip_serializing, default)]
+    #[serde(default)]
     pub end_byte: u32,
+}
+
+/// Reports (JSON, human-readable formats) show lines and columns only; the
+/// result cache (a binary format) keeps the byte offsets too, which the
+/// facts of cached files need.
+impl Serialize for Span {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let human = s.is_human_readable();
+        let mut st = s.serialize_struct("Span", if human { 4 } else { 6 })?;
+        st.serialize_field("start_line", &self.start_line)?;
+        st.serialize_field("start_column", &self.start_column)?;
+        st.serialize_field("end_line", &self.end_line)?;
+        st.serialize_field("end_column", &self.end_column)?;
+        if !human {
+            st.serialize_field("start_byte", &self.start_byte)?;
+            st.serialize_field("end_byte", &self.end_byte)?;
+        }
+        st.end()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! One run of `stackfit check`: configuration, walk, phase 1 in parallel,
 //! phase 2, filtering, and the counters `--stats` prints.
 
-use crate::cache::Stamp;
+use crate::cache::{Stamp, Stored};
 use crate::config::{self, Config, ConfigSet, FailOn};
 use crate::engine::project::{ProjectCtx, ProjectFile};
 use crate::engine::rule::id_matches;
@@ -271,6 +271,12 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     let engine = Engine::load(&base.rules_dirs)?;
     timings.config = started.elapsed();
 
+    // The cache loads on a thread of its own while the project is walked.
+    let cache_root = project_root(&base, &root);
+    let cache_loading = (!opts.no_cache && !opts.parse_only).then(|| {
+        let dir = cache_root.clone();
+        std::thread::spawn(move || crate::cache::Cache::open(&dir))
+    });
     let t = Instant::now();
     let default_excludes = base.default_excludes && !opts.no_default_excludes;
     let excludes = exclude_set(&base)?;
@@ -336,11 +342,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         .map(|(i, c)| if i == 0 { Ok(None) } else { exclude_set(c).map(Some) })
         .collect::<Result<_, _>>()?;
     let t = Instant::now();
-    let cache = if opts.no_cache || opts.parse_only {
-        None
-    } else {
-        Some(crate::cache::Cache::open(&project_root(&base, &root)))
-    };
+    let cache = cache_loading.map(|h| h.join().unwrap_or_else(|_| crate::cache::Cache::open(&cache_root)));
     timings.cache_load = t.elapsed();
     let settings_keys: Vec<u64> = configs
         .configs
@@ -470,6 +472,9 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     }
     project_files.sort_by(|a, b| a.rel.cmp(&b.rel));
 
+    // Phase 1's results are final: the cache is written while phase 2 runs
+    // (they share the facts).
+    let cache_saving = cache.map(|c| std::thread::spawn(move || c.save()));
     let t = Instant::now();
     let enabled = project_enabled[0].clone();
     let search: Vec<PathBuf> = if partial {
@@ -493,11 +498,10 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         let named: std::collections::HashSet<&str> = files[..named_count].iter().map(|f| f.rel.as_str()).collect();
         findings.retain(|f| named.contains(f.path.as_str()));
     }
+    // Waits for the cache writer started before phase 2.
     let t = Instant::now();
-    if let Some(c) = cache {
-        if let Err(e) = c.save() {
-            warnings.push(format!("cannot write the result cache: {e}"));
-        }
+    if let Some(Err(e)) = cache_saving.map(|h| h.join().unwrap_or_else(|_| Err("the writer panicked".into()))) {
+        warnings.push(format!("cannot write the result cache: {e}"));
     }
     timings.cache_save = t.elapsed();
 
@@ -663,17 +667,24 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
         cached: false,
     };
     let t = Instant::now();
-    let hit = |a: &mut Analysed, (lines, outcome): (u64, FileOutcome)| {
+    let hit = |a: &mut Analysed, (lines, stored): (u64, Stored)| {
         a.lines = lines;
-        a.outcome = Some(outcome);
         a.cached = true;
+        match stored {
+            Stored::Outcome(outcome) => a.outcome = Some(outcome),
+            Stored::Skipped(why) => {
+                if !job.context {
+                    a.skipped = Some(why);
+                }
+            }
+        }
     };
     // An unchanged file (same modification time and size as when it was
     // cached) is not even read.
-    let mut stamp = job.cache.and_then(|_| std::fs::metadata(&entry.path).ok()).and_then(|m| Stamp::of(&m));
+    let mut stamp = job.cache.and(entry.mtime_ns).map(|mtime_ns| Stamp { mtime_ns, size: entry.size, hash: 0 });
     if let (Some(cache), Some(st)) = (job.cache, &stamp) {
         let key = cache.known_hash(&entry.rel, st).map(|h| crate::cache::entry_key(job.settings_key, &entry.rel, h));
-        if let Some(found) = key.and_then(|k| cache.get(&k, None)) {
+        if let Some(found) = key.and_then(|k| cache.get(k, None)) {
             hit(&mut a, found);
             a.read = t.elapsed();
             return a;
@@ -695,7 +706,7 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
         stamp = stamp.filter(|st| st.size == bytes.len() as u64).map(|st| Stamp { hash, ..st });
         crate::cache::entry_key(job.settings_key, &entry.rel, hash)
     });
-    if let (Some(cache), Some(key)) = (job.cache, &key) {
+    if let (Some(cache), Some(key)) = (job.cache, key) {
         if let Some(found) = cache.get(key, stamp) {
             hit(&mut a, found);
             return a;
@@ -714,8 +725,12 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
         }
     };
     if job.default_excludes && entry.lang.is_js_family() && walk::looks_minified(&text) {
+        let why = "minified or bundled code (long lines)".to_string();
+        if let (Some(cache), Some(key)) = (job.cache, key) {
+            cache.put(key, &entry.rel, 0, stamp, Stored::Skipped(why.clone()));
+        }
         if !job.context {
-            a.skipped = Some("minified or bundled code (long lines)".into());
+            a.skipped = Some(why);
         }
         return a;
     }
@@ -738,7 +753,7 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
     };
     // Facts-only outcomes of context files are not complete results.
     if let (Some(cache), Some(key), false, None) = (job.cache, key, job.context, &outcome.error) {
-        cache.put(key, &entry.rel, a.lines, stamp, &outcome);
+        cache.put(key, &entry.rel, a.lines, stamp, Stored::Outcome(outcome.clone()));
     }
     a.outcome = Some(outcome);
     a

@@ -48,12 +48,18 @@ fn an_edited_file_is_analysed_again() {
 fn a_corrupt_cache_is_ignored_and_rewritten() {
     let p = settings_project();
     p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "."]);
-    p.write(".stackfit_cache/results-v1.json", "{ not json");
-    let run = p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "."]);
+    let file = p.path(".stackfit_cache/results-v2.bin");
+    assert!(file.is_file(), "the cache file has moved: update this test");
+    let good = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &good[..good.len() / 2]).unwrap();
+    let run = p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "--stats", "."]);
     run.assert_code(1);
     assert_eq!(run.findings().len(), 2);
-    let text = p.read(".stackfit_cache/results-v1.json");
-    assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok(), "cache was not rewritten");
+    assert!(run.stderr.contains("files cached              0"), "{}", run.describe());
+    // Rewritten whole: the next run reads every result from it.
+    let again = p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "--stats", "."]);
+    assert!(again.stderr.contains("files parsed              0"), "{}", again.describe());
+    assert_eq!(again.findings().len(), 2);
 }
 
 #[test]

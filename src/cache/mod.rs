@@ -7,7 +7,7 @@
 use crate::engine::FileOutcome;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -19,11 +19,17 @@ const BUILD_ID: &str = env!("STACKFIT_BUILD_ID");
 
 pub const CACHE_DIR: &str = ".stackfit_cache";
 
+/// The cache file: postcard (a compact binary serde format), because a
+/// pre-commit run loads every file's facts and JSON cost it tens of
+/// milliseconds. Values whose serde form is not self-contained (findings,
+/// with their flattened span) are embedded as JSON strings ([`as_json`]).
+const CACHE_FILE: &str = "results-v2.bin";
+
 #[derive(Default, Serialize, Deserialize)]
 struct CacheFile {
     build: String,
-    /// Entry key (hex) → outcome.
-    entries: HashMap<String, Entry>,
+    /// Entry key (see [`entry_key`]) → result.
+    entries: HashMap<u64, Entry>,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -35,9 +41,36 @@ struct Entry {
     /// `hash`: a later run that sees the same stamp reuses the hash without
     /// reading the file (as git's index does). Absent when the file was
     /// modified too recently to trust its timestamp.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     stamp: Option<Stamp>,
-    outcome: FileOutcome,
+    result: Stored,
+}
+
+/// What phase 1 made of a file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Stored {
+    /// Analysed.
+    Outcome(FileOutcome),
+    /// Skipped without parsing (minified or bundled code): the reason. Kept
+    /// so that a warm run does not read multi-megabyte bundles again.
+    Skipped(String),
+}
+
+/// Serde `with` module: a value embedded as a JSON string, for types whose
+/// derive needs a self-describing format (`#[serde(flatten)]`).
+pub mod as_json {
+    use serde::de::{DeserializeOwned, Error as _};
+    use serde::ser::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        let text = serde_json::to_string(v).map_err(S::Error::custom)?;
+        s.serialize_str(&text)
+    }
+
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        serde_json::from_str(&text).map_err(D::Error::custom)
+    }
 }
 
 /// A file's modification time (ns since the epoch), size and content hash.
@@ -49,12 +82,6 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    /// Modification time and size of `meta`; `hash` is filled in later.
-    pub fn of(meta: &std::fs::Metadata) -> Option<Stamp> {
-        let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
-        Some(Stamp { mtime_ns: mtime.as_nanos() as u64, size: meta.len(), hash: 0 })
-    }
-
     /// Whether the timestamp is old enough to stand for the content: a file
     /// written within the last two seconds may change again within the same
     /// timestamp tick.
@@ -72,11 +99,11 @@ impl Stamp {
 pub struct Cache {
     file: PathBuf,
     old: CacheFile,
-    /// (path, mtime, size) → content hash, from the stamps of `old`.
-    stamps: HashMap<(String, u64, u64), u64>,
-    new: Mutex<HashMap<String, Entry>>,
+    /// path → (mtime, size, content hash) of its entries in `old`.
+    stamps: HashMap<String, Vec<Stamp>>,
+    new: Mutex<HashMap<u64, Entry>>,
     /// Keys of old entries this run used, with a fresher stamp if any.
-    used: Mutex<HashMap<String, Option<Stamp>>>,
+    used: Mutex<HashMap<u64, Option<Stamp>>>,
     hits: AtomicUsize,
     /// Whether this run produced anything the file on disk lacks.
     dirty: std::sync::atomic::AtomicBool,
@@ -98,27 +125,27 @@ pub fn content_hash(content: &[u8]) -> u64 {
     xxh3_64(content)
 }
 
-pub fn entry_key(settings: u64, rel: &str, content_hash: u64) -> String {
-    let k = xxh3_64(format!("{settings:016x}\0{rel}\0{content_hash:016x}").as_bytes());
-    format!("{k:016x}")
+pub fn entry_key(settings: u64, rel: &str, content_hash: u64) -> u64 {
+    xxh3_64(format!("{settings:016x}\0{rel}\0{content_hash:016x}").as_bytes())
 }
 
 impl Cache {
-    /// Opens the cache of the project at `root`; a missing, unreadable or
-    /// foreign cache file starts empty.
+    /// Opens the cache of the project at `root`; a missing, unreadable,
+    /// corrupt or foreign cache file starts empty.
     pub fn open(root: &Path) -> Cache {
         let dir = root.join(CACHE_DIR);
-        let file = dir.join("results-v1.json");
-        let old = std::fs::File::open(&file)
+        let file = dir.join(CACHE_FILE);
+        let old = std::fs::read(&file)
             .ok()
-            .and_then(|f| serde_json::from_reader::<_, CacheFile>(BufReader::new(f)).ok())
+            .and_then(|bytes| postcard::from_bytes::<CacheFile>(&bytes).ok())
             .filter(|c| c.build == BUILD_ID)
             .unwrap_or_default();
-        let stamps = old
-            .entries
-            .values()
-            .filter_map(|e| e.stamp.map(|s| ((e.path.clone(), s.mtime_ns, s.size), s.hash)))
-            .collect();
+        let mut stamps: HashMap<String, Vec<Stamp>> = HashMap::new();
+        for e in old.entries.values() {
+            if let Some(s) = e.stamp {
+                stamps.entry(e.path.clone()).or_default().push(s);
+            }
+        }
         Cache {
             file,
             old,
@@ -130,32 +157,31 @@ impl Cache {
         }
     }
 
-    /// The cached outcome and line count for this key.
-    /// The cached outcome and line count for this key. `stamp` (with the
+    /// The cached result and line count for this key. `stamp` (with the
     /// content hash) replaces the entry's stamp when it is newer and
     /// trustworthy, so the next run need not read the file.
-    pub fn get(&self, key: &str, stamp: Option<Stamp>) -> Option<(u64, FileOutcome)> {
-        let e = self.old.entries.get(key)?;
+    pub fn get(&self, key: u64, stamp: Option<Stamp>) -> Option<(u64, Stored)> {
+        let e = self.old.entries.get(&key)?;
         self.hits.fetch_add(1, Ordering::Relaxed);
         let fresher = stamp.filter(|st| Some(*st) != e.stamp && st.trustworthy());
         if fresher.is_some() {
             self.dirty.store(true, Ordering::Relaxed);
         }
-        self.used.lock().unwrap().insert(key.to_string(), fresher);
-        Some((e.lines, e.outcome.clone()))
+        self.used.lock().unwrap().insert(key, fresher);
+        Some((e.lines, e.result.clone()))
     }
 
     /// The content hash of the file at `path` if a cached entry saw it with
     /// this modification time and size.
     pub fn known_hash(&self, path: &str, stamp: &Stamp) -> Option<u64> {
-        self.stamps.get(&(path.to_string(), stamp.mtime_ns, stamp.size)).copied()
+        self.stamps.get(path)?.iter().find(|s| s.mtime_ns == stamp.mtime_ns && s.size == stamp.size).map(|s| s.hash)
     }
 
-    /// Records a fresh outcome; `stamp` (with the content hash) lets later
+    /// Records a fresh result; `stamp` (with the content hash) lets later
     /// runs skip reading the file while it is unchanged.
-    pub fn put(&self, key: String, path: &str, lines: u64, stamp: Option<Stamp>, outcome: &FileOutcome) {
+    pub fn put(&self, key: u64, path: &str, lines: u64, stamp: Option<Stamp>, result: Stored) {
         let stamp = stamp.filter(Stamp::trustworthy);
-        let e = Entry { path: path.to_string(), lines, stamp, outcome: outcome.clone() };
+        let e = Entry { path: path.to_string(), lines, stamp, result };
         self.new.lock().unwrap().insert(key, e);
         self.dirty.store(true, Ordering::Relaxed);
     }
@@ -166,7 +192,8 @@ impl Cache {
 
     /// Writes the cache: this run's entries plus the old entries of files
     /// this run did not look at (a pre-commit run on three files keeps the
-    /// rest). Atomic: written to a temporary file, then renamed.
+    /// rest). Atomic: written to a temporary file, then renamed. Callers
+    /// may run it on a thread of its own: nothing else reads the cache then.
     pub fn save(self) -> Result<(), String> {
         if !self.dirty.load(Ordering::Relaxed) {
             // Every result came from the cache: the file already holds them.
@@ -199,17 +226,128 @@ impl Cache {
             }
         }
         let data = CacheFile { build: BUILD_ID.to_string(), entries };
-        let tmp = dir.join(format!(".results-v1.{}.tmp", std::process::id()));
+        let bytes = postcard::to_stdvec(&data).map_err(|e| format!("{}: {e}", self.file.display()))?;
+        // Entries of older formats would only take room.
+        let _ = std::fs::remove_file(dir.join("results-v1.json"));
+        let tmp = dir.join(format!(".{CACHE_FILE}.{}.tmp", std::process::id()));
         let write = || -> std::io::Result<()> {
-            let f = std::fs::File::create(&tmp)?;
-            let mut w = BufWriter::new(f);
-            serde_json::to_writer(&mut w, &data)?;
-            w.flush()?;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
             std::fs::rename(&tmp, &self.file)
         };
-        write().map_err(|e| {
+        let written = write().map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
             format!("{}: {e}", self.file.display())
-        })
+        });
+        std::thread::spawn(move || drop(data));
+        written
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+    use crate::parse::{Lang, Source};
+
+    /// Every fixture file's phase-1 result survives the cache's encoding
+    /// unchanged: facts of every kind (Django settings and models, Node
+    /// apps, NestJS services with their conditional findings, fit signals),
+    /// findings, suppressions, and skipped files.
+    #[test]
+    fn every_fixture_result_round_trips_through_the_cache_format() {
+        let engine = Engine::load(&[]).unwrap();
+        let enabled = vec![true; engine.rules.len()];
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut files = Vec::new();
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if Lang::from_path(&p).is_some() {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        assert!(files.len() > 100, "fixtures not found under {}", root.display());
+        let mut entries = HashMap::new();
+        let mut expectations = HashMap::new();
+        let mut kinds = std::collections::BTreeSet::new();
+        for (i, p) in files.iter().enumerate() {
+            let rel = p.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+            let src = Source::new(std::fs::read_to_string(p).unwrap());
+            let mut out = engine.analyse(&rel, Lang::from_path(p).unwrap(), &src, &enabled, false);
+            out.stats = Default::default(); // not stored
+            let expected = as_reported(&out);
+            let f = &out.facts;
+            for (kind, present) in [
+                ("settings", f.django_settings.is_some()),
+                ("models", f.django_models.is_some()),
+                ("node", f.node_app.is_some()),
+                ("fit", f.fit.is_some()),
+                ("nest-conditional", f.nest.as_ref().is_some_and(|n| !n.conditional.is_empty())),
+                ("findings", !out.findings.is_empty()),
+            ] {
+                if present {
+                    kinds.insert(kind);
+                }
+            }
+            let stamp = Some(Stamp { mtime_ns: i as u64, size: 7, hash: u64::MAX - i as u64 });
+            expectations.insert(i as u64, expected);
+            entries.insert(i as u64, Entry { path: rel, lines: 3, stamp, result: Stored::Outcome(out) });
+        }
+        entries.insert(
+            u64::MAX,
+            Entry { path: "a.min.js".into(), lines: 0, stamp: None, result: Stored::Skipped("minified".into()) },
+        );
+        assert_eq!(kinds.len(), 6, "the fixtures should exercise every kind of fact: {kinds:?}");
+        let data = CacheFile { build: BUILD_ID.into(), entries };
+        let bytes = postcard::to_stdvec(&data).unwrap();
+        let back: CacheFile = postcard::from_bytes(&bytes).expect("decodes");
+        assert_eq!(back.entries.len(), data.entries.len());
+        for (k, e) in &data.entries {
+            let b = &back.entries[k];
+            assert_eq!((&b.path, b.lines, b.stamp), (&e.path, e.lines, e.stamp));
+            let expected = match expectations.get(k) {
+                Some(x) => format!("{x:?}"),
+                None => format!("{:?}", e.result),
+            };
+            assert_eq!(format!("{:?}", b.result), expected, "{}", e.path);
+        }
+    }
+
+    /// Findings are stored as reports show them (JSON: lines and columns,
+    /// no byte offsets, which nothing after phase 1 reads); facts keep
+    /// their byte offsets.
+    fn as_reported(out: &FileOutcome) -> Stored {
+        fn strip(f: &mut crate::finding::Finding) {
+            let zero = |s: &mut crate::finding::Span| (s.start_byte, s.end_byte) = (0, 0);
+            zero(&mut f.span);
+            f.related.iter_mut().for_each(|l| zero(&mut l.span));
+            if let Some(fix) = &mut f.fix {
+                fix.edits.iter_mut().for_each(|e| zero(&mut e.span));
+            }
+        }
+        let mut out = out.clone();
+        out.findings.iter_mut().for_each(strip);
+        let mut facts = (*out.facts).clone();
+        if let Some(n) = &mut facts.nest {
+            n.conditional.iter_mut().for_each(|c| strip(&mut c.finding));
+        }
+        out.facts = facts.into();
+        Stored::Outcome(out)
+    }
+
+    #[test]
+    fn a_corrupt_or_truncated_cache_file_reads_as_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(CACHE_DIR)).unwrap();
+        for bytes in [&b""[..], b"{ not json", &[0xff; 64], &[0x05, b'a', b'b']] {
+            std::fs::write(dir.path().join(CACHE_DIR).join(CACHE_FILE), bytes).unwrap();
+            assert!(Cache::open(dir.path()).old.entries.is_empty());
+        }
     }
 }

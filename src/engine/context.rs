@@ -58,6 +58,9 @@ pub struct FileCtx<'a> {
     bindings: OnceCell<Bindings>,
     handlers: OnceCell<Handlers>,
     functions: semantics::functions::FnIndex<'a>,
+    /// The tree flattened for fast traversals, registered for
+    /// [`semantics::descendants`] while this context lives.
+    flat: Option<crate::parse::flat::Installed<'a>>,
     taint: RefCell<HashMap<usize, std::rc::Rc<Taint>>>,
     /// Per-file indexes a rule builds once and reuses for every node it is
     /// called on (plain data: byte ranges, names).
@@ -71,6 +74,8 @@ pub struct FileCtx<'a> {
 
 impl<'a> FileCtx<'a> {
     pub fn new(rel: &'a str, lang: Lang, src: &'a Source, tree: &'a Tree) -> FileCtx<'a> {
+        let flat = crate::parse::flat::Flat::build(tree.root_node()).map(crate::parse::flat::Installed::new);
+        let functions = semantics::functions::FnIndex::build(lang, tree.root_node(), flat.as_ref().map(|f| f.flat()));
         FileCtx {
             rel,
             lang,
@@ -82,7 +87,8 @@ impl<'a> FileCtx<'a> {
             findings: Vec::new(),
             bindings: OnceCell::new(),
             handlers: OnceCell::new(),
-            functions: semantics::functions::FnIndex::build(lang, tree.root_node()),
+            functions,
+            flat,
             taint: RefCell::new(HashMap::new()),
             memo: Default::default(),
             handler_readers: RefCell::default(),
@@ -141,6 +147,16 @@ impl<'a> FileCtx<'a> {
     /// The functions enclosing `node`, innermost first.
     pub fn enclosing_functions(&self, node: Node<'a>) -> impl Iterator<Item = Node<'a>> + '_ {
         self.functions.chain(node)
+    }
+
+    /// The flattened tree, out of the context while the engine's dispatch
+    /// loop iterates it (it stays registered for traversals meanwhile).
+    pub(crate) fn take_flat(&mut self) -> Option<crate::parse::flat::Installed<'a>> {
+        self.flat.take()
+    }
+
+    pub(crate) fn put_flat(&mut self, flat: crate::parse::flat::Installed<'a>) {
+        self.flat = Some(flat);
     }
 
     /// Functions of this file that serve requests.

@@ -8,21 +8,21 @@ use serde::{Deserialize, Serialize};
 pub struct FileFacts {
     /// Module-level settings of a Python file that may be a Django settings
     /// module (assignments, star imports, list edits).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(default)]
     pub django_settings: Option<crate::rules::django::settings::SettingsFacts>,
     /// Models, querysets, loops, views and serializers for the ORM rules.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(default)]
     pub django_models: Option<crate::rules::django::models::DjangoFacts>,
     /// What a JavaScript/TypeScript file says about Node.js apps: apps and
     /// routers it creates, middleware registered on them, imports, exports.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(default)]
     pub node_app: Option<crate::rules::express::facts::NodeFacts>,
     /// Workload signals for the fit profile (routes, websockets, jobs, ML
     /// imports, CPU-heavy sites in handlers, ...).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(default)]
     pub fit: Option<crate::profile::signals::FitFacts>,
     /// NestJS providers: injected calls, and findings that hold when a
     /// controller of another file reaches this file's service methods.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(default)]
     pub nest: Option<crate::rules::nest::services::NestFacts>,
 }

@@ -12,6 +12,7 @@ pub mod rule;
 pub mod suppress;
 
 use crate::finding::{Finding, Location, Severity};
+use crate::parse::Syntax;
 use crate::parse::{self, Lang, Source, ALL_LANGS};
 use crate::semantics;
 use context::{FileCtx, Pending};
@@ -130,8 +131,10 @@ pub struct FileStats {
 /// The outcome of phase 1 for one file: what the result cache stores.
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileOutcome {
+    #[serde(with = "crate::cache::as_json")]
     pub findings: Vec<Finding>,
-    pub facts: FileFacts,
+    /// Shared: the cache, phase 2 and the cache writer hold the same facts.
+    pub facts: std::sync::Arc<FileFacts>,
     pub suppressions: Suppressions,
     /// Directive indices that suppressed at least one finding.
     pub used_suppressions: Vec<usize>,
@@ -329,7 +332,7 @@ impl Engine {
         if src.text.contains("stackfit:") {
             let mut comments = Vec::new();
             semantics::descendants(tree.root_node(), |n| {
-                if n.kind() == "comment" {
+                if n.ty() == "comment" {
                     comments.push((n.start_byte(), n.end_byte()));
                 }
                 true
@@ -342,7 +345,7 @@ impl Engine {
         let conditional = if has_services && !facts_only { self.conditional(&ctx, enabled) } else { Vec::new() };
         out.stats.rules = t1.elapsed();
         let raw = std::mem::take(&mut ctx.findings);
-        out.facts = std::mem::take(&mut ctx.facts);
+        let mut facts = std::mem::take(&mut ctx.facts);
         drop(ctx);
         drop(tree);
         let mut findings = Vec::with_capacity(raw.len());
@@ -366,12 +369,13 @@ impl Engine {
             }
             // Ranked after the file's own findings, so that theirs never change.
             fingerprint_with(&mut cond_findings, Some(src), &mut seen);
-            let nest = out.facts.nest.get_or_insert_with(Default::default);
+            let nest = facts.nest.get_or_insert_with(Default::default);
             for (finding, when) in cond_findings.into_iter().zip(whens) {
                 let suppressed_by = out.suppressions.find(&finding.rule_id, finding.span.start_line);
                 nest.conditional.push(crate::rules::nest::services::Conditional { when, finding, suppressed_by });
             }
         }
+        out.facts = std::sync::Arc::new(facts);
         out
     }
 
@@ -497,7 +501,7 @@ impl Engine {
             // The finding's node if it is a function, then its enclosing ones.
             root.descendant_for_byte_range(f.at.0, f.at.1)
                 .map(|n| {
-                    let own = Some(n).filter(|n| semantics::js::is_function_kind(n.kind()));
+                    let own = Some(n).filter(|n| semantics::js::is_function_kind(n.ty()));
                     own.into_iter().chain(base.enclosing_functions(n)).collect()
                 })
                 .unwrap_or_default()
@@ -560,11 +564,7 @@ impl Engine {
             return;
         }
         let mut per_rule: HashMap<usize, Duration> = HashMap::new();
-        let tree = ctx.tree;
-        let mut cursor = tree.walk();
-        ctx.ancestors.clear();
-        'outer: loop {
-            let node = cursor.node();
+        let mut dispatch = |node: tree_sitter::Node, ctx: &mut FileCtx| {
             if let Some(interested) = table.get(node.kind_id() as usize) {
                 for &i in interested {
                     if !active[i] {
@@ -582,6 +582,34 @@ impl Engine {
                     }
                 }
             }
+        };
+        ctx.ancestors.clear();
+        // Over the flattened tree when the file has one (taken out of the
+        // context for the loop; it stays registered for the hooks).
+        if let Some(installed) = ctx.take_flat() {
+            // Ends (indices past the subtree) of the ancestors.
+            let mut ends: Vec<usize> = Vec::new();
+            for (j, (node, end)) in installed.flat().entries().enumerate() {
+                while ends.last().is_some_and(|e| *e <= j) {
+                    ends.pop();
+                    ctx.ancestors.pop();
+                }
+                dispatch(node, ctx);
+                if end > j + 1 {
+                    ends.push(end);
+                    ctx.ancestors.push(node);
+                }
+            }
+            ctx.ancestors.clear();
+            ctx.put_flat(installed);
+            fstats.per_rule.extend(per_rule);
+            return;
+        }
+        let tree = ctx.tree;
+        let mut cursor = tree.walk();
+        'outer: loop {
+            let node = cursor.node();
+            dispatch(node, ctx);
             if cursor.goto_first_child() {
                 ctx.ancestors.push(node);
                 continue;
@@ -790,7 +818,7 @@ export class FilesService {
         let out = engine.analyse("src/files.service.ts", Lang::TypeScript, &src, &enabled, false);
         // Alone, the file has no request handler: nothing.
         assert!(out.findings.iter().all(|f| !f.rule_id.contains("handler") && f.rule_id != "node/path-traversal"));
-        let nest = out.facts.nest.expect("nest facts");
+        let nest = out.facts.nest.clone().expect("nest facts");
         type Got<'a> = Vec<(u32, &'a str, Vec<(&'a str, Option<u32>)>)>;
         let got: Got = nest
             .conditional

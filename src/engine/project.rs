@@ -16,7 +16,7 @@ pub struct ProjectFile {
     pub rel: String,
     pub path: PathBuf,
     pub lang: Lang,
-    pub facts: FileFacts,
+    pub facts: std::sync::Arc<FileFacts>,
 }
 
 /// What a project rule sees: every file's facts, sorted by path, the

@@ -1,6 +1,10 @@
 //! The parser layer: language detection, decoded source text with a line
 //! index, and tree-sitter parsing with one reusable parser per thread.
 
+pub mod flat;
+pub mod syntax;
+pub use syntax::Syntax;
+
 use crate::finding::Span;
 use std::cell::RefCell;
 use std::ops::ControlFlow;

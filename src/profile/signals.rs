@@ -158,12 +158,8 @@ pub struct Signal {
     pub detail: String,
     /// First line of the request handler the signal sits in (0: none), so
     /// that rules can count distinct handlers.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     pub handler: u32,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
 }
 
 /// An external module imported by the file (first import of each).

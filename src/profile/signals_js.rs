@@ -6,6 +6,7 @@
 use super::catalog::{self, LibKind};
 use super::signals::{handler_line, head_span, is_poll_name, mentions_auth, FitFacts, SignalKind as K};
 use crate::engine::context::FileCtx;
+use crate::parse::Syntax;
 use crate::semantics::{descendants, js, text, Context};
 use std::collections::{HashMap, HashSet};
 use tree_sitter::Node;
@@ -104,7 +105,7 @@ impl<'a> Js<'a, '_> {
 }
 
 fn string_value(n: Node, src: &str) -> Option<String> {
-    match n.kind() {
+    match n.ty() {
         "string" => Some(text(n, src).trim_matches(|c| c == '"' || c == '\'').to_string()),
         "template_string" => Some(text(n, src).trim_matches('`').to_string()),
         _ => None,
@@ -112,9 +113,9 @@ fn string_value(n: Node, src: &str) -> Option<String> {
 }
 
 fn args_of(call: Node) -> Vec<Node> {
-    let Some(args) = call.child_by_field_name("arguments") else { return Vec::new() };
+    let Some(args) = call.field("arguments") else { return Vec::new() };
     let mut c = args.walk();
-    let v = args.named_children(&mut c).filter(|a| a.kind() != "comment").collect();
+    let v = args.named_children(&mut c).filter(|a| a.ty() != "comment").collect();
     v
 }
 
@@ -128,19 +129,19 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
     let mut js = Js { ctx, src, packages: HashSet::new(), functions: HashMap::new() };
     // Imports and named functions first: later checks depend on them.
     descendants(root, |n| {
-        match n.kind() {
+        match n.ty() {
             "import_statement" => {
-                if let Some(s) = n.child_by_field_name("source") {
+                if let Some(s) = n.field("source") {
                     let m = js::module_name(s, src);
                     record_import(&mut js, facts, &m, n);
                 }
                 return false;
             }
             "call_expression" => {
-                let callee = n.child_by_field_name("function");
+                let callee = n.field("function");
                 let target = js::require_target(n, src).or_else(|| {
-                    callee.filter(|f| f.kind() == "import").and_then(|_| {
-                        args_of(n).first().filter(|a| a.kind() == "string").map(|a| js::module_name(*a, src))
+                    callee.filter(|f| f.ty() == "import").and_then(|_| {
+                        args_of(n).first().filter(|a| a.ty() == "string").map(|a| js::module_name(*a, src))
                     })
                 });
                 if let Some(m) = target {
@@ -148,13 +149,13 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
                 }
             }
             "function_declaration" | "generator_function_declaration" => {
-                if let Some(name) = n.child_by_field_name("name") {
+                if let Some(name) = n.field("name") {
                     js.functions.insert(text(name, src).to_string(), n);
                 }
             }
             "variable_declarator" => {
-                if let (Some(name), Some(v)) = (n.child_by_field_name("name"), n.child_by_field_name("value")) {
-                    if js::is_function_kind(v.kind()) {
+                if let (Some(name), Some(v)) = (n.field("name"), n.field("value")) {
+                    if js::is_function_kind(v.ty()) {
                         js.functions.insert(text(name, src).to_string(), v);
                     }
                 }
@@ -169,7 +170,7 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
     let is_pages_api = ctx.rel.contains("pages/api/") || ctx.rel.starts_with("api/");
 
     descendants(root, |n| {
-        match n.kind() {
+        match n.ty() {
             "call_expression" => call(&js, facts, n),
             "new_expression" => new_expr(&js, facts, n),
             "decorator" => decorator(&js, facts, n),
@@ -186,14 +187,14 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
             "class_declaration" | "class" => {
                 let heritage = {
                     let mut c = n.walk();
-                    let h = n.named_children(&mut c).find(|c| c.kind() == "class_heritage");
+                    let h = n.named_children(&mut c).find(|c| c.ty() == "class_heritage");
                     h
                 };
                 if let Some(h) = heritage {
                     let ht = js.t(h);
                     let orm = ["sequelize", "@sequelize/core", "objection"].iter().any(|p| js.imports(p));
                     if orm && (ht.contains("extends Model") || ht.ends_with(".Model")) {
-                        let name = n.child_by_field_name("name").map(|x| js.t(x)).unwrap_or("model");
+                        let name = n.field("name").map(|x| js.t(x)).unwrap_or("model");
                         facts.add(K::Model, head_span(ctx, n), name, 0);
                     }
                 }
@@ -201,10 +202,10 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
             "export_statement" if is_pages_api || is_app_route => {
                 let is_default = {
                     let mut c = n.walk();
-                    let r = n.children(&mut c).any(|x| x.kind() == "default");
+                    let r = n.children(&mut c).any(|x| x.ty() == "default");
                     r
                 };
-                let Some(decl) = n.child_by_field_name("declaration").or(n.child_by_field_name("value")) else {
+                let Some(decl) = n.field("declaration").or(n.field("value")) else {
                     return true;
                 };
                 if is_pages_api && is_default {
@@ -214,12 +215,12 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
                     }
                 } else if is_app_route {
                     let mut names = Vec::new();
-                    if decl.kind() == "function_declaration" {
-                        names.extend(decl.child_by_field_name("name").map(|x| js.t(x)));
-                    } else if decl.kind() == "lexical_declaration" {
+                    if decl.ty() == "function_declaration" {
+                        names.extend(decl.field("name").map(|x| js.t(x)));
+                    } else if decl.ty() == "lexical_declaration" {
                         let mut c = decl.walk();
                         for d in decl.named_children(&mut c) {
-                            names.extend(d.child_by_field_name("name").map(|x| js.t(x)));
+                            names.extend(d.field("name").map(|x| js.t(x)));
                         }
                     }
                     for name in names.into_iter().filter(|x| HTTP_EXPORTS.contains(x)) {
@@ -286,30 +287,28 @@ const BUILTINS: &[&str] = &[
 
 fn call(js: &Js, facts: &mut FitFacts, n: Node) {
     let ctx = js.ctx;
-    let Some(callee) = n.child_by_field_name("function") else { return };
+    let Some(callee) = n.field("function") else { return };
     let args = args_of(n);
-    let method = if callee.kind() == "member_expression" {
-        callee.child_by_field_name("property").map(|p| js.t(p)).unwrap_or("")
-    } else {
-        ""
-    };
-    let object = callee.child_by_field_name("object");
+    let method =
+        if callee.ty() == "member_expression" { callee.field("property").map(|p| js.t(p)).unwrap_or("") } else { "" };
+    let object = callee.field("object");
     let object_text = object.map(|o| js.t(o)).unwrap_or("");
     let q = ctx.qualified_name(callee).unwrap_or_default();
 
     // Routes: `app.get('/x', handler)`, `router.route('/x').get(handler)`.
     if ROUTE_VERBS.contains(&method) && !CLIENT_OBJECTS.contains(&object_text) && js.package_of(&q).is_none() {
         let path = args.first().and_then(|a| string_value(*a, js.src));
-        let on_chain = object.filter(|o| o.kind() == "call_expression").and_then(|o| {
-            let f = o.child_by_field_name("function")?;
+        let on_chain = object.filter(|o| o.ty() == "call_expression").and_then(|o| {
+            let f = o.field("function")?;
             if !js.t(f).ends_with(".route") {
                 return None;
             }
             args_of(o).first().and_then(|a| string_value(*a, js.src))
         });
-        let has_handler = args.iter().skip(1).any(|a| {
-            js::is_function_kind(a.kind()) || matches!(a.kind(), "identifier" | "member_expression" | "array")
-        });
+        let has_handler = args
+            .iter()
+            .skip(1)
+            .any(|a| js::is_function_kind(a.ty()) || matches!(a.ty(), "identifier" | "member_expression" | "array"));
         let path = match (path, on_chain) {
             (Some(p), _) if is_route_path(&p) && has_handler => Some(p),
             (_, Some(p)) if !args.is_empty() => Some(p),
@@ -341,7 +340,7 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
     // Fastify `route({ method, url, handler, websocket })`, hapi
     // `server.route({ method, path, handler })`, express-ws `app.ws()`.
     if method == "route" {
-        if let Some(obj) = args.first().filter(|a| a.kind() == "object") {
+        if let Some(obj) = args.first().filter(|a| a.ty() == "object") {
             let t = js.t(*obj);
             if t.contains("handler") && (t.contains("url") || t.contains("path")) {
                 let pairs = object_pairs(*obj, js.src);
@@ -362,7 +361,7 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
     }
     // Websocket servers created by a call: `require('socket.io')(server)`, `socketio(server)`.
     let callee_is_sio = q == "socket.io"
-        || (callee.kind() == "call_expression" && js::require_target(callee, js.src).as_deref() == Some("socket.io"));
+        || (callee.ty() == "call_expression" && js::require_target(callee, js.src).as_deref() == Some("socket.io"));
     if callee_is_sio {
         facts.add(K::WebsocketServer, head_span(ctx, n), "socket.io server", 0);
     }
@@ -371,14 +370,14 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
     }
     // Socket listeners: `io.on('connection')`, `socket.on('chat message')`.
     if method == "on" {
-        if let Some(ev) = args.first().filter(|a| a.kind() == "string").map(|a| js::module_name(*a, js.src)) {
+        if let Some(ev) = args.first().filter(|a| a.ty() == "string").map(|a| js::module_name(*a, js.src)) {
             let o = object_text.to_ascii_lowercase();
             let socketish = o.contains("socket")
                 || o == "io"
                 || o.ends_with("ws")
                 || o.ends_with("wss")
                 || (js.imports_kind(LibKind::Realtime) && (o.contains("server") || o.contains("client")));
-            let fn_arg = args.get(1).is_some_and(|a| js::is_function_kind(a.kind()) || a.kind() == "identifier");
+            let fn_arg = args.get(1).is_some_and(|a| js::is_function_kind(a.ty()) || a.ty() == "identifier");
             if socketish && fn_arg && !NON_CLIENT_EVENTS.contains(&ev.as_str()) {
                 facts.add(K::WebsocketHandler, head_span(ctx, n), format!("on '{ev}'"), 0);
             }
@@ -389,7 +388,7 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
     let bare = js.t(callee);
     if matches!(bare, "setInterval" | "window.setInterval") {
         if let Some(cb) = args.first() {
-            let body = if cb.kind() == "identifier" { js.functions.get(js.t(*cb)).copied() } else { Some(*cb) };
+            let body = if cb.ty() == "identifier" { js.functions.get(js.t(*cb)).copied() } else { Some(*cb) };
             if body.is_some_and(|b| fetches(js, b)) {
                 let every = args.get(1).map(|a| js.t(*a)).unwrap_or("?");
                 facts.add(K::PollClient, head_span(ctx, n), format!("setInterval every {every} ms"), 0);
@@ -399,7 +398,7 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
     if matches!(bare, "setTimeout" | "window.setTimeout") {
         if let (Some(cb), Some(func)) = (args.first(), ctx.enclosing_function(n)) {
             let name = function_name(func, js.src);
-            if name.is_some_and(|nm| cb.kind() == "identifier" && js.t(*cb) == nm) && fetches(js, func) {
+            if name.is_some_and(|nm| cb.ty() == "identifier" && js.t(*cb) == nm) && fetches(js, func) {
                 let every = args.get(1).map(|a| js.t(*a)).unwrap_or("?");
                 facts.add(K::PollClient, head_span(ctx, n), format!("re-scheduled fetch every {every} ms"), 0);
             }
@@ -415,12 +414,12 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
     // Bookshelf: `ghostBookshelf.Model.extend({ tableName: 'posts' })`.
     if method == "extend"
         && object_text.ends_with(".Model")
-        && args.first().is_some_and(|a| a.kind() == "object" && js.t(*a).contains("tableName"))
+        && args.first().is_some_and(|a| a.ty() == "object" && js.t(*a).contains("tableName"))
     {
         let table = object_pairs(args[0], js.src).get("tableName").cloned().unwrap_or_default();
         facts.add(K::Model, head_span(ctx, n), format!("model of table {table}"), 0);
     }
-    if method == "define" && args.first().is_some_and(|a| a.kind() == "string") {
+    if method == "define" && args.first().is_some_and(|a| a.ty() == "string") {
         if js.imports("sequelize") || js.imports("@sequelize/core") {
             facts.add(K::Model, head_span(ctx, n), format!("sequelize model {}", js.t(args[0])), 0);
         } else if js.imports("agenda") {
@@ -488,7 +487,7 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
 
 fn new_expr(js: &Js, facts: &mut FitFacts, n: Node) {
     let ctx = js.ctx;
-    let Some(ctor) = n.child_by_field_name("constructor") else { return };
+    let Some(ctor) = n.field("constructor") else { return };
     let q = ctx.qualified_name(ctor).unwrap_or_default();
     let at = head_span(ctx, n);
     match q.as_str() {
@@ -544,10 +543,10 @@ fn loop_stmt(js: &Js, facts: &mut FitFacts, n: Node) {
     if hl == 0 || awaits(n) {
         return;
     }
-    let cond = n.child_by_field_name("condition");
+    let cond = n.field("condition");
     let cond_text = cond.map(|c| js.t(c).trim_matches(|c| c == '(' || c == ')' || c == ';').trim()).unwrap_or("");
     let at = head_span(ctx, n);
-    let busy = match n.kind() {
+    let busy = match n.ty() {
         "while_statement" | "do_statement" => matches!(cond_text, "true" | "1" | "!0"),
         "for_statement" => cond.is_none() || cond_text.is_empty(),
         _ => false,
@@ -561,15 +560,15 @@ fn loop_stmt(js: &Js, facts: &mut FitFacts, n: Node) {
         return;
     }
     // Nested loops whose outer loop runs over request data.
-    let over = match n.kind() {
-        "for_in_statement" => n.child_by_field_name("right"),
+    let over = match n.ty() {
+        "for_in_statement" => n.field("right"),
         _ => cond,
     };
     if over.is_some_and(|o| ctx.is_request_data(o)) {
         let mut nested = false;
-        if let Some(body) = n.child_by_field_name("body") {
+        if let Some(body) = n.field("body") {
             descendants(body, |c| {
-                if js::is_function_kind(c.kind()) {
+                if js::is_function_kind(c.ty()) {
                     return false;
                 }
                 if crate::semantics::is_loop(ctx.lang, c) {
@@ -587,10 +586,10 @@ fn loop_stmt(js: &Js, facts: &mut FitFacts, n: Node) {
 fn awaits(n: Node) -> bool {
     let mut found = false;
     descendants(n, |c| {
-        if js::is_function_kind(c.kind()) {
+        if js::is_function_kind(c.ty()) {
             return false;
         }
-        if matches!(c.kind(), "await_expression" | "yield_expression") {
+        if matches!(c.ty(), "await_expression" | "yield_expression") {
             found = true;
         }
         !found
@@ -602,7 +601,7 @@ fn awaits(n: Node) -> bool {
 fn big_literal_bound(js: &Js, cond: Node) -> Option<u64> {
     let mut best = None;
     descendants(cond, |c| {
-        if c.kind() == "number" {
+        if c.ty() == "number" {
             let t = js.t(c).replace('_', "");
             if let Ok(v) = t.parse::<f64>() {
                 if v >= 100_000.0 && v.fract() == 0.0 {
@@ -619,8 +618,8 @@ fn big_literal_bound(js: &Js, cond: Node) -> Option<u64> {
 fn fetches(js: &Js, func: Node) -> bool {
     let mut found = false;
     descendants(func, |c| {
-        if c.kind() == "call_expression" || c.kind() == "new_expression" {
-            let f = c.child_by_field_name("function").or(c.child_by_field_name("constructor"));
+        if c.ty() == "call_expression" || c.ty() == "new_expression" {
+            let f = c.field("function").or(c.field("constructor"));
             let t = f.map(|f| js.t(f)).unwrap_or("");
             if matches!(t, "fetch" | "window.fetch" | "XMLHttpRequest" | "$.ajax" | "$.get" | "$.getJSON" | "$.post")
                 || t.starts_with("axios")
@@ -635,11 +634,11 @@ fn fetches(js: &Js, func: Node) -> bool {
 }
 
 fn function_name<'a>(func: Node, src: &'a str) -> Option<&'a str> {
-    if let Some(n) = func.child_by_field_name("name") {
+    if let Some(n) = func.field("name") {
         return Some(text(n, src));
     }
-    let parent = func.parent()?;
-    (parent.kind() == "variable_declarator").then(|| parent.child_by_field_name("name").map(|n| text(n, src)))?
+    let parent = func.up()?;
+    (parent.ty() == "variable_declarator").then(|| parent.field("name").map(|n| text(n, src)))?
 }
 
 /// `{ url: '/x', method: 'GET' }` → url → /x (string values only).
@@ -647,8 +646,8 @@ fn object_pairs(obj: Node, src: &str) -> HashMap<String, String> {
     let mut out = HashMap::new();
     let mut c = obj.walk();
     for p in obj.named_children(&mut c) {
-        if p.kind() == "pair" {
-            if let (Some(k), Some(v)) = (p.child_by_field_name("key"), p.child_by_field_name("value")) {
+        if p.ty() == "pair" {
+            if let (Some(k), Some(v)) = (p.field("key"), p.field("value")) {
                 if let Some(s) = string_value(v, src) {
                     out.insert(text(k, src).trim_matches(|c| c == '"' || c == '\'').to_string(), s);
                 }
@@ -671,8 +670,8 @@ fn recursion(js: &Js, facts: &mut FitFacts) {
         }
         let mut calls = 0;
         descendants(*func, |c| {
-            if c.kind() == "call_expression"
-                && c.child_by_field_name("function").is_some_and(|f| f.kind() == "identifier" && js.t(f) == name)
+            if c.ty() == "call_expression"
+                && c.field("function").is_some_and(|f| f.ty() == "identifier" && js.t(f) == name)
             {
                 calls += 1;
             }

@@ -7,6 +7,7 @@
 use super::catalog;
 use super::signals::{handler_line, head_span, is_poll_name, mentions_auth, FitFacts, SignalKind as K};
 use crate::engine::context::FileCtx;
+use crate::parse::Syntax;
 use crate::semantics::python::{is_view, keyword_args, positional_args, string_value};
 use crate::semantics::{descendants, text};
 use tree_sitter::Node;
@@ -74,7 +75,7 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
     let is_models = ctx.rel.ends_with("models.py") || ctx.rel.contains("/models/");
     let py = Py { ctx, src, celery: imports_celery || ctx.rel.ends_with("tasks.py"), is_models };
     descendants(root, |n| {
-        match n.kind() {
+        match n.ty() {
             "import_statement" | "import_from_statement" => {
                 import(&py, facts, n);
                 return false;
@@ -96,8 +97,8 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
 
 fn import(py: &Py, facts: &mut FitFacts, n: Node) {
     let mut modules = Vec::new();
-    if n.kind() == "import_from_statement" {
-        if let Some(m) = n.child_by_field_name("module_name") {
+    if n.ty() == "import_from_statement" {
+        if let Some(m) = n.field("module_name") {
             let t = py.t(m);
             if !t.starts_with('.') {
                 modules.push(t.to_string());
@@ -106,9 +107,9 @@ fn import(py: &Py, facts: &mut FitFacts, n: Node) {
     } else {
         let mut c = n.walk();
         for child in n.named_children(&mut c) {
-            let name = match child.kind() {
+            let name = match child.ty() {
                 "dotted_name" => Some(child),
-                "aliased_import" => child.child_by_field_name("name"),
+                "aliased_import" => child.field("name"),
                 _ => None,
             };
             modules.extend(name.map(|x| py.t(x).to_string()));
@@ -124,16 +125,15 @@ fn import(py: &Py, facts: &mut FitFacts, n: Node) {
 }
 
 fn bases(py: &Py, class: Node) -> Vec<String> {
-    let Some(sup) = class.child_by_field_name("superclasses") else { return Vec::new() };
+    let Some(sup) = class.field("superclasses") else { return Vec::new() };
     let mut c = sup.walk();
-    let v =
-        sup.named_children(&mut c).filter(|b| b.kind() != "keyword_argument").map(|b| py.t(b).to_string()).collect();
+    let v = sup.named_children(&mut c).filter(|b| b.ty() != "keyword_argument").map(|b| py.t(b).to_string()).collect();
     v
 }
 
 fn class(py: &Py, facts: &mut FitFacts, n: Node) {
     let ctx = py.ctx;
-    let name = n.child_by_field_name("name").map(|x| py.t(x)).unwrap_or("");
+    let name = n.field("name").map(|x| py.t(x)).unwrap_or("");
     let bases = bases(py, n);
     let at = head_span(ctx, n);
     let last = |b: &String| b.rsplit('.').next().unwrap_or(b).to_string();
@@ -171,9 +171,9 @@ fn class(py: &Py, facts: &mut FitFacts, n: Node) {
 fn decorators<'t>(py: &Py, n: Node<'t>) -> Vec<(Node<'t>, String)> {
     let mut out = Vec::new();
     let mut c = n.walk();
-    for d in n.named_children(&mut c).filter(|d| d.kind() == "decorator") {
+    for d in n.named_children(&mut c).filter(|d| d.ty() == "decorator") {
         let Some(expr) = d.named_child(0) else { continue };
-        let target = if expr.kind() == "call" { expr.child_by_field_name("function").unwrap_or(expr) } else { expr };
+        let target = if expr.ty() == "call" { expr.field("function").unwrap_or(expr) } else { expr };
         let q = py.q(target);
         let name = if q.is_empty() { py.t(target).to_string() } else { q };
         out.push((expr, name));
@@ -183,8 +183,8 @@ fn decorators<'t>(py: &Py, n: Node<'t>) -> Vec<(Node<'t>, String)> {
 
 fn decorated(py: &Py, facts: &mut FitFacts, n: Node) {
     let ctx = py.ctx;
-    let def = n.child_by_field_name("definition");
-    let def_name = def.and_then(|d| d.child_by_field_name("name")).map(|x| py.t(x)).unwrap_or("");
+    let def = n.field("definition");
+    let def_name = def.and_then(|d| d.field("name")).map(|x| py.t(x)).unwrap_or("");
     for (expr, name) in decorators(py, n) {
         let at = head_span(ctx, expr);
         let last = name.rsplit('.').next().unwrap_or(&name);
@@ -221,7 +221,7 @@ fn decorated(py: &Py, facts: &mut FitFacts, n: Node) {
         if last.contains("periodic") {
             facts.add(K::JobComplex, at, format!("periodic task {def_name}"), 0);
         }
-        if expr.kind() == "call" {
+        if expr.ty() == "call" {
             for (k, _) in keyword_args(py.src, expr) {
                 if COMPLEX_TASK_OPTIONS.contains(&k.as_str()) {
                     facts.add(K::JobComplex, at, format!("task option {k}= on {def_name}"), 0);
@@ -238,27 +238,27 @@ fn function(py: &Py, facts: &mut FitFacts, n: Node) {
     }
     // Module-level view functions; methods are counted through their class.
     let in_class = {
-        let mut cur = n.parent();
+        let mut cur = n.up();
         let mut found = false;
         while let Some(p) = cur {
-            if p.kind() == "class_definition" {
+            if p.ty() == "class_definition" {
                 found = true;
                 break;
             }
-            if p.kind() == "function_definition" {
+            if p.ty() == "function_definition" {
                 break;
             }
-            cur = p.parent();
+            cur = p.up();
         }
         found
     };
-    let name = n.child_by_field_name("name").map(|x| py.t(x)).unwrap_or("");
+    let name = n.field("name").map(|x| py.t(x)).unwrap_or("");
     let at = head_span(ctx, n);
     // A function taking `request` is a view where views live, or when a
     // view decorator says so (helpers and middleware take requests too).
     let file = ctx.rel.rsplit('/').next().unwrap_or(ctx.rel);
     let view_module = file.contains("view") || file.starts_with("api") || ctx.rel.contains("/views/");
-    let decorated = n.parent().filter(|p| p.kind() == "decorated_definition").is_some_and(|p| {
+    let decorated = n.up().filter(|p| p.ty() == "decorated_definition").is_some_and(|p| {
         let t = py.t(p);
         VIEW_DECORATORS.iter().any(|d| t.contains(d))
     });
@@ -279,7 +279,7 @@ fn function(py: &Py, facts: &mut FitFacts, n: Node) {
 
 fn call(py: &Py, facts: &mut FitFacts, n: Node) {
     let ctx = py.ctx;
-    let Some(func) = n.child_by_field_name("function") else { return };
+    let Some(func) = n.field("function") else { return };
     let q = py.q(func);
     let ft = py.t(func);
     let method = ft.rsplit('.').next().unwrap_or(ft);
@@ -373,15 +373,15 @@ fn call(py: &Py, facts: &mut FitFacts, n: Node) {
 
 fn assignment(py: &Py, facts: &mut FitFacts, n: Node) {
     let ctx = py.ctx;
-    let (Some(left), Some(right)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else { return };
+    let (Some(left), Some(right)) = (n.field("left"), n.field("right")) else { return };
     let name = py.t(left);
     let at = head_span(ctx, n);
     if name == "INSTALLED_APPS" {
-        if n.kind() == "assignment" {
+        if n.ty() == "assignment" {
             facts.add(K::SettingsModule, at, "INSTALLED_APPS", 0);
         }
         descendants(right, |c| {
-            if let Some(s) = (c.kind() == "string").then(|| string_value(py.src, c)).flatten() {
+            if let Some(s) = (c.ty() == "string").then(|| string_value(py.src, c)).flatten() {
                 facts.add(K::InstalledApp, head_span(ctx, c), s, 0);
                 return false;
             }
@@ -412,8 +412,8 @@ fn long_poll(py: &Py, facts: &mut FitFacts, n: Node) {
     if let Some(func) = ctx.enclosing_function(n) {
         let mut generator = false;
         descendants(func, |c| {
-            generator |= c.kind() == "yield";
-            !generator && (c.id() == func.id() || c.kind() != "function_definition")
+            generator |= c.ty() == "yield";
+            !generator && (c.id() == func.id() || c.ty() != "function_definition")
         });
         if generator {
             return;
@@ -421,8 +421,8 @@ fn long_poll(py: &Py, facts: &mut FitFacts, n: Node) {
     }
     let mut sleeps = false;
     descendants(n, |c| {
-        if c.kind() == "call" {
-            if let Some(f) = c.child_by_field_name("function") {
+        if c.ty() == "call" {
+            if let Some(f) = c.field("function") {
                 let q = py.q(f);
                 if matches!(q.as_str(), "time.sleep" | "asyncio.sleep" | "gevent.sleep") {
                     sleeps = true;

@@ -9,6 +9,7 @@
 
 use super::is_function;
 use crate::parse::Lang;
+use crate::parse::Syntax;
 use tree_sitter::Node;
 
 const NONE: u32 = u32::MAX;
@@ -21,7 +22,23 @@ pub struct FnIndex<'t> {
 }
 
 impl<'t> FnIndex<'t> {
-    pub fn build(lang: Lang, root: Node<'t>) -> FnIndex<'t> {
+    pub fn build(lang: Lang, root: Node<'t>, flat: Option<&crate::parse::flat::Flat<'t>>) -> FnIndex<'t> {
+        if let Some(flat) = flat {
+            let mut fns: Vec<(Node<'t>, u32)> = Vec::new();
+            // Functions whose subtree the walk is in: (index, end of subtree).
+            let mut open: Vec<(u32, usize)> = Vec::new();
+            for (i, (node, end)) in flat.entries().enumerate() {
+                while open.last().is_some_and(|o| o.1 <= i) {
+                    open.pop();
+                }
+                if is_function(lang, node) {
+                    let parent = open.last().map_or(NONE, |o| o.0);
+                    fns.push((node, parent));
+                    open.push(((fns.len() - 1) as u32, end));
+                }
+            }
+            return FnIndex { fns, lang };
+        }
         let mut fns: Vec<(Node<'t>, u32)> = Vec::new();
         // Functions whose subtree the walk is in: (index, depth).
         let mut open: Vec<(u32, usize)> = Vec::new();
@@ -92,13 +109,13 @@ impl<'t> FnIndex<'t> {
     }
 
     fn enclosing_slow(&self, node: Node<'t>) -> Option<usize> {
-        let mut p = node.parent();
+        let mut p = node.up();
         while let Some(n) = p {
             if is_function(self.lang, n) {
                 let first = self.fns.partition_point(|(f, _)| f.start_byte() < n.start_byte());
                 return self.fns[first..].iter().position(|(f, _)| f.id() == n.id()).map(|k| first + k);
             }
-            p = n.parent();
+            p = n.up();
         }
         None
     }
@@ -112,7 +129,13 @@ mod tests {
     fn check(lang: Lang, code: &str) {
         let tree = crate::parse::parse(lang, code, std::time::Duration::from_secs(5)).unwrap();
         let root = tree.root_node();
-        let index = FnIndex::build(lang, root);
+        let flat = crate::parse::flat::Flat::build(root).unwrap();
+        let via_flat = FnIndex::build(lang, root, Some(&flat));
+        let index = FnIndex::build(lang, root, None);
+        assert_eq!(
+            via_flat.fns.iter().map(|(f, p)| (f.id(), *p)).collect::<Vec<_>>(),
+            index.fns.iter().map(|(f, p)| (f.id(), *p)).collect::<Vec<_>>()
+        );
         let mut count = 0;
         crate::semantics::descendants(root, |n| {
             let expected = enclosing_function(lang, n);
@@ -120,7 +143,7 @@ mod tests {
                 index.enclosing(n).map(|f| f.id()),
                 expected.map(|f| f.id()),
                 "{} at {}",
-                n.kind(),
+                n.ty(),
                 n.start_byte()
             );
             let mut chain = Vec::new();

@@ -3,6 +3,7 @@
 //! NestJS, Next.js, socket listeners), literals and function-local taint.
 
 use super::{descendants, text, Bindings, Handlers};
+use crate::parse::Syntax;
 use std::collections::HashSet;
 use tree_sitter::Node;
 
@@ -27,26 +28,26 @@ pub fn module_name(string: Node, src: &str) -> String {
 
 /// `require("x")` → `x`.
 pub fn require_target(node: Node, src: &str) -> Option<String> {
-    if node.kind() != "call_expression" {
+    if node.ty() != "call_expression" {
         return None;
     }
-    let f = node.child_by_field_name("function")?;
+    let f = node.field("function")?;
     if text(f, src) != "require" {
         return None;
     }
-    let args = node.child_by_field_name("arguments")?;
+    let args = node.field("arguments")?;
     let first = args.named_child(0)?;
-    (first.kind() == "string").then(|| module_name(first, src))
+    (first.ty() == "string").then(|| module_name(first, src))
 }
 
 /// The qualified name of a `require(...)` expression or a member of one:
 /// `require('fs').promises` → `fs.promises`.
 fn required_path(node: Node, src: &str) -> Option<String> {
-    match node.kind() {
+    match node.ty() {
         "call_expression" => require_target(node, src),
         "member_expression" => {
-            let base = required_path(node.child_by_field_name("object")?, src)?;
-            Some(format!("{base}.{}", text(node.child_by_field_name("property")?, src)))
+            let base = required_path(node.field("object")?, src)?;
+            Some(format!("{base}.{}", text(node.field("property")?, src)))
         }
         "await_expression" | "parenthesized_expression" => required_path(node.named_child(0)?, src),
         _ => None,
@@ -56,23 +57,23 @@ fn required_path(node: Node, src: &str) -> Option<String> {
 pub fn bindings(root: Node, src: &str) -> Bindings {
     let mut b = Bindings::default();
     descendants(root, |n| {
-        match n.kind() {
+        match n.ty() {
             "import_statement" => {
                 // TypeScript `import fs = require("fs")`.
                 let mut c = n.walk();
-                if let Some(req) = n.named_children(&mut c).find(|c| c.kind() == "import_require_clause") {
-                    let id = req.named_child(0).filter(|x| x.kind() == "identifier");
-                    if let (Some(id), Some(source)) = (id, req.child_by_field_name("source")) {
+                if let Some(req) = n.named_children(&mut c).find(|c| c.ty() == "import_require_clause") {
+                    let id = req.named_child(0).filter(|x| x.ty() == "identifier");
+                    if let (Some(id), Some(source)) = (id, req.field("source")) {
                         b.imports.insert(text(id, src).to_string(), module_name(source, src));
                     }
                     return false;
                 }
-                let Some(source) = n.child_by_field_name("source") else { return false };
+                let Some(source) = n.field("source") else { return false };
                 let module = module_name(source, src);
                 descendants(n, |c| {
-                    match c.kind() {
+                    match c.ty() {
                         "import_clause" => {
-                            if let Some(id) = c.named_child(0).filter(|x| x.kind() == "identifier") {
+                            if let Some(id) = c.named_child(0).filter(|x| x.ty() == "identifier") {
                                 b.imports.insert(text(id, src).to_string(), module.clone());
                             }
                         }
@@ -82,8 +83,8 @@ pub fn bindings(root: Node, src: &str) -> Bindings {
                             }
                         }
                         "import_specifier" => {
-                            if let Some(name) = c.child_by_field_name("name") {
-                                let local = c.child_by_field_name("alias").unwrap_or(name);
+                            if let Some(name) = c.field("name") {
+                                let local = c.field("alias").unwrap_or(name);
                                 let exported = text(name, src).trim_matches(|x| x == '"' || x == '\'');
                                 let q =
                                     if exported == "default" { module.clone() } else { format!("{module}.{exported}") };
@@ -98,27 +99,25 @@ pub fn bindings(root: Node, src: &str) -> Bindings {
                 return false;
             }
             "variable_declarator" => {
-                let (Some(name), value) = (n.child_by_field_name("name"), n.child_by_field_name("value")) else {
+                let (Some(name), value) = (n.field("name"), n.field("value")) else {
                     return true;
                 };
                 if let Some(module) = value.and_then(|v| required_path(v, src)) {
-                    match name.kind() {
+                    match name.ty() {
                         "identifier" => {
                             b.imports.insert(text(name, src).to_string(), module);
                         }
                         "object_pattern" => {
                             let mut c = name.walk();
                             for p in name.named_children(&mut c) {
-                                match p.kind() {
+                                match p.ty() {
                                     "shorthand_property_identifier_pattern" => {
                                         let t = text(p, src);
                                         b.imports.insert(t.to_string(), format!("{module}.{t}"));
                                     }
                                     "pair_pattern" => {
-                                        if let (Some(k), Some(v)) =
-                                            (p.child_by_field_name("key"), p.child_by_field_name("value"))
-                                        {
-                                            if v.kind() == "identifier" {
+                                        if let (Some(k), Some(v)) = (p.field("key"), p.field("value")) {
+                                            if v.ty() == "identifier" {
                                                 b.imports.insert(
                                                     text(v, src).to_string(),
                                                     format!("{module}.{}", text(k, src)),
@@ -137,25 +136,25 @@ pub fn bindings(root: Node, src: &str) -> Bindings {
                 }
             }
             "function_declaration" | "generator_function_declaration" | "class_declaration" | "class" => {
-                if let Some(name) = n.child_by_field_name("name") {
+                if let Some(name) = n.field("name") {
                     b.locals.insert(text(name, src).to_string());
                 }
-                if let Some(p) = n.child_by_field_name("parameters") {
+                if let Some(p) = n.field("parameters") {
                     add_pattern_names(p, src, &mut b.locals);
                 }
             }
             "function_expression" | "function" | "generator_function" | "method_definition" => {
-                if let Some(p) = n.child_by_field_name("parameters") {
+                if let Some(p) = n.field("parameters") {
                     add_pattern_names(p, src, &mut b.locals);
                 }
             }
             "arrow_function" => {
-                if let Some(p) = n.child_by_field_name("parameter").or(n.child_by_field_name("parameters")) {
+                if let Some(p) = n.field("parameter").or(n.field("parameters")) {
                     add_pattern_names(p, src, &mut b.locals);
                 }
             }
             "catch_clause" => {
-                if let Some(p) = n.child_by_field_name("parameter") {
+                if let Some(p) = n.field("parameter") {
                     add_pattern_names(p, src, &mut b.locals);
                 }
             }
@@ -171,25 +170,25 @@ pub fn bindings(root: Node, src: &str) -> Bindings {
 
 /// Identifiers bound by a parameter list or destructuring pattern.
 pub fn add_pattern_names(node: Node, src: &str, out: &mut HashSet<String>) {
-    descendants(node, |n| match n.kind() {
+    descendants(node, |n| match n.ty() {
         "identifier" | "shorthand_property_identifier_pattern" => {
             out.insert(text(n, src).to_string());
             false
         }
         "pair_pattern" => {
-            if let Some(v) = n.child_by_field_name("value") {
+            if let Some(v) = n.field("value") {
                 add_pattern_names(v, src, out);
             }
             false
         }
         "assignment_pattern" | "object_assignment_pattern" => {
-            if let Some(l) = n.child_by_field_name("left") {
+            if let Some(l) = n.field("left") {
                 add_pattern_names(l, src, out);
             }
             false
         }
         "required_parameter" | "optional_parameter" => {
-            if let Some(p) = n.child_by_field_name("pattern") {
+            if let Some(p) = n.field("pattern") {
                 add_pattern_names(p, src, out);
             }
             false
@@ -200,7 +199,7 @@ pub fn add_pattern_names(node: Node, src: &str, out: &mut HashSet<String>) {
 }
 
 pub fn qualified_name(expr: Node, src: &str, b: &Bindings) -> Option<String> {
-    match expr.kind() {
+    match expr.ty() {
         "identifier" => {
             let name = text(expr, src);
             if let Some(q) = b.imports.get(name) {
@@ -212,9 +211,9 @@ pub fn qualified_name(expr: Node, src: &str, b: &Bindings) -> Option<String> {
             }
         }
         "member_expression" => {
-            let obj = expr.child_by_field_name("object")?;
-            let prop = expr.child_by_field_name("property")?;
-            let base = match obj.kind() {
+            let obj = expr.field("object")?;
+            let prop = expr.field("property")?;
+            let base = match obj.ty() {
                 "call_expression" => require_target(obj, src)?,
                 _ => qualified_name(obj, src, b)?,
             };
@@ -227,16 +226,15 @@ pub fn qualified_name(expr: Node, src: &str, b: &Bindings) -> Option<String> {
 }
 
 pub fn is_literal(node: Node) -> bool {
-    match node.kind() {
+    match node.ty() {
         "string" | "number" | "true" | "false" | "null" | "undefined" | "regex" => true,
         "template_string" => {
             let mut c = node.walk();
-            let r = !node.named_children(&mut c).any(|ch| ch.kind() == "template_substitution");
+            let r = !node.named_children(&mut c).any(|ch| ch.ty() == "template_substitution");
             r
         }
         "binary_expression" => {
-            node.child_by_field_name("left").is_some_and(is_literal)
-                && node.child_by_field_name("right").is_some_and(is_literal)
+            node.field("left").is_some_and(is_literal) && node.field("right").is_some_and(is_literal)
         }
         "parenthesized_expression" => node.named_child(0).is_some_and(is_literal),
         _ => false,
@@ -286,7 +284,7 @@ const APP_FACTORIES: &[&str] =
 
 /// A route path: `'/users/:id'`, `` `/x` ``, a regex or an array of them.
 fn is_path_like(node: Node, src: &str) -> bool {
-    match node.kind() {
+    match node.ty() {
         "string" => {
             let t = module_name(node, src);
             t.starts_with('/') || t.starts_with('*')
@@ -299,8 +297,8 @@ fn is_path_like(node: Node, src: &str) -> bool {
 
 /// The last name of a receiver: `app` for `app`, `router` for `this.router`.
 fn receiver_name<'s>(node: Node, src: &'s str) -> &'s str {
-    match node.kind() {
-        "member_expression" => node.child_by_field_name("property").map(|p| text(p, src)).unwrap_or(""),
+    match node.ty() {
+        "member_expression" => node.field("property").map(|p| text(p, src)).unwrap_or(""),
         _ => text(node, src),
     }
 }
@@ -324,16 +322,16 @@ fn looks_like_app(obj: Node, src: &str, apps: &HashSet<String>) -> bool {
 fn app_names(root: Node, src: &str) -> HashSet<String> {
     let mut apps = HashSet::new();
     descendants(root, |n| {
-        if n.kind() == "variable_declarator" {
-            if let (Some(name), Some(mut v)) = (n.child_by_field_name("name"), n.child_by_field_name("value")) {
-                if v.kind() == "await_expression" {
+        if n.ty() == "variable_declarator" {
+            if let (Some(name), Some(mut v)) = (n.field("name"), n.field("value")) {
+                if v.ty() == "await_expression" {
                     if let Some(inner) = v.named_child(0) {
                         v = inner;
                     }
                 }
-                let callee = match v.kind() {
-                    "call_expression" => v.child_by_field_name("function"),
-                    "new_expression" => v.child_by_field_name("constructor"),
+                let callee = match v.ty() {
+                    "call_expression" => v.field("function"),
+                    "new_expression" => v.field("constructor"),
                     _ => None,
                 };
                 if let Some(c) = callee {
@@ -351,22 +349,22 @@ fn app_names(root: Node, src: &str) -> HashSet<String> {
 
 /// The first parameter names of a function (at most `n`).
 pub fn param_names(func: Node, src: &str, n: usize) -> Vec<String> {
-    if let Some(p) = func.child_by_field_name("parameter") {
+    if let Some(p) = func.field("parameter") {
         return vec![text(p, src).to_string()];
     }
-    let Some(params) = func.child_by_field_name("parameters") else { return Vec::new() };
+    let Some(params) = func.field("parameters") else { return Vec::new() };
     let mut c = params.walk();
     let out = params
         .named_children(&mut c)
-        .filter(|p| p.kind() != "comment")
+        .filter(|p| p.ty() != "comment")
         .take(n)
         .map(|p| {
-            let p = match p.kind() {
-                "required_parameter" | "optional_parameter" => p.child_by_field_name("pattern").unwrap_or(p),
-                "assignment_pattern" => p.child_by_field_name("left").unwrap_or(p),
+            let p = match p.ty() {
+                "required_parameter" | "optional_parameter" => p.field("pattern").unwrap_or(p),
+                "assignment_pattern" => p.field("left").unwrap_or(p),
                 _ => p,
             };
-            if p.kind() == "identifier" {
+            if p.ty() == "identifier" {
                 text(p, src).to_string()
             } else {
                 String::new()
@@ -391,11 +389,11 @@ fn has_handler_signature(func: Node, src: &str) -> bool {
 /// names of functions, arrays of middleware, wrapped handlers
 /// (`asyncHandler(async (req, res) => ...)`) and Fastify option objects.
 fn collect_handler(a: Node, src: &str, h: &mut Handlers, names: &mut Vec<String>, depth: u32) {
-    match a.kind() {
+    match a.ty() {
         k if is_function_kind(k) => h.add(a),
         "identifier" => names.push(text(a, src).to_string()),
         "member_expression" => {
-            if let Some(p) = a.child_by_field_name("property") {
+            if let Some(p) = a.field("property") {
                 names.push(text(p, src).to_string());
             }
         }
@@ -411,7 +409,7 @@ fn collect_handler(a: Node, src: &str, h: &mut Handlers, names: &mut Vec<String>
             }
         }
         "call_expression" if depth < 2 => {
-            if let Some(args) = a.child_by_field_name("arguments") {
+            if let Some(args) = a.field("arguments") {
                 let mut c = args.walk();
                 for arg in args.named_children(&mut c) {
                     collect_handler(arg, src, h, names, depth + 1);
@@ -421,15 +419,15 @@ fn collect_handler(a: Node, src: &str, h: &mut Handlers, names: &mut Vec<String>
         "object" => {
             let mut c = a.walk();
             for p in a.named_children(&mut c) {
-                let key = p.child_by_field_name(if p.kind() == "pair" { "key" } else { "name" }).map(|k| text(k, src));
+                let key = p.field(if p.ty() == "pair" { "key" } else { "name" }).map(|k| text(k, src));
                 if !key.is_some_and(|k| HANDLER_KEYS.contains(&k)) {
                     continue;
                 }
-                if p.kind() == "pair" {
-                    if let Some(v) = p.child_by_field_name("value") {
+                if p.ty() == "pair" {
+                    if let Some(v) = p.field("value") {
                         collect_handler(v, src, h, names, depth);
                     }
-                } else if p.kind() == "method_definition" {
+                } else if p.ty() == "method_definition" {
                     h.add(p);
                 }
             }
@@ -441,13 +439,13 @@ fn collect_handler(a: Node, src: &str, h: &mut Handlers, names: &mut Vec<String>
 /// The function a name is bound to, looking through wrappers:
 /// `const list = asyncHandler(async (req, res) => ...)`.
 fn bound_function(v: Node) -> Option<Node> {
-    if is_function_kind(v.kind()) {
+    if is_function_kind(v.ty()) {
         return Some(v);
     }
-    if v.kind() == "call_expression" {
-        let args = v.child_by_field_name("arguments")?;
+    if v.ty() == "call_expression" {
+        let args = v.field("arguments")?;
         let mut c = args.walk();
-        let f = args.named_children(&mut c).find(|a| is_function_kind(a.kind()));
+        let f = args.named_children(&mut c).find(|a| is_function_kind(a.ty()));
         return f;
     }
     None
@@ -470,15 +468,15 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
     let apps = app_names(root, src);
 
     descendants(root, |n| {
-        if is_function_kind(n.kind()) && has_handler_signature(n, src) {
+        if is_function_kind(n.ty()) && has_handler_signature(n, src) {
             h.add(n);
         }
         calls.collect(n, src);
-        if n.kind() == "call_expression" {
-            let Some(callee) = n.child_by_field_name("function") else { return true };
-            let Some(args) = n.child_by_field_name("arguments") else { return true };
+        if n.ty() == "call_expression" {
+            let Some(callee) = n.field("function") else { return true };
+            let Some(args) = n.field("arguments") else { return true };
             let mut c = args.walk();
-            let list: Vec<Node> = args.named_children(&mut c).filter(|a| a.kind() != "comment").collect();
+            let list: Vec<Node> = args.named_children(&mut c).filter(|a| a.ty() != "comment").collect();
             // http.createServer((req, res) => ...)
             if text(callee, src).rsplit('.').next() == Some("createServer") {
                 for a in &list {
@@ -486,25 +484,25 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
                 }
                 return true;
             }
-            if callee.kind() != "member_expression" {
+            if callee.ty() != "member_expression" {
                 return true;
             }
-            let method = callee.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
-            let Some(obj) = callee.child_by_field_name("object") else { return true };
+            let method = callee.field("property").map(|p| text(p, src)).unwrap_or("");
+            let Some(obj) = callee.field("object") else { return true };
             let first_is_path = list.first().is_some_and(|a| is_path_like(*a, src));
             let on_route_chain = is_route_chain(obj, src);
             let app_like = looks_like_app(obj, src, &apps);
-            let has_function = list.iter().any(|a| is_function_kind(a.kind()));
+            let has_function = list.iter().any(|a| is_function_kind(a.ty()));
             let is_route = ROUTE_METHODS.contains(&method)
                 && (first_is_path || on_route_chain || (app_like && (method == "use" || has_function)));
             let is_hook = method == "addHook"
                 && list
                     .first()
-                    .is_some_and(|a| a.kind() == "string" && FASTIFY_HOOKS.contains(&module_name(*a, src).as_str()));
+                    .is_some_and(|a| a.ty() == "string" && FASTIFY_HOOKS.contains(&module_name(*a, src).as_str()));
             let is_listener = method == "on"
-                && list.first().is_some_and(|a| {
-                    a.kind() == "string" && !NON_CLIENT_EVENTS.contains(&module_name(*a, src).as_str())
-                })
+                && list
+                    .first()
+                    .is_some_and(|a| a.ty() == "string" && !NON_CLIENT_EVENTS.contains(&module_name(*a, src).as_str()))
                 && {
                     let t = text(obj, src).to_ascii_lowercase();
                     t.contains("socket")
@@ -521,21 +519,21 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
             } else if method == "route" {
                 // Fastify `route({ method, url, handler })`.
                 for a in &list {
-                    if a.kind() == "object" {
+                    if a.ty() == "object" {
                         collect_handler(*a, src, &mut h, &mut handler_names, 0);
                     }
                 }
             }
         }
-        if n.kind() == "method_definition" {
+        if n.ty() == "method_definition" {
             let mut c = n.walk();
-            let decorated = n.children(&mut c).any(|d| d.kind() == "decorator" && is_nest_route_decorator(d, src));
+            let decorated = n.children(&mut c).any(|d| d.ty() == "decorator" && is_nest_route_decorator(d, src));
             // Decorators may also precede the method as siblings in the class body.
             let prev_decorated = {
                 let mut prev = n.prev_named_sibling();
                 let mut any = false;
                 while let Some(p) = prev {
-                    if p.kind() != "decorator" {
+                    if p.ty() != "decorator" {
                         break;
                     }
                     any |= is_nest_route_decorator(p, src);
@@ -547,29 +545,28 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
                 h.add(n);
             }
         }
-        if n.kind() == "export_statement" {
+        if n.ty() == "export_statement" {
             let is_default = {
                 let mut c = n.walk();
-                let r = n.children(&mut c).any(|x| x.kind() == "default");
+                let r = n.children(&mut c).any(|x| x.ty() == "default");
                 r
             };
-            if let Some(decl) = n.child_by_field_name("declaration").or(n.child_by_field_name("value")) {
+            if let Some(decl) = n.field("declaration").or(n.field("value")) {
                 if is_default && is_pages_api {
                     collect_handler(decl, src, &mut h, &mut handler_names, 0);
-                    if decl.kind() == "function_declaration" {
+                    if decl.ty() == "function_declaration" {
                         h.add(decl);
                     }
                 }
                 if is_app_route {
-                    if decl.kind() == "function_declaration" {
-                        if decl.child_by_field_name("name").is_some_and(|nm| HTTP_EXPORTS.contains(&text(nm, src))) {
+                    if decl.ty() == "function_declaration" {
+                        if decl.field("name").is_some_and(|nm| HTTP_EXPORTS.contains(&text(nm, src))) {
                             h.add(decl);
                         }
-                    } else if decl.kind() == "lexical_declaration" {
+                    } else if decl.ty() == "lexical_declaration" {
                         let mut c = decl.walk();
                         for d in decl.named_children(&mut c) {
-                            if let (Some(nm), Some(v)) = (d.child_by_field_name("name"), d.child_by_field_name("value"))
-                            {
+                            if let (Some(nm), Some(v)) = (d.field("name"), d.field("value")) {
                                 if HTTP_EXPORTS.contains(&text(nm, src)) {
                                     collect_handler(v, src, &mut h, &mut handler_names, 0);
                                 }
@@ -614,37 +611,37 @@ impl<'t> CallIndex<'t> {
     }
 
     fn collect(&mut self, n: Node<'t>, src: &str) {
-        match n.kind() {
+        match n.ty() {
             "function_declaration" | "generator_function_declaration" | "method_definition" => {
-                if let Some(name) = n.child_by_field_name("name") {
+                if let Some(name) = n.field("name") {
                     self.named.push((text(name, src).to_string(), n));
                 }
             }
             "variable_declarator" => {
-                if let (Some(name), Some(v)) = (n.child_by_field_name("name"), n.child_by_field_name("value")) {
+                if let (Some(name), Some(v)) = (n.field("name"), n.field("value")) {
                     if let Some(f) = bound_function(v) {
                         self.named.push((text(name, src).to_string(), f));
-                    } else if matches!(v.kind(), "object" | "new_expression" | "class") {
+                    } else if matches!(v.ty(), "object" | "new_expression" | "class") {
                         self.objects.insert(text(name, src).to_string());
                     }
                 }
             }
             "class_declaration" => {
-                if let Some(name) = n.child_by_field_name("name") {
+                if let Some(name) = n.field("name") {
                     self.objects.insert(text(name, src).to_string());
                 }
             }
             "pair" => {
-                if let (Some(k), Some(v)) = (n.child_by_field_name("key"), n.child_by_field_name("value")) {
-                    if is_function_kind(v.kind()) {
+                if let (Some(k), Some(v)) = (n.field("key"), n.field("value")) {
+                    if is_function_kind(v.ty()) {
                         self.named.push((text(k, src).trim_matches(|c| c == '"' || c == '\'').to_string(), v));
                     }
                 }
             }
             // `exports.list = async (req, res) => ...`, `Ctrl.prototype.list = function ...`
             "assignment_expression" => {
-                if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
-                    if let (Some(p), Some(f)) = (l.child_by_field_name("property"), bound_function(r)) {
+                if let (Some(l), Some(r)) = (n.field("left"), n.field("right")) {
+                    if let (Some(p), Some(f)) = (l.field("property"), bound_function(r)) {
                         self.named.push((text(p, src).to_string(), f));
                     }
                 }
@@ -666,19 +663,19 @@ impl<'t> CallIndex<'t> {
                 let Some(func) = function_at(root, start, end) else { continue };
                 let mut callees = Vec::new();
                 descendants(func, |n| {
-                    if n.kind() == "call_expression" {
-                        if let Some(f) = n.child_by_field_name("function") {
-                            if f.kind() == "identifier" {
+                    if n.ty() == "call_expression" {
+                        if let Some(f) = n.field("function") {
+                            if f.ty() == "identifier" {
                                 callees.push(text(f, src).to_string());
-                            } else if f.kind() == "member_expression" {
-                                let local = f.child_by_field_name("object").is_some_and(|o| {
-                                    o.kind() == "this"
-                                        || (o.kind() == "identifier" && self.objects.contains(text(o, src)))
-                                        || (o.kind() == "member_expression"
-                                            && o.child_by_field_name("object").is_some_and(|t| t.kind() == "this"))
+                            } else if f.ty() == "member_expression" {
+                                let local = f.field("object").is_some_and(|o| {
+                                    o.ty() == "this"
+                                        || (o.ty() == "identifier" && self.objects.contains(text(o, src)))
+                                        || (o.ty() == "member_expression"
+                                            && o.field("object").is_some_and(|t| t.ty() == "this"))
                                 });
                                 if local {
-                                    if let Some(p) = f.child_by_field_name("property") {
+                                    if let Some(p) = f.field("property") {
                                         callees.push(text(p, src).to_string());
                                     }
                                 }
@@ -713,10 +710,10 @@ impl<'t> CallIndex<'t> {
 pub fn function_at(root: Node, start: usize, end: usize) -> Option<Node> {
     let mut n = root.descendant_for_byte_range(start, end)?;
     loop {
-        if n.start_byte() == start && n.end_byte() == end && is_function_kind(n.kind()) {
+        if n.start_byte() == start && n.end_byte() == end && is_function_kind(n.ty()) {
             return Some(n);
         }
-        n = n.parent()?;
+        n = n.up()?;
         if n.start_byte() != start || n.end_byte() != end {
             return None;
         }
@@ -728,16 +725,16 @@ pub fn function_at(root: Node, start: usize, end: usize) -> Option<Node> {
 fn is_route_chain(obj: Node, src: &str) -> bool {
     let mut cur = obj;
     for _ in 0..16 {
-        if cur.kind() != "call_expression" {
+        if cur.ty() != "call_expression" {
             return false;
         }
-        let Some(f) = cur.child_by_field_name("function").filter(|f| f.kind() == "member_expression") else {
+        let Some(f) = cur.field("function").filter(|f| f.ty() == "member_expression") else {
             return false;
         };
-        if f.child_by_field_name("property").is_some_and(|p| text(p, src) == "route") {
+        if f.field("property").is_some_and(|p| text(p, src) == "route") {
             return true;
         }
-        let Some(o) = f.child_by_field_name("object") else { return false };
+        let Some(o) = f.field("object") else { return false };
         cur = o;
     }
     false
@@ -756,8 +753,8 @@ mod tests {
         let b = bindings(tree.root_node(), src);
         let mut names = Vec::new();
         descendants(tree.root_node(), |n| {
-            if n.kind() == "call_expression" {
-                let f = n.child_by_field_name("function").unwrap();
+            if n.ty() == "call_expression" {
+                let f = n.field("function").unwrap();
                 if text(f, src) != "require" {
                     names.push(qualified_name(f, src, &b));
                 }

@@ -6,6 +6,7 @@
 
 use super::js::is_function_kind;
 use super::{descendants, text};
+use crate::parse::Syntax;
 use std::collections::BTreeMap;
 use tree_sitter::Node;
 
@@ -25,10 +26,10 @@ pub fn is_class_kind(kind: &str) -> bool {
 pub fn class_decorators(class: Node) -> Vec<Node> {
     let mut out = Vec::new();
     let mut c = class.walk();
-    out.extend(class.children(&mut c).filter(|d| d.kind() == "decorator"));
-    if let Some(p) = class.parent().filter(|p| p.kind() == "export_statement") {
+    out.extend(class.children(&mut c).filter(|d| d.ty() == "decorator"));
+    if let Some(p) = class.up().filter(|p| p.ty() == "export_statement") {
         let mut c = p.walk();
-        out.extend(p.children(&mut c).filter(|d| d.kind() == "decorator"));
+        out.extend(p.children(&mut c).filter(|d| d.ty() == "decorator"));
     }
     out
 }
@@ -41,7 +42,7 @@ pub fn has_class_decorator(class: Node, src: &str, names: &[&str]) -> bool {
 pub fn classes(root: Node) -> Vec<Node> {
     let mut out = Vec::new();
     descendants(root, |n| {
-        if is_class_kind(n.kind()) {
+        if is_class_kind(n.ty()) {
             out.push(n);
         }
         true
@@ -50,19 +51,19 @@ pub fn classes(root: Node) -> Vec<Node> {
 }
 
 pub fn class_name<'s>(class: Node, src: &'s str) -> Option<&'s str> {
-    class.child_by_field_name("name").map(|n| text(n, src))
+    class.field("name").map(|n| text(n, src))
 }
 
 /// Instance methods of a class (no constructor, no static methods).
 pub fn instance_methods(class: Node) -> Vec<Node> {
-    let Some(body) = class.child_by_field_name("body") else { return Vec::new() };
+    let Some(body) = class.field("body") else { return Vec::new() };
     let mut c = body.walk();
     let methods: Vec<Node> = body
         .named_children(&mut c)
-        .filter(|m| m.kind() == "method_definition")
+        .filter(|m| m.ty() == "method_definition")
         .filter(|m| {
             let mut c2 = m.walk();
-            let is_static = m.children(&mut c2).any(|x| x.kind() == "static");
+            let is_static = m.children(&mut c2).any(|x| x.ty() == "static");
             !is_static
         })
         .collect();
@@ -70,7 +71,7 @@ pub fn instance_methods(class: Node) -> Vec<Node> {
 }
 
 pub fn method_name<'s>(m: Node, src: &'s str) -> &'s str {
-    m.child_by_field_name("name").map(|n| text(n, src)).unwrap_or("")
+    m.field("name").map(|n| text(n, src)).unwrap_or("")
 }
 
 /// A method of an `@Injectable()` class: what may run per request when a
@@ -111,24 +112,22 @@ pub fn service_methods<'t>(root: Node<'t>, src: &str) -> Vec<ServiceMethod<'t>> 
 /// The class an `@Inject(...)` decorator names: `@Inject(UsersService)`,
 /// `@Inject(forwardRef(() => UsersService))`; `None` for string tokens.
 fn inject_target<'s>(d: Node, src: &'s str) -> Option<&'s str> {
-    let call = d.named_child(0).filter(|c| c.kind() == "call_expression")?;
-    let mut arg = call.child_by_field_name("arguments")?.named_child(0)?;
-    if arg.kind() == "call_expression"
-        && arg.child_by_field_name("function").is_some_and(|f| text(f, src) == "forwardRef")
-    {
-        let f = arg.child_by_field_name("arguments")?.named_child(0).filter(|f| is_function_kind(f.kind()))?;
-        arg = f.child_by_field_name("body")?;
+    let call = d.named_child(0).filter(|c| c.ty() == "call_expression")?;
+    let mut arg = call.field("arguments")?.named_child(0)?;
+    if arg.ty() == "call_expression" && arg.field("function").is_some_and(|f| text(f, src) == "forwardRef") {
+        let f = arg.field("arguments")?.named_child(0).filter(|f| is_function_kind(f.ty()))?;
+        arg = f.field("body")?;
     }
-    (arg.kind() == "identifier").then(|| text(arg, src))
+    (arg.ty() == "identifier").then(|| text(arg, src))
 }
 
 /// The class named by a type annotation, if it is a plain class name
 /// (`UsersService`, not `Repository<User>` or `string`).
 fn annotated_class<'s>(node: Node, src: &'s str) -> Option<&'s str> {
     let mut c = node.walk();
-    let ann = node.children(&mut c).find(|c| c.kind() == "type_annotation")?;
+    let ann = node.children(&mut c).find(|c| c.ty() == "type_annotation")?;
     let t = ann.named_child(0)?;
-    (t.kind() == "type_identifier").then(|| text(t, src))
+    (t.ty() == "type_identifier").then(|| text(t, src))
 }
 
 /// The class a parameter or field is injected as: the `@Inject(X)` target,
@@ -136,12 +135,12 @@ fn annotated_class<'s>(node: Node, src: &'s str) -> Option<&'s str> {
 /// injection decorators such as `@InjectRepository(User)`).
 fn injected_type<'s>(node: Node, src: &'s str) -> Option<&'s str> {
     let mut c = node.walk();
-    let decorators: Vec<Node> = node.children(&mut c).filter(|d| d.kind() == "decorator").collect();
+    let decorators: Vec<Node> = node.children(&mut c).filter(|d| d.ty() == "decorator").collect();
     if let Some(d) = decorators.iter().find(|d| decorator_name(**d, src) == "Inject") {
         return inject_target(*d, src).or_else(|| {
             // `@Inject() private readonly x: X` (property injection by type).
             let call = d.named_child(0)?;
-            let args = call.child_by_field_name("arguments")?;
+            let args = call.field("arguments")?;
             if args.named_child_count() == 0 {
                 annotated_class(node, src)
             } else {
@@ -163,20 +162,20 @@ fn injected_type<'s>(node: Node, src: &'s str) -> Option<&'s str> {
 /// name → the class name as written in the file.
 pub fn injected_props(class: Node, src: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    let Some(body) = class.child_by_field_name("body") else { return out };
+    let Some(body) = class.field("body") else { return out };
     let mut c = body.walk();
     for m in body.named_children(&mut c) {
-        match m.kind() {
+        match m.ty() {
             "method_definition" if method_name(m, src) == "constructor" => {
                 for p in super::js_taint::param_nodes(m) {
-                    if !matches!(p.kind(), "required_parameter" | "optional_parameter") {
+                    if !matches!(p.ty(), "required_parameter" | "optional_parameter") {
                         continue;
                     }
                     let mut c2 = p.walk();
                     let is_property = p
                         .children(&mut c2)
-                        .any(|x| matches!(x.kind(), "accessibility_modifier" | "readonly" | "override_modifier"));
-                    let Some(name) = p.child_by_field_name("pattern").filter(|n| n.kind() == "identifier") else {
+                        .any(|x| matches!(x.ty(), "accessibility_modifier" | "readonly" | "override_modifier"));
+                    let Some(name) = p.field("pattern").filter(|n| n.ty() == "identifier") else {
                         continue;
                     };
                     if !is_property {
@@ -189,12 +188,11 @@ pub fn injected_props(class: Node, src: &str) -> BTreeMap<String, String> {
             }
             "public_field_definition" => {
                 let mut c2 = m.walk();
-                let injected =
-                    m.children(&mut c2).any(|d| d.kind() == "decorator" && decorator_name(d, src) == "Inject");
+                let injected = m.children(&mut c2).any(|d| d.ty() == "decorator" && decorator_name(d, src) == "Inject");
                 if !injected {
                     continue;
                 }
-                let Some(name) = m.child_by_field_name("name").filter(|n| n.kind() == "property_identifier") else {
+                let Some(name) = m.field("name").filter(|n| n.ty() == "property_identifier") else {
                     continue;
                 };
                 if let Some(t) = injected_type(m, src) {
@@ -210,16 +208,16 @@ pub fn injected_props(class: Node, src: &str) -> BTreeMap<String, String> {
 /// `this.<prop>.<method>(...)` with `<prop>` an injected property:
 /// (the property, the method).
 pub fn injected_call<'s>(call: Node, src: &'s str, props: &BTreeMap<String, String>) -> Option<(&'s str, &'s str)> {
-    if call.kind() != "call_expression" {
+    if call.ty() != "call_expression" {
         return None;
     }
-    let f = call.child_by_field_name("function").filter(|f| f.kind() == "member_expression")?;
-    let obj = f.child_by_field_name("object").filter(|o| o.kind() == "member_expression")?;
-    if obj.child_by_field_name("object")?.kind() != "this" {
+    let f = call.field("function").filter(|f| f.ty() == "member_expression")?;
+    let obj = f.field("object").filter(|o| o.ty() == "member_expression")?;
+    if obj.field("object")?.ty() != "this" {
         return None;
     }
-    let prop = text(obj.child_by_field_name("property")?, src);
-    let method = f.child_by_field_name("property").filter(|p| p.kind() == "property_identifier")?;
+    let prop = text(obj.field("property")?, src);
+    let method = f.field("property").filter(|p| p.ty() == "property_identifier")?;
     props.contains_key(prop).then(|| (prop, text(method, src)))
 }
 

@@ -6,6 +6,7 @@
 
 use super::js::{is_function_kind, param_names};
 use super::{descendants, text, Bindings};
+use crate::parse::Syntax;
 use std::collections::{HashMap, HashSet};
 use tree_sitter::Node;
 
@@ -100,7 +101,7 @@ fn capitalized(s: &str) -> bool {
 }
 
 fn unwrap_await(mut v: Node) -> Node {
-    while matches!(v.kind(), "await_expression" | "parenthesized_expression" | "non_null_expression") {
+    while matches!(v.ty(), "await_expression" | "parenthesized_expression" | "non_null_expression") {
         match v.named_child(0) {
             Some(i) => v = i,
             None => break,
@@ -147,11 +148,11 @@ pub fn index(root: Node, src: &str, b: &Bindings) -> OrmIndex {
     let with_orm = |o: Orm| if orms.len() == 1 { orms[0] } else { o };
     idx.file_orm = (orms.len() == 1).then(|| orms[0]);
     descendants(root, |n| {
-        match n.kind() {
+        match n.ty() {
             "variable_declarator" | "public_field_definition" | "field_definition" => {
-                let name = n.child_by_field_name("name").or(n.child_by_field_name("property"));
-                let (Some(name), Some(v)) = (name, n.child_by_field_name("value")) else { return true };
-                let key = if n.kind() == "variable_declarator" {
+                let name = n.field("name").or(n.field("property"));
+                let (Some(name), Some(v)) = (name, n.field("value")) else { return true };
+                let key = if n.ty() == "variable_declarator" {
                     text(name, src).to_string()
                 } else {
                     format!("this.{}", text(name, src))
@@ -162,13 +163,11 @@ pub fn index(root: Node, src: &str, b: &Bindings) -> OrmIndex {
                     idx.prisma.insert(key);
                 } else if vt.contains("mongoose.model(") || vt.starts_with("model(") {
                     idx.models.insert(key, Orm::Mongoose);
-                } else if v.kind() == "call_expression" {
-                    let callee = v.child_by_field_name("function").map(|f| text(f, src)).unwrap_or("");
+                } else if v.ty() == "call_expression" {
+                    let callee = v.field("function").map(|f| text(f, src)).unwrap_or("");
                     let last = callee.rsplit('.').next().unwrap_or("");
-                    let first_arg_string = v
-                        .child_by_field_name("arguments")
-                        .and_then(|a| a.named_child(0))
-                        .is_some_and(|a| a.kind() == "string");
+                    let first_arg_string =
+                        v.field("arguments").and_then(|a| a.named_child(0)).is_some_and(|a| a.ty() == "string");
                     if last == "define" && first_arg_string {
                         idx.models.insert(key, Orm::Sequelize);
                     } else if matches!(
@@ -190,22 +189,22 @@ pub fn index(root: Node, src: &str, b: &Bindings) -> OrmIndex {
                     {
                         idx.knex.insert(key);
                     }
-                } else if v.kind() == "new_expression" {
-                    let ctor = v.child_by_field_name("constructor").map(|f| text(f, src)).unwrap_or("");
+                } else if v.ty() == "new_expression" {
+                    let ctor = v.field("constructor").map(|f| text(f, src)).unwrap_or("");
                     let last = ctor.rsplit('.').next().unwrap_or("");
                     if matches!(last, "Pool" | "Client") {
                         idx.sql.insert(key);
                     }
-                } else if v.kind() == "member_expression"
-                    && v.child_by_field_name("property").is_some_and(|p| text(p, src) == "manager")
+                } else if v.ty() == "member_expression"
+                    && v.field("property").is_some_and(|p| text(p, src) == "manager")
                 {
                     idx.repos.insert(key);
                 }
             }
             "class_declaration" | "class" => {
-                let Some(name) = n.child_by_field_name("name") else { return true };
+                let Some(name) = n.field("name") else { return true };
                 let mut c = n.walk();
-                let heritage = n.named_children(&mut c).find(|c| c.kind() == "class_heritage");
+                let heritage = n.named_children(&mut c).find(|c| c.ty() == "class_heritage");
                 if let Some(h) = heritage {
                     let ht = text(h, src);
                     let base = ht.trim_start_matches("extends").trim().split(['<', ' ', '{']).next().unwrap_or("");
@@ -222,14 +221,14 @@ pub fn index(root: Node, src: &str, b: &Bindings) -> OrmIndex {
             // @InjectModel(Cat.name) private catModel: Model<Cat>)`.
             "required_parameter" | "optional_parameter" => {
                 let mut c = n.walk();
-                let is_field = n.children(&mut c).any(|x| matches!(x.kind(), "accessibility_modifier" | "readonly"))
+                let is_field = n.children(&mut c).any(|x| matches!(x.ty(), "accessibility_modifier" | "readonly"))
                     || text(n, src).contains("readonly ");
                 if !is_field {
                     return true;
                 }
-                let Some(pat) = n.child_by_field_name("pattern") else { return true };
+                let Some(pat) = n.field("pattern") else { return true };
                 let key = format!("this.{}", text(pat, src));
-                let ty = n.child_by_field_name("type").map(|t| text(t, src)).unwrap_or("");
+                let ty = n.field("type").map(|t| text(t, src)).unwrap_or("");
                 let whole = text(n, src);
                 if ty.contains("PrismaService") || ty.contains("PrismaClient") {
                     idx.prisma.insert(key);
@@ -265,8 +264,8 @@ pub struct DbCall<'t> {
 }
 
 fn last_name<'s>(n: Node, src: &'s str) -> &'s str {
-    match n.kind() {
-        "member_expression" => n.child_by_field_name("property").map(|p| text(p, src)).unwrap_or(""),
+    match n.ty() {
+        "member_expression" => n.field("property").map(|p| text(p, src)).unwrap_or(""),
         _ => text(n, src),
     }
 }
@@ -293,39 +292,39 @@ fn methods_of(orm: Orm) -> &'static [&'static str] {
 
 /// Is `call` (one call of a chain) a database query?
 pub fn recognise<'t>(call: Node<'t>, src: &str, idx: &OrmIndex) -> Option<DbCall<'t>> {
-    let f = call.child_by_field_name("function")?;
+    let f = call.field("function")?;
     let mk = |orm: Orm, method: &str| DbCall {
         call,
         orm,
         method: method.to_string(),
         label: crate::engine::declarative::shorten(text(f, src)),
     };
-    if f.kind() == "identifier" {
+    if f.ty() == "identifier" {
         let name = text(f, src);
-        let has_table = call.child_by_field_name("arguments").and_then(|a| a.named_child(0)).is_some();
+        let has_table = call.field("arguments").and_then(|a| a.named_child(0)).is_some();
         if (idx.knex.contains(name) || name == "knex" || name == "trx") && has_table {
             return Some(mk(Orm::Knex, name));
         }
         return None;
     }
-    if f.kind() != "member_expression" {
+    if f.ty() != "member_expression" {
         return None;
     }
-    let method = text(f.child_by_field_name("property")?, src);
-    let recv = f.child_by_field_name("object")?;
+    let method = text(f.field("property")?, src);
+    let recv = f.field("object")?;
     let recv_t = text(recv, src);
     // Knex: `knex('users')`, `db.knex('users')`, `knex.select(...)`.
     if (idx.knex.contains(recv_t) || recv_t == "knex" || recv_t.ends_with(".knex")) && KNEX_METHODS.contains(&method) {
         return Some(mk(Orm::Knex, method));
     }
-    if method == "knex" && call.child_by_field_name("arguments").and_then(|a| a.named_child(0)).is_some() {
+    if method == "knex" && call.field("arguments").and_then(|a| a.named_child(0)).is_some() {
         return Some(mk(Orm::Knex, method));
     }
     // Prisma: `<client>.<model>.<method>(...)`.
-    if recv.kind() == "member_expression" && PRISMA_METHODS.contains(&method) {
-        if let Some(client) = recv.child_by_field_name("object") {
+    if recv.ty() == "member_expression" && PRISMA_METHODS.contains(&method) {
+        if let Some(client) = recv.field("object") {
             let ct = text(client, src);
-            let model = recv.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
+            let model = recv.field("property").map(|p| text(p, src)).unwrap_or("");
             let known = idx.prisma.contains(ct)
                 || matches!(ct, "prisma" | "this.prisma" | "ctx.prisma" | "tx" | "this.prismaService")
                 || ct.ends_with(".prisma");
@@ -340,8 +339,8 @@ pub fn recognise<'t>(call: Node<'t>, src: &str, idx: &OrmIndex) -> Option<DbCall
     }
     // Models: known ones, imported ones, `db.User`, `*Model`.
     let model_orm = idx.models.get(recv_t).copied().or_else(|| {
-        let namespaced = recv.kind() == "member_expression"
-            && recv.child_by_field_name("object").is_some_and(|o| idx.model_namespaces.contains(text(o, src)))
+        let namespaced = recv.ty() == "member_expression"
+            && recv.field("object").is_some_and(|o| idx.model_namespaces.contains(text(o, src)))
             && capitalized(last_name(recv, src));
         let named_model = last_name(recv, src).ends_with("Model") && last_name(recv, src).len() > 5;
         (namespaced || named_model).then_some(Orm::Model)
@@ -362,8 +361,8 @@ pub fn recognise<'t>(call: Node<'t>, src: &str, idx: &OrmIndex) -> Option<DbCall
         || recv_last.ends_with("repo")
         || recv_last == "manager"
         || recv_last == "entitymanager"
-        || (recv.kind() == "call_expression"
-            && recv.child_by_field_name("function").is_some_and(|g| last_name(g, src) == "getRepository"));
+        || (recv.ty() == "call_expression"
+            && recv.field("function").is_some_and(|g| last_name(g, src) == "getRepository"));
     if is_repo && TYPEORM_METHODS.contains(&method) {
         return Some(mk(Orm::TypeOrm, method));
     }
@@ -372,8 +371,8 @@ pub fn recognise<'t>(call: Node<'t>, src: &str, idx: &OrmIndex) -> Option<DbCall
     if sql_recv
         && (matches!(method, "query" | "execute") || (recv_last == "db" && PG_PROMISE_METHODS.contains(&method)))
     {
-        let first = call.child_by_field_name("arguments").and_then(|a| a.named_child(0))?;
-        if matches!(first.kind(), "string" | "template_string" | "identifier" | "object" | "binary_expression") {
+        let first = call.field("arguments").and_then(|a| a.named_child(0))?;
+        if matches!(first.ty(), "string" | "template_string" | "identifier" | "object" | "binary_expression") {
             return Some(mk(Orm::Sql, method));
         }
     }
@@ -384,9 +383,9 @@ pub fn recognise<'t>(call: Node<'t>, src: &str, idx: &OrmIndex) -> Option<DbCall
 /// for `User.find(q)`.
 pub fn chain_top(call: Node) -> Node {
     let mut top = call;
-    while let Some(m) = top.parent().filter(|p| p.kind() == "member_expression") {
-        match m.parent().filter(|c| c.kind() == "call_expression") {
-            Some(c) if c.child_by_field_name("function") == Some(m) => top = c,
+    while let Some(m) = top.up().filter(|p| p.ty() == "member_expression") {
+        match m.up().filter(|c| c.ty() == "call_expression") {
+            Some(c) if c.field("function") == Some(m) => top = c,
             _ => break,
         }
     }
@@ -398,28 +397,24 @@ pub fn query_of<'t>(top: Node<'t>, src: &str, idx: &OrmIndex) -> Option<DbCall<'
     let mut cur = top;
     let mut writes = false;
     for _ in 0..24 {
-        if cur.kind() == "call_expression" {
+        if cur.ty() == "call_expression" {
             if let Some(q) = recognise(cur, src, idx) {
                 // Knex builders that end in a write are not the reads N+1 is about.
                 return (!(writes && q.orm == Orm::Knex)).then_some(q);
             }
-            let method = cur
-                .child_by_field_name("function")
-                .and_then(|f| f.child_by_field_name("property"))
-                .map(|p| text(p, src))
-                .unwrap_or("");
+            let method = cur.field("function").and_then(|f| f.field("property")).map(|p| text(p, src)).unwrap_or("");
             writes |= matches!(
                 method,
                 "insert" | "update" | "del" | "delete" | "upsert" | "increment" | "decrement" | "merge"
             );
         }
-        let next = match cur.kind() {
-            "call_expression" => cur.child_by_field_name("function"),
-            "member_expression" => cur.child_by_field_name("object"),
+        let next = match cur.ty() {
+            "call_expression" => cur.field("function"),
+            "member_expression" => cur.field("object"),
             _ => None,
         };
         match next {
-            Some(n) if matches!(n.kind(), "call_expression" | "member_expression") => cur = n,
+            Some(n) if matches!(n.ty(), "call_expression" | "member_expression") => cur = n,
             _ => return None,
         }
     }
@@ -430,17 +425,17 @@ pub fn query_of<'t>(top: Node<'t>, src: &str, idx: &OrmIndex) -> Option<DbCall<'
 /// `return q` / `=> q` in an async function, or inside `await Promise.all([...])`.
 pub fn is_awaited(top: Node, src: &str) -> bool {
     let mut n = top;
-    while let Some(p) = n.parent() {
-        match p.kind() {
+    while let Some(p) = n.up() {
+        match p.ty() {
             "parenthesized_expression" | "non_null_expression" | "as_expression" => n = p,
             "await_expression" => return true,
             "array" | "arguments" => {
                 // await Promise.all([q1, q2])
-                let call = if p.kind() == "array" { p.parent().and_then(|a| a.parent()) } else { p.parent() };
+                let call = if p.ty() == "array" { p.up().and_then(|a| a.up()) } else { p.up() };
                 return call.is_some_and(|c| {
-                    c.kind() == "call_expression"
-                        && c.child_by_field_name("function").is_some_and(|f| text(f, src).starts_with("Promise.all"))
-                        && c.parent().is_some_and(|a| a.kind() == "await_expression")
+                    c.ty() == "call_expression"
+                        && c.field("function").is_some_and(|f| text(f, src).starts_with("Promise.all"))
+                        && c.up().is_some_and(|a| a.ty() == "await_expression")
                 });
             }
             "for_in_statement" => return text(p, src).starts_with("for await"),
@@ -456,11 +451,11 @@ pub fn is_returned_or_awaited(top: Node, src: &str) -> bool {
         return true;
     }
     let mut n = top;
-    while let Some(p) = n.parent() {
-        match p.kind() {
+    while let Some(p) = n.up() {
+        match p.ty() {
             "parenthesized_expression" | "non_null_expression" | "as_expression" => n = p,
             "return_statement" => return true,
-            "arrow_function" => return p.child_by_field_name("body") == Some(n),
+            "arrow_function" => return p.field("body") == Some(n),
             _ => return false,
         }
     }
@@ -491,26 +486,26 @@ const ITERATING_METHODS: &[&str] = &["forEach", "map", "flatMap", "reduce", "fil
 /// boundary), or the array callback `node` sits in.
 pub fn repeat_of<'t>(node: Node<'t>, src: &'t str) -> Option<Repeat<'t>> {
     let mut child = node;
-    let mut cur = node.parent();
+    let mut cur = node.up();
     while let Some(p) = cur {
-        match p.kind() {
+        match p.ty() {
             "for_statement" | "for_in_statement" | "while_statement" | "do_statement"
-                if p.child_by_field_name("body") == Some(child) =>
+                if p.field("body") == Some(child) =>
             {
                 return Some(Repeat::Loop(p));
             }
             k if is_function_kind(k) => {
                 // items.forEach(async (x) => ...)
-                let call = p.parent().filter(|a| a.kind() == "arguments").and_then(|a| a.parent())?;
-                let f = call.child_by_field_name("function").filter(|f| f.kind() == "member_expression")?;
-                let m = f.child_by_field_name("property")?;
+                let call = p.up().filter(|a| a.ty() == "arguments").and_then(|a| a.up())?;
+                let f = call.field("function").filter(|f| f.ty() == "member_expression")?;
+                let m = f.field("property")?;
                 let name = m.utf8_text(src.as_bytes()).ok()?;
                 return ITERATING_METHODS.contains(&name).then_some(Repeat::Callback(call, p, name));
             }
             _ => {}
         }
         child = p;
-        cur = p.parent();
+        cur = p.up();
     }
     None
 }
@@ -522,23 +517,23 @@ pub fn iteration_names(rep: Repeat, src: &str) -> HashSet<String> {
     let mut names = HashSet::new();
     let body = match rep {
         Repeat::Loop(l) => {
-            match l.kind() {
+            match l.ty() {
                 "for_in_statement" => {
-                    if let Some(left) = l.child_by_field_name("left") {
+                    if let Some(left) = l.field("left") {
                         super::js::add_pattern_names(left, src, &mut names);
                     }
                 }
                 "for_statement" => {
-                    if let Some(init) = l.child_by_field_name("initializer") {
+                    if let Some(init) = l.field("initializer") {
                         descendants(init, |n| {
-                            if n.kind() == "variable_declarator" {
-                                if let Some(name) = n.child_by_field_name("name") {
+                            if n.ty() == "variable_declarator" {
+                                if let Some(name) = n.field("name") {
                                     super::js::add_pattern_names(name, src, &mut names);
                                 }
                                 return false;
                             }
-                            if n.kind() == "assignment_expression" {
-                                if let Some(l) = n.child_by_field_name("left") {
+                            if n.ty() == "assignment_expression" {
+                                if let Some(l) = n.field("left") {
                                     names.insert(text(l, src).to_string());
                                 }
                             }
@@ -549,28 +544,23 @@ pub fn iteration_names(rep: Repeat, src: &str) -> HashSet<String> {
                 _ => {
                     // while / do: what the body reassigns, and what it declares
                     // from something other than a literal (`const id = queue.shift()`).
-                    if let Some(b) = l.child_by_field_name("body") {
+                    if let Some(b) = l.field("body") {
                         descendants(b, |n| {
-                            match n.kind() {
+                            match n.ty() {
                                 "variable_declarator" => {
-                                    if let (Some(name), Some(v)) =
-                                        (n.child_by_field_name("name"), n.child_by_field_name("value"))
-                                    {
+                                    if let (Some(name), Some(v)) = (n.field("name"), n.field("value")) {
                                         if !super::js::is_literal(v) {
                                             super::js::add_pattern_names(name, src, &mut names);
                                         }
                                     }
                                 }
                                 "assignment_expression" | "augmented_assignment_expression" => {
-                                    if let Some(l) = n.child_by_field_name("left").filter(|l| l.kind() == "identifier")
-                                    {
+                                    if let Some(l) = n.field("left").filter(|l| l.ty() == "identifier") {
                                         names.insert(text(l, src).to_string());
                                     }
                                 }
                                 "update_expression" => {
-                                    if let Some(a) =
-                                        n.child_by_field_name("argument").filter(|a| a.kind() == "identifier")
-                                    {
+                                    if let Some(a) = n.field("argument").filter(|a| a.ty() == "identifier") {
                                         names.insert(text(a, src).to_string());
                                     }
                                 }
@@ -581,7 +571,7 @@ pub fn iteration_names(rep: Repeat, src: &str) -> HashSet<String> {
                     }
                 }
             }
-            l.child_by_field_name("body")
+            l.field("body")
         }
         Repeat::Callback(_, f, method) => {
             let n = if method == "reduce" { 2 } else { 1 };
@@ -591,20 +581,20 @@ pub fn iteration_names(rep: Repeat, src: &str) -> HashSet<String> {
                 }
             }
             // Destructured parameters: `({ id }) => ...`
-            if let Some(params) = f.child_by_field_name("parameters") {
+            if let Some(params) = f.field("parameters") {
                 if let Some(first) = params.named_child(if method == "reduce" { 1 } else { 0 }) {
                     super::js::add_pattern_names(first, src, &mut names);
                 }
             }
-            f.child_by_field_name("body")
+            f.field("body")
         }
     };
     let Some(body) = body else { return names };
     for _ in 0..3 {
         let before = names.len();
         descendants(body, |n| {
-            if n.kind() == "variable_declarator" {
-                if let (Some(name), Some(v)) = (n.child_by_field_name("name"), n.child_by_field_name("value")) {
+            if n.ty() == "variable_declarator" {
+                if let (Some(name), Some(v)) = (n.field("name"), n.field("value")) {
                     if mentions(v, src, &names) {
                         super::js::add_pattern_names(name, src, &mut names);
                     }
@@ -626,7 +616,7 @@ pub fn mentions(node: Node, src: &str, names: &HashSet<String>) -> bool {
         if found {
             return false;
         }
-        if matches!(n.kind(), "identifier" | "shorthand_property_identifier") && names.contains(text(n, src)) {
+        if matches!(n.ty(), "identifier" | "shorthand_property_identifier") && names.contains(text(n, src)) {
             found = true;
         }
         true
@@ -639,33 +629,28 @@ pub fn mentions(node: Node, src: &str, names: &HashSet<String>) -> bool {
 /// `for (let i = 0; i < 3; i++)`, a SCREAMING_CASE constant. Repeating a query over those is bounded.
 pub fn is_constant_iteration(rep: Repeat, root: Node, src: &str) -> bool {
     let iterable = match rep {
-        Repeat::Loop(l) if l.kind() == "for_in_statement" => l.child_by_field_name("right"),
-        Repeat::Loop(l) if l.kind() == "for_statement" => {
-            return l.child_by_field_name("condition").is_some_and(|c| {
-                let c = if c.kind() == "expression_statement" { c.named_child(0).unwrap_or(c) } else { c };
-                c.kind() == "binary_expression" && c.child_by_field_name("right").is_some_and(|r| r.kind() == "number")
+        Repeat::Loop(l) if l.ty() == "for_in_statement" => l.field("right"),
+        Repeat::Loop(l) if l.ty() == "for_statement" => {
+            return l.field("condition").is_some_and(|c| {
+                let c = if c.ty() == "expression_statement" { c.named_child(0).unwrap_or(c) } else { c };
+                c.ty() == "binary_expression" && c.field("right").is_some_and(|r| r.ty() == "number")
             });
         }
         Repeat::Loop(_) => None,
-        Repeat::Callback(call, _, _) => {
-            call.child_by_field_name("function").and_then(|f| f.child_by_field_name("object"))
-        }
+        Repeat::Callback(call, _, _) => call.field("function").and_then(|f| f.field("object")),
     };
     let Some(it) = iterable else { return false };
     constant_list(it, root, src)
 }
 
 fn constant_list(it: Node, root: Node, src: &str) -> bool {
-    match it.kind() {
+    match it.ty() {
         "array" => true,
         "object" => true,
         "call_expression" => {
-            let f = it.child_by_field_name("function").map(|f| text(f, src)).unwrap_or("");
+            let f = it.field("function").map(|f| text(f, src)).unwrap_or("");
             matches!(f, "Object.keys" | "Object.values" | "Object.entries")
-                && it
-                    .child_by_field_name("arguments")
-                    .and_then(|a| a.named_child(0))
-                    .is_some_and(|a| constant_list(a, root, src))
+                && it.field("arguments").and_then(|a| a.named_child(0)).is_some_and(|a| constant_list(a, root, src))
         }
         "identifier" => {
             let name = text(it, src);
@@ -679,18 +664,14 @@ fn constant_list(it: Node, root: Node, src: &str) -> bool {
             // a module-level `const NAME = [...]` / `{...}`
             let mut c = root.walk();
             let found = root.named_children(&mut c).any(|stmt| {
-                let decl = if stmt.kind() == "export_statement" {
-                    stmt.child_by_field_name("declaration")
-                } else {
-                    Some(stmt)
-                };
-                let Some(decl) = decl.filter(|d| d.kind() == "lexical_declaration") else { return false };
+                let decl = if stmt.ty() == "export_statement" { stmt.field("declaration") } else { Some(stmt) };
+                let Some(decl) = decl.filter(|d| d.ty() == "lexical_declaration") else { return false };
                 let mut c2 = decl.walk();
                 let r = decl.named_children(&mut c2).any(|d| {
-                    d.child_by_field_name("name").is_some_and(|n| text(n, src) == name)
-                        && d.child_by_field_name("value").is_some_and(|v| {
-                            let v = if v.kind() == "as_expression" { v.named_child(0).unwrap_or(v) } else { v };
-                            matches!(v.kind(), "array" | "object")
+                    d.field("name").is_some_and(|n| text(n, src) == name)
+                        && d.field("value").is_some_and(|v| {
+                            let v = if v.ty() == "as_expression" { v.named_child(0).unwrap_or(v) } else { v };
+                            matches!(v.ty(), "array" | "object")
                         })
                 });
                 r
@@ -744,20 +725,20 @@ pub fn value_depends(top: Node, q: &DbCall, src: &str, names: &HashSet<String>) 
     let mut skip: Vec<(usize, usize)> = Vec::new();
     let mut cur = top;
     loop {
-        if cur.kind() != "call_expression" {
+        if cur.ty() != "call_expression" {
             break;
         }
-        let f = cur.child_by_field_name("function");
-        let args = cur.child_by_field_name("arguments");
-        let method = f.and_then(|f| f.child_by_field_name("property")).map(|p| text(p, src)).unwrap_or("");
-        let is_root = f.is_some_and(|f| f.kind() == "identifier") || cur == q.call;
+        let f = cur.field("function");
+        let args = cur.field("arguments");
+        let method = f.and_then(|f| f.field("property")).map(|p| text(p, src)).unwrap_or("");
+        let is_root = f.is_some_and(|f| f.ty() == "identifier") || cur == q.call;
         if let Some(args) = args {
             let mut c = args.walk();
             let list: Vec<Node> = args.named_children(&mut c).collect();
             let table_arg = is_root
                 && (q.orm == Orm::Knex
                     || (q.orm == Orm::Sql
-                        && list.first().is_some_and(|a| matches!(a.kind(), "identifier" | "member_expression"))
+                        && list.first().is_some_and(|a| matches!(a.ty(), "identifier" | "member_expression"))
                         && list.len() == 1));
             if table_arg || (q.orm == Orm::Knex && COLUMN_METHODS.contains(&method)) {
                 skip.extend(list.iter().map(|a| (a.start_byte(), a.end_byte())));
@@ -766,7 +747,7 @@ pub fn value_depends(top: Node, q: &DbCall, src: &str, names: &HashSet<String>) 
             }
         }
         match f {
-            Some(f) if f.kind() == "member_expression" => match f.child_by_field_name("object") {
+            Some(f) if f.ty() == "member_expression" => match f.field("object") {
                 Some(o) => cur = o,
                 None => break,
             },
@@ -778,10 +759,10 @@ pub fn value_depends(top: Node, q: &DbCall, src: &str, names: &HashSet<String>) 
         if found || skip.iter().any(|&(a, b)| n.start_byte() >= a && n.end_byte() <= b) {
             return false;
         }
-        if n.kind() == "computed_property_name" {
+        if n.ty() == "computed_property_name" {
             return false;
         }
-        if matches!(n.kind(), "identifier" | "shorthand_property_identifier") && names.contains(text(n, src)) {
+        if matches!(n.ty(), "identifier" | "shorthand_property_identifier") && names.contains(text(n, src)) {
             found = true;
         }
         true
@@ -792,11 +773,9 @@ pub fn value_depends(top: Node, q: &DbCall, src: &str, names: &HashSet<String>) 
 /// Text of what the repetition iterates, for messages: `posts`, `req.body.ids`.
 pub fn iterable_label(rep: Repeat, src: &str) -> Option<String> {
     let n = match rep {
-        Repeat::Loop(l) if l.kind() == "for_in_statement" => l.child_by_field_name("right"),
+        Repeat::Loop(l) if l.ty() == "for_in_statement" => l.field("right"),
         Repeat::Loop(_) => None,
-        Repeat::Callback(call, _, _) => {
-            call.child_by_field_name("function").and_then(|f| f.child_by_field_name("object"))
-        }
+        Repeat::Callback(call, _, _) => call.field("function").and_then(|f| f.field("object")),
     }?;
     Some(crate::engine::declarative::shorten(text(n, src)))
 }

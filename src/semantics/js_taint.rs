@@ -7,16 +7,17 @@
 use super::functions::FnIndex;
 use super::js::{add_pattern_names, is_function_kind};
 use super::{descendants, text, Handlers, Taint};
+use crate::parse::Syntax;
 use std::collections::HashSet;
 use tree_sitter::Node;
 
 /// Request data: `req.query`, `req.body`, `ctx.request.body`,
 /// `request.nextUrl.searchParams`, `await request.json()`, ...
 fn is_request_source(node: Node, src: &str) -> bool {
-    match node.kind() {
+    match node.ty() {
         "subscript_expression" => {
             // `req["body"]` is `req.body`.
-            let (Some(obj), Some(idx)) = (node.child_by_field_name("object"), node.child_by_field_name("index")) else {
+            let (Some(obj), Some(idx)) = (node.field("object"), node.field("index")) else {
                 return false;
             };
             let key = text(idx, src).trim_matches(|c| c == '"' || c == '\'' || c == '`');
@@ -24,8 +25,7 @@ fn is_request_source(node: Node, src: &str) -> bool {
                 && matches!(key, "query" | "params" | "body" | "headers" | "cookies" | "signedCookies")
         }
         "member_expression" => {
-            let (Some(obj), Some(prop)) = (node.child_by_field_name("object"), node.child_by_field_name("property"))
-            else {
+            let (Some(obj), Some(prop)) = (node.field("object"), node.field("property")) else {
                 return false;
             };
             let obj_t = text(obj, src);
@@ -40,7 +40,7 @@ fn is_request_source(node: Node, src: &str) -> bool {
                 _ => false,
             }
         }
-        "call_expression" => node.child_by_field_name("function").is_some_and(|f| {
+        "call_expression" => node.field("function").is_some_and(|f| {
             matches!(
                 text(f, src),
                 "request.json"
@@ -149,20 +149,20 @@ const PROPAGATORS: &[&str] = &[
 ];
 
 fn sanitizer_call(node: Node, src: &str, taint: &Taint) -> bool {
-    if node.kind() != "call_expression" {
+    if node.ty() != "call_expression" {
         return false;
     }
-    let Some(f) = node.child_by_field_name("function") else { return false };
+    let Some(f) = node.field("function") else { return false };
     let t = text(f, src);
     if SANITIZERS.contains(&t) {
         return true;
     }
-    if f.kind() == "identifier" && taint.names.contains(&format!("{SANITIZER_MARK}{t}")) {
+    if f.ty() == "identifier" && taint.names.contains(&format!("{SANITIZER_MARK}{t}")) {
         return true;
     }
-    if f.kind() == "member_expression" {
-        let prop = f.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
-        let obj = f.child_by_field_name("object").map(|o| text(o, src)).unwrap_or("");
+    if f.ty() == "member_expression" {
+        let prop = f.field("property").map(|p| text(p, src)).unwrap_or("");
+        let obj = f.field("object").map(|o| text(o, src)).unwrap_or("");
         if VALIDATING_METHODS.contains(&prop) && obj != "JSON" {
             return true;
         }
@@ -188,15 +188,15 @@ fn sanitizer_call(node: Node, src: &str, taint: &Taint) -> bool {
 pub fn expr_tainted(expr: Node, src: &str, taint: &Taint) -> bool {
     let mut found = false;
     descendants(expr, |n| {
-        if found || sanitizer_call(n, src, taint) || is_function_kind(n.kind()) {
+        if found || sanitizer_call(n, src, taint) || is_function_kind(n.ty()) {
             return false;
         }
         if is_request_source(n, src) {
             found = true;
             return false;
         }
-        let sub = |field: &str| n.child_by_field_name(field).is_some_and(|c| expr_tainted(c, src, taint));
-        match n.kind() {
+        let sub = |field: &str| n.field(field).is_some_and(|c| expr_tainted(c, src, taint));
+        match n.ty() {
             "identifier" | "shorthand_property_identifier" if taint.names.contains(text(n, src)) => {
                 found = true;
                 false
@@ -211,12 +211,12 @@ pub fn expr_tainted(expr: Node, src: &str, taint: &Taint) -> bool {
                 false
             }
             "call_expression" => {
-                let Some(f) = n.child_by_field_name("function") else { return false };
-                let args_tainted = || n.child_by_field_name("arguments").is_some_and(|a| expr_tainted(a, src, taint));
-                found = match f.kind() {
+                let Some(f) = n.field("function") else { return false };
+                let args_tainted = || n.field("arguments").is_some_and(|a| expr_tainted(a, src, taint));
+                found = match f.ty() {
                     "member_expression" => {
-                        let prop = f.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
-                        f.child_by_field_name("object").is_some_and(|o| expr_tainted(o, src, taint))
+                        let prop = f.field("property").map(|p| text(p, src)).unwrap_or("");
+                        f.field("object").is_some_and(|o| expr_tainted(o, src, taint))
                             || ((prop == "concat" || PROPAGATORS.contains(&text(f, src))) && args_tainted())
                     }
                     "identifier" => PROPAGATORS.contains(&text(f, src)) && args_tainted(),
@@ -225,11 +225,11 @@ pub fn expr_tainted(expr: Node, src: &str, taint: &Taint) -> bool {
                 false
             }
             "new_expression" => {
-                found = n.child_by_field_name("arguments").is_some_and(|a| expr_tainted(a, src, taint));
+                found = n.field("arguments").is_some_and(|a| expr_tainted(a, src, taint));
                 false
             }
             "binary_expression" => {
-                let op = n.child_by_field_name("operator").map(|o| text(o, src)).unwrap_or("");
+                let op = n.field("operator").map(|o| text(o, src)).unwrap_or("");
                 found = matches!(op, "+" | "||" | "??" | "&&") && (sub("left") || sub("right"));
                 false
             }
@@ -257,42 +257,42 @@ fn request_shaped(func: Node, src: &str) -> bool {
 const ITERATION_METHODS: &[&str] = &["forEach", "map", "flatMap", "filter", "find", "some", "every"];
 
 fn function_params(func: Node) -> Option<Node> {
-    func.child_by_field_name("parameters").or(func.child_by_field_name("parameter"))
+    func.field("parameters").or(func.field("parameter"))
 }
 
 /// The parameters of a function in order (comments left out), as indexed by
 /// `Handlers::tainted_params`.
 pub fn param_nodes(func: Node) -> Vec<Node> {
     let Some(params) = function_params(func) else { return Vec::new() };
-    if params.kind() == "identifier" {
+    if params.ty() == "identifier" {
         return vec![params];
     }
     let mut c = params.walk();
-    let v = params.named_children(&mut c).filter(|p| p.kind() != "comment").collect();
+    let v = params.named_children(&mut c).filter(|p| p.ty() != "comment").collect();
     v
 }
 
 /// Local names bound to sanitiser modules at the top of the file.
 fn sanitizer_aliases(func: Node, src: &str, out: &mut HashSet<String>) {
     let mut root = func;
-    while let Some(p) = root.parent() {
+    while let Some(p) = root.up() {
         root = p;
     }
     let mut c = root.walk();
     for stmt in root.named_children(&mut c) {
-        match stmt.kind() {
+        match stmt.ty() {
             "import_statement" => {
-                let Some(source) = stmt.child_by_field_name("source") else { continue };
+                let Some(source) = stmt.field("source") else { continue };
                 if !SANITIZER_MODULES.contains(&super::js::module_name(source, src).as_str()) {
                     continue;
                 }
                 descendants(stmt, |n| {
-                    if n.kind() == "import_clause" {
-                        if let Some(id) = n.named_child(0).filter(|x| x.kind() == "identifier") {
+                    if n.ty() == "import_clause" {
+                        if let Some(id) = n.named_child(0).filter(|x| x.ty() == "identifier") {
                             out.insert(format!("{SANITIZER_MARK}{}", text(id, src)));
                         }
                     }
-                    if n.kind() == "namespace_import" {
+                    if n.ty() == "namespace_import" {
                         if let Some(id) = n.named_child(0) {
                             out.insert(format!("{SANITIZER_MARK}{}", text(id, src)));
                         }
@@ -303,10 +303,10 @@ fn sanitizer_aliases(func: Node, src: &str, out: &mut HashSet<String>) {
             "lexical_declaration" | "variable_declaration" => {
                 let mut c2 = stmt.walk();
                 for d in stmt.named_children(&mut c2) {
-                    let (Some(name), Some(v)) = (d.child_by_field_name("name"), d.child_by_field_name("value")) else {
+                    let (Some(name), Some(v)) = (d.field("name"), d.field("value")) else {
                         continue;
                     };
-                    if name.kind() == "identifier"
+                    if name.ty() == "identifier"
                         && super::js::require_target(v, src).is_some_and(|m| SANITIZER_MODULES.contains(&m.as_str()))
                     {
                         out.insert(format!("{SANITIZER_MARK}{}", text(name, src)));
@@ -360,7 +360,7 @@ pub fn taint<'t>(fns: &FnIndex<'t>, func: Node<'t>, src: &str, handlers: &Handle
                 // A conversion pipe (`@Param('id', ParseIntPipe)`) hands the
                 // handler a number, UUID or boolean: no longer free text.
                 let decorated = p.children(&mut c2).any(|d| {
-                    d.kind() == "decorator" && {
+                    d.ty() == "decorator" && {
                         let full = text(d, src).trim_start_matches('@');
                         let name = full.split('(').next().unwrap_or("");
                         matches!(name, "Body" | "Query" | "Param" | "Headers" | "Req" | "Request")
@@ -368,7 +368,7 @@ pub fn taint<'t>(fns: &FnIndex<'t>, func: Node<'t>, src: &str, handlers: &Handle
                     }
                 });
                 if decorated {
-                    if let Some(pat) = p.child_by_field_name("pattern") {
+                    if let Some(pat) = p.field("pattern") {
                         add_pattern_names(pat, src, &mut t.names);
                     }
                 }
@@ -386,26 +386,26 @@ pub fn taint<'t>(fns: &FnIndex<'t>, func: Node<'t>, src: &str, handlers: &Handle
         }
         scope = fns.enclosing(f);
     }
-    let Some(body) = func.child_by_field_name("body") else { return t };
+    let Some(body) = func.field("body") else { return t };
     for _ in 0..2 {
         descendants(body, |n| {
-            match n.kind() {
+            match n.ty() {
                 "variable_declarator" => {
-                    if let (Some(name), Some(v)) = (n.child_by_field_name("name"), n.child_by_field_name("value")) {
+                    if let (Some(name), Some(v)) = (n.field("name"), n.field("value")) {
                         if expr_tainted(v, src, &t) {
                             add_pattern_names(name, src, &mut t.names);
                         }
                     }
                 }
                 "assignment_expression" | "augmented_assignment_expression" => {
-                    if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                    if let (Some(l), Some(r)) = (n.field("left"), n.field("right")) {
                         if expr_tainted(r, src, &t) {
-                            if l.kind() == "identifier" {
+                            if l.ty() == "identifier" {
                                 t.names.insert(text(l, src).to_string());
                             } else {
                                 add_pattern_names(l, src, &mut t.names);
                             }
-                        } else if n.kind() == "assignment_expression" && l.kind() == "identifier" {
+                        } else if n.ty() == "assignment_expression" && l.ty() == "identifier" {
                             // `next = validateRedirect(next)`: the value is replaced
                             // (source order approximates flow).
                             t.names.remove(text(l, src));
@@ -413,7 +413,7 @@ pub fn taint<'t>(fns: &FnIndex<'t>, func: Node<'t>, src: &str, handlers: &Handle
                     }
                 }
                 "for_in_statement" => {
-                    if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                    if let (Some(l), Some(r)) = (n.field("left"), n.field("right")) {
                         if expr_tainted(r, src, &t) {
                             add_pattern_names(l, src, &mut t.names);
                         }
@@ -422,20 +422,20 @@ pub fn taint<'t>(fns: &FnIndex<'t>, func: Node<'t>, src: &str, handlers: &Handle
                 // `req.body.items.forEach(item => ...)`: the callback's first
                 // parameter is an element of request data.
                 "call_expression" => {
-                    let Some(f) = n.child_by_field_name("function").filter(|f| f.kind() == "member_expression") else {
+                    let Some(f) = n.field("function").filter(|f| f.ty() == "member_expression") else {
                         return true;
                     };
-                    let prop = f.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
+                    let prop = f.field("property").map(|p| text(p, src)).unwrap_or("");
                     if !ITERATION_METHODS.contains(&prop)
-                        || !f.child_by_field_name("object").is_some_and(|o| expr_tainted(o, src, &t))
+                        || !f.field("object").is_some_and(|o| expr_tainted(o, src, &t))
                     {
                         return true;
                     }
-                    if let Some(args) = n.child_by_field_name("arguments") {
+                    if let Some(args) = n.field("arguments") {
                         let mut c = args.walk();
-                        for a in args.named_children(&mut c).filter(|a| is_function_kind(a.kind())) {
+                        for a in args.named_children(&mut c).filter(|a| is_function_kind(a.ty())) {
                             if let Some(p) = function_params(a) {
-                                let first = if p.kind() == "identifier" { Some(p) } else { p.named_child(0) };
+                                let first = if p.ty() == "identifier" { Some(p) } else { p.named_child(0) };
                                 if let Some(first) = first {
                                     add_pattern_names(first, src, &mut t.names);
                                 }
@@ -465,7 +465,7 @@ mod tests {
         let h = handlers(tree.root_node(), src, "a.js");
         let (s, e) = h.ranges[0];
         let f = tree.root_node().descendant_for_byte_range(s, e).unwrap();
-        let fns = FnIndex::build(Lang::JavaScript, tree.root_node());
+        let fns = FnIndex::build(Lang::JavaScript, tree.root_node(), None);
         let t = taint(&fns, f, src, &h);
         assert!(t.names.contains("id") && t.names.contains("q") && t.names.contains("s"), "{:?}", t.names);
         assert!(!t.names.contains("n"));
@@ -476,12 +476,12 @@ mod tests {
         let h = handlers(tree.root_node(), src, "a.js");
         let mut funcs = Vec::new();
         descendants(tree.root_node(), |n| {
-            if is_function_kind(n.kind()) {
+            if is_function_kind(n.ty()) {
                 funcs.push(n);
             }
             true
         });
-        let fns = FnIndex::build(lang, tree.root_node());
+        let fns = FnIndex::build(lang, tree.root_node(), None);
         taint(&fns, funcs[func_index], src, &h)
     }
 

@@ -11,6 +11,7 @@ pub mod js_taint;
 pub mod python;
 
 use crate::parse::Lang;
+use crate::parse::Syntax;
 use std::collections::{HashMap, HashSet};
 use tree_sitter::Node;
 
@@ -112,15 +113,15 @@ pub fn is_literal(lang: Lang, node: Node) -> bool {
 
 pub fn is_function(lang: Lang, node: Node) -> bool {
     match lang {
-        Lang::Python => matches!(node.kind(), "function_definition" | "lambda"),
-        _ => js::is_function_kind(node.kind()),
+        Lang::Python => matches!(node.ty(), "function_definition" | "lambda"),
+        _ => js::is_function_kind(node.ty()),
     }
 }
 
 pub fn is_loop(lang: Lang, node: Node) -> bool {
     match lang {
         Lang::Python => matches!(
-            node.kind(),
+            node.ty(),
             "for_statement"
                 | "while_statement"
                 | "list_comprehension"
@@ -128,24 +129,24 @@ pub fn is_loop(lang: Lang, node: Node) -> bool {
                 | "dictionary_comprehension"
                 | "generator_expression"
         ),
-        _ => matches!(node.kind(), "for_statement" | "for_in_statement" | "while_statement" | "do_statement"),
+        _ => matches!(node.ty(), "for_statement" | "for_in_statement" | "while_statement" | "do_statement"),
     }
 }
 
 /// True if `func` is declared `async`.
 pub fn is_async(func: Node) -> bool {
     let mut c = func.walk();
-    let r = func.children(&mut c).take_while(|n| !n.is_named() || n.kind() == "decorator").any(|n| n.kind() == "async");
+    let r = func.children(&mut c).take_while(|n| !n.is_named() || n.ty() == "decorator").any(|n| n.ty() == "async");
     r
 }
 
 pub fn enclosing_function(lang: Lang, node: Node) -> Option<Node> {
-    let mut cur = node.parent();
+    let mut cur = node.up();
     while let Some(n) = cur {
         if is_function(lang, n) {
             return Some(n);
         }
-        cur = n.parent();
+        cur = n.up();
     }
     None
 }
@@ -164,7 +165,7 @@ pub fn inside<'t>(
         Context::Module => fns.enclosing(node).is_none(),
         Context::AsyncFunction => fns.enclosing(node).is_some_and(is_async),
         Context::Loop => {
-            let mut cur = node.parent();
+            let mut cur = node.up();
             while let Some(n) = cur {
                 if is_function(lang, n) {
                     return false;
@@ -172,7 +173,7 @@ pub fn inside<'t>(
                 if is_loop(lang, n) {
                     return true;
                 }
-                cur = n.parent();
+                cur = n.up();
             }
             false
         }
@@ -212,10 +213,14 @@ pub fn expr_tainted(lang: Lang, expr: Node, src: &str, taint: &Taint) -> bool {
     }
 }
 
-/// Iterates over the named descendants of `node` (pre-order, iteratively,
-/// so deeply nested code cannot overflow the stack), not descending into
-/// nodes for which `skip` is true.
+/// Iterates over `node` and its descendants (pre-order, iteratively, so
+/// deeply nested code cannot overflow the stack), not descending into nodes
+/// for which `visit` returns false.
 pub fn descendants<'t>(node: Node<'t>, mut visit: impl FnMut(Node<'t>) -> bool) {
+    // Over the flattened tree of the file being analysed when there is one.
+    if crate::parse::flat::with_current(node, &mut visit) {
+        return;
+    }
     let mut cursor = node.walk();
     let mut depth = 0usize;
     loop {

@@ -2,6 +2,7 @@
 //! handlers, literals, and function-local taint from request data.
 
 use super::{descendants, text, Bindings, Handlers, Taint};
+use crate::parse::Syntax;
 use tree_sitter::Node;
 
 /// Request attributes that carry client-controlled data.
@@ -38,20 +39,18 @@ pub const SANITIZERS: &[&str] = &[
 pub fn bindings(root: Node, src: &str) -> Bindings {
     let mut b = Bindings::default();
     descendants(root, |n| {
-        match n.kind() {
+        match n.ty() {
             "import_statement" => {
                 let mut c = n.walk();
                 for child in n.named_children(&mut c) {
-                    match child.kind() {
+                    match child.ty() {
                         "dotted_name" => {
                             let full = text(child, src);
                             let first = full.split('.').next().unwrap_or(full);
                             b.imports.insert(first.to_string(), first.to_string());
                         }
                         "aliased_import" => {
-                            if let (Some(name), Some(alias)) =
-                                (child.child_by_field_name("name"), child.child_by_field_name("alias"))
-                            {
+                            if let (Some(name), Some(alias)) = (child.field("name"), child.field("alias")) {
                                 b.imports.insert(text(alias, src).to_string(), text(name, src).to_string());
                             }
                         }
@@ -61,18 +60,16 @@ pub fn bindings(root: Node, src: &str) -> Bindings {
                 return false;
             }
             "import_from_statement" => {
-                let module = n.child_by_field_name("module_name").map(|m| text(m, src)).unwrap_or("");
+                let module = n.field("module_name").map(|m| text(m, src)).unwrap_or("");
                 let mut c = n.walk();
                 for child in n.children_by_field_name("name", &mut c) {
-                    match child.kind() {
+                    match child.ty() {
                         "dotted_name" => {
                             let name = text(child, src);
                             b.imports.insert(name.to_string(), format!("{module}.{name}"));
                         }
                         "aliased_import" => {
-                            if let (Some(name), Some(alias)) =
-                                (child.child_by_field_name("name"), child.child_by_field_name("alias"))
-                            {
+                            if let (Some(name), Some(alias)) = (child.field("name"), child.field("alias")) {
                                 b.imports.insert(text(alias, src).to_string(), format!("{module}.{}", text(name, src)));
                             }
                         }
@@ -82,33 +79,33 @@ pub fn bindings(root: Node, src: &str) -> Bindings {
                 return false;
             }
             "function_definition" | "class_definition" => {
-                if let Some(name) = n.child_by_field_name("name") {
+                if let Some(name) = n.field("name") {
                     b.locals.insert(text(name, src).to_string());
                 }
-                if let Some(params) = n.child_by_field_name("parameters") {
+                if let Some(params) = n.field("parameters") {
                     add_pattern_names(params, src, &mut b.locals);
                 }
             }
             "lambda" => {
-                if let Some(params) = n.child_by_field_name("parameters") {
+                if let Some(params) = n.field("parameters") {
                     add_pattern_names(params, src, &mut b.locals);
                 }
             }
             "assignment" | "augmented_assignment" => {
-                if let Some(left) = n.child_by_field_name("left") {
+                if let Some(left) = n.field("left") {
                     add_pattern_names(left, src, &mut b.locals);
                 }
             }
             "for_statement" | "for_in_clause" => {
-                if let Some(left) = n.child_by_field_name("left") {
+                if let Some(left) = n.field("left") {
                     add_pattern_names(left, src, &mut b.locals);
                 }
             }
             "as_pattern_target" | "named_expression" | "global_statement" => {
-                if let Some(name) = n.child_by_field_name("name").or(Some(n)) {
-                    if name.kind() == "identifier" {
+                if let Some(name) = n.field("name").or(Some(n)) {
+                    if name.ty() == "identifier" {
                         b.locals.insert(text(name, src).to_string());
-                    } else if n.kind() == "as_pattern_target" {
+                    } else if n.ty() == "as_pattern_target" {
                         add_pattern_names(n, src, &mut b.locals);
                     }
                 }
@@ -126,7 +123,7 @@ pub fn bindings(root: Node, src: &str) -> Bindings {
 /// Adds every identifier bound by a target or parameter list.
 fn add_pattern_names(node: Node, src: &str, out: &mut std::collections::HashSet<String>) {
     descendants(node, |n| {
-        match n.kind() {
+        match n.ty() {
             "identifier" => {
                 out.insert(text(n, src).to_string());
                 false
@@ -134,7 +131,7 @@ fn add_pattern_names(node: Node, src: &str, out: &mut std::collections::HashSet<
             // `a.b = 1` and `a[0] = 1` bind nothing new.
             "attribute" | "subscript" => false,
             "default_parameter" | "typed_default_parameter" => {
-                if let Some(name) = n.child_by_field_name("name") {
+                if let Some(name) = n.field("name") {
                     out.insert(text(name, src).to_string());
                 }
                 false
@@ -146,7 +143,7 @@ fn add_pattern_names(node: Node, src: &str, out: &mut std::collections::HashSet<
 }
 
 pub fn qualified_name(expr: Node, src: &str, b: &Bindings) -> Option<String> {
-    match expr.kind() {
+    match expr.ty() {
         "identifier" => {
             let name = text(expr, src);
             if let Some(q) = b.imports.get(name) {
@@ -158,8 +155,8 @@ pub fn qualified_name(expr: Node, src: &str, b: &Bindings) -> Option<String> {
             }
         }
         "attribute" => {
-            let obj = expr.child_by_field_name("object")?;
-            let attr = expr.child_by_field_name("attribute")?;
+            let obj = expr.field("object")?;
+            let attr = expr.field("attribute")?;
             let base = qualified_name(obj, src, b)?;
             if base.starts_with("builtins.") {
                 return None;
@@ -173,23 +170,20 @@ pub fn qualified_name(expr: Node, src: &str, b: &Bindings) -> Option<String> {
 /// A constant: a string without interpolation, a number, a boolean, None,
 /// or a concatenation / collection of those.
 pub fn is_literal(node: Node) -> bool {
-    match node.kind() {
+    match node.ty() {
         "string" => {
             let mut c = node.walk();
-            let r = !node.children(&mut c).any(|ch| ch.kind() == "interpolation");
+            let r = !node.children(&mut c).any(|ch| ch.ty() == "interpolation");
             r
         }
         "concatenated_string" | "tuple" | "list" | "parenthesized_expression" => {
             let mut c = node.walk();
-            let r = node.named_children(&mut c).filter(|n| n.kind() != "comment").all(is_literal);
+            let r = node.named_children(&mut c).filter(|n| n.ty() != "comment").all(is_literal);
             r
         }
         "integer" | "float" | "true" | "false" | "none" => true,
-        "unary_operator" => node.child_by_field_name("argument").is_some_and(is_literal),
-        "binary_operator" => {
-            node.child_by_field_name("left").is_some_and(is_literal)
-                && node.child_by_field_name("right").is_some_and(is_literal)
-        }
+        "unary_operator" => node.field("argument").is_some_and(is_literal),
+        "binary_operator" => node.field("left").is_some_and(is_literal) && node.field("right").is_some_and(is_literal),
         _ => false,
     }
 }
@@ -197,13 +191,13 @@ pub fn is_literal(node: Node) -> bool {
 /// The value of a plain string literal (no interpolation), or of a
 /// concatenation of them. Escape sequences are kept as written.
 pub fn string_value(src: &str, n: Node) -> Option<String> {
-    match n.kind() {
+    match n.ty() {
         "string" => {
             let mut c = n.walk();
             let mut start = None;
             let mut end = None;
             for ch in n.children(&mut c) {
-                match ch.kind() {
+                match ch.ty() {
                     "interpolation" => return None,
                     "string_start" => start = Some(ch.end_byte()),
                     "string_end" => end = Some(ch.start_byte()),
@@ -225,27 +219,27 @@ pub fn string_value(src: &str, n: Node) -> Option<String> {
 
 /// The positional arguments of a call.
 pub fn positional_args(call: Node) -> Vec<Node> {
-    let Some(args) = call.child_by_field_name("arguments") else {
+    let Some(args) = call.field("arguments") else {
         return Vec::new();
     };
     let mut c = args.walk();
     let out = args
         .named_children(&mut c)
-        .filter(|a| !matches!(a.kind(), "comment" | "keyword_argument" | "dictionary_splat"))
+        .filter(|a| !matches!(a.ty(), "comment" | "keyword_argument" | "dictionary_splat"))
         .collect();
     out
 }
 
 /// Keyword arguments of a call, with their names as text.
 pub fn keyword_args<'t>(src: &str, call: Node<'t>) -> Vec<(String, Node<'t>)> {
-    let Some(args) = call.child_by_field_name("arguments") else {
+    let Some(args) = call.field("arguments") else {
         return Vec::new();
     };
     let mut out = Vec::new();
     let mut c = args.walk();
     for a in args.named_children(&mut c) {
-        if a.kind() == "keyword_argument" {
-            if let (Some(n), Some(v)) = (a.child_by_field_name("name"), a.child_by_field_name("value")) {
+        if a.ty() == "keyword_argument" {
+            if let (Some(n), Some(v)) = (a.field("name"), a.field("value")) {
                 out.push((text(n, src).to_string(), v));
             }
         }
@@ -255,12 +249,12 @@ pub fn keyword_args<'t>(src: &str, call: Node<'t>) -> Vec<(String, Node<'t>)> {
 
 fn params_of<'t>(func: Node<'t>, src: &str) -> Vec<(String, Node<'t>)> {
     let mut out = Vec::new();
-    let Some(params) = func.child_by_field_name("parameters") else { return out };
+    let Some(params) = func.field("parameters") else { return out };
     let mut c = params.walk();
     for p in params.named_children(&mut c) {
-        let name_node = match p.kind() {
+        let name_node = match p.ty() {
             "identifier" => Some(p),
-            "default_parameter" | "typed_default_parameter" => p.child_by_field_name("name"),
+            "default_parameter" | "typed_default_parameter" => p.field("name"),
             "typed_parameter" => p.named_child(0),
             _ => None,
         };
@@ -274,7 +268,7 @@ fn params_of<'t>(func: Node<'t>, src: &str) -> Vec<(String, Node<'t>)> {
 /// A Django view: a function or method whose first parameter (after `self`)
 /// is `request`.
 pub fn is_view(func: Node, src: &str) -> bool {
-    if func.kind() != "function_definition" {
+    if func.ty() != "function_definition" {
         return false;
     }
     let params = params_of(func, src);
@@ -288,7 +282,7 @@ pub fn is_view(func: Node, src: &str) -> bool {
 pub fn handlers(root: Node, src: &str) -> Handlers {
     let mut h = Handlers::default();
     descendants(root, |n| {
-        if n.kind() == "function_definition" && is_view(n, src) {
+        if n.ty() == "function_definition" && is_view(n, src) {
             h.add(n);
         }
         true
@@ -299,10 +293,10 @@ pub fn handlers(root: Node, src: &str) -> Handlers {
 /// Is `node` a read of request data such as `request.GET` or
 /// `self.request.POST`?
 fn is_request_source(node: Node, src: &str) -> bool {
-    if node.kind() != "attribute" {
+    if node.ty() != "attribute" {
         return false;
     }
-    let (Some(obj), Some(attr)) = (node.child_by_field_name("object"), node.child_by_field_name("attribute")) else {
+    let (Some(obj), Some(attr)) = (node.field("object"), node.field("attribute")) else {
         return false;
     };
     if !REQUEST_ATTRS.contains(&text(attr, src)) {
@@ -314,11 +308,11 @@ fn is_request_source(node: Node, src: &str) -> bool {
 
 /// `self.kwargs` in a class-based view: the URL kwargs.
 fn is_url_kwargs(node: Node, src: &str) -> bool {
-    node.kind() == "attribute" && text(node, src) == "self.kwargs"
+    node.ty() == "attribute" && text(node, src) == "self.kwargs"
 }
 
 fn sanitizer_call(node: Node, src: &str) -> bool {
-    node.kind() == "call" && node.child_by_field_name("function").is_some_and(|f| SANITIZERS.contains(&text(f, src)))
+    node.ty() == "call" && node.field("function").is_some_and(|f| SANITIZERS.contains(&text(f, src)))
 }
 
 /// Functions whose result carries the data of their arguments (conversions,
@@ -376,13 +370,13 @@ fn tainted_at(n: Node, src: &str, taint: &Taint, depth: u32) -> bool {
         return false;
     }
     let any_arg = |call: Node| {
-        call.child_by_field_name("arguments").is_some_and(|args| {
+        call.field("arguments").is_some_and(|args| {
             let mut c = args.walk();
             let r = args.named_children(&mut c).any(|a| tainted_at(a, src, taint, depth + 1));
             r
         })
     };
-    match n.kind() {
+    match n.ty() {
         // A comparison or a negation yields a boolean, not the data.
         "lambda" | "function_definition" | "comment" | "comparison_operator" | "not_operator" => false,
         // `a if cond else b`: the condition does not flow into the value.
@@ -394,20 +388,19 @@ fn tainted_at(n: Node, src: &str, taint: &Taint, depth: u32) -> bool {
         "identifier" => taint.names.contains(text(n, src)),
         "attribute" => {
             // `request.GET`; `x.attr` where x carries request data.
-            is_request_source(n, src)
-                || n.child_by_field_name("object").is_some_and(|o| tainted_at(o, src, taint, depth + 1))
+            is_request_source(n, src) || n.field("object").is_some_and(|o| tainted_at(o, src, taint, depth + 1))
         }
-        "keyword_argument" => n.child_by_field_name("value").is_some_and(|v| tainted_at(v, src, taint, depth + 1)),
+        "keyword_argument" => n.field("value").is_some_and(|v| tainted_at(v, src, taint, depth + 1)),
         "call" => {
             if sanitizer_call(n, src) {
                 return false;
             }
-            let Some(f) = n.child_by_field_name("function") else { return false };
-            match f.kind() {
+            let Some(f) = n.field("function") else { return false };
+            match f.ty() {
                 "attribute" => {
-                    let method = f.child_by_field_name("attribute").map(|a| text(a, src)).unwrap_or("");
+                    let method = f.field("attribute").map(|a| text(a, src)).unwrap_or("");
                     // A method of request data: `request.GET.get("q")`, `q.strip()`.
-                    if f.child_by_field_name("object").is_some_and(|o| tainted_at(o, src, taint, depth + 1)) {
+                    if f.field("object").is_some_and(|o| tainted_at(o, src, taint, depth + 1)) {
                         return true;
                     }
                     (PROPAGATING_METHODS.contains(&method) || PROPAGATING_FUNCS.contains(&method)) && any_arg(n)
@@ -447,21 +440,21 @@ const VIEW_METHODS: &[&str] = &[
 /// function, a view method named after an HTTP method or DRF action, or a
 /// method decorated with `@action`.
 fn takes_url_kwargs(func: Node, src: &str) -> bool {
-    let mut outer = func.parent();
-    let decorated = outer.filter(|p| p.kind() == "decorated_definition");
+    let mut outer = func.up();
+    let decorated = outer.filter(|p| p.ty() == "decorated_definition");
     if let Some(d) = decorated {
         let mut c = d.walk();
-        if d.named_children(&mut c).any(|x| x.kind() == "decorator" && text(x, src).contains("action")) {
+        if d.named_children(&mut c).any(|x| x.ty() == "decorator" && text(x, src).contains("action")) {
             return true;
         }
-        outer = d.parent();
+        outer = d.up();
     }
-    if outer.is_some_and(|o| o.kind() == "module") {
+    if outer.is_some_and(|o| o.ty() == "module") {
         return true;
     }
-    let name = func.child_by_field_name("name").map(|n| text(n, src)).unwrap_or("");
+    let name = func.field("name").map(|n| text(n, src)).unwrap_or("");
     // A method (in a class body) named like an HTTP handler.
-    outer.is_some_and(|o| o.kind() == "block" && o.parent().is_some_and(|c| c.kind() == "class_definition"))
+    outer.is_some_and(|o| o.ty() == "block" && o.up().is_some_and(|c| c.ty() == "class_definition"))
         && VIEW_METHODS.contains(&name)
 }
 
@@ -481,10 +474,10 @@ pub fn taint_with(func: Node, src: &str, url_kwargs: bool) -> Taint {
         for (name, _) in params.into_iter().skip(skip) {
             t.names.insert(name);
         }
-        if let Some(params) = func.child_by_field_name("parameters") {
+        if let Some(params) = func.field("parameters") {
             let mut c = params.walk();
             for p in params.named_children(&mut c) {
-                if p.kind() == "dictionary_splat_pattern" {
+                if p.ty() == "dictionary_splat_pattern" {
                     if let Some(n) = p.named_child(0) {
                         t.names.insert(text(n, src).to_string());
                     }
@@ -492,37 +485,37 @@ pub fn taint_with(func: Node, src: &str, url_kwargs: bool) -> Taint {
             }
         }
     }
-    let Some(body) = func.child_by_field_name("body") else { return t };
+    let Some(body) = func.field("body") else { return t };
     // Two passes so that flow through loops settles.
     for _ in 0..2 {
         descendants(body, |n| {
-            match n.kind() {
+            match n.ty() {
                 "function_definition" | "lambda" | "class_definition" => return false,
                 "assignment" | "augmented_assignment" => {
-                    if let (Some(left), Some(right)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                    if let (Some(left), Some(right)) = (n.field("left"), n.field("right")) {
                         if expr_tainted(right, src, &t) {
                             add_pattern_names(left, src, &mut t.names);
                         }
                     }
                 }
                 "for_statement" | "for_in_clause" => {
-                    if let (Some(left), Some(right)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                    if let (Some(left), Some(right)) = (n.field("left"), n.field("right")) {
                         if expr_tainted(right, src, &t) {
                             add_pattern_names(left, src, &mut t.names);
                         }
                     }
                 }
                 "named_expression" => {
-                    if let (Some(name), Some(value)) = (n.child_by_field_name("name"), n.child_by_field_name("value")) {
+                    if let (Some(name), Some(value)) = (n.field("name"), n.field("value")) {
                         if expr_tainted(value, src, &t) {
                             t.names.insert(text(name, src).to_string());
                         }
                     }
                 }
                 "with_item" => {
-                    if let Some(v) = n.child_by_field_name("value") {
-                        if v.kind() == "as_pattern" {
-                            if let (Some(e), Some(alias)) = (v.named_child(0), v.child_by_field_name("alias")) {
+                    if let Some(v) = n.field("value") {
+                        if v.ty() == "as_pattern" {
+                            if let (Some(e), Some(alias)) = (v.named_child(0), v.field("alias")) {
                                 if expr_tainted(e, src, &t) {
                                     add_pattern_names(alias, src, &mut t.names);
                                 }
@@ -563,8 +556,8 @@ pub fn is_benign(n: Node, src: &str) -> bool {
     if is_literal(n) {
         return true;
     }
-    match n.kind() {
-        "call" => n.child_by_field_name("function").is_some_and(|f| NUMERIC_CALLS.contains(&text(f, src))),
+    match n.ty() {
+        "call" => n.field("function").is_some_and(|f| NUMERIC_CALLS.contains(&text(f, src))),
         "attribute" => {
             let t = text(n, src);
             t.starts_with("settings.") || t.contains("._meta.") || t.starts_with("_meta.")
@@ -598,12 +591,12 @@ fn collect_parts<'t>(
     if depth > 8 || is_benign(n, src) || safe(n) {
         return;
     }
-    match n.kind() {
+    match n.ty() {
         "string" => {
             // An f-string: every interpolated expression is a piece.
             let mut c = n.walk();
             for ch in n.children(&mut c) {
-                if ch.kind() == "interpolation" {
+                if ch.ty() == "interpolation" {
                     out.built = true;
                     if let Some(e) = ch.named_child(0) {
                         collect_parts(e, src, safe, out, seen, depth + 1);
@@ -618,8 +611,8 @@ fn collect_parts<'t>(
             }
         }
         "binary_operator" => {
-            let op = n.child_by_field_name("operator").map(|o| text(o, src)).unwrap_or("");
-            let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else {
+            let op = n.field("operator").map(|o| text(o, src)).unwrap_or("");
+            let (Some(l), Some(r)) = (n.field("left"), n.field("right")) else {
                 return;
             };
             match op {
@@ -631,7 +624,7 @@ fn collect_parts<'t>(
                 "%" => {
                     out.built = true;
                     collect_parts(l, src, safe, out, seen, depth + 1);
-                    match r.kind() {
+                    match r.ty() {
                         "tuple" | "parenthesized_expression" | "list" => {
                             let mut c = r.walk();
                             for ch in r.named_children(&mut c) {
@@ -641,7 +634,7 @@ fn collect_parts<'t>(
                         "dictionary" => {
                             let mut c = r.walk();
                             for pair in r.named_children(&mut c) {
-                                if let Some(v) = pair.child_by_field_name("value") {
+                                if let Some(v) = pair.field("value") {
                                     collect_parts(v, src, safe, out, seen, depth + 1);
                                 }
                             }
@@ -650,32 +643,32 @@ fn collect_parts<'t>(
                     }
                 }
                 // `"(%s, %s)," * len(rows)`: a literal repeated a number of times.
-                "*" if r.kind() == "string" && is_literal(r) => {}
-                "*" if l.kind() == "string" && is_literal(l) => {}
+                "*" if r.ty() == "string" && is_literal(r) => {}
+                "*" if l.ty() == "string" && is_literal(l) => {}
                 // Arithmetic yields a number.
                 "-" | "/" | "//" | "**" => {}
                 _ => out.parts.push(n),
             }
         }
         // `sql[:-1]`: a slice of the string keeps its pieces.
-        "subscript" if n.child_by_field_name("subscript").is_some_and(|i| i.kind() == "slice") => {
-            if let Some(v) = n.child_by_field_name("value") {
+        "subscript" if n.field("subscript").is_some_and(|i| i.ty() == "slice") => {
+            if let Some(v) = n.field("value") {
                 collect_parts(v, src, safe, out, seen, depth + 1);
             }
         }
         "call" => {
-            let Some(f) = n.child_by_field_name("function") else { return };
-            let method = f.child_by_field_name("attribute").map(|a| text(a, src)).unwrap_or("");
-            let receiver = f.child_by_field_name("object");
-            match (f.kind(), method, receiver) {
+            let Some(f) = n.field("function") else { return };
+            let method = f.field("attribute").map(|a| text(a, src)).unwrap_or("");
+            let receiver = f.field("object");
+            match (f.ty(), method, receiver) {
                 ("attribute", "format", Some(recv)) => {
                     out.built = true;
                     collect_parts(recv, src, safe, out, seen, depth + 1);
-                    if let Some(args) = n.child_by_field_name("arguments") {
+                    if let Some(args) = n.field("arguments") {
                         let mut c = args.walk();
                         for a in args.named_children(&mut c) {
-                            let v = match a.kind() {
-                                "keyword_argument" => a.child_by_field_name("value"),
+                            let v = match a.ty() {
+                                "keyword_argument" => a.field("value"),
                                 "comment" => None,
                                 _ => Some(a),
                             };
@@ -694,7 +687,7 @@ fn collect_parts<'t>(
                 }
                 // `"...".strip()`, `sql.lower()`: the receiver's pieces.
                 ("attribute", "strip" | "lstrip" | "rstrip" | "lower" | "upper" | "replace", Some(recv))
-                    if matches!(recv.kind(), "string" | "identifier" | "binary_operator" | "call") =>
+                    if matches!(recv.ty(), "string" | "identifier" | "binary_operator" | "call") =>
                 {
                     collect_parts(recv, src, safe, out, seen, depth + 1)
                 }
@@ -744,23 +737,23 @@ fn collect_items<'t>(
     if depth > 8 {
         return;
     }
-    match n.kind() {
+    match n.ty() {
         "list" | "tuple" | "set" | "parenthesized_expression" => {
             let mut c = n.walk();
             for item in n.named_children(&mut c) {
-                if item.kind() != "comment" {
+                if item.ty() != "comment" {
                     collect_parts(item, src, safe, out, seen, depth + 1);
                 }
             }
         }
         "list_comprehension" | "generator_expression" | "set_comprehension" => {
-            if let Some(body) = n.child_by_field_name("body").or_else(|| n.named_child(0)) {
+            if let Some(body) = n.field("body").or_else(|| n.named_child(0)) {
                 collect_parts(body, src, safe, out, seen, depth + 1);
             }
         }
         "binary_operator" => {
-            let op = n.child_by_field_name("operator").map(|o| text(o, src)).unwrap_or("");
-            let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else {
+            let op = n.field("operator").map(|o| text(o, src)).unwrap_or("");
+            let (Some(l), Some(r)) = (n.field("left"), n.field("right")) else {
                 return;
             };
             match op {
@@ -811,10 +804,10 @@ pub fn assigned_values<'t>(ident: Node<'t>, src: &str) -> Option<Vec<Node<'t>>> 
 fn assignments_of<'t>(use_site: Node<'t>, name: &str, src: &str) -> Option<Vec<(Node<'t>, bool)>> {
     let func = super::enclosing_function(crate::parse::Lang::Python, use_site);
     let scope = match func {
-        Some(f) => f.child_by_field_name("body")?,
+        Some(f) => f.field("body")?,
         None => {
             let mut root = use_site;
-            while let Some(p) = root.parent() {
+            while let Some(p) = root.up() {
                 root = p;
             }
             root
@@ -823,28 +816,28 @@ fn assignments_of<'t>(use_site: Node<'t>, name: &str, src: &str) -> Option<Vec<(
     let mut values = Vec::new();
     let mut other_binding = false;
     descendants(scope, |d| {
-        if d != scope && matches!(d.kind(), "function_definition" | "class_definition" | "lambda") {
+        if d != scope && matches!(d.ty(), "function_definition" | "class_definition" | "lambda") {
             return false;
         }
-        match d.kind() {
+        match d.ty() {
             "assignment" | "augmented_assignment" => {
-                let left = d.child_by_field_name("left");
-                if left.is_some_and(|l| l.kind() == "identifier" && text(l, src) == name) {
+                let left = d.field("left");
+                if left.is_some_and(|l| l.ty() == "identifier" && text(l, src) == name) {
                     if d.start_byte() < use_site.start_byte() {
-                        if let Some(r) = d.child_by_field_name("right") {
-                            values.push((r, d.kind() == "augmented_assignment"));
+                        if let Some(r) = d.field("right") {
+                            values.push((r, d.ty() == "augmented_assignment"));
                         }
                     }
                 } else if left.is_some_and(|l| {
-                    matches!(l.kind(), "pattern_list" | "tuple_pattern" | "list_pattern")
+                    matches!(l.ty(), "pattern_list" | "tuple_pattern" | "list_pattern")
                         && text(l, src).split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == name)
                 }) {
                     other_binding = true;
                 }
             }
             "for_statement" | "for_in_clause" | "with_item" | "named_expression" => {
-                let t = d.child_by_field_name("left").or_else(|| d.child_by_field_name("name")).unwrap_or(d);
-                if t.kind() != "with_item"
+                let t = d.field("left").or_else(|| d.field("name")).unwrap_or(d);
+                if t.ty() != "with_item"
                     && text(t, src).split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == name)
                 {
                     other_binding = true;
@@ -863,8 +856,8 @@ fn assignments_of<'t>(use_site: Node<'t>, name: &str, src: &str) -> Option<Vec<(
     let mut kept = Vec::new();
     for (value, augmented) in values.iter().rev() {
         kept.push((*value, *augmented));
-        let stmt = value.parent().and_then(|a| a.parent());
-        let block = stmt.and_then(|s| s.parent());
+        let stmt = value.up().and_then(|a| a.up());
+        let block = stmt.and_then(|s| s.up());
         let dominates =
             block.is_some_and(|b| b.start_byte() <= use_site.start_byte() && use_site.end_byte() <= b.end_byte());
         if !augmented && dominates {
@@ -880,7 +873,7 @@ fn assignments_of<'t>(use_site: Node<'t>, name: &str, src: &str) -> Option<Vec<(
                 return None;
             }
             let mut root = f;
-            while let Some(p) = root.parent() {
+            while let Some(p) = root.up() {
                 root = p;
             }
             return module_constant(root, name, src);
@@ -895,12 +888,12 @@ fn module_constant<'t>(root: Node<'t>, name: &str, src: &str) -> Option<Vec<(Nod
     let mut values = Vec::new();
     let mut c = root.walk();
     for stmt in root.named_children(&mut c) {
-        if stmt.kind() != "expression_statement" {
+        if stmt.ty() != "expression_statement" {
             continue;
         }
-        let Some(a) = stmt.named_child(0).filter(|a| a.kind() == "assignment") else { continue };
-        if a.child_by_field_name("left").is_some_and(|l| l.kind() == "identifier" && text(l, src) == name) {
-            let r = a.child_by_field_name("right")?;
+        let Some(a) = stmt.named_child(0).filter(|a| a.ty() == "assignment") else { continue };
+        if a.field("left").is_some_and(|l| l.ty() == "identifier" && text(l, src) == name) {
+            let r = a.field("right")?;
             if !is_literal(r) {
                 return None;
             }
@@ -919,7 +912,7 @@ mod tests {
     fn first<'t>(root: Node<'t>, kind: &str) -> Node<'t> {
         let mut found = None;
         descendants(root, |n| {
-            if found.is_none() && n.kind() == kind {
+            if found.is_none() && n.ty() == kind {
                 found = Some(n);
             }
             found.is_none()
@@ -934,8 +927,8 @@ mod tests {
         let b = bindings(tree.root_node(), src);
         let mut names = Vec::new();
         descendants(tree.root_node(), |n| {
-            if n.kind() == "call" {
-                names.push(qualified_name(n.child_by_field_name("function").unwrap(), src, &b));
+            if n.ty() == "call" {
+                names.push(qualified_name(n.field("function").unwrap(), src, &b));
             }
             true
         });
@@ -944,7 +937,7 @@ mod tests {
         let tree = parse(Lang::Python, src2, Duration::from_secs(1)).unwrap();
         let b = bindings(tree.root_node(), src2);
         let call = first(tree.root_node(), "call");
-        assert_eq!(qualified_name(call.child_by_field_name("function").unwrap(), src2, &b), None);
+        assert_eq!(qualified_name(call.field("function").unwrap(), src2, &b), None);
     }
 
     #[test]
@@ -962,7 +955,7 @@ mod tests {
     fn all<'t>(root: Node<'t>, kind: &str) -> Vec<Node<'t>> {
         let mut found = Vec::new();
         descendants(root, |n| {
-            if n.kind() == kind {
+            if n.ty() == kind {
                 found.push(n);
             }
             true

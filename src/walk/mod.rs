@@ -49,6 +49,10 @@ pub struct FileEntry {
     pub rel: String,
     pub lang: Lang,
     pub size: u64,
+    /// Modification time (ns since the epoch), when the file system has one:
+    /// with the size, what the cache needs to trust an entry without
+    /// reading the file.
+    pub mtime_ns: Option<u64>,
     /// Named explicitly on the command line.
     pub explicit: bool,
 }
@@ -125,7 +129,7 @@ pub fn walk(opts: &WalkOptions) -> WalkResult {
     for p in opts.paths {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => dirs.push(p.clone()),
-            Ok(m) => consider_file(opts, p, m.len(), true, &result),
+            Ok(m) => consider_file(opts, p, &m, true, &result),
             Err(e) => result.lock().unwrap().warnings.push(format!("{}: {e}", rel_path(opts.root, p))),
         }
     }
@@ -163,9 +167,11 @@ pub fn walk(opts: &WalkOptions) -> WalkResult {
             Box::new(|entry| {
                 match entry {
                     Ok(e) => {
-                        if e.file_type().is_some_and(|t| t.is_file()) {
-                            let len = e.metadata().map(|m| m.len()).unwrap_or(0);
-                            consider_file(opts, e.path(), len, false, &result);
+                        if e.file_type().is_some_and(|t| t.is_file()) && Lang::from_path(e.path()).is_some() {
+                            match e.metadata() {
+                                Ok(m) => consider_file(opts, e.path(), &m, false, &result),
+                                Err(err) => result.lock().unwrap().warnings.push(err.to_string()),
+                            }
                         }
                     }
                     Err(err) => result.lock().unwrap().warnings.push(err.to_string()),
@@ -183,7 +189,8 @@ pub fn walk(opts: &WalkOptions) -> WalkResult {
     r
 }
 
-fn consider_file(opts: &WalkOptions, path: &Path, size: u64, explicit: bool, out: &Mutex<WalkResult>) {
+fn consider_file(opts: &WalkOptions, path: &Path, meta: &std::fs::Metadata, explicit: bool, out: &Mutex<WalkResult>) {
+    let size = meta.len();
     let Some(lang) = Lang::from_path(path) else {
         return;
     };
@@ -204,7 +211,9 @@ fn consider_file(opts: &WalkOptions, path: &Path, size: u64, explicit: bool, out
         skip(format!("larger than the {} byte limit", opts.max_file_size));
         return;
     }
-    out.lock().unwrap().files.push(FileEntry { path: path.to_path_buf(), rel, lang, size, explicit });
+    let mtime_ns =
+        meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos() as u64);
+    out.lock().unwrap().files.push(FileEntry { path: path.to_path_buf(), rel, lang, size, mtime_ns, explicit });
 }
 
 /// Content test for minified or bundled JavaScript: long lines on average, a

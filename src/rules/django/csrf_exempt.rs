@@ -3,6 +3,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 use crate::semantics::python;
 use tree_sitter::Node;
 
@@ -174,21 +175,21 @@ enum Exemption {
 }
 
 fn check(decorator: Node, ctx: &mut FileCtx) {
-    let Some(expr) = decorator.named_children(&mut decorator.walk()).find(|n| n.kind() != "comment") else {
+    let Some(expr) = decorator.named_children(&mut decorator.walk()).find(|n| n.ty() != "comment") else {
         return;
     };
     let Some(exemption) = exemption(expr, ctx) else {
         return;
     };
-    let Some(decorated) = decorator.parent().filter(|p| p.kind() == "decorated_definition") else {
+    let Some(decorated) = decorator.up().filter(|p| p.ty() == "decorated_definition") else {
         return;
     };
-    let Some(def) = decorated.child_by_field_name("definition") else {
+    let Some(def) = decorated.field("definition") else {
         return;
     };
-    match def.kind() {
+    match def.ty() {
         "function_definition" => {
-            let name = def.child_by_field_name("name").map(|n| ctx.text(n)).unwrap_or("");
+            let name = def.field("name").map(|n| ctx.text(n)).unwrap_or("");
             if let Some(class) = enclosing_class(decorated) {
                 // Only an exempt `dispatch` reaches the view function Django
                 // checks; an exempt `post` changes nothing.
@@ -211,30 +212,30 @@ fn check(decorator: Node, ctx: &mut FileCtx) {
 }
 
 fn is_csrf_exempt(n: Node, ctx: &FileCtx) -> bool {
-    matches!(n.kind(), "identifier" | "attribute") && ctx.qualified_name(n).as_deref() == Some(CSRF_EXEMPT)
+    matches!(n.ty(), "identifier" | "attribute") && ctx.qualified_name(n).as_deref() == Some(CSRF_EXEMPT)
 }
 
 fn exemption(expr: Node, ctx: &FileCtx) -> Option<Exemption> {
     if is_csrf_exempt(expr, ctx) {
         return Some(Exemption::Direct);
     }
-    if expr.kind() != "call" {
+    if expr.ty() != "call" {
         return None;
     }
-    let func = expr.child_by_field_name("function")?;
+    let func = expr.field("function")?;
     if ctx.qualified_name(func).as_deref() != Some(METHOD_DECORATOR) {
         return None;
     }
-    let args = expr.child_by_field_name("arguments")?;
+    let args = expr.field("arguments")?;
     let mut c = args.walk();
     let mut exempt = false;
     let mut name = None;
     for a in args.named_children(&mut c) {
-        match a.kind() {
+        match a.ty() {
             "keyword_argument" => {
-                let key = a.child_by_field_name("name").map(|k| ctx.text(k));
+                let key = a.field("name").map(|k| ctx.text(k));
                 if key == Some("name") {
-                    name = a.child_by_field_name("value").and_then(|v| python::string_value(&ctx.src.text, v));
+                    name = a.field("value").and_then(|v| python::string_value(&ctx.src.text, v));
                 }
             }
             "list" | "tuple" => {
@@ -249,15 +250,14 @@ fn exemption(expr: Node, ctx: &FileCtx) -> Option<Exemption> {
 
 /// The class whose body directly holds `decorated`.
 fn enclosing_class(decorated: Node) -> Option<Node> {
-    let block = decorated.parent().filter(|b| b.kind() == "block")?;
-    block.parent().filter(|c| c.kind() == "class_definition")
+    let block = decorated.up().filter(|b| b.ty() == "block")?;
+    block.up().filter(|c| c.ty() == "class_definition")
 }
 
 /// The last segment of a decorator's qualified name, when the decorator is
 /// imported (not a local look-alike), with the decorator's call node if any.
 fn decorator_name<'t>(expr: Node<'t>, ctx: &FileCtx) -> Option<(String, String, Option<Node<'t>>)> {
-    let (target, call) =
-        if expr.kind() == "call" { (expr.child_by_field_name("function")?, Some(expr)) } else { (expr, None) };
+    let (target, call) = if expr.ty() == "call" { (expr.field("function")?, Some(expr)) } else { (expr, None) };
     let q = ctx.qualified_name(target)?;
     if q.starts_with("builtins.") {
         return None;
@@ -271,8 +271,8 @@ fn decorator_name<'t>(expr: Node<'t>, ctx: &FileCtx) -> Option<(String, String, 
 fn allowed_methods(decorated: Node, ctx: &FileCtx) -> Option<Vec<String>> {
     let mut allowed: Option<Vec<String>> = Some(vec!["*".into()]);
     let mut c = decorated.walk();
-    for d in decorated.named_children(&mut c).filter(|d| d.kind() == "decorator") {
-        let Some(expr) = d.named_children(&mut d.walk()).find(|n| n.kind() != "comment") else {
+    for d in decorated.named_children(&mut c).filter(|d| d.ty() == "decorator") {
+        let Some(expr) = d.named_children(&mut d.walk()).find(|n| n.ty() != "comment") else {
             continue;
         };
         let Some((_, last, call)) = decorator_name(expr, ctx) else {
@@ -283,14 +283,13 @@ fn allowed_methods(decorated: Node, ctx: &FileCtx) -> Option<Vec<String>> {
             ("require_safe", None) => Some(vec!["GET".into(), "HEAD".into()]),
             ("require_POST", None) => Some(vec!["POST".into()]),
             ("require_http_methods", Some(call)) => {
-                let list = call
-                    .child_by_field_name("arguments")
-                    .and_then(|a| a.named_children(&mut a.walk()).find(|n| n.kind() != "comment"));
+                let list =
+                    call.field("arguments").and_then(|a| a.named_children(&mut a.walk()).find(|n| n.ty() != "comment"));
                 match list {
-                    Some(l) if matches!(l.kind(), "list" | "tuple" | "set") => {
+                    Some(l) if matches!(l.ty(), "list" | "tuple" | "set") => {
                         let items: Option<Vec<String>> = l
                             .named_children(&mut l.walk())
-                            .filter(|n| n.kind() != "comment")
+                            .filter(|n| n.ty() != "comment")
                             .map(|n| python::string_value(&ctx.src.text, n).map(|s| s.to_ascii_uppercase()))
                             .collect();
                         Some(items?)
@@ -308,9 +307,9 @@ fn allowed_methods(decorated: Node, ctx: &FileCtx) -> Option<Vec<String>> {
 /// Is `decorated` a DRF function view (`@api_view`)?
 fn is_drf_function(decorated: Node, ctx: &FileCtx) -> bool {
     let mut c = decorated.walk();
-    let r = decorated.named_children(&mut c).filter(|d| d.kind() == "decorator").any(|d| {
+    let r = decorated.named_children(&mut c).filter(|d| d.ty() == "decorator").any(|d| {
         d.named_children(&mut d.walk())
-            .find(|n| n.kind() != "comment")
+            .find(|n| n.ty() != "comment")
             .and_then(|e| decorator_name(e, ctx))
             .is_some_and(|(q, _, _)| q.starts_with("rest_framework."))
     });
@@ -321,21 +320,21 @@ fn is_drf_function(decorated: Node, ctx: &FileCtx) -> bool {
 /// raising instead of returning) at the top of the body: the view rejects
 /// every unsafe method before doing anything.
 fn rejects_unsafe_methods(def: Node, ctx: &FileCtx) -> bool {
-    let Some(body) = def.child_by_field_name("body") else {
+    let Some(body) = def.field("body") else {
         return false;
     };
     let mut c = body.walk();
     let r = body.named_children(&mut c).take(3).any(|stmt| {
-        if stmt.kind() != "if_statement" {
+        if stmt.ty() != "if_statement" {
             return false;
         }
-        let Some(cond) = stmt.child_by_field_name("condition") else {
+        let Some(cond) = stmt.field("condition") else {
             return false;
         };
-        let guard = stmt.child_by_field_name("consequence").is_some_and(|b| {
+        let guard = stmt.field("consequence").is_some_and(|b| {
             b.named_children(&mut b.walk())
                 .last()
-                .is_some_and(|s| matches!(s.kind(), "return_statement" | "raise_statement"))
+                .is_some_and(|s| matches!(s.ty(), "return_statement" | "raise_statement"))
         });
         guard && rejects_unsafe(cond, ctx)
     });
@@ -343,7 +342,7 @@ fn rejects_unsafe_methods(def: Node, ctx: &FileCtx) -> bool {
 }
 
 fn rejects_unsafe(cond: Node, ctx: &FileCtx) -> bool {
-    if cond.kind() != "comparison_operator" {
+    if cond.ty() != "comparison_operator" {
         return false;
     }
     let mut c = cond.walk();
@@ -363,8 +362,8 @@ fn rejects_unsafe(cond: Node, ctx: &FileCtx) -> bool {
     match op.as_str() {
         "!=" => safe(right),
         "not in" => {
-            matches!(right.kind(), "tuple" | "list" | "set")
-                && right.named_children(&mut right.walk()).filter(|n| n.kind() != "comment").all(safe)
+            matches!(right.ty(), "tuple" | "list" | "set")
+                && right.named_children(&mut right.walk()).filter(|n| n.ty() != "comment").all(safe)
         }
         _ => false,
     }
@@ -377,7 +376,7 @@ fn check_function(decorator: Node, decorated: Node, def: Node, ctx: &mut FileCtx
     let Some(allowed) = allowed_methods(decorated, ctx) else {
         return;
     };
-    let name = def.child_by_field_name("name").map(|n| ctx.text(n)).unwrap_or("view");
+    let name = def.field("name").map(|n| ctx.text(n)).unwrap_or("view");
     let accepts = if allowed.iter().any(|m| m == "*") {
         if rejects_unsafe_methods(def, ctx) {
             return;
@@ -403,32 +402,31 @@ fn unsafe_handler(class: Node, ctx: &FileCtx, depth: u32) -> Option<String> {
     if depth > 5 {
         return None;
     }
-    let body = class.child_by_field_name("body")?;
+    let body = class.field("body")?;
     let mut c = body.walk();
     let mut safe_only = false;
     let mut defined = Vec::new();
     for stmt in body.named_children(&mut c) {
-        let def =
-            if stmt.kind() == "decorated_definition" { stmt.child_by_field_name("definition") } else { Some(stmt) };
+        let def = if stmt.ty() == "decorated_definition" { stmt.field("definition") } else { Some(stmt) };
         let Some(def) = def else { continue };
-        match def.kind() {
+        match def.ty() {
             "function_definition" => {
-                let n = def.child_by_field_name("name").map(|n| ctx.text(n)).unwrap_or("");
+                let n = def.field("name").map(|n| ctx.text(n)).unwrap_or("");
                 if UNSAFE_HANDLERS.contains(&n) {
                     defined.push(n);
                 }
             }
             "expression_statement" => {
                 // http_method_names = ["get", "head"]
-                let Some(a) = def.named_child(0).filter(|a| a.kind() == "assignment") else {
+                let Some(a) = def.named_child(0).filter(|a| a.ty() == "assignment") else {
                     continue;
                 };
-                let is_names = a.child_by_field_name("left").is_some_and(|l| ctx.text(l) == "http_method_names");
-                if let (true, Some(r)) = (is_names, a.child_by_field_name("right")) {
-                    if matches!(r.kind(), "list" | "tuple") {
+                let is_names = a.field("left").is_some_and(|l| ctx.text(l) == "http_method_names");
+                if let (true, Some(r)) = (is_names, a.field("right")) {
+                    if matches!(r.ty(), "list" | "tuple") {
                         let names: Option<Vec<String>> = r
                             .named_children(&mut r.walk())
-                            .filter(|n| n.kind() != "comment")
+                            .filter(|n| n.ty() != "comment")
                             .map(|n| python::string_value(&ctx.src.text, n))
                             .collect();
                         safe_only = names.is_some_and(|ns| {
@@ -448,15 +446,15 @@ fn unsafe_handler(class: Node, ctx: &FileCtx, depth: u32) -> Option<String> {
         return Some(format!("defines {}", list.join(", ")));
     }
     for base in bases(class) {
-        let last = match base.kind() {
+        let last = match base.ty() {
             "identifier" => ctx.text(base),
-            "attribute" => base.child_by_field_name("attribute").map(|a| ctx.text(a)).unwrap_or(""),
+            "attribute" => base.field("attribute").map(|a| ctx.text(a)).unwrap_or(""),
             _ => continue,
         };
         if let Some((_, method)) = EDITING_VIEWS.iter().find(|(n, _)| *n == last) {
             return Some(format!("inherits {method}() from {last}"));
         }
-        if base.kind() == "identifier" {
+        if base.ty() == "identifier" {
             if let Some(local) = local_class(class, last, ctx).filter(|l| *l != class) {
                 if let Some(why) = unsafe_handler(local, ctx, depth + 1) {
                     return Some(if why.starts_with("inherits") {
@@ -472,31 +470,25 @@ fn unsafe_handler(class: Node, ctx: &FileCtx, depth: u32) -> Option<String> {
 }
 
 fn bases(class: Node) -> Vec<Node> {
-    let Some(args) = class.child_by_field_name("superclasses") else {
+    let Some(args) = class.field("superclasses") else {
         return Vec::new();
     };
     let mut c = args.walk();
-    let out = args.named_children(&mut c).filter(|n| matches!(n.kind(), "identifier" | "attribute")).collect();
+    let out = args.named_children(&mut c).filter(|n| matches!(n.ty(), "identifier" | "attribute")).collect();
     out
 }
 
 /// A class named `name` defined at the top level of the file holding `near`.
 fn local_class<'t>(near: Node<'t>, name: &str, ctx: &FileCtx) -> Option<Node<'t>> {
     let mut root = near;
-    while let Some(p) = root.parent() {
+    while let Some(p) = root.up() {
         root = p;
     }
     let mut c = root.walk();
     let found = root
         .named_children(&mut c)
-        .filter_map(|stmt| {
-            if stmt.kind() == "decorated_definition" {
-                stmt.child_by_field_name("definition")
-            } else {
-                Some(stmt)
-            }
-        })
-        .find(|d| d.kind() == "class_definition" && d.child_by_field_name("name").is_some_and(|n| ctx.text(n) == name));
+        .filter_map(|stmt| if stmt.ty() == "decorated_definition" { stmt.field("definition") } else { Some(stmt) })
+        .find(|d| d.ty() == "class_definition" && d.field("name").is_some_and(|n| ctx.text(n) == name));
     found
 }
 
@@ -517,7 +509,7 @@ fn check_class(decorator: Node, class: Node, ctx: &mut FileCtx) {
     let Some(why) = unsafe_handler(class, ctx, 0) else {
         return;
     };
-    let name = class.child_by_field_name("name").map(|n| ctx.text(n)).unwrap_or("view");
+    let name = class.field("name").map(|n| ctx.text(n)).unwrap_or("view");
     let message = format!(
         "'{name}' is exempt from CSRF protection (csrf_exempt on dispatch()) and {why}: any site can make a logged-in user's browser submit to it"
     );

@@ -6,6 +6,7 @@ use super::settings::{Issue, Reporter, SettingsIndex, State, Value};
 use crate::engine::context::FileCtx;
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 use crate::semantics::python;
 use tree_sitter::Node;
 
@@ -201,14 +202,14 @@ fn open_by_nature(name: &str) -> bool {
 
 /// Is every item of `[AllowAny]` / `(AllowAny,)` the DRF AllowAny?
 fn only_allow_any(list: Node, ctx: &FileCtx) -> bool {
-    if !matches!(list.kind(), "list" | "tuple") {
+    if !matches!(list.ty(), "list" | "tuple") {
         return false;
     }
     let mut c = list.walk();
-    let items: Vec<Node> = list.named_children(&mut c).filter(|n| n.kind() != "comment").collect();
+    let items: Vec<Node> = list.named_children(&mut c).filter(|n| n.ty() != "comment").collect();
     !items.is_empty()
         && items.iter().all(|i| {
-            matches!(i.kind(), "identifier" | "attribute") && ctx.qualified_name(*i).is_some_and(|q| q == ALLOW_ANY)
+            matches!(i.ty(), "identifier" | "attribute") && ctx.qualified_name(*i).is_some_and(|q| q == ALLOW_ANY)
         })
 }
 
@@ -216,19 +217,19 @@ fn check_view(node: Node, ctx: &mut FileCtx) {
     if !ctx.src.text.contains("rest_framework") {
         return;
     }
-    match node.kind() {
+    match node.ty() {
         "class_definition" => check_class(node, ctx),
         _ => check_function(node, ctx),
     }
 }
 
 fn check_class(class: Node, ctx: &mut FileCtx) {
-    let name = class.child_by_field_name("name").map(|n| ctx.text(n)).unwrap_or("");
+    let name = class.field("name").map(|n| ctx.text(n)).unwrap_or("");
     if open_by_nature(name) {
         return;
     }
     let bases: Vec<String> = class
-        .child_by_field_name("superclasses")
+        .field("superclasses")
         .map(|s| {
             let mut c = s.walk();
             s.named_children(&mut c).map(|b| ctx.text(b).rsplit('.').next().unwrap_or("").to_string()).collect()
@@ -238,29 +239,25 @@ fn check_class(class: Node, ctx: &mut FileCtx) {
     if !unsafe_base && !bases.iter().any(|b| DRF_VIEWS.contains(&b.as_str())) {
         return;
     }
-    let Some(body) = class.child_by_field_name("body") else { return };
+    let Some(body) = class.field("body") else { return };
     let mut assignment = None;
     let mut unsafe_method = unsafe_base;
     let mut c = body.walk();
     for stmt in body.named_children(&mut c) {
-        let def =
-            if stmt.kind() == "decorated_definition" { stmt.child_by_field_name("definition") } else { Some(stmt) };
-        match def.map(|d| d.kind()) {
+        let def = if stmt.ty() == "decorated_definition" { stmt.field("definition") } else { Some(stmt) };
+        match def.map(|d| d.ty()) {
             Some("function_definition") => {
                 let d = def.unwrap();
-                let fname = d.child_by_field_name("name").map(|n| ctx.text(n)).unwrap_or("");
-                if UNSAFE_METHODS.contains(&fname)
-                    || (stmt.kind() == "decorated_definition" && unsafe_action(stmt, ctx))
+                let fname = d.field("name").map(|n| ctx.text(n)).unwrap_or("");
+                if UNSAFE_METHODS.contains(&fname) || (stmt.ty() == "decorated_definition" && unsafe_action(stmt, ctx))
                 {
                     unsafe_method = true;
                 }
             }
             Some("expression_statement") => {
-                let Some(a) = stmt.named_child(0).filter(|a| a.kind() == "assignment") else { continue };
-                let left = a.child_by_field_name("left").map(|l| ctx.text(l)).unwrap_or("");
-                if left == "permission_classes"
-                    && a.child_by_field_name("right").is_some_and(|r| only_allow_any(r, ctx))
-                {
+                let Some(a) = stmt.named_child(0).filter(|a| a.ty() == "assignment") else { continue };
+                let left = a.field("left").map(|l| ctx.text(l)).unwrap_or("");
+                if left == "permission_classes" && a.field("right").is_some_and(|r| only_allow_any(r, ctx)) {
                     assignment = Some(a);
                 }
                 if left == "http_method_names" {
@@ -288,7 +285,7 @@ fn check_class(class: Node, ctx: &mut FileCtx) {
 /// `@action(detail=True, methods=["post"])`
 fn unsafe_action(decorated: Node, ctx: &FileCtx) -> bool {
     let mut c = decorated.walk();
-    let r = decorated.named_children(&mut c).filter(|d| d.kind() == "decorator").any(|d| {
+    let r = decorated.named_children(&mut c).filter(|d| d.ty() == "decorator").any(|d| {
         let t = ctx.text(d).to_ascii_lowercase();
         t.contains("action(")
             && ["post", "put", "patch", "delete"]
@@ -299,19 +296,19 @@ fn unsafe_action(decorated: Node, ctx: &FileCtx) -> bool {
 }
 
 fn check_function(decorated: Node, ctx: &mut FileCtx) {
-    let Some(def) = decorated.child_by_field_name("definition").filter(|d| d.kind() == "function_definition") else {
+    let Some(def) = decorated.field("definition").filter(|d| d.ty() == "function_definition") else {
         return;
     };
-    let name = def.child_by_field_name("name").map(|n| ctx.text(n)).unwrap_or("");
+    let name = def.field("name").map(|n| ctx.text(n)).unwrap_or("");
     if open_by_nature(name) {
         return;
     }
     let mut unsafe_api = false;
     let mut perm = None;
     let mut c = decorated.walk();
-    for d in decorated.named_children(&mut c).filter(|d| d.kind() == "decorator") {
-        let Some(call) = d.named_child(0).filter(|n| n.kind() == "call") else { continue };
-        let Some(f) = call.child_by_field_name("function") else { continue };
+    for d in decorated.named_children(&mut c).filter(|d| d.ty() == "decorator") {
+        let Some(call) = d.named_child(0).filter(|n| n.ty() == "call") else { continue };
+        let Some(f) = call.field("function") else { continue };
         let q = ctx.qualified_name(f).unwrap_or_default();
         let first = python::positional_args(call).first().copied();
         match q.as_str() {

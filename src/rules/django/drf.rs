@@ -20,6 +20,7 @@ use super::querysets::{collect_accesses, steps, Access, FileRef};
 use crate::engine::context::FileCtx;
 use crate::engine::project::ProjectFile;
 use crate::finding::{Location, Span};
+use crate::parse::Syntax;
 use crate::semantics::python;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -33,28 +34,24 @@ use tree_sitter::Node;
 pub struct SerializerClass {
     pub name: String,
     pub span: Span,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub bases: Vec<ClassRef>,
     /// The class has its own `class Meta`.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub has_meta: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub model: Option<ModelRef>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub fields: Option<MetaFields>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub exclude: Vec<String>,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     pub depth: u32,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub declared: Vec<SerField>,
     /// `get_<field>(self, obj)` methods and the chains they read on `obj`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub methods: Vec<(String, Vec<Access>)>,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,20 +81,20 @@ pub struct SerField {
     pub name: String,
     pub span: Span,
     pub kind: SerFieldKind,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub source: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub many: bool,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub write_only: bool,
     /// The nested serializer class.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub serializer: Option<ClassRef>,
     /// `SerializerMethodField(method_name=...)`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub method: Option<String>,
     /// `HyperlinkedRelatedField` looks objects up by something else than the pk.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub lookup_not_pk: bool,
 }
 
@@ -110,7 +107,7 @@ pub fn extract(ctx: &mut FileCtx) {
     let names = Names::new(ctx);
     let mut out = Vec::new();
     for class in top_level_classes(ctx.tree.root_node()) {
-        let Some(name_node) = class.child_by_field_name("name") else { continue };
+        let Some(name_node) = class.field("name") else { continue };
         let name = ctx.text(name_node).to_string();
         let bases: Vec<ClassRef> =
             super::models::bases_of(class).iter().filter_map(|b| names.class_ref(ctx, *b)).collect();
@@ -128,7 +125,7 @@ pub fn extract(ctx: &mut FileCtx) {
 fn serializer_class(ctx: &FileCtx, names: &Names, class: Node, name: String, bases: Vec<ClassRef>) -> SerializerClass {
     let mut s = SerializerClass {
         name,
-        span: class.child_by_field_name("name").map(|n| span_of(ctx, n)).unwrap_or_default(),
+        span: class.field("name").map(|n| span_of(ctx, n)).unwrap_or_default(),
         bases,
         has_meta: false,
         model: None,
@@ -151,7 +148,7 @@ fn serializer_class(ctx: &FileCtx, names: &Names, class: Node, name: String, bas
         }
     }
     for (fname, value, stmt) in class_assignments(ctx, class) {
-        if value.kind() != "call" {
+        if value.ty() != "call" {
             continue;
         }
         if let Some(f) = ser_field(ctx, names, value, fname, span_of(ctx, stmt)) {
@@ -166,31 +163,31 @@ fn serializer_class(ctx: &FileCtx, names: &Names, class: Node, name: String, bas
         .map(|f| f.method.clone().unwrap_or_else(|| format!("get_{}", f.name)))
         .collect();
     for m in body_statements(class) {
-        if m.kind() != "function_definition" {
+        if m.ty() != "function_definition" {
             continue;
         }
-        let Some(mname) = m.child_by_field_name("name").map(|n| ctx.text(n).to_string()) else { continue };
+        let Some(mname) = m.field("name").map(|n| ctx.text(n).to_string()) else { continue };
         if !wanted.contains(&mname) {
             continue;
         }
-        let Some(params) = m.child_by_field_name("parameters") else { continue };
+        let Some(params) = m.field("parameters") else { continue };
         let mut c = params.walk();
         let ps: Vec<Node> = params.named_children(&mut c).collect();
-        let Some(obj) = ps.get(1).filter(|p| p.kind() == "identifier").map(|p| ctx.text(*p).to_string()) else {
+        let Some(obj) = ps.get(1).filter(|p| p.ty() == "identifier").map(|p| ctx.text(*p).to_string()) else {
             continue;
         };
-        let Some(body) = m.child_by_field_name("body") else { continue };
+        let Some(body) = m.field("body") else { continue };
         s.methods.push((mname, collect_accesses(ctx, &[body], &obj, &HashMap::new())));
     }
     s
 }
 
 fn string_list(ctx: &FileCtx, v: Node) -> Option<Vec<String>> {
-    if !matches!(v.kind(), "list" | "tuple") {
+    if !matches!(v.ty(), "list" | "tuple") {
         return None;
     }
     let mut c = v.walk();
-    v.named_children(&mut c).filter(|n| n.kind() != "comment").map(|n| python::string_value(&ctx.src.text, n)).collect()
+    v.named_children(&mut c).filter(|n| n.ty() != "comment").map(|n| python::string_value(&ctx.src.text, n)).collect()
 }
 
 fn meta_fields(ctx: &FileCtx, v: Node) -> MetaFields {
@@ -217,18 +214,15 @@ fn ser_field(ctx: &FileCtx, names: &Names, call: Node, name: String, span: Span)
         _ => return None,
     };
     let s = |k: &str| kwarg(ctx, call, k).and_then(|v| python::string_value(&ctx.src.text, v));
-    let flag = |k: &str| kwarg(ctx, call, k).is_some_and(|v| v.kind() == "true");
+    let flag = |k: &str| kwarg(ctx, call, k).is_some_and(|v| v.ty() == "true");
     let method = if kind == SerFieldKind::Method {
         s("method_name")
             .or_else(|| python::positional_args(call).first().and_then(|a| python::string_value(&ctx.src.text, *a)))
     } else {
         None
     };
-    let serializer = if kind == SerFieldKind::Nested {
-        call.child_by_field_name("function").and_then(|f| names.class_ref(ctx, f))
-    } else {
-        None
-    };
+    let serializer =
+        if kind == SerFieldKind::Nested { call.field("function").and_then(|f| names.class_ref(ctx, f)) } else { None };
     Some(SerField {
         name,
         span,

@@ -21,6 +21,7 @@ use super::settings::{module_name, StmtKind, Value};
 use crate::engine::context::FileCtx;
 use crate::engine::project::ProjectCtx;
 use crate::finding::{Location, Span};
+use crate::parse::Syntax;
 use crate::semantics::{descendants, python};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -36,22 +37,22 @@ pub struct DjangoFacts {
     /// Dotted module name from the path (`books/models/book.py` → `books.models.book`).
     pub module: String,
     /// Classes that may be models.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub models: Vec<ModelClass>,
     /// Manager and QuerySet classes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub managers: Vec<ManagerClass>,
     /// Functions with loops that may run queries.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub functions: Vec<super::querysets::FunctionFacts>,
     /// Classes naming a queryset, a model or a serializer (views, viewsets).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub views: Vec<super::querysets::ViewClass>,
     /// DRF serializer classes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub serializers: Vec<super::drf::SerializerClass>,
     /// How fixes that need `Count` reach it in this file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub count: Option<CountImport>,
 }
 
@@ -60,7 +61,7 @@ pub struct DjangoFacts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CountImport {
     /// The expression naming `Count` (`Count`, `models.Count`), if imported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub name: Option<String>,
     /// Where an import line can be inserted (start of the line after the
     /// last top-level import).
@@ -73,7 +74,7 @@ pub struct CountImport {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ClassRef {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub module: Option<String>,
 }
 
@@ -95,13 +96,13 @@ pub struct ModelClass {
     pub name: String,
     /// The class name.
     pub span: Span,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub bases: Vec<ClassRef>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub is_abstract: bool,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub fields: Vec<RelField>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub managers: Vec<ManagerDecl>,
 }
 
@@ -120,11 +121,11 @@ pub enum RelKind {
 pub struct RelField {
     pub name: String,
     pub kind: RelKind,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub target: Option<ModelRef>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub related_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub related_query_name: Option<String>,
     pub span: Span,
 }
@@ -135,7 +136,7 @@ pub struct RelField {
 pub struct ManagerDecl {
     pub name: String,
     /// The manager and queryset classes behind it, as written.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub classes: Vec<ClassRef>,
 }
 
@@ -143,19 +144,19 @@ pub struct ManagerDecl {
 /// rules care.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct QsEffect {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub select: Vec<String>,
     /// `select_related()` without arguments: every forward relation.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub select_all: bool,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub prefetch: Vec<String>,
     /// `values()`/`values_list()`: rows are no longer model instances.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub values: bool,
     /// Something we cannot read (non-literal lookups, unknown methods): the
     /// queryset may load anything; no N+1 finding is derived from it.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub opaque: bool,
 }
 
@@ -173,10 +174,10 @@ impl QsEffect {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManagerClass {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub bases: Vec<ClassRef>,
     /// Methods and what they add (`get_queryset` included).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub methods: Vec<(String, QsEffect)>,
 }
 
@@ -200,38 +201,35 @@ impl Names {
         let mut n = Names { module, package, map: HashMap::new(), classes: HashSet::new(), auth_user: HashSet::new() };
         let root = ctx.tree.root_node();
         for class in top_level_classes(root) {
-            if let Some(name) = class.child_by_field_name("name") {
+            if let Some(name) = class.field("name") {
                 n.classes.insert(ctx.text(name).to_string());
             }
         }
         let mut c = root.walk();
         for stmt in root.named_children(&mut c) {
             // `User = get_user_model()`
-            if stmt.kind() == "expression_statement" {
-                if let Some(a) = stmt.named_child(0).filter(|a| a.kind() == "assignment") {
-                    if let (Some(l), Some(r)) = (a.child_by_field_name("left"), a.child_by_field_name("right")) {
-                        if l.kind() == "identifier" && r.kind() == "call" && call_name(ctx, r) == Some("get_user_model")
-                        {
+            if stmt.ty() == "expression_statement" {
+                if let Some(a) = stmt.named_child(0).filter(|a| a.ty() == "assignment") {
+                    if let (Some(l), Some(r)) = (a.field("left"), a.field("right")) {
+                        if l.ty() == "identifier" && r.ty() == "call" && call_name(ctx, r) == Some("get_user_model") {
                             n.auth_user.insert(ctx.text(l).to_string());
                         }
                     }
                 }
             }
         }
-        descendants(root, |node| match node.kind() {
+        descendants(root, |node| match node.ty() {
             "import_statement" => {
                 let mut c = node.walk();
                 for child in node.named_children(&mut c) {
-                    match child.kind() {
+                    match child.ty() {
                         "dotted_name" => {
                             let full = ctx.text(child);
                             let first = full.split('.').next().unwrap_or(full);
                             n.map.insert(first.to_string(), first.to_string());
                         }
                         "aliased_import" => {
-                            if let (Some(name), Some(alias)) =
-                                (child.child_by_field_name("name"), child.child_by_field_name("alias"))
-                            {
+                            if let (Some(name), Some(alias)) = (child.field("name"), child.field("alias")) {
                                 n.map.insert(ctx.text(alias).to_string(), ctx.text(name).to_string());
                             }
                         }
@@ -241,19 +239,17 @@ impl Names {
                 false
             }
             "import_from_statement" => {
-                let Some(m) = node.child_by_field_name("module_name") else { return false };
+                let Some(m) = node.field("module_name") else { return false };
                 let (level, module) = import_module(ctx, m);
                 let base = n.absolute(level, &module);
                 let mut c = node.walk();
                 for child in node.children_by_field_name("name", &mut c) {
-                    let (name, alias) = match child.kind() {
+                    let (name, alias) = match child.ty() {
                         "dotted_name" => (ctx.text(child), ctx.text(child)),
-                        "aliased_import" => {
-                            match (child.child_by_field_name("name"), child.child_by_field_name("alias")) {
-                                (Some(a), Some(b)) => (ctx.text(a), ctx.text(b)),
-                                _ => continue,
-                            }
-                        }
+                        "aliased_import" => match (child.field("name"), child.field("alias")) {
+                            (Some(a), Some(b)) => (ctx.text(a), ctx.text(b)),
+                            _ => continue,
+                        },
                         _ => continue,
                     };
                     let q = if base.is_empty() { name.to_string() } else { format!("{base}.{name}") };
@@ -307,7 +303,7 @@ impl Names {
     /// The absolute dotted name of an identifier or attribute chain, if it
     /// starts with an imported name or a class of this file.
     pub fn qualify(&self, ctx: &FileCtx, expr: Node) -> Option<String> {
-        match expr.kind() {
+        match expr.ty() {
             "identifier" => {
                 let name = ctx.text(expr);
                 if let Some(q) = self.map.get(name) {
@@ -319,8 +315,8 @@ impl Names {
                 }
             }
             "attribute" => {
-                let obj = expr.child_by_field_name("object")?;
-                let attr = expr.child_by_field_name("attribute")?;
+                let obj = expr.field("object")?;
+                let attr = expr.field("attribute")?;
                 Some(format!("{}.{}", self.qualify(ctx, obj)?, ctx.text(attr)))
             }
             _ => None,
@@ -329,7 +325,7 @@ impl Names {
 
     /// The class an identifier or attribute names, as written.
     pub fn class_ref(&self, ctx: &FileCtx, expr: Node) -> Option<ClassRef> {
-        match expr.kind() {
+        match expr.ty() {
             "identifier" => {
                 let name = ctx.text(expr);
                 match self.qualify(ctx, expr) {
@@ -345,10 +341,10 @@ impl Names {
     /// The model an expression names: a class, `get_user_model()`, or a
     /// name bound to it.
     pub fn model_ref(&self, ctx: &FileCtx, expr: Node) -> Option<ModelRef> {
-        if expr.kind() == "identifier" && self.auth_user.contains(ctx.text(expr)) {
+        if expr.ty() == "identifier" && self.auth_user.contains(ctx.text(expr)) {
             return Some(ModelRef::AuthUser);
         }
-        if expr.kind() == "call" && call_name(ctx, expr) == Some("get_user_model") {
+        if expr.ty() == "call" && call_name(ctx, expr) == Some("get_user_model") {
             return Some(ModelRef::AuthUser);
         }
         let r = self.class_ref(ctx, expr)?;
@@ -368,14 +364,14 @@ fn split_ref(q: &str) -> ClassRef {
 
 /// (level, module) of an import's `module_name` node.
 fn import_module(ctx: &FileCtx, m: Node) -> (u32, String) {
-    if m.kind() != "relative_import" {
+    if m.ty() != "relative_import" {
         return (0, ctx.text(m).to_string());
     }
     let mut level = 0;
     let mut module = String::new();
     let mut c = m.walk();
     for ch in m.named_children(&mut c) {
-        match ch.kind() {
+        match ch.ty() {
             "import_prefix" => level = ctx.text(ch).chars().filter(|c| *c == '.').count() as u32,
             "dotted_name" => module = ctx.text(ch).to_string(),
             _ => {}
@@ -386,10 +382,10 @@ fn import_module(ctx: &FileCtx, m: Node) -> (u32, String) {
 
 /// The last segment of a call's callee: `models.ForeignKey(...)` → `ForeignKey`.
 pub fn call_name<'a>(ctx: &FileCtx<'a>, call: Node) -> Option<&'a str> {
-    let f = call.child_by_field_name("function")?;
-    match f.kind() {
+    let f = call.field("function")?;
+    match f.ty() {
         "identifier" => Some(ctx.text(f)),
-        "attribute" => f.child_by_field_name("attribute").map(|a| ctx.text(a)),
+        "attribute" => f.field("attribute").map(|a| ctx.text(a)),
         _ => None,
     }
 }
@@ -408,7 +404,7 @@ pub fn span_of(ctx: &FileCtx, n: Node) -> Span {
 /// `if not is_model_registered(...): class Product(AbstractProduct): ...`).
 pub fn top_level_classes<'t>(root: Node<'t>) -> Vec<Node<'t>> {
     let mut out = Vec::new();
-    descendants(root, |n| match n.kind() {
+    descendants(root, |n| match n.ty() {
         "module"
         | "block"
         | "if_statement"
@@ -429,10 +425,10 @@ pub fn top_level_classes<'t>(root: Node<'t>) -> Vec<Node<'t>> {
 
 /// The statements of a class body, decorated definitions unwrapped.
 pub fn body_statements<'t>(class: Node<'t>) -> Vec<Node<'t>> {
-    let Some(body) = class.child_by_field_name("body") else { return Vec::new() };
+    let Some(body) = class.field("body") else { return Vec::new() };
     let mut c = body.walk();
     body.named_children(&mut c)
-        .filter_map(|s| if s.kind() == "decorated_definition" { s.child_by_field_name("definition") } else { Some(s) })
+        .filter_map(|s| if s.ty() == "decorated_definition" { s.field("definition") } else { Some(s) })
         .collect()
 }
 
@@ -440,12 +436,12 @@ pub fn body_statements<'t>(class: Node<'t>) -> Vec<Node<'t>> {
 pub fn class_assignments<'t>(ctx: &FileCtx, class: Node<'t>) -> Vec<(String, Node<'t>, Node<'t>)> {
     let mut out = Vec::new();
     for s in body_statements(class) {
-        if s.kind() != "expression_statement" {
+        if s.ty() != "expression_statement" {
             continue;
         }
-        let Some(a) = s.named_child(0).filter(|a| a.kind() == "assignment") else { continue };
-        if let (Some(l), Some(r)) = (a.child_by_field_name("left"), a.child_by_field_name("right")) {
-            if l.kind() == "identifier" {
+        let Some(a) = s.named_child(0).filter(|a| a.ty() == "assignment") else { continue };
+        if let (Some(l), Some(r)) = (a.field("left"), a.field("right")) {
+            if l.ty() == "identifier" {
                 out.push((ctx.text(l).to_string(), r, a));
             }
         }
@@ -454,16 +450,16 @@ pub fn class_assignments<'t>(ctx: &FileCtx, class: Node<'t>) -> Vec<(String, Nod
 }
 
 pub fn bases_of<'t>(class: Node<'t>) -> Vec<Node<'t>> {
-    let Some(args) = class.child_by_field_name("superclasses") else { return Vec::new() };
+    let Some(args) = class.field("superclasses") else { return Vec::new() };
     let mut c = args.walk();
-    args.named_children(&mut c).filter(|n| matches!(n.kind(), "identifier" | "attribute")).collect()
+    args.named_children(&mut c).filter(|n| matches!(n.ty(), "identifier" | "attribute")).collect()
 }
 
 /// The nested `class Meta:` of a class.
 pub fn meta_class<'t>(ctx: &FileCtx, class: Node<'t>) -> Option<Node<'t>> {
-    body_statements(class).into_iter().find(|s| {
-        s.kind() == "class_definition" && s.child_by_field_name("name").is_some_and(|n| ctx.text(n) == "Meta")
-    })
+    body_statements(class)
+        .into_iter()
+        .find(|s| s.ty() == "class_definition" && s.field("name").is_some_and(|n| ctx.text(n) == "Meta"))
 }
 
 fn is_models_module(rel: &str) -> bool {
@@ -492,7 +488,7 @@ pub fn extract(ctx: &mut FileCtx) {
     let mut models = Vec::new();
     let mut managers = Vec::new();
     for class in top_level_classes(ctx.tree.root_node()) {
-        let Some(name_node) = class.child_by_field_name("name") else { continue };
+        let Some(name_node) = class.field("name") else { continue };
         let name = ctx.text(name_node).to_string();
         let base_nodes = bases_of(class);
         if base_nodes.is_empty() {
@@ -525,13 +521,13 @@ pub fn facts_mut<'c>(ctx: &'c mut FileCtx) -> &'c mut DjangoFacts {
 }
 
 fn model_class(ctx: &FileCtx, names: &Names, class: Node, name: String, bases: Vec<ClassRef>) -> ModelClass {
-    let span = class.child_by_field_name("name").map(|n| span_of(ctx, n)).unwrap_or_default();
+    let span = class.field("name").map(|n| span_of(ctx, n)).unwrap_or_default();
     let mut m = ModelClass { name, span, bases, is_abstract: false, fields: Vec::new(), managers: Vec::new() };
     if let Some(meta) = meta_class(ctx, class) {
-        m.is_abstract = class_assignments(ctx, meta).iter().any(|(k, v, _)| k == "abstract" && v.kind() == "true");
+        m.is_abstract = class_assignments(ctx, meta).iter().any(|(k, v, _)| k == "abstract" && v.ty() == "true");
     }
     for (field, value, stmt) in class_assignments(ctx, class) {
-        if value.kind() != "call" {
+        if value.ty() != "call" {
             continue;
         }
         let Some(callee) = call_name(ctx, value) else { continue };
@@ -577,12 +573,12 @@ fn model_target(ctx: &FileCtx, names: &Names, t: Node) -> Option<ModelRef> {
 /// `X()`, `X.as_manager()`, `X.from_queryset(Y)()`: the classes behind a
 /// manager assignment, or `None` when the value is not a manager.
 fn manager_decl(ctx: &FileCtx, names: &Names, call: Node) -> Option<Vec<ClassRef>> {
-    let f = call.child_by_field_name("function")?;
-    match f.kind() {
+    let f = call.field("function")?;
+    match f.ty() {
         "identifier" | "attribute" => {
             let last = call_name(ctx, call)?;
             if last == "as_manager" {
-                let obj = f.child_by_field_name("object")?;
+                let obj = f.field("object")?;
                 return Some(names.class_ref(ctx, obj).into_iter().collect());
             }
             if last.ends_with("Manager") {
@@ -592,9 +588,9 @@ fn manager_decl(ctx: &FileCtx, names: &Names, call: Node) -> Option<Vec<ClassRef
         }
         // `BookManager.from_queryset(BookQuerySet)()`
         "call" if call_name(ctx, f) == Some("from_queryset") => {
-            let inner = f.child_by_field_name("function")?;
+            let inner = f.field("function")?;
             let mut out = Vec::new();
-            out.extend(inner.child_by_field_name("object").and_then(|o| names.class_ref(ctx, o)));
+            out.extend(inner.field("object").and_then(|o| names.class_ref(ctx, o)));
             out.extend(python::positional_args(f).first().and_then(|a| names.class_ref(ctx, *a)));
             Some(out)
         }
@@ -605,11 +601,11 @@ fn manager_decl(ctx: &FileCtx, names: &Names, call: Node) -> Option<Vec<ClassRef
 fn manager_class(ctx: &FileCtx, class: Node, name: String, bases: Vec<ClassRef>) -> ManagerClass {
     let mut methods = Vec::new();
     for s in body_statements(class) {
-        if s.kind() != "function_definition" {
+        if s.ty() != "function_definition" {
             continue;
         }
-        let Some(n) = s.child_by_field_name("name") else { continue };
-        let Some(body) = s.child_by_field_name("body") else { continue };
+        let Some(n) = s.field("name") else { continue };
+        let Some(body) = s.field("body") else { continue };
         methods.push((ctx.text(n).to_string(), body_effect(ctx, body)));
     }
     ManagerClass { name, bases, methods }
@@ -620,14 +616,14 @@ fn manager_class(ctx: &FileCtx, class: Node, name: String, bases: Vec<ClassRef>)
 pub fn body_effect(ctx: &FileCtx, body: Node) -> QsEffect {
     let mut e = QsEffect::default();
     descendants(body, |n| {
-        if n.kind() == "call" {
+        if n.ty() == "call" {
             if let Some(name) = call_name(ctx, n) {
-                if n.child_by_field_name("function").is_some_and(|f| f.kind() == "attribute") {
+                if n.field("function").is_some_and(|f| f.ty() == "attribute") {
                     call_effect(ctx, n, name, &mut e);
                 }
             }
         }
-        !matches!(n.kind(), "function_definition" | "class_definition" | "lambda")
+        !matches!(n.ty(), "function_definition" | "class_definition" | "lambda")
     });
     e
 }
@@ -643,7 +639,7 @@ pub fn call_effect(ctx: &FileCtx, call: Node, name: &str, e: &mut QsEffect) {
             for a in args {
                 match python::string_value(&ctx.src.text, a) {
                     Some(s) => e.select.push(s),
-                    None if a.kind() == "none" => {}
+                    None if a.ty() == "none" => {}
                     None => e.opaque = true,
                 }
             }
@@ -652,7 +648,7 @@ pub fn call_effect(ctx: &FileCtx, call: Node, name: &str, e: &mut QsEffect) {
             for a in all_args(call) {
                 match prefetch_lookup(ctx, a) {
                     Some(s) => e.prefetch.extend(s),
-                    None if a.kind() == "none" => {}
+                    None if a.ty() == "none" => {}
                     None => e.opaque = true,
                 }
             }
@@ -664,9 +660,9 @@ pub fn call_effect(ctx: &FileCtx, call: Node, name: &str, e: &mut QsEffect) {
 
 /// Every argument node of a call (positional, keyword values, splats).
 pub fn all_args(call: Node) -> Vec<Node> {
-    let Some(args) = call.child_by_field_name("arguments") else { return Vec::new() };
+    let Some(args) = call.field("arguments") else { return Vec::new() };
     let mut c = args.walk();
-    args.named_children(&mut c).filter(|a| a.kind() != "comment").collect()
+    args.named_children(&mut c).filter(|a| a.ty() != "comment").collect()
 }
 
 /// The lookups a `prefetch_related` argument covers: a string, or a
@@ -676,7 +672,7 @@ pub fn prefetch_lookup(ctx: &FileCtx, a: Node) -> Option<Vec<String>> {
     if let Some(s) = python::string_value(&ctx.src.text, a) {
         return Some(vec![s]);
     }
-    if a.kind() != "call" || !matches!(call_name(ctx, a), Some("Prefetch" | "GenericPrefetch")) {
+    if a.ty() != "call" || !matches!(call_name(ctx, a), Some("Prefetch" | "GenericPrefetch")) {
         return None;
     }
     let lookup_node = kwarg(ctx, a, "lookup").or_else(|| python::positional_args(a).first().copied())?;
@@ -690,11 +686,11 @@ pub fn prefetch_lookup(ctx: &FileCtx, a: Node) -> Option<Vec<String>> {
     if let Some(qs) = qs {
         let mut e = QsEffect::default();
         let mut cur = qs;
-        while cur.kind() == "call" {
+        while cur.ty() == "call" {
             if let Some(name) = call_name(ctx, cur) {
                 call_effect(ctx, cur, name, &mut e);
             }
-            match cur.child_by_field_name("function").and_then(|f| f.child_by_field_name("object")) {
+            match cur.field("function").and_then(|f| f.field("object")) {
                 Some(o) => cur = o,
                 None => break,
             }

@@ -5,6 +5,7 @@
 use crate::engine::context::FileCtx;
 use crate::engine::declarative::shorten;
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 use crate::semantics::{descendants, python};
 use tree_sitter::Node;
 
@@ -105,8 +106,8 @@ const REDIRECTS: &[&str] = &[
 const CHECKS: &[&str] = &["url_has_allowed_host_and_scheme", "is_safe_url"];
 
 fn check(call: Node, ctx: &mut FileCtx) {
-    let Some(f) = call.child_by_field_name("function") else { return };
-    if !matches!(f.kind(), "identifier" | "attribute") {
+    let Some(f) = call.field("function") else { return };
+    if !matches!(f.ty(), "identifier" | "attribute") {
         return;
     }
     let Some(q) = ctx.qualified_name(f) else { return };
@@ -130,8 +131,8 @@ fn check(call: Node, ctx: &mut FileCtx) {
     }
     let mut checked = false;
     descendants(func, |d| {
-        if d.kind() == "call" {
-            let name = d.child_by_field_name("function").map(|f| ctx.text(f)).unwrap_or("");
+        if d.ty() == "call" {
+            let name = d.field("function").map(|f| ctx.text(f)).unwrap_or("");
             if CHECKS.iter().any(|c| name == *c || name.ends_with(&format!(".{c}"))) {
                 checked = true;
             }
@@ -168,14 +169,14 @@ fn fixed_destination(n: Node, ctx: &FileCtx, depth: u32) -> bool {
             }
         }
     };
-    match n.kind() {
+    match n.ty() {
         "string" => {
             // The literal text before the first interpolation, or a fixed
             // value interpolated first (`f"{reverse('x')}?q={q}"`).
             let mut prefix = String::new();
             let mut c = n.walk();
             for ch in n.children(&mut c) {
-                match ch.kind() {
+                match ch.ty() {
                     "string_content" | "escape_sequence" => prefix.push_str(ctx.text(ch)),
                     "interpolation" => {
                         if prefix.is_empty() {
@@ -188,24 +189,24 @@ fn fixed_destination(n: Node, ctx: &FileCtx, depth: u32) -> bool {
             }
             fixed_prefix(&prefix)
         }
-        "binary_operator" => n.child_by_field_name("left").is_some_and(|l| fixed_destination(l, ctx, depth + 1)),
+        "binary_operator" => n.field("left").is_some_and(|l| fixed_destination(l, ctx, depth + 1)),
         "identifier" => python::assigned_values(n, &ctx.src.text)
             .is_some_and(|vs| !vs.is_empty() && vs.iter().all(|v| fixed_destination(*v, ctx, depth + 1))),
         // The path this view was reached under.
         "attribute" => matches!(ctx.text(n), "request.path" | "request.path_info" | "self.request.path"),
         "parenthesized_expression" => n.named_child(0).is_some_and(|i| fixed_destination(i, ctx, depth + 1)),
         "call" => {
-            let Some(f) = n.child_by_field_name("function") else { return false };
-            let name = match f.kind() {
-                "attribute" => f.child_by_field_name("attribute").map(|a| ctx.text(a)).unwrap_or(""),
+            let Some(f) = n.field("function") else { return false };
+            let name = match f.ty() {
+                "attribute" => f.field("attribute").map(|a| ctx.text(a)).unwrap_or(""),
                 _ => ctx.text(f),
             };
             match name {
                 "reverse" | "reverse_lazy" | "resolve_url" | "get_absolute_url" | "get_full_path" => true,
                 // `obj.get_translate_url()`: a model's own URL.
-                n if n.starts_with("get_") && n.ends_with("_url") && f.kind() == "attribute" => true,
+                n if n.starts_with("get_") && n.ends_with("_url") && f.ty() == "attribute" => true,
                 "format" => {
-                    let Some(recv) = f.child_by_field_name("object") else { return false };
+                    let Some(recv) = f.field("object") else { return false };
                     if fixed_destination(recv, ctx, depth + 1) {
                         return true;
                     }

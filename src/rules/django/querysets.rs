@@ -25,6 +25,7 @@ use super::models::{
 use crate::engine::context::FileCtx;
 use crate::engine::project::{ProjectCtx, ProjectFile};
 use crate::finding::{Edit, Fix, Location, Span};
+use crate::parse::Syntax;
 use crate::semantics::{descendants, python};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -39,13 +40,13 @@ use tree_sitter::Node;
 pub struct FunctionFacts {
     pub name: String,
     /// The top-level class the function is a method of.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub class: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub loops: Vec<LoopFact>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub queries: Vec<QueryCall>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub writes: Vec<WriteCall>,
 }
 
@@ -54,15 +55,15 @@ pub struct LoopFact {
     /// `for book in books` (a statement's header, a comprehension's clause).
     pub header: Span,
     /// The loop variable, when it is one name (`for i, b in enumerate(qs)` gives `b`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub var: Option<String>,
     /// The enclosing loop of the same function.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub parent: Option<u32>,
     /// What the loop iterates, when it may be a queryset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub source: Option<QsSource>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub accesses: Vec<Access>,
 }
 
@@ -77,13 +78,13 @@ pub struct QsSource {
 pub struct QsPart {
     pub root: QsRoot,
     /// The method calls applied to the root, in order, across reassignments.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub calls: Vec<QsCall>,
     /// The expression that builds it (the assignment's value or the loop's iterable).
     pub span: Span,
     /// An empty span where `.select_related(...)` can be appended: the end
     /// of the chain, before a slice or `.iterator()`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub insert_at: Option<Span>,
 }
 
@@ -108,18 +109,14 @@ pub enum QsRoot {
 pub struct QsCall {
     /// Method name; `[]` for a subscript.
     pub name: String,
-    #[serde(default, skip_serializing_if = "is_default_effect")]
+    #[serde(default)]
     pub effect: QsEffect,
     /// String arguments (for `only()`/`defer()`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub strings: Vec<String>,
     /// An empty span after the last argument, where more lookups can be added.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub merge_at: Option<Span>,
-}
-
-fn is_default_effect(e: &QsEffect) -> bool {
-    *e == QsEffect::default()
 }
 
 /// `book.author.publisher.name`, `book.tags.all()`: an attribute chain read
@@ -131,20 +128,16 @@ pub struct Access {
     /// Attribute names after the loop variable (an alias's own chain first).
     pub segs: Vec<String>,
     /// How many of `segs` come from an alias (`author = book.author`).
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     pub alias_len: u32,
     /// The last attribute is called (`.all()`, `.count()`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub called: bool,
     /// The call has arguments.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub call_args: bool,
     /// The chain, with the call when there is one.
     pub span: Span,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
 }
 
 /// An explicit query run per iteration whose arguments depend on a loop variable.
@@ -152,9 +145,9 @@ fn is_zero(n: &u32) -> bool {
 pub struct QueryCall {
     pub loop_: u32,
     /// The queryset it runs (`None` for `get_object_or_404(Model, ...)`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub source: Option<QsSource>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub model: Option<ModelRef>,
     /// What runs it: `get`, `count`, `first`, `iterate`, `get_object_or_404`, ...
     pub method: String,
@@ -193,7 +186,7 @@ pub struct QsDef {
     /// The `queryset = ...` assignment or the `return` of `get_queryset`.
     pub span: Span,
     /// `None` when the expression is not a queryset we can follow.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub source: Option<QsSource>,
 }
 
@@ -202,21 +195,21 @@ pub struct QsDef {
 pub struct ViewClass {
     pub name: String,
     pub span: Span,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub bases: Vec<ClassRef>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub queryset: Option<QsDef>,
     /// The returns of `get_queryset`, when the class defines it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub get_queryset: Option<Vec<QsDef>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub model: Option<ModelRef>,
     /// `serializer_class = X`, or what `get_serializer_class` returns
     /// (`None` items: a return that is not a class name).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub serializers: Option<Vec<Option<ClassRef>>>,
     /// Defines `list()` itself.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub list: bool,
 }
 
@@ -328,24 +321,24 @@ fn is_comprehension(kind: &str) -> bool {
 
 fn pattern_names(ctx: &FileCtx, n: Node, out: &mut Vec<String>) {
     descendants(n, |c| {
-        if c.kind() == "identifier" {
+        if c.ty() == "identifier" {
             out.push(ctx.text(c).to_string());
         }
-        !matches!(c.kind(), "attribute" | "subscript")
+        !matches!(c.ty(), "attribute" | "subscript")
     });
 }
 
 /// (loop variable, iterable) of `for <left> in <right>`.
 fn loop_target<'t>(ctx: &FileCtx, left: Node<'t>, right: Option<Node<'t>>) -> (Option<String>, Option<Node<'t>>) {
-    if left.kind() == "identifier" {
+    if left.ty() == "identifier" {
         return (Some(ctx.text(left).to_string()), right);
     }
     // `for i, obj in enumerate(qs)`
-    if matches!(left.kind(), "pattern_list" | "tuple_pattern") {
+    if matches!(left.ty(), "pattern_list" | "tuple_pattern") {
         let mut c = left.walk();
         let names: Vec<Node> = left.named_children(&mut c).collect();
-        if let Some(r) = right.filter(|r| r.kind() == "call" && call_name(ctx, *r) == Some("enumerate")) {
-            if names.len() == 2 && names[1].kind() == "identifier" {
+        if let Some(r) = right.filter(|r| r.ty() == "call" && call_name(ctx, *r) == Some("enumerate")) {
+            if names.len() == 2 && names[1].ty() == "identifier" {
                 let inner = python::positional_args(r).first().copied();
                 return (Some(ctx.text(names[1]).to_string()), inner);
             }
@@ -357,20 +350,20 @@ fn loop_target<'t>(ctx: &FileCtx, left: Node<'t>, right: Option<Node<'t>>) -> (O
 impl<'t> Scope<'t> {
     fn new(ctx: &FileCtx, func: Node<'t>, class: Option<String>) -> Scope<'t> {
         let mut s = Scope { class, assigns: Vec::new(), loops: Vec::new(), ranges: Vec::new() };
-        let Some(body) = func.child_by_field_name("body") else { return s };
+        let Some(body) = func.field("body") else { return s };
         descendants(body, |n| {
-            match n.kind() {
+            match n.ty() {
                 "function_definition" | "class_definition" | "lambda" => return false,
                 "assignment" => {
-                    if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
-                        if l.kind() == "identifier" {
+                    if let (Some(l), Some(r)) = (n.field("left"), n.field("right")) {
+                        if l.ty() == "identifier" {
                             s.assigns.push((ctx.text(l).to_string(), n, r));
                         }
                     }
                 }
                 "for_statement" => {
-                    let left = n.child_by_field_name("left");
-                    let right = n.child_by_field_name("right");
+                    let left = n.field("left");
+                    let right = n.field("right");
                     let (var, iter) = left.map(|l| loop_target(ctx, l, right)).unwrap_or((None, None));
                     let header_end = right.map(|r| r.end_byte()).unwrap_or(n.start_byte());
                     let mut names = Vec::new();
@@ -382,36 +375,34 @@ impl<'t> Scope<'t> {
                         header: ctx.src.span(n.start_byte(), header_end),
                         var,
                         iter,
-                        scopes: n.child_by_field_name("body").into_iter().collect(),
+                        scopes: n.field("body").into_iter().collect(),
                         parent: None,
                         deps: names.into_iter().collect(),
                     });
                 }
                 "while_statement" => {
-                    let header_end = n.child_by_field_name("condition").map(|c| c.end_byte()).unwrap_or(n.start_byte());
+                    let header_end = n.field("condition").map(|c| c.end_byte()).unwrap_or(n.start_byte());
                     s.loops.push(LoopNode {
                         node: n,
                         header: ctx.src.span(n.start_byte(), header_end),
                         var: None,
                         iter: None,
-                        scopes: n.child_by_field_name("body").into_iter().collect(),
+                        scopes: n.field("body").into_iter().collect(),
                         parent: None,
                         deps: HashSet::new(),
                     });
                 }
                 k if is_comprehension(k) => {
                     let mut c = n.walk();
-                    let clauses: Vec<Node> = n
-                        .named_children(&mut c)
-                        .filter(|x| matches!(x.kind(), "for_in_clause" | "if_clause"))
-                        .collect();
-                    let body = n.child_by_field_name("body");
+                    let clauses: Vec<Node> =
+                        n.named_children(&mut c).filter(|x| matches!(x.ty(), "for_in_clause" | "if_clause")).collect();
+                    let body = n.field("body");
                     for (i, clause) in clauses.iter().enumerate() {
-                        if clause.kind() != "for_in_clause" {
+                        if clause.ty() != "for_in_clause" {
                             continue;
                         }
-                        let left = clause.child_by_field_name("left");
-                        let right = clause.child_by_field_name("right");
+                        let left = clause.field("left");
+                        let right = clause.field("right");
                         let (var, iter) = left.map(|l| loop_target(ctx, l, right)).unwrap_or((None, None));
                         let mut names = Vec::new();
                         if let Some(l) = left {
@@ -479,7 +470,7 @@ impl<'t> Scope<'t> {
 fn mentions(ctx: &FileCtx, n: Node, names: &HashSet<String>) -> Option<String> {
     let mut stack = vec![n];
     while let Some(c) = stack.pop() {
-        match c.kind() {
+        match c.ty() {
             "identifier" => {
                 if names.contains(ctx.text(c)) {
                     return Some(ctx.text(c).to_string());
@@ -487,8 +478,8 @@ fn mentions(ctx: &FileCtx, n: Node, names: &HashSet<String>) -> Option<String> {
             }
             "lambda" | "function_definition" => {}
             // Only the object of `a.b` and the value of `k=v` are read.
-            "attribute" => stack.extend(c.child_by_field_name("object")),
-            "keyword_argument" => stack.extend(c.child_by_field_name("value")),
+            "attribute" => stack.extend(c.field("object")),
+            "keyword_argument" => stack.extend(c.field("value")),
             _ => {
                 let mut cur = c.walk();
                 let kids: Vec<Node> = c.named_children(&mut cur).collect();
@@ -510,11 +501,10 @@ fn split_chain<'t>(ctx: &FileCtx, expr: Node<'t>) -> (Node<'t>, Vec<Link<'t>>) {
     let mut links = Vec::new();
     let mut cur = expr;
     loop {
-        match cur.kind() {
+        match cur.ty() {
             "call" => {
-                let Some(f) = cur.child_by_field_name("function").filter(|f| f.kind() == "attribute") else { break };
-                let (Some(obj), Some(attr)) = (f.child_by_field_name("object"), f.child_by_field_name("attribute"))
-                else {
+                let Some(f) = cur.field("function").filter(|f| f.ty() == "attribute") else { break };
+                let (Some(obj), Some(attr)) = (f.field("object"), f.field("attribute")) else {
                     break;
                 };
                 let name = ctx.text(attr);
@@ -526,7 +516,7 @@ fn split_chain<'t>(ctx: &FileCtx, expr: Node<'t>) -> (Node<'t>, Vec<Link<'t>>) {
                 cur = obj;
             }
             "subscript" => {
-                let Some(v) = cur.child_by_field_name("value") else { break };
+                let Some(v) = cur.field("value") else { break };
                 links.push(Link { node: cur, name: "[]".into() });
                 cur = v;
             }
@@ -542,21 +532,21 @@ fn split_chain<'t>(ctx: &FileCtx, expr: Node<'t>) -> (Node<'t>, Vec<Link<'t>>) {
 }
 
 fn is_super_call(ctx: &FileCtx, n: Node) -> bool {
-    n.kind() == "call" && n.child_by_field_name("function").is_some_and(|f| ctx.text(f) == "super")
+    n.ty() == "call" && n.field("function").is_some_and(|f| ctx.text(f) == "super")
 }
 
 /// `list(qs)`, `sorted(qs, key=...)`, `tuple(qs)`, `reversed(qs)`: the queryset inside.
 fn unwrap_iterable<'t>(ctx: &FileCtx, mut n: Node<'t>) -> Node<'t> {
     loop {
-        match n.kind() {
+        match n.ty() {
             "parenthesized_expression" => match n.named_child(0) {
                 Some(i) => n = i,
                 None => return n,
             },
             "call" => {
-                let f = n.child_by_field_name("function");
+                let f = n.field("function");
                 if f.is_some_and(|f| {
-                    f.kind() == "identifier" && matches!(ctx.text(f), "list" | "sorted" | "tuple" | "reversed" | "set")
+                    f.ty() == "identifier" && matches!(ctx.text(f), "list" | "sorted" | "tuple" | "reversed" | "set")
                 }) {
                     match python::positional_args(n).first() {
                         Some(a) => n = *a,
@@ -573,7 +563,7 @@ fn unwrap_iterable<'t>(ctx: &FileCtx, mut n: Node<'t>) -> Node<'t> {
 
 fn qs_call(ctx: &FileCtx, link: &Link) -> QsCall {
     let mut call = QsCall { name: link.name.clone(), effect: QsEffect::default(), strings: Vec::new(), merge_at: None };
-    if link.node.kind() != "call" {
+    if link.node.ty() != "call" {
         return call;
     }
     call_effect(ctx, link.node, &link.name, &mut call.effect);
@@ -610,11 +600,9 @@ fn qs_call(ctx: &FileCtx, link: &Link) -> QsCall {
 fn insert_point(ctx: &FileCtx, expr: Node) -> Option<Span> {
     let mut cur = unwrap_iterable(ctx, expr);
     loop {
-        match cur.kind() {
-            "subscript" => cur = cur.child_by_field_name("value")?,
-            "call" if call_name(ctx, cur) == Some("iterator") => {
-                cur = cur.child_by_field_name("function")?.child_by_field_name("object")?
-            }
+        match cur.ty() {
+            "subscript" => cur = cur.field("value")?,
+            "call" if call_name(ctx, cur) == Some("iterator") => cur = cur.field("function")?.field("object")?,
             _ => break,
         }
     }
@@ -623,9 +611,9 @@ fn insert_point(ctx: &FileCtx, expr: Node) -> Option<Span> {
 
 /// Is `n` a name that looks like a class (`Book`, `models.Book`)?
 fn class_like(ctx: &FileCtx, n: Node) -> bool {
-    let last = match n.kind() {
+    let last = match n.ty() {
         "identifier" => ctx.text(n),
-        "attribute" => n.child_by_field_name("attribute").map(|a| ctx.text(a)).unwrap_or(""),
+        "attribute" => n.field("attribute").map(|a| ctx.text(a)).unwrap_or(""),
         _ => return false,
     };
     last.starts_with(|c: char| c.is_ascii_uppercase()) && last.chars().any(|c| c.is_ascii_lowercase())
@@ -651,11 +639,11 @@ impl<'a> Extractor<'_, 'a> {
         let insert_at = insert_point(ctx, expr);
         let part = |root: QsRoot| QsSource { parts: vec![QsPart { root, calls: calls.clone(), span, insert_at }] };
         let class = scope.and_then(|s| s.class.clone());
-        match root.kind() {
+        match root.ty() {
             "call" => {
                 // self.get_queryset() / super().get_queryset()
-                let f = root.child_by_field_name("function")?;
-                let obj = f.child_by_field_name("object")?;
+                let f = root.field("function")?;
+                let obj = f.field("object")?;
                 let class = class?;
                 if ctx.text(obj) == "self" {
                     return Some(part(QsRoot::ClassQs { class, via_super: false }));
@@ -666,8 +654,8 @@ impl<'a> Extractor<'_, 'a> {
                 None
             }
             "attribute" => {
-                let obj = root.child_by_field_name("object")?;
-                let attr = ctx.text(root.child_by_field_name("attribute")?);
+                let obj = root.field("object")?;
+                let attr = ctx.text(root.field("attribute")?);
                 if ctx.text(obj) == "self" {
                     if attr == "queryset" {
                         return Some(part(QsRoot::ClassAttr { class: class? }));
@@ -683,12 +671,12 @@ impl<'a> Extractor<'_, 'a> {
                 // outer.rel[.rel...] on an enclosing loop's variable
                 let mut path = vec![attr.to_string()];
                 let mut base = obj;
-                while base.kind() == "attribute" {
-                    let a = base.child_by_field_name("attribute")?;
+                while base.ty() == "attribute" {
+                    let a = base.field("attribute")?;
                     path.insert(0, ctx.text(a).to_string());
-                    base = base.child_by_field_name("object")?;
+                    base = base.field("object")?;
                 }
-                if base.kind() == "identifier" {
+                if base.ty() == "identifier" {
                     if let Some(s) = scope {
                         if let Some(l) = s.loop_of_var(root, ctx.text(base)) {
                             return Some(part(QsRoot::Related { loop_: l as u32, path }));
@@ -724,7 +712,7 @@ impl<'a> Extractor<'_, 'a> {
                 let mut parts: Vec<(QsPart, Node)> = Vec::new();
                 for (_, a, value) in assigns {
                     let (vroot, vlinks) = split_chain(ctx, unwrap_iterable(ctx, *value));
-                    if vroot.kind() == "identifier" && ctx.text(vroot) == name {
+                    if vroot.ty() == "identifier" && ctx.text(vroot) == name {
                         if parts.is_empty() {
                             return None;
                         }
@@ -736,7 +724,7 @@ impl<'a> Extractor<'_, 'a> {
                     }
                     let src = self.source(scope, *value, depth + 1)?;
                     // An assignment in a block holding the earlier ones replaces them.
-                    let block = a.parent().and_then(|p| p.parent());
+                    let block = a.up().and_then(|p| p.up());
                     let replaces = block.is_some_and(|b| parts.iter().all(|(_, pa)| contains(b, *pa)));
                     if replaces {
                         parts.clear();
@@ -762,7 +750,7 @@ impl<'a> Extractor<'_, 'a> {
         // Aliases: `author = book.author` inside the loop.
         let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
         for (name, a, value) in &scope.assigns {
-            if !scope.enclosing_loops(*a).contains(&l) || value.kind() != "attribute" {
+            if !scope.enclosing_loops(*a).contains(&l) || value.ty() != "attribute" {
                 continue;
             }
             if let Some((base, segs)) = attr_chain(ctx, *value) {
@@ -777,7 +765,7 @@ impl<'a> Extractor<'_, 'a> {
     fn function(&self, func: Node, class: Option<String>) -> Option<FunctionFacts> {
         let ctx = self.ctx;
         // Most functions have no loop at all: a byte test spares the walk.
-        let body = func.child_by_field_name("body")?;
+        let body = func.field("body")?;
         let text = ctx.text(body);
         if !text.contains("for ") && !text.contains("while") {
             return None;
@@ -801,10 +789,10 @@ impl<'a> Extractor<'_, 'a> {
         let mut queries = Vec::new();
         let mut writes = Vec::new();
         descendants(body, |n| {
-            if matches!(n.kind(), "function_definition" | "lambda" | "class_definition") {
+            if matches!(n.ty(), "function_definition" | "lambda" | "class_definition") {
                 return false;
             }
-            if n.kind() == "call" {
+            if n.ty() == "call" {
                 self.call_in_loop(&scope, &loops, n, &mut queries, &mut writes);
             }
             true
@@ -813,7 +801,7 @@ impl<'a> Extractor<'_, 'a> {
         if !interesting {
             return None;
         }
-        let name = func.child_by_field_name("name").map(|n| ctx.text(n).to_string()).unwrap_or_default();
+        let name = func.field("name").map(|n| ctx.text(n).to_string()).unwrap_or_default();
         Some(FunctionFacts { name, class, loops, queries, writes })
     }
 
@@ -833,10 +821,10 @@ impl<'a> Extractor<'_, 'a> {
         let enclosing = scope.enclosing_loops(call);
         let Some(&innermost) = enclosing.first() else { return };
         // Only the outermost call of a method chain.
-        if call.parent().is_some_and(|p| {
-            p.kind() == "attribute"
-                && p.child_by_field_name("object").map(|o| o.id()) == Some(call.id())
-                && p.parent().is_some_and(|g| g.kind() == "call")
+        if call.up().is_some_and(|p| {
+            p.ty() == "attribute"
+                && p.field("object").map(|o| o.id()) == Some(call.id())
+                && p.up().is_some_and(|g| g.ty() == "call")
         }) {
             return;
         }
@@ -844,13 +832,13 @@ impl<'a> Extractor<'_, 'a> {
             return;
         }
         let span = span_of(ctx, call);
-        let f = match call.child_by_field_name("function") {
+        let f = match call.field("function") {
             Some(f) => f,
             None => return,
         };
         let text = short_text(ctx, f);
         // get_object_or_404(Model, ...)
-        if f.kind() == "identifier" && matches!(ctx.text(f), "get_object_or_404" | "get_list_or_404") {
+        if f.ty() == "identifier" && matches!(ctx.text(f), "get_object_or_404" | "get_list_or_404") {
             let Some(first) = python::positional_args(call).first().copied() else { return };
             let Some((l, deps)) = dependent_loop(ctx, scope, &enclosing, call) else { return };
             if self.local_name(scope, first) {
@@ -875,21 +863,21 @@ impl<'a> Extractor<'_, 'a> {
             });
             return;
         }
-        if f.kind() != "attribute" {
+        if f.ty() != "attribute" {
             // `list(qs)`, `len(qs)` over a dependent queryset built in the loop.
-            if f.kind() == "identifier" && matches!(ctx.text(f), "list" | "len" | "bool" | "sum" | "set" | "tuple") {
+            if f.ty() == "identifier" && matches!(ctx.text(f), "list" | "len" | "bool" | "sum" | "set" | "tuple") {
                 if let Some(a) = python::positional_args(call).first().copied() {
-                    if a.kind() == "call" {
+                    if a.ty() == "call" {
                         self.query_chain(scope, a, "iterate", &enclosing, queries);
                     }
                 }
             }
             return;
         }
-        let method = f.child_by_field_name("attribute").map(|a| ctx.text(a)).unwrap_or("");
-        let obj = f.child_by_field_name("object");
+        let method = f.field("attribute").map(|a| ctx.text(a)).unwrap_or("");
+        let obj = f.field("object");
         if matches!(method, "save" | "delete") {
-            if let Some(o) = obj.filter(|o| o.kind() == "identifier") {
+            if let Some(o) = obj.filter(|o| o.ty() == "identifier") {
                 let name = ctx.text(o);
                 if let Some(l) = scope.loop_of_var(o, name) {
                     if loops[l].source.is_some() {
@@ -936,10 +924,10 @@ impl<'a> Extractor<'_, 'a> {
             return;
         }
         // `Model.objects.filter(...)[0]`
-        if let Some(sub) = call.parent().filter(|p| {
-            p.kind() == "subscript"
-                && p.child_by_field_name("value").map(|v| v.id()) == Some(call.id())
-                && p.child_by_field_name("subscript").is_some_and(|i| i.kind() != "slice")
+        if let Some(sub) = call.up().filter(|p| {
+            p.ty() == "subscript"
+                && p.field("value").map(|v| v.id()) == Some(call.id())
+                && p.field("subscript").is_some_and(|i| i.ty() != "slice")
         }) {
             if CHAIN_METHODS.contains(&method) {
                 self.query_chain(scope, sub, "[]", &enclosing, queries);
@@ -947,9 +935,8 @@ impl<'a> Extractor<'_, 'a> {
             return;
         }
         // A dependent queryset iterated by a nested loop.
-        let iterated = call.parent().is_some_and(|p| {
-            matches!(p.kind(), "for_statement" | "for_in_clause")
-                && p.child_by_field_name("right").map(|r| r.id()) == Some(call.id())
+        let iterated = call.up().is_some_and(|p| {
+            matches!(p.ty(), "for_statement" | "for_in_clause") && p.field("right").map(|r| r.id()) == Some(call.id())
         });
         if iterated && CHAIN_METHODS.contains(&method) {
             // The loop iterating it runs inside the dependent loops.
@@ -974,8 +961,8 @@ impl<'a> Extractor<'_, 'a> {
             return; // a related manager: n-plus-one-related's business
         }
         let Some((l, deps)) = dependent_loop(ctx, scope, enclosing, call) else { return };
-        let text = match call.kind() {
-            "call" => call.child_by_field_name("function").map(|f| short_text(ctx, f)).unwrap_or_default(),
+        let text = match call.ty() {
+            "call" => call.field("function").map(|f| short_text(ctx, f)).unwrap_or_default(),
             _ => short_text(ctx, call),
         };
         queries.push(QueryCall {
@@ -992,7 +979,7 @@ impl<'a> Extractor<'_, 'a> {
     /// Is `n` a name assigned in the function (`Model = apps.get_model(...)`)
     /// rather than an imported class?
     fn local_name(&self, scope: &Scope, n: Node) -> bool {
-        n.kind() == "identifier" && {
+        n.ty() == "identifier" && {
             let name = self.ctx.text(n);
             !self.names.is_bound(name) && scope.assigns.iter().any(|(a, _, _)| a == name)
         }
@@ -1006,10 +993,10 @@ impl<'a> Extractor<'_, 'a> {
             if n != name {
                 continue;
             }
-            if value.kind() != "call" {
+            if value.ty() != "call" {
                 return None;
             }
-            let f = value.child_by_field_name("function")?;
+            let f = value.field("function")?;
             if !class_like(ctx, f) || self.local_name(scope, f) {
                 return None;
             }
@@ -1055,12 +1042,12 @@ pub fn collect_accesses(
     };
     let mut stack: Vec<Node> = scopes.iter().rev().copied().collect();
     while let Some(n) = stack.pop() {
-        match n.kind() {
+        match n.ty() {
             "function_definition" | "lambda" | "class_definition" => continue,
             "call" => {
-                if let Some(f) = n.child_by_field_name("function").filter(|f| f.kind() == "attribute") {
+                if let Some(f) = n.field("function").filter(|f| f.ty() == "attribute") {
                     if let Some((base, segs, alias_len)) = chain(f) {
-                        let args = n.child_by_field_name("arguments");
+                        let args = n.field("arguments");
                         let call_args = args.is_some_and(|a| a.named_child_count() > 0);
                         out.push(access(base, segs, alias_len, true, call_args, n, n));
                         stack.extend(args);
@@ -1078,14 +1065,14 @@ pub fn collect_accesses(
             }
             "assignment" | "augmented_assignment" => {
                 // `obj.site = x` writes the attribute: only what leads to it is read.
-                if let Some(left) = n.child_by_field_name("left").filter(|l| l.kind() == "attribute") {
+                if let Some(left) = n.field("left").filter(|l| l.ty() == "attribute") {
                     if let Some((base, mut segs, alias_len)) = chain(left) {
                         segs.pop();
                         if segs.len() as u32 > alias_len {
-                            let obj = left.child_by_field_name("object").unwrap_or(left);
+                            let obj = left.field("object").unwrap_or(left);
                             out.push(access(base, segs, alias_len, false, false, obj, obj));
                         }
-                        stack.extend(n.child_by_field_name("right"));
+                        stack.extend(n.field("right"));
                         continue;
                     }
                 }
@@ -1115,14 +1102,14 @@ fn exclusive(a: Node, b: Node) -> bool {
     let mut cur = Some(a);
     while let Some(n) = cur {
         ids.insert(n.id());
-        cur = n.parent();
+        cur = n.up();
     }
-    let mut cur = b.parent();
+    let mut cur = b.up();
     while let Some(n) = cur {
         if ids.contains(&n.id()) {
-            return n.kind() == "if_statement";
+            return n.ty() == "if_statement";
         }
-        cur = n.parent();
+        cur = n.up();
     }
     false
 }
@@ -1136,11 +1123,11 @@ fn contains(outer: Node, inner: Node) -> bool {
 fn attr_chain(ctx: &FileCtx, n: Node) -> Option<(String, Vec<String>)> {
     let mut segs = Vec::new();
     let mut cur = n;
-    while cur.kind() == "attribute" {
-        segs.push(ctx.text(cur.child_by_field_name("attribute")?).to_string());
-        cur = cur.child_by_field_name("object")?;
+    while cur.ty() == "attribute" {
+        segs.push(ctx.text(cur.field("attribute")?).to_string());
+        cur = cur.field("object")?;
     }
-    if cur.kind() != "identifier" || segs.is_empty() {
+    if cur.ty() != "identifier" || segs.is_empty() {
         return None;
     }
     segs.reverse();
@@ -1152,22 +1139,22 @@ fn chain_args<'t>(call: Node<'t>) -> Vec<Node<'t>> {
     let mut arg_nodes = Vec::new();
     let mut cur = call;
     loop {
-        if cur.kind() == "call" {
-            if let Some(a) = cur.child_by_field_name("arguments") {
+        if cur.ty() == "call" {
+            if let Some(a) = cur.field("arguments") {
                 arg_nodes.push(a);
             }
-            match cur.child_by_field_name("function") {
-                Some(f) if f.kind() == "attribute" => match f.child_by_field_name("object") {
+            match cur.field("function") {
+                Some(f) if f.ty() == "attribute" => match f.field("object") {
                     Some(o) => cur = o,
                     None => break,
                 },
                 _ => break,
             }
-        } else if cur.kind() == "subscript" {
-            if let Some(s) = cur.child_by_field_name("subscript") {
+        } else if cur.ty() == "subscript" {
+            if let Some(s) = cur.field("subscript") {
                 arg_nodes.push(s);
             }
-            match cur.child_by_field_name("value") {
+            match cur.field("value") {
                 Some(v) => cur = v,
                 None => break,
             }
@@ -1182,10 +1169,9 @@ fn chain_args<'t>(call: Node<'t>) -> Vec<Node<'t>> {
 fn batched(ctx: &FileCtx, call: Node) -> bool {
     chain_args(call).into_iter().any(|args| {
         let mut c = args.walk();
-        let r = args.named_children(&mut c).any(|a| {
-            a.kind() == "keyword_argument"
-                && a.child_by_field_name("name").is_some_and(|n| ctx.text(n).ends_with("__in"))
-        });
+        let r = args
+            .named_children(&mut c)
+            .any(|a| a.ty() == "keyword_argument" && a.field("name").is_some_and(|n| ctx.text(n).ends_with("__in")));
         r
     })
 }
@@ -1210,25 +1196,25 @@ fn dependent_loop(ctx: &FileCtx, scope: &Scope, enclosing: &[usize], call: Node)
 /// or is itself a `return`: it runs at most once.
 fn runs_once(call: Node) -> bool {
     let mut stmt = call;
-    while let Some(p) = stmt.parent() {
-        if p.kind() == "block" {
+    while let Some(p) = stmt.up() {
+        if p.ty() == "block" {
             break;
         }
-        if is_comprehension(p.kind()) {
+        if is_comprehension(p.ty()) {
             return false; // the loop is inside the statement
         }
         stmt = p;
     }
-    if stmt.kind() == "return_statement" {
+    if stmt.ty() == "return_statement" {
         return true;
     }
     let mut next = stmt.next_named_sibling();
     while let Some(n) = next {
-        if n.kind() == "comment" {
+        if n.ty() == "comment" {
             next = n.next_named_sibling();
             continue;
         }
-        return matches!(n.kind(), "break_statement" | "return_statement");
+        return matches!(n.ty(), "break_statement" | "return_statement");
     }
     false
 }
@@ -1243,9 +1229,9 @@ pub fn extract(ctx: &mut FileCtx) {
     // Methods of top-level classes know their class.
     let mut method_ids = HashMap::new();
     for class in top_level_classes(root) {
-        let cname = class.child_by_field_name("name").map(|n| ctx.text(n).to_string()).unwrap_or_default();
+        let cname = class.field("name").map(|n| ctx.text(n).to_string()).unwrap_or_default();
         for s in body_statements(class) {
-            if s.kind() == "function_definition" {
+            if s.ty() == "function_definition" {
                 method_ids.insert(s.id(), cname.clone());
             }
         }
@@ -1254,7 +1240,7 @@ pub fn extract(ctx: &mut FileCtx) {
         }
     }
     // Functions are statements: only statement containers need a visit.
-    descendants(root, |n| match n.kind() {
+    descendants(root, |n| match n.ty() {
         "function_definition" => {
             let class = method_ids.get(&n.id()).cloned();
             if let Some(f) = ex.function(n, class) {
@@ -1298,19 +1284,17 @@ fn count_import(ctx: &FileCtx) -> CountImport {
     let mut last_import_end = None;
     let mut c = root.walk();
     for stmt in root.named_children(&mut c) {
-        match stmt.kind() {
+        match stmt.ty() {
             "import_statement" | "import_from_statement" | "future_import_statement" => {
                 last_import_end = Some(stmt.end_byte());
                 let text = ctx.text(stmt);
-                if stmt.kind() == "import_from_statement" && text.starts_with("from django.db.models import") {
+                if stmt.ty() == "import_from_statement" && text.starts_with("from django.db.models import") {
                     let mut c2 = stmt.walk();
                     for n in stmt.children_by_field_name("name", &mut c2) {
-                        match n.kind() {
+                        match n.ty() {
                             "dotted_name" if ctx.text(n) == "Count" => name = Some("Count".to_string()),
-                            "aliased_import"
-                                if n.child_by_field_name("name").is_some_and(|x| ctx.text(x) == "Count") =>
-                            {
-                                name = n.child_by_field_name("alias").map(|a| ctx.text(a).to_string())
+                            "aliased_import" if n.field("name").is_some_and(|x| ctx.text(x) == "Count") => {
+                                name = n.field("alias").map(|a| ctx.text(a).to_string())
                             }
                             _ => {}
                         }
@@ -1337,7 +1321,7 @@ impl Extractor<'_, '_> {
         let ctx = self.ctx;
         let mut v = ViewClass {
             name,
-            span: class.child_by_field_name("name").map(|n| span_of(ctx, n)).unwrap_or_default(),
+            span: class.field("name").map(|n| span_of(ctx, n)).unwrap_or_default(),
             bases: super::models::bases_of(class).iter().filter_map(|b| self.names.class_ref(ctx, *b)).collect(),
             queryset: None,
             get_queryset: None,
@@ -1356,10 +1340,10 @@ impl Extractor<'_, '_> {
             }
         }
         for s in body_statements(class) {
-            if s.kind() != "function_definition" {
+            if s.ty() != "function_definition" {
                 continue;
             }
-            let mname = s.child_by_field_name("name").map(|n| ctx.text(n)).unwrap_or("");
+            let mname = s.field("name").map(|n| ctx.text(n)).unwrap_or("");
             match mname {
                 "get_queryset" => {
                     let scope = Scope::new(ctx, s, Some(v.name.clone()));
@@ -1376,7 +1360,7 @@ impl Extractor<'_, '_> {
                     let rs = returns(s)
                         .into_iter()
                         .map(|(_, e)| {
-                            e.filter(|e| matches!(e.kind(), "identifier" | "attribute"))
+                            e.filter(|e| matches!(e.ty(), "identifier" | "attribute"))
                                 .and_then(|e| self.names.class_ref(ctx, e))
                         })
                         .collect();
@@ -1395,12 +1379,12 @@ impl Extractor<'_, '_> {
 /// The `return` statements of a function (not of nested ones) and their values.
 fn returns(func: Node) -> Vec<(Node, Option<Node>)> {
     let mut out = Vec::new();
-    let Some(body) = func.child_by_field_name("body") else { return out };
+    let Some(body) = func.field("body") else { return out };
     descendants(body, |n| {
-        if matches!(n.kind(), "function_definition" | "lambda" | "class_definition") {
+        if matches!(n.ty(), "function_definition" | "lambda" | "class_definition") {
             return false;
         }
-        if n.kind() == "return_statement" {
+        if n.ty() == "return_statement" {
             out.push((n, n.named_child(0)));
             return false;
         }

@@ -19,6 +19,7 @@ use crate::engine::context::FileCtx;
 use crate::engine::project::ProjectFile;
 use crate::finding::{Location, Span};
 use crate::parse::Lang;
+use crate::parse::Syntax;
 use crate::semantics::descendants;
 use crate::semantics::python;
 use serde::{Deserialize, Serialize};
@@ -36,18 +37,18 @@ pub struct SettingsFacts {
     /// `proj.settings.base`, `proj/settings/__init__.py` → `proj.settings`).
     pub module: String,
     /// The file is a package's `__init__.py` (relative imports start there).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub package: bool,
     /// The module's first statement after its docstring: where findings
     /// about an absent setting point when nothing better exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub first_statement: Option<Span>,
     /// Module-level statements that shape settings, in source order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub statements: Vec<Stmt>,
     /// `DJANGO_SETTINGS_MODULE` values set anywhere in the file
     /// (`os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub settings_module_refs: Vec<ModuleRef>,
 }
 
@@ -70,7 +71,7 @@ pub struct Stmt {
     pub span: Span,
     /// Inside an `if`/`try`/`for`/`while`/`with`/`match` at module level:
     /// it may or may not run.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub conditional: bool,
     pub kind: StmtKind,
 }
@@ -242,7 +243,7 @@ pub fn extract(ctx: &mut FileCtx) {
     let root = ctx.tree.root_node();
     let mut facts = SettingsFacts { module, package, ..Default::default() };
     let mut c = root.walk();
-    let stmts: Vec<Node> = root.named_children(&mut c).filter(|n| n.kind() != "comment").collect();
+    let stmts: Vec<Node> = root.named_children(&mut c).filter(|n| n.ty() != "comment").collect();
     let first = stmts.iter().find(|n| !is_docstring(**n)).or(stmts.first());
     facts.first_statement = first.map(|n| ctx.src.span(n.start_byte(), n.end_byte()));
     for s in stmts {
@@ -256,9 +257,9 @@ pub fn extract(ctx: &mut FileCtx) {
 }
 
 fn is_docstring(n: Node) -> bool {
-    n.kind() == "expression_statement"
+    n.ty() == "expression_statement"
         && n.named_child_count() == 1
-        && n.named_child(0).is_some_and(|c| matches!(c.kind(), "string" | "concatenated_string"))
+        && n.named_child(0).is_some_and(|c| matches!(c.ty(), "string" | "concatenated_string"))
 }
 
 fn span_of(ctx: &FileCtx, n: Node) -> Span {
@@ -266,11 +267,11 @@ fn span_of(ctx: &FileCtx, n: Node) -> Span {
 }
 
 fn collect_statement(ctx: &FileCtx, stmt: Node, conditional: bool, out: &mut Vec<Stmt>) {
-    match stmt.kind() {
+    match stmt.ty() {
         "expression_statement" => {
             let mut c = stmt.walk();
             for e in stmt.named_children(&mut c) {
-                match e.kind() {
+                match e.ty() {
                     "assignment" => collect_assignment(ctx, e, conditional, out),
                     "augmented_assignment" => collect_augmented(ctx, e, conditional, out),
                     "call" => collect_call(ctx, e, conditional, out),
@@ -300,7 +301,7 @@ fn blocks_of(stmt: Node) -> Vec<Node> {
     while let Some(n) = stack.pop() {
         let mut c = n.walk();
         for child in n.named_children(&mut c) {
-            match child.kind() {
+            match child.ty() {
                 "block" => out.push(child),
                 "elif_clause"
                 | "else_clause"
@@ -321,11 +322,11 @@ fn collect_assignment(ctx: &FileCtx, assign: Node, conditional: bool, out: &mut 
     let mut targets = Vec::new();
     let mut cur = assign;
     let value = loop {
-        if let Some(l) = cur.child_by_field_name("left") {
+        if let Some(l) = cur.field("left") {
             targets.push(l);
         }
-        match cur.child_by_field_name("right") {
-            Some(r) if r.kind() == "assignment" => cur = r,
+        match cur.field("right") {
+            Some(r) if r.ty() == "assignment" => cur = r,
             other => break other,
         }
     };
@@ -333,7 +334,7 @@ fn collect_assignment(ctx: &FileCtx, assign: Node, conditional: bool, out: &mut 
     let span = span_of(ctx, assign);
     let push = |out: &mut Vec<Stmt>, kind: StmtKind| out.push(Stmt { span, conditional, kind });
     for target in targets {
-        match target.kind() {
+        match target.ty() {
             "identifier" => {
                 let name = ctx.text(target);
                 if is_setting_name(name) {
@@ -343,16 +344,16 @@ fn collect_assignment(ctx: &FileCtx, assign: Node, conditional: bool, out: &mut 
             "pattern_list" | "tuple_pattern" | "list_pattern" => {
                 let mut c = target.walk();
                 let names: Vec<Node> = target.named_children(&mut c).collect();
-                let values: Option<Vec<Node>> = match value.kind() {
+                let values: Option<Vec<Node>> = match value.ty() {
                     "expression_list" | "tuple" | "list" => {
                         let mut c = value.walk();
-                        let v: Vec<Node> = value.named_children(&mut c).filter(|n| n.kind() != "comment").collect();
+                        let v: Vec<Node> = value.named_children(&mut c).filter(|n| n.ty() != "comment").collect();
                         (v.len() == names.len()).then_some(v)
                     }
                     _ => None,
                 };
                 for (i, n) in names.iter().enumerate() {
-                    if n.kind() != "identifier" || !is_setting_name(ctx.text(*n)) {
+                    if n.ty() != "identifier" || !is_setting_name(ctx.text(*n)) {
                         continue;
                     }
                     let v = values.as_ref().map(|vs| classify(ctx, vs[i])).unwrap_or(Value::Other);
@@ -360,12 +361,11 @@ fn collect_assignment(ctx: &FileCtx, assign: Node, conditional: bool, out: &mut 
                 }
             }
             "subscript" => {
-                let Some(obj) = target.child_by_field_name("value") else {
+                let Some(obj) = target.field("value") else {
                     continue;
                 };
-                if obj.kind() == "identifier" && is_setting_name(ctx.text(obj)) {
-                    let key =
-                        target.child_by_field_name("subscript").and_then(|k| python::string_value(&ctx.src.text, k));
+                if obj.ty() == "identifier" && is_setting_name(ctx.text(obj)) {
+                    let key = target.field("subscript").and_then(|k| python::string_value(&ctx.src.text, k));
                     let edit = match key {
                         Some(key) => Edit::SetItem { key, value: classify(ctx, value) },
                         None => Edit::Unknown,
@@ -385,41 +385,39 @@ fn collect_assignment(ctx: &FileCtx, assign: Node, conditional: bool, out: &mut 
 
 /// The identifier at the bottom of `a["x"]["y"]`.
 fn subscript_base(mut n: Node) -> Option<Node> {
-    while n.kind() == "subscript" {
-        n = n.child_by_field_name("value")?;
+    while n.ty() == "subscript" {
+        n = n.field("value")?;
     }
-    (n.kind() == "identifier").then_some(n)
+    (n.ty() == "identifier").then_some(n)
 }
 
 fn collect_augmented(ctx: &FileCtx, aug: Node, conditional: bool, out: &mut Vec<Stmt>) {
-    let (Some(left), Some(right)) = (aug.child_by_field_name("left"), aug.child_by_field_name("right")) else {
+    let (Some(left), Some(right)) = (aug.field("left"), aug.field("right")) else {
         return;
     };
-    let name_node = if left.kind() == "identifier" { Some(left) } else { subscript_base(left) };
+    let name_node = if left.ty() == "identifier" { Some(left) } else { subscript_base(left) };
     let Some(name_node) = name_node else { return };
     let name = ctx.text(name_node);
     if !is_setting_name(name) {
         return;
     }
-    let op = aug.child_by_field_name("operator").map(|o| ctx.text(o)).unwrap_or("");
-    let edit =
-        if left.kind() == "identifier" && op == "+=" { Edit::Extend(classify(ctx, right)) } else { Edit::Unknown };
+    let op = aug.field("operator").map(|o| ctx.text(o)).unwrap_or("");
+    let edit = if left.ty() == "identifier" && op == "+=" { Edit::Extend(classify(ctx, right)) } else { Edit::Unknown };
     out.push(Stmt { span: span_of(ctx, aug), conditional, kind: StmtKind::Edit { name: name.to_string(), edit } });
 }
 
 fn collect_call(ctx: &FileCtx, call: Node, conditional: bool, out: &mut Vec<Stmt>) {
-    let Some(func) = call.child_by_field_name("function") else {
+    let Some(func) = call.field("function") else {
         return;
     };
     let span = span_of(ctx, call);
     let pos = python::positional_args(call);
-    if func.kind() == "attribute" {
-        let (Some(obj), Some(attr)) = (func.child_by_field_name("object"), func.child_by_field_name("attribute"))
-        else {
+    if func.ty() == "attribute" {
+        let (Some(obj), Some(attr)) = (func.field("object"), func.field("attribute")) else {
             return;
         };
         let method = ctx.text(attr);
-        if obj.kind() == "identifier" && is_setting_name(ctx.text(obj)) {
+        if obj.ty() == "identifier" && is_setting_name(ctx.text(obj)) {
             let arg = |i: usize| pos.get(i).map(|a| classify(ctx, *a)).unwrap_or(Value::Other);
             let edit = match method {
                 "append" => Edit::Append(arg(0)),
@@ -434,15 +432,15 @@ fn collect_call(ctx: &FileCtx, call: Node, conditional: bool, out: &mut Vec<Stmt
             return;
         }
         // `globals().update(...)`, `locals().update(...)`, `vars().update(...)`
-        if method == "update" && obj.kind() == "call" {
-            let inner = obj.child_by_field_name("function").map(|f| ctx.text(f)).unwrap_or("");
+        if method == "update" && obj.ty() == "call" {
+            let inner = obj.field("function").map(|f| ctx.text(f)).unwrap_or("");
             if matches!(inner, "globals" | "locals" | "vars") {
                 out.push(Stmt { span, conditional, kind: StmtKind::Opaque { what: format!("{inner}().update") } });
             }
         }
         return;
     }
-    if func.kind() == "identifier" {
+    if func.ty() == "identifier" {
         let q = ctx.qualified_name(func).unwrap_or_default();
         let opaque = match q.as_str() {
             "split_settings.tools.include" => Some("include"),
@@ -456,16 +454,16 @@ fn collect_call(ctx: &FileCtx, call: Node, conditional: bool, out: &mut Vec<Stmt
 }
 
 fn collect_import(ctx: &FileCtx, stmt: Node, conditional: bool, out: &mut Vec<Stmt>) {
-    let Some(m) = stmt.child_by_field_name("module_name") else {
+    let Some(m) = stmt.field("module_name") else {
         return;
     };
-    let (level, module) = match m.kind() {
+    let (level, module) = match m.ty() {
         "relative_import" => {
             let mut level = 0;
             let mut module = String::new();
             let mut c = m.walk();
             for ch in m.named_children(&mut c) {
-                match ch.kind() {
+                match ch.ty() {
                     "import_prefix" => level = ctx.text(ch).chars().filter(|c| *c == '.').count() as u32,
                     "dotted_name" => module = ctx.text(ch).to_string(),
                     _ => {}
@@ -477,16 +475,16 @@ fn collect_import(ctx: &FileCtx, stmt: Node, conditional: bool, out: &mut Vec<St
     };
     let span = span_of(ctx, stmt);
     let mut c = stmt.walk();
-    if stmt.named_children(&mut c).any(|n| n.kind() == "wildcard_import") {
+    if stmt.named_children(&mut c).any(|n| n.ty() == "wildcard_import") {
         out.push(Stmt { span, conditional, kind: StmtKind::StarImport { level, module } });
         return;
     }
     let mut names = Vec::new();
     let mut c = stmt.walk();
     for n in stmt.children_by_field_name("name", &mut c) {
-        let (name, alias) = match n.kind() {
+        let (name, alias) = match n.ty() {
             "dotted_name" => (ctx.text(n), ctx.text(n)),
-            "aliased_import" => match (n.child_by_field_name("name"), n.child_by_field_name("alias")) {
+            "aliased_import" => match (n.field("name"), n.field("alias")) {
                 (Some(a), Some(b)) => (ctx.text(a), ctx.text(b)),
                 _ => continue,
             },
@@ -517,7 +515,7 @@ fn parse_int(text: &str) -> Option<i64> {
 
 /// Classifies an expression (see [`Value`]).
 pub fn classify(ctx: &FileCtx, n: Node) -> Value {
-    match n.kind() {
+    match n.ty() {
         "true" => Value::Bool(true),
         "false" => Value::Bool(false),
         "none" => Value::None,
@@ -539,7 +537,7 @@ pub fn classify(ctx: &FileCtx, n: Node) -> Value {
             let mut items = Vec::new();
             let mut c = n.walk();
             for item in n.named_children(&mut c) {
-                match item.kind() {
+                match item.ty() {
                     "comment" => {}
                     "list_splat" => {
                         if !items.is_empty() {
@@ -563,11 +561,10 @@ pub fn classify(ctx: &FileCtx, n: Node) -> Value {
             let mut d = BTreeMap::new();
             let mut c = n.walk();
             for pair in n.named_children(&mut c) {
-                match pair.kind() {
+                match pair.ty() {
                     "comment" => {}
                     "pair" => {
-                        let (Some(k), Some(v)) = (pair.child_by_field_name("key"), pair.child_by_field_name("value"))
-                        else {
+                        let (Some(k), Some(v)) = (pair.field("key"), pair.field("value")) else {
                             return Value::Other;
                         };
                         let Some(k) = python::string_value(&ctx.src.text, k) else {
@@ -581,8 +578,8 @@ pub fn classify(ctx: &FileCtx, n: Node) -> Value {
             Value::Dict(d)
         }
         "unary_operator" => {
-            let op = n.child_by_field_name("operator").map(|o| ctx.text(o)).unwrap_or("");
-            match (op, n.child_by_field_name("argument").map(|a| classify(ctx, a))) {
+            let op = n.field("operator").map(|o| ctx.text(o)).unwrap_or("");
+            match (op, n.field("argument").map(|a| classify(ctx, a))) {
                 ("-", Some(Value::Int(i))) => Value::Int(-i),
                 ("-", Some(Value::Float(f))) => Value::Float(-f),
                 ("+", Some(v @ (Value::Int(_) | Value::Float(_)))) => v,
@@ -590,10 +587,10 @@ pub fn classify(ctx: &FileCtx, n: Node) -> Value {
             }
         }
         "binary_operator" => {
-            let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else {
+            let (Some(l), Some(r)) = (n.field("left"), n.field("right")) else {
                 return Value::Other;
             };
-            let op = n.child_by_field_name("operator").map(|o| ctx.text(o)).unwrap_or("");
+            let op = n.field("operator").map(|o| ctx.text(o)).unwrap_or("");
             let (lv, rv) = (classify(ctx, l), classify(ctx, r));
             if lv.is_env() || rv.is_env() {
                 return env_or_other(ctx, n);
@@ -659,13 +656,13 @@ fn env_read<'t>(ctx: &FileCtx, n: Node<'t>) -> Option<(Node<'t>, Option<String>)
         if found.is_some() {
             return false;
         }
-        if matches!(d.kind(), "lambda" | "function_definition") {
+        if matches!(d.ty(), "lambda" | "function_definition") {
             return false;
         }
         if is_env_read(ctx, d) {
-            let var = match d.kind() {
+            let var = match d.ty() {
                 "call" => python::positional_args(d).first().and_then(|a| python::string_value(&ctx.src.text, *a)),
-                "subscript" => d.child_by_field_name("subscript").and_then(|s| python::string_value(&ctx.src.text, s)),
+                "subscript" => d.field("subscript").and_then(|s| python::string_value(&ctx.src.text, s)),
                 _ => None,
             };
             found = Some((d, var));
@@ -677,9 +674,9 @@ fn env_read<'t>(ctx: &FileCtx, n: Node<'t>) -> Option<(Node<'t>, Option<String>)
 }
 
 fn is_env_read(ctx: &FileCtx, d: Node) -> bool {
-    match d.kind() {
+    match d.ty() {
         "call" => {
-            let Some(f) = d.child_by_field_name("function") else {
+            let Some(f) = d.field("function") else {
                 return false;
             };
             if let Some(q) = ctx.qualified_name(f) {
@@ -687,24 +684,24 @@ fn is_env_read(ctx: &FileCtx, d: Node) -> bool {
                     return true;
                 }
             }
-            match f.kind() {
+            match f.ty() {
                 "identifier" => ENV_OBJECTS.contains(&ctx.text(f)),
                 // env.bool(...), env.str(...), config.get(...)
-                "attribute" => f
-                    .child_by_field_name("object")
-                    .is_some_and(|o| o.kind() == "identifier" && ENV_OBJECTS.contains(&ctx.text(o))),
+                "attribute" => {
+                    f.field("object").is_some_and(|o| o.ty() == "identifier" && ENV_OBJECTS.contains(&ctx.text(o)))
+                }
                 _ => false,
             }
         }
         // os.environ["X"], environ["X"]
-        "subscript" => d.child_by_field_name("value").is_some_and(|v| {
-            matches!(v.kind(), "attribute" | "identifier") && ctx.qualified_name(v).is_some_and(|q| q == "os.environ")
+        "subscript" => d.field("value").is_some_and(|v| {
+            matches!(v.ty(), "attribute" | "identifier") && ctx.qualified_name(v).is_some_and(|q| q == "os.environ")
         }),
         // `"X" in os.environ`, `dict(os.environ)`
         "attribute" => ctx.qualified_name(d).is_some_and(|q| q == "os.environ"),
         "identifier" => {
             // `from os import environ` → `environ["X"]`
-            d.parent().is_none_or(|p| p.kind() != "attribute" || p.child_by_field_name("object") == Some(d))
+            d.up().is_none_or(|p| p.ty() != "attribute" || p.field("object") == Some(d))
                 && ctx.qualified_name(d).is_some_and(|q| q == "os.environ")
         }
         _ => false,
@@ -712,13 +709,13 @@ fn is_env_read(ctx: &FileCtx, d: Node) -> bool {
 }
 
 fn env_default(ctx: &FileCtx, read: Node) -> Option<Value> {
-    if read.kind() != "call" {
+    if read.ty() != "call" {
         return None;
     }
     if let Some((_, v)) = python::keyword_args(&ctx.src.text, read).into_iter().find(|(k, _)| k == "default") {
         return Some(classify(ctx, v));
     }
-    let f = read.child_by_field_name("function")?;
+    let f = read.field("function")?;
     let q = ctx.qualified_name(f).unwrap_or_default();
     if q == "os.getenv" || q == "os.environ.get" {
         return python::positional_args(read).get(1).map(|a| classify(ctx, *a));
@@ -736,16 +733,16 @@ fn settings_module_refs(ctx: &FileCtx, root: Node) -> Vec<ModuleRef> {
     }
     let mut values = Vec::new();
     descendants(root, |n| {
-        if n.kind() != "string" || python::string_value(&ctx.src.text, n).as_deref() != Some("DJANGO_SETTINGS_MODULE") {
+        if n.ty() != "string" || python::string_value(&ctx.src.text, n).as_deref() != Some("DJANGO_SETTINGS_MODULE") {
             return true;
         }
-        let Some(parent) = n.parent() else {
+        let Some(parent) = n.up() else {
             return false;
         };
-        match parent.kind() {
+        match parent.ty() {
             "argument_list" => {
                 let mut c = parent.walk();
-                let args: Vec<Node> = parent.named_children(&mut c).filter(|a| a.kind() != "comment").collect();
+                let args: Vec<Node> = parent.named_children(&mut c).filter(|a| a.ty() != "comment").collect();
                 if let Some(i) = args.iter().position(|a| *a == n) {
                     if let Some(v) = args.get(i + 1) {
                         values.push(*v);
@@ -753,9 +750,9 @@ fn settings_module_refs(ctx: &FileCtx, root: Node) -> Vec<ModuleRef> {
                 }
             }
             "subscript" => {
-                if let Some(a) = parent.parent().filter(|a| a.kind() == "assignment") {
-                    if a.child_by_field_name("left") == Some(parent) {
-                        if let Some(r) = a.child_by_field_name("right") {
+                if let Some(a) = parent.up().filter(|a| a.ty() == "assignment") {
+                    if a.field("left") == Some(parent) {
+                        if let Some(r) = a.field("right") {
                             values.push(r);
                         }
                     }
@@ -780,7 +777,7 @@ fn module_strings(ctx: &FileCtx, root: Node, v: Node, depth: u32) -> Vec<(String
     if depth > 3 {
         return Vec::new();
     }
-    match v.kind() {
+    match v.ty() {
         "string" | "concatenated_string" => python::string_value(&ctx.src.text, v)
             .filter(|s| !s.is_empty() && s.split('.').all(|p| !p.is_empty() && !p.contains(char::is_whitespace)))
             .map(|s| vec![(s, span_of(ctx, v))])
@@ -791,7 +788,7 @@ fn module_strings(ctx: &FileCtx, root: Node, v: Node, depth: u32) -> Vec<(String
             let mut out = Vec::new();
             for (i, k) in kids.iter().enumerate() {
                 // The middle operand of `a if cond else b` is the condition.
-                if v.kind() == "conditional_expression" && i == 1 {
+                if v.ty() == "conditional_expression" && i == 1 {
                     continue;
                 }
                 out.extend(module_strings(ctx, root, *k, depth + 1));
@@ -802,10 +799,10 @@ fn module_strings(ctx: &FileCtx, root: Node, v: Node, depth: u32) -> Vec<(String
             let name = ctx.text(v);
             let mut out = Vec::new();
             descendants(root, |n| {
-                if n.kind() == "assignment"
-                    && n.child_by_field_name("left").is_some_and(|l| l.kind() == "identifier" && ctx.text(l) == name)
+                if n.ty() == "assignment"
+                    && n.field("left").is_some_and(|l| l.ty() == "identifier" && ctx.text(l) == name)
                 {
-                    if let Some(r) = n.child_by_field_name("right") {
+                    if let Some(r) = n.field("right") {
                         out.extend(module_strings(ctx, root, r, depth + 1));
                     }
                 }
@@ -1830,7 +1827,7 @@ mod tests {
                 rel: rel.to_string(),
                 path: PathBuf::from("/p").join(rel),
                 lang: Lang::Python,
-                facts: facts_of(rel, code),
+                facts: facts_of(rel, code).into(),
             })
             .collect();
         v.sort_by(|a, b| a.rel.cmp(&b.rel));

@@ -6,6 +6,7 @@ use crate::engine::context::FileCtx;
 use crate::engine::declarative::shorten;
 use crate::engine::rule::CodeRule;
 use crate::finding::Severity;
+use crate::parse::Syntax;
 use crate::semantics::{descendants, python};
 use tree_sitter::Node;
 
@@ -122,12 +123,12 @@ pub const RULE: CodeRule = CodeRule { doc: DOC, kinds: &["call"], node: Some(che
 const RAW_SQL: &[&str] = &["django.db.models.expressions.RawSQL", "django.db.models.RawSQL"];
 
 fn check(call: Node, ctx: &mut FileCtx) {
-    let Some(f) = call.child_by_field_name("function") else { return };
+    let Some(f) = call.field("function") else { return };
     let mut sql_args: Vec<Node> = Vec::new();
     let sink: String;
-    if f.kind() == "attribute" {
-        let method = f.child_by_field_name("attribute").map(|a| ctx.text(a)).unwrap_or("");
-        let Some(recv) = f.child_by_field_name("object") else { return };
+    if f.ty() == "attribute" {
+        let method = f.field("attribute").map(|a| ctx.text(a)).unwrap_or("");
+        let Some(recv) = f.field("object") else { return };
         match method {
             "execute" | "executemany" if is_cursor(recv, ctx) => {
                 sql_args.extend(first_arg(call, ctx, "sql"));
@@ -142,14 +143,14 @@ fn check(call: Node, ctx: &mut FileCtx) {
                     if !matches!(k.as_str(), "where" | "select" | "tables" | "order_by") {
                         continue;
                     }
-                    match v.kind() {
+                    match v.ty() {
                         "list" | "tuple" => {
                             let mut c = v.walk();
-                            sql_args.extend(v.named_children(&mut c).filter(|n| n.kind() != "comment"));
+                            sql_args.extend(v.named_children(&mut c).filter(|n| n.ty() != "comment"));
                         }
                         "dictionary" => {
                             let mut c = v.walk();
-                            sql_args.extend(v.named_children(&mut c).filter_map(|p| p.child_by_field_name("value")));
+                            sql_args.extend(v.named_children(&mut c).filter_map(|p| p.field("value")));
                         }
                         _ => sql_args.push(v),
                     }
@@ -165,7 +166,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
                 }
             }
         }
-    } else if f.kind() == "identifier" && ctx.qualified_name(f).is_some_and(|q| RAW_SQL.contains(&q.as_str())) {
+    } else if f.ty() == "identifier" && ctx.qualified_name(f).is_some_and(|q| RAW_SQL.contains(&q.as_str())) {
         sql_args.extend(first_arg(call, ctx, "sql"));
         sink = "RawSQL()".into();
     } else {
@@ -218,26 +219,23 @@ fn is_manager_like(recv: Node, ctx: &FileCtx) -> bool {
 /// `.cursor()` call in the function (`with connection.cursor() as c`), or a
 /// variable named like one (`cursor`, `cur`).
 fn is_cursor(recv: Node, ctx: &FileCtx) -> bool {
-    match recv.kind() {
-        "call" => recv
-            .child_by_field_name("function")
-            .and_then(|f| f.child_by_field_name("attribute"))
-            .is_some_and(|a| ctx.text(a) == "cursor"),
+    match recv.ty() {
+        "call" => recv.field("function").and_then(|f| f.field("attribute")).is_some_and(|a| ctx.text(a) == "cursor"),
         "identifier" | "attribute" => {
             let name = ctx.text(recv);
             let last = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
             if last.contains("cursor") || last == "cur" {
                 return true;
             }
-            if recv.kind() != "identifier" {
+            if recv.ty() != "identifier" {
                 return false;
             }
             let Some(func) = ctx.enclosing_function(recv) else { return false };
             let mut bound = false;
             descendants(func, |d| {
-                let (target, value) = match d.kind() {
-                    "assignment" => (d.child_by_field_name("left"), d.child_by_field_name("right")),
-                    "as_pattern" => (d.child_by_field_name("alias"), d.named_child(0)),
+                let (target, value) = match d.ty() {
+                    "assignment" => (d.field("left"), d.field("right")),
+                    "as_pattern" => (d.field("alias"), d.named_child(0)),
                     _ => (None, None),
                 };
                 if let (Some(t), Some(v)) = (target, value) {
@@ -257,8 +255,8 @@ fn is_cursor(recv: Node, ctx: &FileCtx) -> bool {
 /// `connection.ops.quote_name(name)`, `schema_editor.quote_name(name)`:
 /// an identifier quoted for the database.
 fn quoted_identifier(n: Node, ctx: &FileCtx) -> bool {
-    n.kind() == "call"
-        && n.child_by_field_name("function").is_some_and(|f| {
+    n.ty() == "call"
+        && n.field("function").is_some_and(|f| {
             let t = ctx.text(f);
             t == "quote_name" || t.ends_with(".quote_name")
         })

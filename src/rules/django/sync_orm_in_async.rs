@@ -7,6 +7,7 @@ use crate::engine::context::FileCtx;
 use crate::engine::declarative::shorten;
 use crate::engine::rule::CodeRule;
 use crate::finding::{Edit, Fix};
+use crate::parse::Syntax;
 use crate::semantics::{descendants, is_async};
 use std::collections::HashSet;
 use tree_sitter::Node;
@@ -202,32 +203,32 @@ fn check(func: Node, ctx: &mut FileCtx) {
     if !is_async(func) || !(ctx.src.text.contains("django") || ctx.src.text.contains("models")) {
         return;
     }
-    let Some(body) = func.child_by_field_name("body") else { return };
+    let Some(body) = func.field("body") else { return };
     let mut scope = Scope { querysets: HashSet::new(), instances: HashSet::new() };
     // Two passes so names assigned from names settle.
     for _ in 0..2 {
         walk_body(body, |n| {
-            if n.kind() == "assignment" {
-                let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else {
+            if n.ty() == "assignment" {
+                let (Some(l), Some(r)) = (n.field("left"), n.field("right")) else {
                     return;
                 };
-                if l.kind() == "identifier" {
+                if l.ty() == "identifier" {
                     let name = ctx.text(l).to_string();
                     if is_queryset(r, ctx, &scope) {
                         scope.querysets.insert(name);
                     } else if is_instance_source(r, ctx) {
                         scope.instances.insert(name);
                     }
-                } else if matches!(l.kind(), "pattern_list" | "tuple_pattern") && is_instance_source(r, ctx) {
+                } else if matches!(l.ty(), "pattern_list" | "tuple_pattern") && is_instance_source(r, ctx) {
                     // `obj, created = await X.objects.aget_or_create(...)`
-                    if let Some(first) = l.named_child(0).filter(|f| f.kind() == "identifier") {
+                    if let Some(first) = l.named_child(0).filter(|f| f.ty() == "identifier") {
                         scope.instances.insert(ctx.text(first).to_string());
                     }
                 }
             }
-            if n.kind() == "for_statement" && is_async_for(n) {
-                if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
-                    if l.kind() == "identifier" && is_queryset(r, ctx, &scope) {
+            if n.ty() == "for_statement" && is_async_for(n) {
+                if let (Some(l), Some(r)) = (n.field("left"), n.field("right")) {
+                    if l.ty() == "identifier" && is_queryset(r, ctx, &scope) {
                         scope.instances.insert(ctx.text(l).to_string());
                     }
                 }
@@ -235,14 +236,14 @@ fn check(func: Node, ctx: &mut FileCtx) {
         });
     }
     let mut hits: Vec<(Node, String, Option<Fix>)> = Vec::new();
-    walk_body(body, |n| match n.kind() {
+    walk_body(body, |n| match n.ty() {
         "call" => {
             if let Some(hit) = sync_call(n, ctx, &scope) {
                 hits.push(hit);
             }
         }
         "for_statement" if !is_async_for(n) => {
-            if let Some(r) = n.child_by_field_name("right").filter(|r| is_queryset(*r, ctx, &scope)) {
+            if let Some(r) = n.field("right").filter(|r| is_queryset(*r, ctx, &scope)) {
                 let fix = for_keyword(n).map(|(s, e)| fix(ctx, s, e, "async for", "iterate with async for"));
                 let msg = format!(
                     "Iterating the queryset `{}` in async code runs a synchronous query (SynchronousOnlyOperation); \
@@ -253,14 +254,14 @@ fn check(func: Node, ctx: &mut FileCtx) {
             }
         }
         "for_in_clause" if !is_async_for(n) => {
-            if let Some(r) = n.child_by_field_name("right").filter(|r| is_queryset(*r, ctx, &scope)) {
+            if let Some(r) = n.field("right").filter(|r| is_queryset(*r, ctx, &scope)) {
                 let fix = for_keyword(n).map(|(s, e)| fix(ctx, s, e, "async for", "iterate with async for"));
                 let msg = format!(
                     "The comprehension iterates the queryset `{}` synchronously in async code \
                      (SynchronousOnlyOperation); use `async for` inside it",
                     shorten(ctx.text(r))
                 );
-                hits.push((n.parent().unwrap_or(n), msg, fix));
+                hits.push((n.up().unwrap_or(n), msg, fix));
             }
         }
         _ => {}
@@ -276,7 +277,7 @@ fn check(func: Node, ctx: &mut FileCtx) {
 /// typically through `sync_to_async`).
 fn walk_body<'t>(body: Node<'t>, mut visit: impl FnMut(Node<'t>)) {
     descendants(body, |n| {
-        if matches!(n.kind(), "function_definition" | "lambda" | "class_definition" | "decorated_definition") {
+        if matches!(n.ty(), "function_definition" | "lambda" | "class_definition" | "decorated_definition") {
             return false;
         }
         visit(n);
@@ -286,14 +287,14 @@ fn walk_body<'t>(body: Node<'t>, mut visit: impl FnMut(Node<'t>)) {
 
 fn is_async_for(n: Node) -> bool {
     let mut c = n.walk();
-    let r = n.children(&mut c).any(|ch| ch.kind() == "async");
+    let r = n.children(&mut c).any(|ch| ch.ty() == "async");
     r
 }
 
 /// The byte range of the `for` keyword.
 fn for_keyword(n: Node) -> Option<(usize, usize)> {
     let mut c = n.walk();
-    let r = n.children(&mut c).find(|ch| ch.kind() == "for").map(|f| (f.start_byte(), f.end_byte()));
+    let r = n.children(&mut c).find(|ch| ch.ty() == "for").map(|f| (f.start_byte(), f.end_byte()));
     r
 }
 
@@ -309,24 +310,24 @@ fn fix(ctx: &FileCtx, start: usize, end: usize, replacement: &str, description: 
 }
 
 fn method_of<'t>(call: Node<'t>, ctx: &FileCtx<'t>) -> Option<(Node<'t>, &'t str)> {
-    let f = call.child_by_field_name("function")?;
-    if f.kind() != "attribute" {
+    let f = call.field("function")?;
+    if f.ty() != "attribute" {
         return None;
     }
-    Some((f.child_by_field_name("object")?, ctx.text(f.child_by_field_name("attribute")?)))
+    Some((f.field("object")?, ctx.text(f.field("attribute")?)))
 }
 
 /// A manager (`Book.objects`), a related manager of an instance obtained in
 /// the function (`order.lines`), a lazy chain on either, or a name bound to
 /// one of those.
 fn is_queryset(n: Node, ctx: &FileCtx, scope: &Scope) -> bool {
-    match n.kind() {
+    match n.ty() {
         "identifier" => scope.querysets.contains(ctx.text(n)),
         "attribute" => {
-            let attr = n.child_by_field_name("attribute").map(|a| ctx.text(a)).unwrap_or("");
+            let attr = n.field("attribute").map(|a| ctx.text(a)).unwrap_or("");
             if MANAGERS.contains(&attr) {
                 // `Book.objects`, `self.model.objects`: not `settings.objects`.
-                return n.child_by_field_name("object").is_some_and(|o| ctx.text(o) != "self");
+                return n.field("object").is_some_and(|o| ctx.text(o) != "self");
             }
             is_related_manager(n, ctx, scope)
         }
@@ -341,30 +342,29 @@ fn is_queryset(n: Node, ctx: &FileCtx, scope: &Scope) -> bool {
 
 /// `order.lines` where `order` is a model instance obtained in the function.
 fn is_related_manager(n: Node, ctx: &FileCtx, scope: &Scope) -> bool {
-    n.kind() == "attribute"
-        && n.child_by_field_name("object")
-            .is_some_and(|o| o.kind() == "identifier" && scope.instances.contains(ctx.text(o)))
+    n.ty() == "attribute"
+        && n.field("object").is_some_and(|o| o.ty() == "identifier" && scope.instances.contains(ctx.text(o)))
 }
 
 /// `await Book.objects.aget(...)`, `await qs.afirst()`.
 fn is_instance_source(n: Node, ctx: &FileCtx) -> bool {
-    if n.kind() != "await" {
+    if n.ty() != "await" {
         return false;
     }
-    let Some(call) = n.named_child(0).filter(|c| c.kind() == "call") else { return false };
+    let Some(call) = n.named_child(0).filter(|c| c.ty() == "call") else { return false };
     let empty = Scope { querysets: HashSet::new(), instances: HashSet::new() };
     match method_of(call, ctx) {
         Some((recv, m)) => {
-            INSTANCE_SOURCES.contains(&m) && (is_queryset(recv, ctx, &empty) || recv.kind() == "identifier")
+            INSTANCE_SOURCES.contains(&m) && (is_queryset(recv, ctx, &empty) || recv.ty() == "identifier")
         }
         None => false,
     }
 }
 
 fn sync_call<'t>(call: Node<'t>, ctx: &FileCtx<'t>, scope: &Scope) -> Option<(Node<'t>, String, Option<Fix>)> {
-    let f = call.child_by_field_name("function")?;
+    let f = call.field("function")?;
     // `list(qs)`, `len(qs)`
-    if f.kind() == "identifier" && EVALUATING.contains(&ctx.text(f)) {
+    if f.ty() == "identifier" && EVALUATING.contains(&ctx.text(f)) {
         let arg = crate::semantics::python::positional_args(call).first().copied()?;
         if is_queryset(arg, ctx, scope) && !is_related_manager(arg, ctx, scope) {
             let msg = format!(
@@ -381,15 +381,15 @@ fn sync_call<'t>(call: Node<'t>, ctx: &FileCtx<'t>, scope: &Scope) -> Option<(No
     let counterpart = if is_queryset(recv, ctx, scope) {
         let related = is_related_manager(recv, ctx, scope);
         TERMINAL.iter().chain(if related { RELATED_ONLY } else { &[] }).find(|(s, _)| *s == m).map(|(_, a)| *a)
-    } else if recv.kind() == "identifier" && scope.instances.contains(ctx.text(recv)) {
+    } else if recv.ty() == "identifier" && scope.instances.contains(ctx.text(recv)) {
         INSTANCE.iter().find(|(s, _)| *s == m).map(|(_, a)| *a)
     } else {
         None
     }?;
-    if call.parent().is_some_and(|p| p.kind() == "await") {
+    if call.up().is_some_and(|p| p.ty() == "await") {
         return None;
     }
-    let method_node = f.child_by_field_name("attribute")?;
+    let method_node = f.field("attribute")?;
     let msg = format!(
         "`{}` runs a synchronous query in async code: Django raises SynchronousOnlyOperation; use `await \
          ...{counterpart}()`",

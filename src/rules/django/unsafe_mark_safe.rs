@@ -4,6 +4,7 @@
 use crate::engine::context::FileCtx;
 use crate::engine::declarative::shorten;
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 use crate::semantics::python;
 use tree_sitter::Node;
 
@@ -148,13 +149,13 @@ const SAFE_PRODUCERS: &[&str] = &[
 ];
 
 fn safe_producer(n: Node, src: &str) -> bool {
-    if n.kind() != "call" {
+    if n.ty() != "call" {
         return false;
     }
-    let Some(f) = n.child_by_field_name("function") else { return false };
-    let name = match f.kind() {
+    let Some(f) = n.field("function") else { return false };
+    let name = match f.ty() {
         "identifier" => crate::semantics::text(f, src),
-        "attribute" => f.child_by_field_name("attribute").map(|a| crate::semantics::text(a, src)).unwrap_or(""),
+        "attribute" => f.field("attribute").map(|a| crate::semantics::text(a, src)).unwrap_or(""),
         _ => "",
     };
     if matches!(name, "_" | "gettext" | "gettext_lazy" | "ugettext" | "ugettext_lazy" | "pgettext" | "ngettext") {
@@ -166,8 +167,8 @@ fn safe_producer(n: Node, src: &str) -> bool {
 }
 
 fn check(call: Node, ctx: &mut FileCtx) {
-    let Some(f) = call.child_by_field_name("function") else { return };
-    if !matches!(f.kind(), "identifier" | "attribute") {
+    let Some(f) = call.field("function") else { return };
+    if !matches!(f.ty(), "identifier" | "attribute") {
         return;
     }
     let Some(q) = ctx.qualified_name(f) else { return };

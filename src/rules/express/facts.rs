@@ -6,6 +6,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::finding::Span;
+use crate::parse::Syntax;
 use crate::semantics::js::{is_function_kind, module_name, require_target};
 use crate::semantics::{descendants, text};
 use serde::{Deserialize, Serialize};
@@ -17,47 +18,47 @@ use tree_sitter::Node;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NodeFacts {
     /// Static imports and requires: module specifiers, in source order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub imports: Vec<ImportFact>,
     /// Apps and routers created in this file.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub objects: Vec<ObjFact>,
     /// Method calls on values that may be apps or routers
     /// (`app.use(...)`, `router.post("/login", ...)`, `fastify.register(...)`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub uses: Vec<UseFact>,
     /// Calls that hand such a value to a function (`configureSecurity(app)`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub passes: Vec<PassFact>,
     /// `return <value>` per function (function id = start byte).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub returns: Vec<(u32, Val)>,
     /// What the module exports, by name (`default` for `module.exports =`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub exports: Vec<(String, Val)>,
     /// Security headers set by hand (`res.setHeader("Content-Security-Policy", ...)`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub headers: Vec<Span>,
     /// Cookie session middleware created here.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub sessions: Vec<SessionFact>,
     /// CORS middleware created here.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub cors: Vec<CorsFact>,
     /// Global pipes: `app.useGlobalPipes(...)`, `{ provide: APP_PIPE, ... }`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub global_pipes: Vec<Span>,
     /// NestJS controller routes (`@Post("login")` in `@Controller("auth")`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub nest_routes: Vec<RouteFact>,
     /// NestJS `@Body() dto: SomeDto` parameters.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub nest_bodies: Vec<BodyFact>,
     /// Classes declared in this file (DTO types resolve to them).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub classes: Vec<String>,
     /// `@Module({ imports: [...] })` classes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub nest_modules: Vec<NestModuleFact>,
 }
 
@@ -129,10 +130,10 @@ pub struct ObjFact {
     /// The creating call (`express()`, `NestFactory.create(AppModule)`).
     pub span: Span,
     /// Other names of the object (`this.app = express()`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub also: Vec<Val>,
     /// NestJS: the root module passed to `NestFactory.create`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub nest_root: Option<Val>,
 }
 
@@ -141,17 +142,17 @@ pub struct UseFact {
     pub on: Val,
     pub method: String,
     /// The route path when it is a literal (`"/login"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub path: Option<String>,
     /// Arguments that may be followed: routers, plugins, imported middleware.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub items: Vec<Val>,
     pub span: Span,
     /// `passport.authenticate(...)` among the arguments.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub authenticates: bool,
     /// `@fastify/autoload` with a literal directory, relative to this file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub autoload: Option<String>,
 }
 
@@ -207,7 +208,7 @@ pub struct BodyFact {
     pub ty_val: Val,
     pub span: Span,
     /// A pipe on the parameter, method or controller validates it already.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub validated: bool,
 }
 
@@ -361,12 +362,12 @@ impl<'c, 'a> Extractor<'c, 'a> {
             true
         });
         for n in nodes {
-            match n.kind() {
+            match n.ty() {
                 "call_expression" => self.call(n),
                 "new_expression" => self.pass(n),
                 "return_statement" => self.ret(n),
                 "arrow_function" => {
-                    if let Some(body) = n.child_by_field_name("body").filter(|b| b.kind() != "statement_block") {
+                    if let Some(body) = n.field("body").filter(|b| b.ty() != "statement_block") {
                         let v = self.classify(body, 0);
                         if trackable(&v) {
                             self.facts.returns.push((n.start_byte() as u32, v));
@@ -386,12 +387,12 @@ impl<'c, 'a> Extractor<'c, 'a> {
     fn collect_declarations(&mut self, root: Node<'a>) {
         let mut assigns = Vec::new();
         descendants(root, |n| {
-            match n.kind() {
+            match n.ty() {
                 "variable_declarator" => {
-                    let Some(name) = n.child_by_field_name("name") else { return true };
+                    let Some(name) = n.field("name") else { return true };
                     let scope = self.scope_of(n);
-                    let value = n.child_by_field_name("value");
-                    match name.kind() {
+                    let value = n.field("value");
+                    match name.ty() {
                         "identifier" => {
                             self.declare(scope, name, value.map(Decl::Value).unwrap_or(Decl::Declared));
                         }
@@ -399,15 +400,13 @@ impl<'c, 'a> Extractor<'c, 'a> {
                             let Some(value) = value else { return true };
                             let mut c = name.walk();
                             for p in name.named_children(&mut c) {
-                                match p.kind() {
+                                match p.ty() {
                                     "shorthand_property_identifier_pattern" => {
                                         self.declare(scope, p, Decl::Member(value, p));
                                     }
                                     "pair_pattern" => {
-                                        if let (Some(k), Some(v)) =
-                                            (p.child_by_field_name("key"), p.child_by_field_name("value"))
-                                        {
-                                            if v.kind() == "identifier" {
+                                        if let (Some(k), Some(v)) = (p.field("key"), p.field("value")) {
+                                            if v.ty() == "identifier" {
                                                 self.declare(scope, v, Decl::Member(value, k));
                                             }
                                         }
@@ -420,28 +419,28 @@ impl<'c, 'a> Extractor<'c, 'a> {
                     }
                 }
                 "function_declaration" | "generator_function_declaration" => {
-                    if let Some(name) = n.child_by_field_name("name") {
+                    if let Some(name) = n.field("name") {
                         let scope = self.scope_of(n);
                         self.declare(scope, name, Decl::Func(n));
                     }
                 }
                 "class_declaration" | "abstract_class_declaration" => {
-                    if let Some(name) = n.child_by_field_name("name") {
+                    if let Some(name) = n.field("name") {
                         let scope = self.scope_of(n);
                         self.declare(scope, name, Decl::Class(n));
                         self.facts.classes.push(self.t(name).to_string());
                     }
                 }
                 "import_statement" => {
-                    let Some(source) = n.child_by_field_name("source") else { return false };
+                    let Some(source) = n.field("source") else { return false };
                     let scope = self.ctx.tree.root_node().id();
                     self.facts
                         .imports
                         .push(ImportFact { spec: module_name(source, &self.ctx.src.text), span: self.span(n) });
                     descendants(n, |c| {
-                        match c.kind() {
+                        match c.ty() {
                             "import_clause" => {
-                                if let Some(id) = c.named_child(0).filter(|x| x.kind() == "identifier") {
+                                if let Some(id) = c.named_child(0).filter(|x| x.ty() == "identifier") {
                                     self.declare(scope, id, Decl::ImportDefault(source));
                                 }
                             }
@@ -451,8 +450,8 @@ impl<'c, 'a> Extractor<'c, 'a> {
                                 }
                             }
                             "import_specifier" => {
-                                if let Some(name) = c.child_by_field_name("name") {
-                                    let local = c.child_by_field_name("alias").unwrap_or(name);
+                                if let Some(name) = c.field("name") {
+                                    let local = c.field("alias").unwrap_or(name);
                                     self.declare(scope, local, Decl::ImportNamed(source, name));
                                 }
                                 return false;
@@ -466,17 +465,17 @@ impl<'c, 'a> Extractor<'c, 'a> {
                 "call_expression" => {
                     if let Some(spec) = require_target(n, &self.ctx.src.text) {
                         self.facts.imports.push(ImportFact { spec, span: self.span(n) });
-                    } else if n.child_by_field_name("function").is_some_and(|f| f.kind() == "import") {
-                        let arg = n.child_by_field_name("arguments").and_then(|a| a.named_child(0));
-                        if let Some(a) = arg.filter(|a| a.kind() == "string") {
+                    } else if n.field("function").is_some_and(|f| f.ty() == "import") {
+                        let arg = n.field("arguments").and_then(|a| a.named_child(0));
+                        if let Some(a) = arg.filter(|a| a.ty() == "string") {
                             let spec = module_name(a, &self.ctx.src.text);
                             self.facts.imports.push(ImportFact { spec, span: self.span(n) });
                         }
                     }
                 }
                 "assignment_expression" => {
-                    if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
-                        if l.kind() == "identifier" {
+                    if let (Some(l), Some(r)) = (n.field("left"), n.field("right")) {
+                        if l.ty() == "identifier" {
                             assigns.push((l, r));
                         }
                     }
@@ -490,13 +489,13 @@ impl<'c, 'a> Extractor<'c, 'a> {
         for (l, r) in assigns {
             let name = self.t(l);
             let mut scope = self.ctx.tree.root_node().id();
-            let mut cur = l.parent();
+            let mut cur = l.up();
             while let Some(p) = cur {
-                if is_function_kind(p.kind()) && self.scopes.get(&p.id()).is_some_and(|s| s.contains_key(name)) {
+                if is_function_kind(p.ty()) && self.scopes.get(&p.id()).is_some_and(|s| s.contains_key(name)) {
                     scope = p.id();
                     break;
                 }
-                cur = p.parent();
+                cur = p.up();
             }
             self.declare(scope, l, Decl::Value(r));
         }
@@ -504,9 +503,9 @@ impl<'c, 'a> Extractor<'c, 'a> {
 
     fn collect_objects(&mut self, root: Node<'a>) {
         descendants(root, |n| {
-            let kind = match n.kind() {
+            let kind = match n.ty() {
                 "call_expression" => {
-                    let Some(f) = n.child_by_field_name("function") else { return true };
+                    let Some(f) = n.field("function") else { return true };
                     match self.ctx.qualified_name(f).as_deref() {
                         Some("express") if self.imported_root(f) => Some(ObjKind::Express),
                         Some("express.Router") if self.imported_root(f) => Some(ObjKind::ExpressRouter),
@@ -520,7 +519,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
                     }
                 }
                 "new_expression" => {
-                    let Some(f) = n.child_by_field_name("constructor") else { return true };
+                    let Some(f) = n.field("constructor") else { return true };
                     match self.ctx.qualified_name(f).as_deref() {
                         Some("koa" | "koa.default" | "koa.Koa") if self.imported_root(f) => Some(ObjKind::Koa),
                         Some("koa-router" | "@koa/router" | "koa-router.default" | "@koa/router.default")
@@ -538,12 +537,12 @@ impl<'c, 'a> Extractor<'c, 'a> {
                 self.objects.insert((n.start_byte(), n.end_byte()), i);
                 let mut obj = ObjFact { kind, span: self.span(n), also: Vec::new(), nest_root: None };
                 // `this.app = express()`
-                let mut up = n.parent();
-                while let Some(p) = up.filter(|p| matches!(p.kind(), "await_expression" | "parenthesized_expression")) {
-                    up = p.parent();
+                let mut up = n.up();
+                while let Some(p) = up.filter(|p| matches!(p.ty(), "await_expression" | "parenthesized_expression")) {
+                    up = p.up();
                 }
-                if let Some(p) = up.filter(|p| p.kind() == "assignment_expression") {
-                    if let Some(l) = p.child_by_field_name("left") {
+                if let Some(p) = up.filter(|p| p.ty() == "assignment_expression") {
+                    if let Some(l) = p.field("left") {
                         if let Some(v) = self.this_field(l) {
                             obj.also.push(v);
                         }
@@ -562,15 +561,15 @@ impl<'c, 'a> Extractor<'c, 'a> {
             let Some((s, e)) = key else { continue };
             let Some(call) = root.descendant_for_byte_range(s, e) else { continue };
             let Some(call) = ancestor_or_self(call, "call_expression", s, e) else { continue };
-            let args = call.child_by_field_name("arguments");
+            let args = call.field("arguments");
             if let Some(first) = args.and_then(|a| a.named_child(0)) {
                 self.facts.objects[i].nest_root = Some(self.classify(first, 0));
             }
             // `NestFactory.create(AppModule, { cors: ... })`
-            if let Some(opts) = args.and_then(|a| a.named_child(1)).filter(|o| o.kind() == "object") {
+            if let Some(opts) = args.and_then(|a| a.named_child(1)).filter(|o| o.ty() == "object") {
                 if let Some(c) = object_prop(opts, "cors", &self.ctx.src.text) {
-                    if c.kind() != "false" {
-                        self.facts.cors.push(CorsFact { span: self.span(c), bare: c.kind() == "true" });
+                    if c.ty() != "false" {
+                        self.facts.cors.push(CorsFact { span: self.span(c), bare: c.ty() == "true" });
                     }
                 }
             }
@@ -581,27 +580,27 @@ impl<'c, 'a> Extractor<'c, 'a> {
     fn imported_root(&self, f: Node) -> bool {
         let mut cur = f;
         loop {
-            match cur.kind() {
-                "member_expression" => cur = cur.child_by_field_name("object").unwrap_or(cur),
+            match cur.ty() {
+                "member_expression" => cur = cur.field("object").unwrap_or(cur),
                 "call_expression" => return require_target(cur, &self.ctx.src.text).is_some(),
                 "identifier" => return self.ctx.bindings().imports.contains_key(self.t(cur)),
                 _ => return false,
             }
-            if cur.kind() == "this" {
+            if cur.ty() == "this" {
                 return false;
             }
         }
     }
 
     fn this_field(&self, n: Node<'a>) -> Option<Val> {
-        if n.kind() != "member_expression" {
+        if n.ty() != "member_expression" {
             return None;
         }
-        let obj = n.child_by_field_name("object")?;
-        if obj.kind() != "this" {
+        let obj = n.field("object")?;
+        if obj.ty() != "this" {
             return None;
         }
-        let prop = n.child_by_field_name("property")?;
+        let prop = n.field("property")?;
         let class = enclosing_class(n)?;
         Some(Val::Field(class.start_byte() as u32, self.t(prop).to_string()))
     }
@@ -615,14 +614,13 @@ impl<'c, 'a> Extractor<'c, 'a> {
         if let Some(&i) = self.objects.get(&(n.start_byte(), n.end_byte())) {
             return Val::Obj(i);
         }
-        match n.kind() {
+        match n.ty() {
             "identifier" => self.resolve(n, depth),
             "member_expression" => {
                 if let Some(v) = self.this_field(n) {
                     return v;
                 }
-                let (Some(obj), Some(prop)) = (n.child_by_field_name("object"), n.child_by_field_name("property"))
-                else {
+                let (Some(obj), Some(prop)) = (n.field("object"), n.field("property")) else {
                     return Val::Unknown;
                 };
                 let prop = self.t(prop).to_string();
@@ -632,21 +630,21 @@ impl<'c, 'a> Extractor<'c, 'a> {
                 }
             }
             "call_expression" => {
-                let Some(f) = n.child_by_field_name("function") else { return Val::Unknown };
-                let first = n.child_by_field_name("arguments").and_then(|a| a.named_child(0));
-                if self.t(f) == "require" || f.kind() == "import" {
+                let Some(f) = n.field("function") else { return Val::Unknown };
+                let first = n.field("arguments").and_then(|a| a.named_child(0));
+                if self.t(f) == "require" || f.ty() == "import" {
                     return match first {
-                        Some(a) if a.kind() == "string" => {
+                        Some(a) if a.ty() == "string" => {
                             Val::Import(module_name(a, &self.ctx.src.text), "default".into())
                         }
                         _ => Val::Dynamic,
                     };
                 }
-                if f.kind() == "member_expression" {
-                    let prop = f.child_by_field_name("property").map(|p| self.t(p)).unwrap_or("");
+                if f.ty() == "member_expression" {
+                    let prop = f.field("property").map(|p| self.t(p)).unwrap_or("");
                     // Koa routers are mounted as `app.use(router.routes())`.
                     if matches!(prop, "routes" | "allowedMethods" | "middleware") {
-                        if let Some(o) = f.child_by_field_name("object") {
+                        if let Some(o) = f.field("object") {
                             let v = self.classify(o, depth + 1);
                             if matches!(v, Val::Obj(_)) {
                                 return v;
@@ -655,14 +653,14 @@ impl<'c, 'a> Extractor<'c, 'a> {
                     }
                 }
                 // Chainable methods return their receiver: `express().set("x", 1)`.
-                if f.kind() == "member_expression" {
-                    let prop = f.child_by_field_name("property").map(|p| self.t(p)).unwrap_or("");
-                    let args = n.child_by_field_name("arguments").map(|a| a.named_child_count()).unwrap_or(0);
+                if f.ty() == "member_expression" {
+                    let prop = f.field("property").map(|p| self.t(p)).unwrap_or("");
+                    let args = n.field("arguments").map(|a| a.named_child_count()).unwrap_or(0);
                     let chainable =
                         matches!(prop, "use" | "enable" | "disable" | "engine" | "register" | "decorate" | "addHook")
                             || (prop == "set" && args >= 2);
                     if chainable {
-                        if let Some(o) = f.child_by_field_name("object") {
+                        if let Some(o) = f.field("object") {
                             let v = self.classify(o, depth + 1);
                             if matches!(v, Val::Obj(_) | Val::Param(..) | Val::Field(..)) {
                                 return v;
@@ -722,9 +720,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
             let v = match *d {
                 Decl::Value(v) => self.classify(v, depth + 1),
                 Decl::Func(f) => Val::Func(f.start_byte() as u32),
-                Decl::Class(c) => {
-                    c.child_by_field_name("name").map(|n| Val::Class(self.t(n).to_string())).unwrap_or(Val::Unknown)
-                }
+                Decl::Class(c) => c.field("name").map(|n| Val::Class(self.t(n).to_string())).unwrap_or(Val::Unknown),
                 Decl::ImportDefault(s) => Val::Import(module_name(s, src), "default".into()),
                 Decl::ImportNamespace(s) => Val::Import(module_name(s, src), "*".into()),
                 Decl::ImportNamed(s, name) => {
@@ -751,13 +747,13 @@ impl<'c, 'a> Extractor<'c, 'a> {
     }
 
     fn call(&mut self, n: Node<'a>) {
-        let Some(f) = n.child_by_field_name("function") else { return };
-        let Some(args) = n.child_by_field_name("arguments") else { return };
+        let Some(f) = n.field("function") else { return };
+        let Some(args) = n.field("arguments") else { return };
         let src = &self.ctx.src.text;
         let qn = self.ctx.qualified_name(f);
         let arg_list: Vec<Node> = {
             let mut c = args.walk();
-            args.named_children(&mut c).filter(|a| a.kind() != "comment").collect()
+            args.named_children(&mut c).filter(|a| a.ty() != "comment").collect()
         };
         // Session and CORS middleware, wherever they are created.
         if let Some(q) = qn.as_deref() {
@@ -772,21 +768,21 @@ impl<'c, 'a> Extractor<'c, 'a> {
                 self.facts.cors.push(CorsFact { span: self.span(n), bare: arg_list.is_empty() });
             }
         }
-        if f.kind() != "member_expression" {
+        if f.ty() != "member_expression" {
             self.pass(n);
             return;
         }
-        let prop = f.child_by_field_name("property").map(|p| self.t(p)).unwrap_or("");
+        let prop = f.field("property").map(|p| self.t(p)).unwrap_or("");
         // Security headers set by hand.
         if matches!(prop, "setHeader" | "set" | "header" | "writeHead") {
             let named = |a: Node| {
-                a.kind() == "string" && SECURITY_HEADERS.contains(&module_name(a, src).to_ascii_lowercase().as_str())
+                a.ty() == "string" && SECURITY_HEADERS.contains(&module_name(a, src).to_ascii_lowercase().as_str())
             };
             let in_object = |a: Node| {
-                a.kind() == "object" && {
+                a.ty() == "object" && {
                     let mut c = a.walk();
                     let r = a.named_children(&mut c).any(|p| {
-                        p.child_by_field_name("key").is_some_and(|k| {
+                        p.field("key").is_some_and(|k| {
                             let k = self.t(k).trim_matches(|c| c == '"' || c == '\'').to_ascii_lowercase();
                             SECURITY_HEADERS.contains(&k.as_str())
                         })
@@ -805,17 +801,14 @@ impl<'c, 'a> Extractor<'c, 'a> {
             self.pass(n);
             return;
         }
-        let Some(mut obj) = f.child_by_field_name("object") else { return };
+        let Some(mut obj) = f.field("object") else { return };
         let mut path = None;
         // `app.route("/login").post(handler)`
-        if obj.kind() == "call_expression" {
-            if let Some(inner) = obj.child_by_field_name("function").filter(|x| x.kind() == "member_expression") {
-                if inner.child_by_field_name("property").is_some_and(|p| self.t(p) == "route") {
-                    path = obj
-                        .child_by_field_name("arguments")
-                        .and_then(|a| a.named_child(0))
-                        .and_then(|a| literal_string(a, src));
-                    if let Some(o) = inner.child_by_field_name("object") {
+        if obj.ty() == "call_expression" {
+            if let Some(inner) = obj.field("function").filter(|x| x.ty() == "member_expression") {
+                if inner.field("property").is_some_and(|p| self.t(p) == "route") {
+                    path = obj.field("arguments").and_then(|a| a.named_child(0)).and_then(|a| literal_string(a, src));
+                    if let Some(o) = inner.field("object") {
                         obj = o;
                     }
                 }
@@ -843,7 +836,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
                 }
             }
             // Fastify `app.route({ method: "POST", url: "/login", handler })`.
-            if a.kind() == "object" && prop == "route" {
+            if a.ty() == "object" && prop == "route" {
                 if let Some(u) = object_prop(*a, "url", src).or(object_prop(*a, "path", src)) {
                     fact.path = literal_string(u, src);
                 }
@@ -852,15 +845,15 @@ impl<'c, 'a> Extractor<'c, 'a> {
                 }
                 continue;
             }
-            let elems: Vec<Node> = if a.kind() == "array" {
+            let elems: Vec<Node> = if a.ty() == "array" {
                 let mut c = a.walk();
                 a.named_children(&mut c).collect()
             } else {
                 vec![*a]
             };
             for e in elems {
-                if e.kind() == "call_expression"
-                    && e.child_by_field_name("function")
+                if e.ty() == "call_expression"
+                    && e.field("function")
                         .and_then(|x| self.ctx.qualified_name(x))
                         .is_some_and(|q| q == "passport.authenticate")
                 {
@@ -905,21 +898,21 @@ impl<'c, 'a> Extractor<'c, 'a> {
 
     /// A call handing trackable values to a function.
     fn pass(&mut self, n: Node<'a>) {
-        let callee = n.child_by_field_name("function").or(n.child_by_field_name("constructor"));
+        let callee = n.field("function").or(n.field("constructor"));
         let Some(callee) = callee else { return };
-        let Some(args) = n.child_by_field_name("arguments").filter(|a| a.kind() == "arguments") else { return };
-        if self.t(callee) == "require" || callee.kind() == "import" {
+        let Some(args) = n.field("arguments").filter(|a| a.ty() == "arguments") else { return };
+        if self.t(callee) == "require" || callee.ty() == "import" {
             return;
         }
         let mut found = Vec::new();
         let mut c = args.walk();
         for (i, a) in args.named_children(&mut c).enumerate() {
-            if a.kind() == "object" {
+            if a.ty() == "object" {
                 let mut c2 = a.walk();
                 for p in a.named_children(&mut c2) {
-                    let v = match p.kind() {
+                    let v = match p.ty() {
                         "shorthand_property_identifier" => self.resolve(p, 0),
-                        "pair" => p.child_by_field_name("value").map(|v| self.classify(v, 0)).unwrap_or(Val::Unknown),
+                        "pair" => p.field("value").map(|v| self.classify(v, 0)).unwrap_or(Val::Unknown),
                         _ => Val::Unknown,
                     };
                     if trackable(&v) {
@@ -928,7 +921,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
                 }
                 continue;
             }
-            if is_function_kind(a.kind()) {
+            if is_function_kind(a.ty()) {
                 continue;
             }
             let v = self.classify(a, 0);
@@ -939,10 +932,10 @@ impl<'c, 'a> Extractor<'c, 'a> {
         if found.is_empty() {
             return;
         }
-        let callee_val = match callee.kind() {
+        let callee_val = match callee.ty() {
             // `this.setupMiddleware(this.app)`: a method of the same class.
-            "member_expression" if callee.child_by_field_name("object").is_some_and(|o| o.kind() == "this") => {
-                let name = callee.child_by_field_name("property").map(|p| self.t(p)).unwrap_or("");
+            "member_expression" if callee.field("object").is_some_and(|o| o.ty() == "this") => {
+                let name = callee.field("property").map(|p| self.t(p)).unwrap_or("");
                 enclosing_class(callee)
                     .and_then(|c| class_method(c, name, &self.ctx.src.text))
                     .map(|m| Val::Func(m.start_byte() as u32))
@@ -968,18 +961,18 @@ impl<'c, 'a> Extractor<'c, 'a> {
     }
 
     fn assignment(&mut self, n: Node<'a>) {
-        let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else { return };
+        let (Some(l), Some(r)) = (n.field("left"), n.field("right")) else { return };
         let lt = self.t(l);
         if lt == "module.exports" {
-            if r.kind() == "object" {
+            if r.ty() == "object" {
                 self.object_exports(r);
             }
             let v = self.classify(r, 0);
             self.facts.exports.push(("default".into(), v));
-        } else if l.kind() == "member_expression" {
-            let obj = l.child_by_field_name("object").map(|o| self.t(o)).unwrap_or("");
+        } else if l.ty() == "member_expression" {
+            let obj = l.field("object").map(|o| self.t(o)).unwrap_or("");
             if obj == "module.exports" || obj == "exports" {
-                let name = l.child_by_field_name("property").map(|p| self.t(p)).unwrap_or("").to_string();
+                let name = l.field("property").map(|p| self.t(p)).unwrap_or("").to_string();
                 let v = self.classify(r, 0);
                 self.facts.exports.push((name, v));
             }
@@ -989,20 +982,20 @@ impl<'c, 'a> Extractor<'c, 'a> {
     fn object_exports(&mut self, obj: Node<'a>) {
         let mut c = obj.walk();
         for p in obj.named_children(&mut c) {
-            match p.kind() {
+            match p.ty() {
                 "shorthand_property_identifier" => {
                     let v = self.resolve(p, 0);
                     self.facts.exports.push((self.t(p).to_string(), v));
                 }
                 "pair" => {
-                    if let (Some(k), Some(v)) = (p.child_by_field_name("key"), p.child_by_field_name("value")) {
+                    if let (Some(k), Some(v)) = (p.field("key"), p.field("value")) {
                         let name = self.t(k).trim_matches(|c| c == '"' || c == '\'').to_string();
                         let v = self.classify(v, 0);
                         self.facts.exports.push((name, v));
                     }
                 }
                 "method_definition" => {
-                    if let Some(k) = p.child_by_field_name("name") {
+                    if let Some(k) = p.field("name") {
                         self.facts.exports.push((self.t(k).to_string(), Val::Func(p.start_byte() as u32)));
                     }
                 }
@@ -1015,16 +1008,16 @@ impl<'c, 'a> Extractor<'c, 'a> {
         let src = &self.ctx.src.text;
         let is_default = {
             let mut c = n.walk();
-            let r = n.children(&mut c).any(|x| x.kind() == "default");
+            let r = n.children(&mut c).any(|x| x.ty() == "default");
             r
         };
-        let source = n.child_by_field_name("source").map(|s| module_name(s, src));
-        if let Some(decl) = n.child_by_field_name("declaration") {
-            match decl.kind() {
+        let source = n.field("source").map(|s| module_name(s, src));
+        if let Some(decl) = n.field("declaration") {
+            match decl.ty() {
                 "lexical_declaration" | "variable_declaration" => {
                     let mut c = decl.walk();
                     for d in decl.named_children(&mut c) {
-                        if let (Some(name), Some(v)) = (d.child_by_field_name("name"), d.child_by_field_name("value")) {
+                        if let (Some(name), Some(v)) = (d.field("name"), d.field("value")) {
                             let v = self.classify(v, 0);
                             self.facts.exports.push((self.t(name).to_string(), v));
                         }
@@ -1032,7 +1025,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
                 }
                 "function_declaration" | "generator_function_declaration" => {
                     let v = Val::Func(decl.start_byte() as u32);
-                    if let Some(name) = decl.child_by_field_name("name") {
+                    if let Some(name) = decl.field("name") {
                         self.facts.exports.push((self.t(name).to_string(), v.clone()));
                     }
                     if is_default {
@@ -1040,7 +1033,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
                     }
                 }
                 "class_declaration" | "abstract_class_declaration" => {
-                    if let Some(name) = decl.child_by_field_name("name") {
+                    if let Some(name) = decl.field("name") {
                         let v = Val::Class(self.t(name).to_string());
                         self.facts.exports.push((self.t(name).to_string(), v.clone()));
                         if is_default {
@@ -1056,19 +1049,19 @@ impl<'c, 'a> Extractor<'c, 'a> {
             }
             return;
         }
-        if let Some(v) = n.child_by_field_name("value") {
+        if let Some(v) = n.field("value") {
             let v = self.classify(v, 0);
             self.facts.exports.push(("default".into(), v));
             return;
         }
         let mut c = n.walk();
-        let clause = n.named_children(&mut c).find(|x| x.kind() == "export_clause");
+        let clause = n.named_children(&mut c).find(|x| x.ty() == "export_clause");
         match (clause, source) {
             (Some(clause), source) => {
                 let mut c2 = clause.walk();
-                for s in clause.named_children(&mut c2).filter(|s| s.kind() == "export_specifier") {
-                    let Some(name) = s.child_by_field_name("name") else { continue };
-                    let exported = s.child_by_field_name("alias").unwrap_or(name);
+                for s in clause.named_children(&mut c2).filter(|s| s.ty() == "export_specifier") {
+                    let Some(name) = s.field("name") else { continue };
+                    let exported = s.field("alias").unwrap_or(name);
                     let v = match &source {
                         Some(spec) => Val::Import(spec.clone(), self.t(name).to_string()),
                         None => self.resolve(name, 0),
@@ -1085,7 +1078,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
     fn class(&mut self, n: Node<'a>) {
         let src = &self.ctx.src.text;
         let decorators = class_decorators(n);
-        let Some(name) = n.child_by_field_name("name") else { return };
+        let Some(name) = n.field("name") else { return };
         let class_name = self.t(name).to_string();
         let mut prefix: Option<String> = None;
         let mut class_pipes = false;
@@ -1094,8 +1087,8 @@ impl<'c, 'a> Extractor<'c, 'a> {
             match dname {
                 "Module" => {
                     let mut imports = Vec::new();
-                    if let Some(obj) = args.and_then(|a| a.named_child(0)).filter(|o| o.kind() == "object") {
-                        if let Some(arr) = object_prop(obj, "imports", src).filter(|a| a.kind() == "array") {
+                    if let Some(obj) = args.and_then(|a| a.named_child(0)).filter(|o| o.ty() == "object") {
+                        if let Some(arr) = object_prop(obj, "imports", src).filter(|a| a.ty() == "array") {
                             let mut c = arr.walk();
                             for e in arr.named_children(&mut c) {
                                 imports.push(self.nest_import(e));
@@ -1111,7 +1104,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
                 "Controller" => {
                     let first = args.and_then(|a| a.named_child(0));
                     prefix = Some(match first {
-                        Some(a) if a.kind() == "object" => {
+                        Some(a) if a.ty() == "object" => {
                             object_prop(a, "path", src).and_then(|p| literal_string(p, src)).unwrap_or_default()
                         }
                         Some(a) => literal_string(a, src).unwrap_or_default(),
@@ -1122,20 +1115,20 @@ impl<'c, 'a> Extractor<'c, 'a> {
                 _ => {}
             }
         }
-        let Some(body) = n.child_by_field_name("body") else { return };
+        let Some(body) = n.field("body") else { return };
         let mut c = body.walk();
         let members: Vec<Node> = body.named_children(&mut c).collect();
         for (i, m) in members.iter().enumerate() {
-            if m.kind() != "method_definition" {
+            if m.ty() != "method_definition" {
                 continue;
             }
             // Decorators are children of the method or its preceding siblings.
             let mut decos: Vec<Node> = {
                 let mut c2 = m.walk();
-                m.children(&mut c2).filter(|d| d.kind() == "decorator").collect()
+                m.children(&mut c2).filter(|d| d.ty() == "decorator").collect()
             };
             let mut j = i;
-            while j > 0 && members[j - 1].kind() == "decorator" {
+            while j > 0 && members[j - 1].ty() == "decorator" {
                 decos.push(members[j - 1]);
                 j -= 1;
             }
@@ -1149,25 +1142,25 @@ impl<'c, 'a> Extractor<'c, 'a> {
                     let sub =
                         args.and_then(|a| a.named_child(0)).and_then(|a| literal_string(a, src)).unwrap_or_default();
                     let path = format!("/{}/{}", prefix.trim_matches('/'), sub.trim_matches('/'));
-                    let span = m.child_by_field_name("name").map(|x| self.span(x)).unwrap_or(self.span(*m));
+                    let span = m.field("name").map(|x| self.span(x)).unwrap_or(self.span(*m));
                     self.facts.nest_routes.push(RouteFact { method: verb.to_string(), path, span });
                 }
             }
-            let Some(params) = m.child_by_field_name("parameters") else { continue };
+            let Some(params) = m.field("parameters") else { continue };
             let mut c3 = params.walk();
             for p in params.named_children(&mut c3) {
                 let mut c4 = p.walk();
                 let body_deco =
-                    p.children(&mut c4).find(|d| d.kind() == "decorator" && decorator_call(*d, src).0 == "Body");
+                    p.children(&mut c4).find(|d| d.ty() == "decorator" && decorator_call(*d, src).0 == "Body");
                 let Some(deco) = body_deco else { continue };
                 let (_, dargs) = decorator_call(deco, src);
                 let param_pipe = dargs.is_some_and(|a| {
                     let mut c5 = a.walk();
-                    let r = a.named_children(&mut c5).any(|x| x.kind() != "string");
+                    let r = a.named_children(&mut c5).any(|x| x.ty() != "string");
                     r
                 });
-                let Some(ty) = p.child_by_field_name("type").and_then(|t| t.named_child(0)) else { continue };
-                if ty.kind() != "type_identifier" {
+                let Some(ty) = p.field("type").and_then(|t| t.named_child(0)) else { continue };
+                if ty.ty() != "type_identifier" {
                     continue;
                 }
                 let ty_name = self.t(ty).to_string();
@@ -1183,16 +1176,16 @@ impl<'c, 'a> Extractor<'c, 'a> {
     }
 
     fn nest_import(&self, e: Node<'a>) -> Val {
-        match e.kind() {
+        match e.ty() {
             // `ThrottlerModule.forRoot(...)`, `forwardRef(() => UsersModule)`
             "call_expression" => {
-                let Some(f) = e.child_by_field_name("function") else { return Val::Unknown };
-                if f.kind() == "member_expression" {
-                    return f.child_by_field_name("object").map(|o| self.classify(o, 0)).unwrap_or(Val::Unknown);
+                let Some(f) = e.field("function") else { return Val::Unknown };
+                if f.ty() == "member_expression" {
+                    return f.field("object").map(|o| self.classify(o, 0)).unwrap_or(Val::Unknown);
                 }
                 if self.t(f) == "forwardRef" {
-                    let inner = e.child_by_field_name("arguments").and_then(|a| a.named_child(0));
-                    if let Some(body) = inner.and_then(|a| a.child_by_field_name("body")) {
+                    let inner = e.field("arguments").and_then(|a| a.named_child(0));
+                    if let Some(body) = inner.and_then(|a| a.field("body")) {
                         return self.classify(body, 0);
                     }
                 }
@@ -1205,9 +1198,9 @@ impl<'c, 'a> Extractor<'c, 'a> {
 
     /// `{ provide: APP_PIPE, useClass: ValidationPipe }`
     fn app_pipe_provider(&mut self, n: Node<'a>) {
-        let (Some(k), Some(v)) = (n.child_by_field_name("key"), n.child_by_field_name("value")) else { return };
+        let (Some(k), Some(v)) = (n.field("key"), n.field("value")) else { return };
         if self.t(k) == "provide" && self.t(v) == "APP_PIPE" {
-            if let Some(obj) = n.parent() {
+            if let Some(obj) = n.up() {
                 self.facts.global_pipes.push(self.span(obj));
             }
         }
@@ -1223,7 +1216,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
         }
         let cookie = object_prop(obj, "cookie", src);
         let holder = match cookie {
-            Some(c) if c.kind() == "object" => c,
+            Some(c) if c.ty() == "object" => c,
             Some(_) => return SameSite::Unknown,
             None => obj,
         };
@@ -1239,7 +1232,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
                     SameSite::Absent
                 }
             }
-            Some(v) => match v.kind() {
+            Some(v) => match v.ty() {
                 "true" => SameSite::Protects,
                 "false" => SameSite::Absent,
                 _ => match literal_string(v, src).map(|s| s.to_ascii_lowercase()).as_deref() {
@@ -1259,7 +1252,7 @@ fn trackable(v: &Val) -> bool {
 /// Unwraps `await x`, `(x)`, `x as T`, `x!`, `<T>x`.
 pub fn strip(mut n: Node) -> Node {
     while matches!(
-        n.kind(),
+        n.ty(),
         "await_expression"
             | "parenthesized_expression"
             | "as_expression"
@@ -1278,48 +1271,48 @@ pub fn strip(mut n: Node) -> Node {
 fn ancestor_or_self<'t>(n: Node<'t>, kind: &str, s: usize, e: usize) -> Option<Node<'t>> {
     let mut cur = Some(n);
     while let Some(c) = cur {
-        if c.kind() == kind && c.start_byte() == s && c.end_byte() == e {
+        if c.ty() == kind && c.start_byte() == s && c.end_byte() == e {
             return Some(c);
         }
-        cur = c.parent();
+        cur = c.up();
     }
     None
 }
 
 fn enclosing_class(n: Node) -> Option<Node> {
-    let mut cur = n.parent();
+    let mut cur = n.up();
     while let Some(p) = cur {
-        if matches!(p.kind(), "class_declaration" | "abstract_class_declaration" | "class") {
+        if matches!(p.ty(), "class_declaration" | "abstract_class_declaration" | "class") {
             return Some(p);
         }
-        cur = p.parent();
+        cur = p.up();
     }
     None
 }
 
 fn class_method<'t>(class: Node<'t>, name: &str, src: &str) -> Option<Node<'t>> {
-    let body = class.child_by_field_name("body")?;
+    let body = class.field("body")?;
     let mut c = body.walk();
-    let r = body.named_children(&mut c).find(|m| {
-        m.kind() == "method_definition" && m.child_by_field_name("name").is_some_and(|n| text(n, src) == name)
-    });
+    let r = body
+        .named_children(&mut c)
+        .find(|m| m.ty() == "method_definition" && m.field("name").is_some_and(|n| text(n, src) == name));
     r
 }
 
 /// The index of the parameter of `func` named `name`.
 fn param_index(func: Node, name: &str, src: &str) -> Option<u32> {
-    if let Some(p) = func.child_by_field_name("parameter") {
+    if let Some(p) = func.field("parameter") {
         return (text(p, src) == name).then_some(0);
     }
-    let params = func.child_by_field_name("parameters")?;
+    let params = func.field("parameters")?;
     let mut c = params.walk();
-    for (i, p) in params.named_children(&mut c).filter(|p| p.kind() != "comment").enumerate() {
-        let pat = match p.kind() {
-            "required_parameter" | "optional_parameter" => p.child_by_field_name("pattern"),
-            "assignment_pattern" => p.child_by_field_name("left"),
+    for (i, p) in params.named_children(&mut c).filter(|p| p.ty() != "comment").enumerate() {
+        let pat = match p.ty() {
+            "required_parameter" | "optional_parameter" => p.field("pattern"),
+            "assignment_pattern" => p.field("left"),
             _ => Some(p),
         };
-        if pat.is_some_and(|x| x.kind() == "identifier" && text(x, src) == name) {
+        if pat.is_some_and(|x| x.ty() == "identifier" && text(x, src) == name) {
             return Some(i as u32);
         }
     }
@@ -1329,10 +1322,10 @@ fn param_index(func: Node, name: &str, src: &str) -> Option<u32> {
 fn class_decorators(n: Node) -> Vec<Node> {
     let mut out = Vec::new();
     let mut c = n.walk();
-    out.extend(n.children(&mut c).filter(|d| d.kind() == "decorator"));
-    if let Some(p) = n.parent().filter(|p| p.kind() == "export_statement") {
+    out.extend(n.children(&mut c).filter(|d| d.ty() == "decorator"));
+    if let Some(p) = n.up().filter(|p| p.ty() == "export_statement") {
         let mut c2 = p.walk();
-        out.extend(p.children(&mut c2).filter(|d| d.kind() == "decorator"));
+        out.extend(p.children(&mut c2).filter(|d| d.ty() == "decorator"));
     }
     out
 }
@@ -1340,10 +1333,10 @@ fn class_decorators(n: Node) -> Vec<Node> {
 /// `@Name(args)` → ("Name", args); `@Name` → ("Name", None).
 fn decorator_call<'t>(d: Node<'t>, src: &'t str) -> (&'t str, Option<Node<'t>>) {
     let Some(e) = d.named_child(0) else { return ("", None) };
-    match e.kind() {
+    match e.ty() {
         "call_expression" => {
-            let f = e.child_by_field_name("function").map(|f| text(f, src)).unwrap_or("");
-            (f.rsplit('.').next().unwrap_or(f), e.child_by_field_name("arguments"))
+            let f = e.field("function").map(|f| text(f, src)).unwrap_or("");
+            (f.rsplit('.').next().unwrap_or(f), e.field("arguments"))
         }
         _ => (text(e, src).rsplit('.').next().unwrap_or(""), None),
     }
@@ -1351,11 +1344,11 @@ fn decorator_call<'t>(d: Node<'t>, src: &'t str) -> (&'t str, Option<Node<'t>>) 
 
 /// The text of a string literal or a template without substitutions.
 pub fn literal_string(n: Node, src: &str) -> Option<String> {
-    match n.kind() {
+    match n.ty() {
         "string" => Some(module_name_raw(n, src)),
         "template_string" => {
             let mut c = n.walk();
-            let plain = !n.named_children(&mut c).any(|x| x.kind() == "template_substitution");
+            let plain = !n.named_children(&mut c).any(|x| x.ty() == "template_substitution");
             plain.then(|| module_name_raw(n, src))
         }
         _ => None,
@@ -1368,17 +1361,17 @@ fn module_name_raw(n: Node, src: &str) -> String {
 
 /// The value of property `key` of an object literal.
 pub fn object_prop<'t>(obj: Node<'t>, key: &str, src: &str) -> Option<Node<'t>> {
-    if obj.kind() != "object" {
+    if obj.ty() != "object" {
         return None;
     }
     let mut c = obj.walk();
     let mut found = None;
     for p in obj.named_children(&mut c) {
-        match p.kind() {
+        match p.ty() {
             "pair" => {
-                let k = p.child_by_field_name("key").map(|k| text(k, src).trim_matches(|c| c == '"' || c == '\''));
+                let k = p.field("key").map(|k| text(k, src).trim_matches(|c| c == '"' || c == '\''));
                 if k == Some(key) {
-                    found = p.child_by_field_name("value");
+                    found = p.field("value");
                 }
             }
             "shorthand_property_identifier" if text(p, src) == key => found = Some(p),
@@ -1390,7 +1383,7 @@ pub fn object_prop<'t>(obj: Node<'t>, key: &str, src: &str) -> Option<Node<'t>> 
 
 pub fn has_spread(obj: Node) -> bool {
     let mut c = obj.walk();
-    let r = obj.named_children(&mut c).any(|p| p.kind() == "spread_element");
+    let r = obj.named_children(&mut c).any(|p| p.ty() == "spread_element");
     r
 }
 
@@ -1398,7 +1391,7 @@ pub fn has_spread(obj: Node) -> bool {
 /// holds (`const sess = {...}; session(sess)`).
 pub fn resolve_object<'t>(ctx: &FileCtx<'t>, opts: Node<'t>) -> Option<Node<'t>> {
     let opts = strip(opts);
-    match opts.kind() {
+    match opts.ty() {
         "object" => Some(opts),
         "identifier" => {
             let name = ctx.text(opts);
@@ -1407,11 +1400,11 @@ pub fn resolve_object<'t>(ctx: &FileCtx<'t>, opts: Node<'t>) -> Option<Node<'t>>
                 if found.is_some() {
                     return false;
                 }
-                if n.kind() == "variable_declarator"
-                    && n.child_by_field_name("name").is_some_and(|x| ctx.text(x) == name)
+                if n.ty() == "variable_declarator"
+                    && n.field("name").is_some_and(|x| ctx.text(x) == name)
                     && n.start_byte() < opts.start_byte()
                 {
-                    found = n.child_by_field_name("value").map(strip).filter(|v| v.kind() == "object");
+                    found = n.field("value").map(strip).filter(|v| v.ty() == "object");
                     return false;
                 }
                 true
@@ -1427,14 +1420,14 @@ fn dir_literal(n: Node, src: &str) -> Option<String> {
     if let Some(s) = literal_string(n, src) {
         return Some(s.trim_start_matches("./").to_string());
     }
-    if n.kind() != "call_expression" {
+    if n.ty() != "call_expression" {
         return None;
     }
-    let f = n.child_by_field_name("function")?;
+    let f = n.field("function")?;
     if !matches!(text(f, src), "path.join" | "join" | "path.resolve" | "resolve") {
         return None;
     }
-    let args = n.child_by_field_name("arguments")?;
+    let args = n.field("arguments")?;
     let mut c = args.walk();
     let mut parts = Vec::new();
     for (i, a) in args.named_children(&mut c).enumerate() {

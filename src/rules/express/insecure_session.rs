@@ -4,6 +4,7 @@
 use super::facts::{has_spread, object_prop, package_name, resolve_object, strip};
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 use tree_sitter::Node;
 
 const DOC: &str = r#####"
@@ -98,7 +99,7 @@ fn is_dev_file(rel: &str) -> bool {
 
 fn literal_secret(v: Node, ctx: &FileCtx) -> bool {
     let v = strip(v);
-    match v.kind() {
+    match v.ty() {
         "string" => ctx.text(v).len() > 2,
         "template_string" => crate::semantics::js::is_literal(v),
         "array" => {
@@ -107,24 +108,22 @@ fn literal_secret(v: Node, ctx: &FileCtx) -> bool {
             !items.is_empty()
                 && items
                     .iter()
-                    .all(|i| matches!(i.kind(), "string" | "template_string") && crate::semantics::js::is_literal(*i))
+                    .all(|i| matches!(i.ty(), "string" | "template_string") && crate::semantics::js::is_literal(*i))
         }
         _ => false,
     }
 }
 
 fn check(call: Node, ctx: &mut FileCtx) {
-    let Some(f) = call.child_by_field_name("function") else { return };
-    let Some(args) = call.child_by_field_name("arguments") else { return };
+    let Some(f) = call.field("function") else { return };
+    let Some(args) = call.field("arguments") else { return };
     let (pkg, opts) = match ctx.qualified_name(f) {
-        Some(q) if (NESTED.contains(&q.as_str()) || FLAT.contains(&q.as_str())) && f.kind() != "member_expression" => {
+        Some(q) if (NESTED.contains(&q.as_str()) || FLAT.contains(&q.as_str())) && f.ty() != "member_expression" => {
             (q, args.named_child(0))
         }
         _ => {
             // `app.register(require("@fastify/session"), opts)`
-            if f.kind() != "member_expression"
-                || f.child_by_field_name("property").map(|p| ctx.text(p)) != Some("register")
-            {
+            if f.ty() != "member_expression" || f.field("property").map(|p| ctx.text(p)) != Some("register") {
                 return;
             }
             let Some(plugin) = args.named_child(0) else { return };
@@ -139,7 +138,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
     let Some(opts) = opts else { return };
     let Some(obj) = resolve_object(ctx, opts) else { return };
     let src = &ctx.src.text;
-    let var = (strip(opts).kind() == "identifier").then(|| ctx.text(strip(opts)));
+    let var = (strip(opts).ty() == "identifier").then(|| ctx.text(strip(opts)));
     // `sess.cookie.secure = true` / `sess.cookie = {...}` after the object.
     let assigned_later = |key: &str| var.is_some_and(|v| src.contains(&format!("{v}.{key}")));
     let mut problems = Vec::new();
@@ -151,19 +150,19 @@ fn check(call: Node, ctx: &mut FileCtx) {
     let dev = is_dev_file(ctx.rel);
     let flags = |holder: Node, prefix: &str, problems: &mut Vec<String>| {
         if let Some(s) = object_prop(holder, "secure", src) {
-            if strip(s).kind() == "false" && !dev && !assigned_later(&format!("{prefix}secure")) {
+            if strip(s).ty() == "false" && !dev && !assigned_later(&format!("{prefix}secure")) {
                 problems.push(format!("{prefix}secure is false (the cookie is sent over plain HTTP)"));
             }
         }
         if let Some(h) = object_prop(holder, "httpOnly", src) {
-            if strip(h).kind() == "false" {
+            if strip(h).ty() == "false" {
                 problems.push(format!("{prefix}httpOnly is false (scripts can read the session cookie)"));
             }
         }
     };
     if NESTED.contains(&pkg.as_str()) {
         match object_prop(obj, "cookie", src).map(strip) {
-            Some(c) if c.kind() == "object" => flags(c, "cookie.", &mut problems),
+            Some(c) if c.ty() == "object" => flags(c, "cookie.", &mut problems),
             Some(_) => {}
             None => {
                 if !has_spread(obj) && !assigned_later("cookie") {

@@ -7,6 +7,7 @@ use crate::engine::context::FileCtx;
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 use crate::finding::Severity;
+use crate::parse::Syntax;
 use crate::semantics::js::is_function_kind;
 use tree_sitter::Node;
 
@@ -107,8 +108,8 @@ const CORS_PACKAGES: &[&str] = &["cors", "@koa/cors", "kcors", "koa2-cors"];
 
 /// The options object of a CORS configuration call, if `call` is one.
 fn cors_options<'t>(call: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>> {
-    let f = call.child_by_field_name("function")?;
-    let args = call.child_by_field_name("arguments")?;
+    let f = call.field("function")?;
+    let args = call.field("arguments")?;
     let arg = |i| args.named_child(i);
     let q = ctx.qualified_name(f);
     if let Some(q) = q.as_deref() {
@@ -119,10 +120,10 @@ fn cors_options<'t>(call: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>> {
             return arg(1).and_then(|o| resolve_object(ctx, o)).and_then(|o| object_prop(o, "cors", &ctx.src.text));
         }
     }
-    if f.kind() != "member_expression" {
+    if f.ty() != "member_expression" {
         return None;
     }
-    let prop = f.child_by_field_name("property").map(|p| ctx.text(p))?;
+    let prop = f.field("property").map(|p| ctx.text(p))?;
     match prop {
         "enableCors" => arg(0),
         "register" => {
@@ -130,11 +131,10 @@ fn cors_options<'t>(call: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>> {
             let pq = ctx.qualified_name(strip(plugin)).or_else(|| {
                 // `register(import("@fastify/cors"), opts)`
                 let p = strip(plugin);
-                (p.kind() == "call_expression"
-                    && p.child_by_field_name("function").is_some_and(|x| x.kind() == "import"))
-                .then(|| p.child_by_field_name("arguments").and_then(|a| a.named_child(0)))
-                .flatten()
-                .map(|s| crate::semantics::js::module_name(s, &ctx.src.text))
+                (p.ty() == "call_expression" && p.field("function").is_some_and(|x| x.ty() == "import"))
+                    .then(|| p.field("arguments").and_then(|a| a.named_child(0)))
+                    .flatten()
+                    .map(|s| crate::semantics::js::module_name(s, &ctx.src.text))
             })?;
             matches!(package_name(&pq), "@fastify/cors" | "fastify-cors").then(|| arg(1)).flatten()
         }
@@ -146,13 +146,13 @@ fn cors_options<'t>(call: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>> {
 /// says yes without looking.
 fn permissive_origin(v: Node, ctx: &FileCtx) -> Option<&'static str> {
     let v = strip(v);
-    match v.kind() {
+    match v.ty() {
         "true" => Some("origin: true reflects every origin"),
         "string" if ctx.text(v).trim_matches(|c| c == '"' || c == '\'') == "*" => {
             Some("origin: \"*\" allows every origin")
         }
         k if is_function_kind(k) => {
-            let body = v.child_by_field_name("body").map(|b| ctx.text(b)).unwrap_or("");
+            let body = v.field("body").map(|b| ctx.text(b)).unwrap_or("");
             let checks = [
                 "if",
                 "?",
@@ -170,9 +170,9 @@ fn permissive_origin(v: Node, ctx: &FileCtx) -> Option<&'static str> {
             let decides = checks.iter().any(|c| body.contains(c));
             let says_yes = body.contains("true") || {
                 let first = v
-                    .child_by_field_name("parameters")
+                    .field("parameters")
                     .and_then(|p| p.named_child(0))
-                    .or(v.child_by_field_name("parameter"))
+                    .or(v.field("parameter"))
                     .map(|p| ctx.text(p))
                     .unwrap_or("");
                 !first.is_empty() && body.contains(&format!(", {first})"))
@@ -188,7 +188,7 @@ fn check_call(call: Node, ctx: &mut FileCtx) {
     let Some(obj) = resolve_object(ctx, opts) else { return };
     let src = &ctx.src.text;
     let Some(origin) = object_prop(obj, "origin", src) else { return };
-    let credentials = object_prop(obj, "credentials", src).is_some_and(|c| strip(c).kind() == "true");
+    let credentials = object_prop(obj, "credentials", src).is_some_and(|c| strip(c).ty() == "true");
     if !credentials {
         return;
     }

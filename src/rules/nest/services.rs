@@ -31,6 +31,7 @@
 use crate::engine::context::FileCtx;
 use crate::engine::project::ProjectFile;
 use crate::finding::Finding;
+use crate::parse::Syntax;
 use crate::semantics::functions::FnIndex;
 use crate::semantics::js::{module_name, CallIndex};
 use crate::semantics::js_nest::{self, ServiceMethod};
@@ -44,21 +45,21 @@ use tree_sitter::Node;
 pub struct NestFacts {
     /// `import { A as B } from "./x"`: (local name, module specifier, imported name;
     /// `default` for a default import).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub imports: Vec<(String, String, String)>,
     /// `export * from "./x"` (name `*`) and `export { A as B } from "./x"`:
     /// (exported name, module specifier, name in that module).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub reexports: Vec<(String, String, String)>,
     /// `@Injectable()` classes declared here (`default` marks a default export).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub injectables: Vec<(String, bool)>,
     /// Calls through injected providers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub calls: Vec<InjectedCall>,
     /// Findings that hold if the named service methods of this file are
     /// reached from a controller.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub conditional: Vec<Conditional>,
 }
 
@@ -71,15 +72,15 @@ pub struct InjectedCall {
     /// Made from a request handler of this file.
     pub from_handler: bool,
     /// For calls from a request handler: arguments (indices) carrying request data.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub tainted_args: Vec<u32>,
     /// For calls from service methods of this file: (class, method) of the
     /// methods whose run makes the call.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub callers: Vec<(String, String)>,
     /// For calls from service methods: (class, method, parameter, argument):
     /// the argument carries the caller's parameter.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub arg_params: Vec<(String, String, u32, u32)>,
 }
 
@@ -90,7 +91,7 @@ pub struct InjectedCall {
 pub struct Cond {
     pub class: String,
     pub method: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub param: Option<u32>,
 }
 
@@ -98,9 +99,10 @@ pub struct Cond {
 pub struct Conditional {
     /// The finding holds if any of these holds.
     pub when: Vec<Cond>,
+    #[serde(with = "crate::cache::as_json")]
     pub finding: Finding,
     /// The `stackfit: ignore` directive of the file that suppresses it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub suppressed_by: Option<usize>,
 }
 
@@ -112,20 +114,20 @@ pub fn extract(ctx: &mut FileCtx) {
     let mut f = NestFacts::default();
     let mut c = root.walk();
     for stmt in root.named_children(&mut c) {
-        match stmt.kind() {
+        match stmt.ty() {
             "import_statement" => {
-                let Some(source) = stmt.child_by_field_name("source") else { continue };
+                let Some(source) = stmt.field("source") else { continue };
                 let module = module_name(source, src);
                 descendants(stmt, |n| {
-                    match n.kind() {
+                    match n.ty() {
                         "import_clause" => {
-                            if let Some(id) = n.named_child(0).filter(|x| x.kind() == "identifier") {
+                            if let Some(id) = n.named_child(0).filter(|x| x.ty() == "identifier") {
                                 f.imports.push((text(id, src).to_string(), module.clone(), "default".into()));
                             }
                         }
                         "import_specifier" => {
-                            if let Some(name) = n.child_by_field_name("name") {
-                                let local = n.child_by_field_name("alias").unwrap_or(name);
+                            if let Some(name) = n.field("name") {
+                                let local = n.field("alias").unwrap_or(name);
                                 f.imports.push((
                                     text(local, src).to_string(),
                                     module.clone(),
@@ -140,12 +142,12 @@ pub fn extract(ctx: &mut FileCtx) {
                 });
             }
             "export_statement" => {
-                let Some(source) = stmt.child_by_field_name("source") else { continue };
+                let Some(source) = stmt.field("source") else { continue };
                 let module = module_name(source, src);
                 let mut clause = None;
                 let mut c2 = stmt.walk();
                 for ch in stmt.named_children(&mut c2) {
-                    match ch.kind() {
+                    match ch.ty() {
                         "export_clause" => clause = Some(ch),
                         // `export * as ns from`: not a class name.
                         "namespace_export" => clause = Some(ch),
@@ -154,11 +156,11 @@ pub fn extract(ctx: &mut FileCtx) {
                 }
                 match clause {
                     None => f.reexports.push(("*".into(), module, "*".into())),
-                    Some(cl) if cl.kind() == "export_clause" => {
+                    Some(cl) if cl.ty() == "export_clause" => {
                         let mut c3 = cl.walk();
-                        for s in cl.named_children(&mut c3).filter(|s| s.kind() == "export_specifier") {
-                            let Some(name) = s.child_by_field_name("name") else { continue };
-                            let alias = s.child_by_field_name("alias").unwrap_or(name);
+                        for s in cl.named_children(&mut c3).filter(|s| s.ty() == "export_specifier") {
+                            let Some(name) = s.field("name") else { continue };
+                            let alias = s.field("alias").unwrap_or(name);
                             f.reexports.push((
                                 text(alias, src).to_string(),
                                 module.clone(),
@@ -180,10 +182,10 @@ pub fn extract(ctx: &mut FileCtx) {
         let Some(name) = js_nest::class_name(class, src) else { continue };
         let injectable = js_nest::has_class_decorator(class, src, &["Injectable"]);
         if injectable {
-            let default = class.parent().is_some_and(|p| {
-                p.kind() == "export_statement" && {
+            let default = class.up().is_some_and(|p| {
+                p.ty() == "export_statement" && {
                     let mut c = p.walk();
-                    let d = p.children(&mut c).any(|x| x.kind() == "default");
+                    let d = p.children(&mut c).any(|x| x.ty() == "default");
                     d
                 }
             });
@@ -193,7 +195,7 @@ pub fn extract(ctx: &mut FileCtx) {
         if props.is_empty() {
             continue;
         }
-        let Some(body) = class.child_by_field_name("body") else { continue };
+        let Some(body) = class.field("body") else { continue };
         let mut calls = Vec::new();
         descendants(body, |n| {
             if let Some((prop, method)) = js_nest::injected_call(n, src, &props) {
@@ -234,11 +236,11 @@ pub fn extract(ctx: &mut FileCtx) {
 
 /// The arguments of a call by position; a spread ends the known positions.
 fn call_args(call: Node) -> Vec<Option<Node>> {
-    let Some(args) = call.child_by_field_name("arguments") else { return Vec::new() };
+    let Some(args) = call.field("arguments") else { return Vec::new() };
     let mut c = args.walk();
     let mut out = Vec::new();
-    for a in args.named_children(&mut c).filter(|a| a.kind() != "comment") {
-        if a.kind() == "spread_element" {
+    for a in args.named_children(&mut c).filter(|a| a.ty() != "comment") {
+        if a.ty() == "spread_element" {
             break;
         }
         out.push(Some(a));
@@ -508,7 +510,7 @@ mod tests {
             rel: rel.into(),
             path: rel.into(),
             lang: Lang::TypeScript,
-            facts: crate::engine::facts::FileFacts { nest, ..Default::default() },
+            facts: crate::engine::facts::FileFacts { nest, ..Default::default() }.into(),
         }
     }
 

@@ -4,6 +4,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 use crate::semantics::js_orm::{self, Repeat};
 use crate::semantics::{self, descendants, js, text, Context};
 use std::collections::HashSet;
@@ -122,7 +123,7 @@ fn in_handler(n: Node, ctx: &FileCtx) -> bool {
 }
 
 fn check(node: Node, ctx: &mut FileCtx) {
-    if node.kind() == "call_expression" {
+    if node.ty() == "call_expression" {
         check_call(node, ctx);
         return;
     }
@@ -143,10 +144,10 @@ fn check(node: Node, ctx: &mut FileCtx) {
 }
 
 fn check_call(call: Node, ctx: &mut FileCtx) {
-    let Some(f) = call.child_by_field_name("function") else { return };
+    let Some(f) = call.field("function") else { return };
     let ft = ctx.text(f);
     if matches!(ft, "JSON.parse" | "JSON.stringify") {
-        let Some(arg) = call.child_by_field_name("arguments").and_then(|a| a.named_child(0)) else { return };
+        let Some(arg) = call.field("arguments").and_then(|a| a.named_child(0)) else { return };
         if !whole_body(arg, ctx) || js_orm::repeat_of(call, &ctx.src.text).is_none() || !in_handler(call, ctx) {
             return;
         }
@@ -158,14 +159,14 @@ fn check_call(call: Node, ctx: &mut FileCtx) {
         return;
     }
     // req.body.items.forEach((item) => item.tags.forEach(...))
-    if f.kind() != "member_expression" {
+    if f.ty() != "member_expression" {
         return;
     }
-    let method = f.child_by_field_name("property").map(|p| ctx.text(p)).unwrap_or("");
+    let method = f.field("property").map(|p| ctx.text(p)).unwrap_or("");
     if !ITERATING.contains(&method) {
         return;
     }
-    let Some(obj) = f.child_by_field_name("object") else { return };
+    let Some(obj) = f.field("object") else { return };
     if !direct_request_data(obj, ctx) || !in_handler(call, ctx) || nested_in_request_loop(call, ctx) {
         return;
     }
@@ -188,9 +189,9 @@ fn report_nested(outer: Node, it: Node, inner: Node, ctx: &mut FileCtx) {
 /// The identifier an expression is rooted at: `item` for `item.tags[0]`.
 fn root_name<'s>(mut n: Node, src: &'s str) -> Option<&'s str> {
     loop {
-        match n.kind() {
+        match n.ty() {
             "identifier" => return Some(text(n, src)),
-            "member_expression" | "subscript_expression" => n = n.child_by_field_name("object")?,
+            "member_expression" | "subscript_expression" => n = n.field("object")?,
             "parenthesized_expression" | "non_null_expression" => n = n.named_child(0)?,
             _ => return None,
         }
@@ -208,15 +209,15 @@ fn direct_request_data(it: Node, ctx: &FileCtx) -> bool {
     let Some(func) = ctx.enclosing_function(it) else { return true };
     let mut fetched = false;
     descendants(func, |n| {
-        if n.kind() == "variable_declarator"
-            && n.child_by_field_name("name").is_some_and(|x| ctx.text(x) == name)
-            && n.child_by_field_name("value").is_some_and(|v| v.kind() == "await_expression")
+        if n.ty() == "variable_declarator"
+            && n.field("name").is_some_and(|x| ctx.text(x) == name)
+            && n.field("value").is_some_and(|v| v.ty() == "await_expression")
         {
             fetched = true;
         }
-        if n.kind() == "assignment_expression"
-            && n.child_by_field_name("left").is_some_and(|x| ctx.text(x) == name)
-            && n.child_by_field_name("right").is_some_and(|v| v.kind() == "await_expression")
+        if n.ty() == "assignment_expression"
+            && n.field("left").is_some_and(|x| ctx.text(x) == name)
+            && n.field("right").is_some_and(|v| v.ty() == "await_expression")
         {
             fetched = true;
         }
@@ -231,16 +232,16 @@ fn whole_body(arg: Node, ctx: &FileCtx) -> bool {
     if is_body(ctx.text(arg)) {
         return true;
     }
-    if arg.kind() != "identifier" {
+    if arg.ty() != "identifier" {
         return false;
     }
     let name = ctx.text(arg);
     let Some(func) = ctx.enclosing_function(arg) else { return false };
     let mut found = false;
     descendants(func, |n| {
-        if n.kind() == "variable_declarator"
-            && n.child_by_field_name("name").is_some_and(|x| ctx.text(x) == name)
-            && n.child_by_field_name("value").is_some_and(|v| is_body(ctx.text(v)))
+        if n.ty() == "variable_declarator"
+            && n.field("name").is_some_and(|x| ctx.text(x) == name)
+            && n.field("value").is_some_and(|v| is_body(ctx.text(v)))
         {
             found = true;
         }
@@ -252,9 +253,9 @@ fn whole_body(arg: Node, ctx: &FileCtx) -> bool {
 /// What a loop statement iterates (for…of/in), or the bound of a counting
 /// `for` (`i < req.body.items.length`).
 fn iterable(loop_node: Node) -> Option<Node> {
-    match loop_node.kind() {
-        "for_in_statement" => loop_node.child_by_field_name("right"),
-        "for_statement" => loop_node.child_by_field_name("condition"),
+    match loop_node.ty() {
+        "for_in_statement" => loop_node.field("right"),
+        "for_statement" => loop_node.field("condition"),
         _ => None,
     }
 }
@@ -262,15 +263,15 @@ fn iterable(loop_node: Node) -> Option<Node> {
 /// A busy loop: constant-true condition without any await, or a condition
 /// on the clock.
 fn busy_loop(n: Node, ctx: &FileCtx) -> Option<String> {
-    let cond = match n.kind() {
-        "while_statement" | "do_statement" => n.child_by_field_name("condition"),
-        "for_statement" => n.child_by_field_name("condition"),
+    let cond = match n.ty() {
+        "while_statement" | "do_statement" => n.field("condition"),
+        "for_statement" => n.field("condition"),
         _ => return None,
     };
     let cond_text = cond
         .map(|c| ctx.text(c).trim_matches(|c: char| c == '(' || c == ')' || c == ';' || c.is_whitespace()).to_string());
     let constant_true = match &cond_text {
-        None => n.kind() == "for_statement",
+        None => n.ty() == "for_statement",
         Some(t) => matches!(t.as_str(), "true" | "1" | "!0" | ""),
     };
     let clock = cond_text.as_deref().is_some_and(|t| {
@@ -294,10 +295,10 @@ fn busy_loop(n: Node, ctx: &FileCtx) -> Option<String> {
 fn yields(n: Node) -> bool {
     let mut found = false;
     descendants(n, |c| {
-        if found || js::is_function_kind(c.kind()) {
+        if found || js::is_function_kind(c.ty()) {
             return false;
         }
-        if matches!(c.kind(), "await_expression" | "yield_expression") {
+        if matches!(c.ty(), "await_expression" | "yield_expression") {
             found = true;
         }
         true
@@ -308,24 +309,24 @@ fn yields(n: Node) -> bool {
 /// Is `n` itself inside a loop over request data (so that the outermost
 /// one carries the finding)?
 fn nested_in_request_loop(n: Node, ctx: &FileCtx) -> bool {
-    let mut cur = n.parent();
+    let mut cur = n.up();
     while let Some(p) = cur {
-        if matches!(p.kind(), "for_in_statement" | "for_statement") {
+        if matches!(p.ty(), "for_in_statement" | "for_statement") {
             if iterable(p).is_some_and(|it| ctx.is_request_data(it)) {
                 return true;
             }
-        } else if p.kind() == "call_expression" {
-            if let Some(f) = p.child_by_field_name("function").filter(|f| f.kind() == "member_expression") {
-                let m = f.child_by_field_name("property").map(|x| ctx.text(x)).unwrap_or("");
-                if ITERATING.contains(&m) && f.child_by_field_name("object").is_some_and(|o| ctx.is_request_data(o)) {
+        } else if p.ty() == "call_expression" {
+            if let Some(f) = p.field("function").filter(|f| f.ty() == "member_expression") {
+                let m = f.field("property").map(|x| ctx.text(x)).unwrap_or("");
+                if ITERATING.contains(&m) && f.field("object").is_some_and(|o| ctx.is_request_data(o)) {
                     return true;
                 }
             }
         }
-        if js::is_function_kind(p.kind()) && ctx.handlers().is_handler(p) {
+        if js::is_function_kind(p.ty()) && ctx.handlers().is_handler(p) {
             return false;
         }
-        cur = p.parent();
+        cur = p.up();
     }
     false
 }
@@ -334,11 +335,11 @@ fn nested_in_request_loop(n: Node, ctx: &FileCtx) -> bool {
 /// outer loop's variable.
 fn inner_request_loop<'t>(outer: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>> {
     let src: &str = &ctx.src.text;
-    let rep = match outer.kind() {
+    let rep = match outer.ty() {
         "call_expression" => {
-            let args = outer.child_by_field_name("arguments")?;
-            let cb = args.named_child(0).filter(|a| js::is_function_kind(a.kind()))?;
-            let m = outer.child_by_field_name("function")?.child_by_field_name("property")?;
+            let args = outer.field("arguments")?;
+            let cb = args.named_child(0).filter(|a| js::is_function_kind(a.ty()))?;
+            let m = outer.field("function")?.field("property")?;
             Repeat::Callback(outer, cb, m.utf8_text(src.as_bytes()).ok()?)
         }
         _ => Repeat::Loop(outer),
@@ -346,9 +347,9 @@ fn inner_request_loop<'t>(outer: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>
     // Only the loop variables themselves (`item.tags`), not values computed
     // from them (a query keyed by the item is not client-sized).
     let vars: HashSet<String> = match rep {
-        Repeat::Loop(l) if l.kind() == "for_in_statement" => {
+        Repeat::Loop(l) if l.ty() == "for_in_statement" => {
             let mut v = HashSet::new();
-            if let Some(left) = l.child_by_field_name("left") {
+            if let Some(left) = l.field("left") {
                 js::add_pattern_names(left, src, &mut v);
             }
             v
@@ -357,21 +358,21 @@ fn inner_request_loop<'t>(outer: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>
         _ => HashSet::new(),
     };
     let body = match rep {
-        Repeat::Loop(l) => l.child_by_field_name("body")?,
-        Repeat::Callback(_, cb, _) => cb.child_by_field_name("body")?,
+        Repeat::Loop(l) => l.field("body")?,
+        Repeat::Callback(_, cb, _) => cb.field("body")?,
     };
     let mut found = None;
     descendants(body, |n| {
         if found.is_some() {
             return false;
         }
-        let it = match n.kind() {
+        let it = match n.ty() {
             "for_in_statement" | "for_statement" => iterable(n),
             "call_expression" => n
-                .child_by_field_name("function")
-                .filter(|f| f.kind() == "member_expression")
-                .filter(|f| f.child_by_field_name("property").is_some_and(|p| ITERATING.contains(&text(p, src))))
-                .and_then(|f| f.child_by_field_name("object")),
+                .field("function")
+                .filter(|f| f.ty() == "member_expression")
+                .filter(|f| f.field("property").is_some_and(|p| ITERATING.contains(&text(p, src))))
+                .and_then(|f| f.field("object")),
             _ => None,
         };
         if let Some(it) = it {

@@ -3,6 +3,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 use crate::semantics::js_orm::{self, Orm, Repeat};
 use crate::semantics::{descendants, text};
 use tree_sitter::Node;
@@ -87,7 +88,7 @@ fn check(ctx: &mut FileCtx) {
     let idx = js_orm::index(root, src, ctx.bindings());
     let mut tops = Vec::new();
     descendants(root, |n| {
-        if n.kind() == "call_expression" && js_orm::chain_top(n) == n {
+        if n.ty() == "call_expression" && js_orm::chain_top(n) == n {
             tops.push(n);
         }
         true
@@ -122,9 +123,9 @@ fn check(ctx: &mut FileCtx) {
 }
 
 fn is_promise_all(call: Node, src: &str) -> bool {
-    call.kind() == "call_expression"
+    call.ty() == "call_expression"
         && call
-            .child_by_field_name("function")
+            .field("function")
             .is_some_and(|f| matches!(text(f, src), "Promise.all" | "Promise.allSettled" | "Bluebird.all"))
 }
 
@@ -133,22 +134,22 @@ fn is_promise_all(call: Node, src: &str) -> bool {
 /// the same function?
 fn feeds_promise_all(map_call: Node, src: &str) -> bool {
     let mut n = map_call;
-    while let Some(p) = n.parent() {
-        match p.kind() {
+    while let Some(p) = n.up() {
+        match p.ty() {
             "parenthesized_expression" | "spread_element" | "array" | "await_expression" => n = p,
-            "arguments" => return p.parent().is_some_and(|c| is_promise_all(c, src)),
+            "arguments" => return p.up().is_some_and(|c| is_promise_all(c, src)),
             "variable_declarator" => {
-                let Some(name) = p.child_by_field_name("name").filter(|x| x.kind() == "identifier") else {
+                let Some(name) = p.field("name").filter(|x| x.ty() == "identifier") else {
                     return false;
                 };
                 let name = text(name, src);
                 let scope = crate::semantics::enclosing_function(crate::parse::Lang::JavaScript, p)
-                    .and_then(|f| f.child_by_field_name("body"));
+                    .and_then(|f| f.field("body"));
                 let Some(scope) = scope else { return false };
                 let mut found = false;
                 descendants(scope, |c| {
                     if !found && is_promise_all(c, src) {
-                        if let Some(args) = c.child_by_field_name("arguments") {
+                        if let Some(args) = c.field("arguments") {
                             found = js_orm::mentions(args, src, &std::iter::once(name.to_string()).collect());
                         }
                     }

@@ -4,6 +4,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 use crate::semantics::js_orm::{self, DbCall, Orm, OrmIndex, Repeat};
 use crate::semantics::{descendants, text};
 use std::collections::HashSet;
@@ -131,7 +132,7 @@ fn check(ctx: &mut FileCtx) {
     let idx = js_orm::index(root, src, ctx.bindings());
     let mut tops = Vec::new();
     descendants(root, |n| {
-        if n.kind() == "call_expression" && js_orm::chain_top(n) == n {
+        if n.ty() == "call_expression" && js_orm::chain_top(n) == n {
             tops.push(n);
         }
         true
@@ -195,7 +196,7 @@ fn check(ctx: &mut FileCtx) {
 
 fn loop_word(rep: Repeat) -> &'static str {
     match rep {
-        Repeat::Loop(l) => match l.kind() {
+        Repeat::Loop(l) => match l.ty() {
             "for_in_statement" => "loop",
             "while_statement" | "do_statement" => "while loop",
             _ => "for loop",
@@ -227,12 +228,12 @@ fn report_query(ctx: &mut FileCtx, q: &DbCall, top: Node, rep: Repeat) {
 
 /// `post.getAuthor()` on a loop variable: (the callee, "author").
 fn lazy_getter<'t>(top: Node<'t>, src: &str, names: &HashSet<String>) -> Option<(Node<'t>, String)> {
-    let f = top.child_by_field_name("function").filter(|f| f.kind() == "member_expression")?;
-    let obj = f.child_by_field_name("object").filter(|o| o.kind() == "identifier")?;
+    let f = top.field("function").filter(|f| f.ty() == "member_expression")?;
+    let obj = f.field("object").filter(|o| o.ty() == "identifier")?;
     if !names.contains(text(obj, src)) {
         return None;
     }
-    let m = text(f.child_by_field_name("property")?, src);
+    let m = text(f.field("property")?, src);
     let rest = m.strip_prefix("get")?;
     let first = rest.chars().next().filter(|c| c.is_ascii_uppercase())?;
     let assoc = format!("{}{}", first.to_ascii_lowercase(), &rest[first.len_utf8()..]);
@@ -243,15 +244,13 @@ fn lazy_getter<'t>(top: Node<'t>, src: &str, names: &HashSet<String>) -> Option<
 /// (`Some(None)` when the file is a Sequelize file but the rows come from elsewhere).
 fn sequelize_source<'t>(rep: Repeat<'t>, src: &str, idx: &OrmIndex) -> Option<Option<Node<'t>>> {
     let iterable = match rep {
-        Repeat::Loop(l) if l.kind() == "for_in_statement" => l.child_by_field_name("right"),
-        Repeat::Callback(call, _, _) => {
-            call.child_by_field_name("function").and_then(|f| f.child_by_field_name("object"))
-        }
+        Repeat::Loop(l) if l.ty() == "for_in_statement" => l.field("right"),
+        Repeat::Callback(call, _, _) => call.field("function").and_then(|f| f.field("object")),
         _ => None,
     };
     let is_seq = |n: Node| {
         let mut inner = n;
-        while matches!(inner.kind(), "await_expression" | "parenthesized_expression") {
+        while matches!(inner.ty(), "await_expression" | "parenthesized_expression") {
             match inner.named_child(0) {
                 Some(i) => inner = i,
                 None => break,
@@ -263,15 +262,15 @@ fn sequelize_source<'t>(rep: Repeat<'t>, src: &str, idx: &OrmIndex) -> Option<Op
         if is_seq(it) {
             return Some(Some(it));
         }
-        if it.kind() == "identifier" {
+        if it.ty() == "identifier" {
             let name = text(it, src);
             let func = crate::semantics::enclosing_function(crate::parse::Lang::JavaScript, it);
-            let scope = func.and_then(|f| f.child_by_field_name("body"));
+            let scope = func.and_then(|f| f.field("body"));
             let mut found = None;
             if let Some(scope) = scope {
                 descendants(scope, |n| {
-                    if found.is_none() && n.kind() == "variable_declarator" {
-                        if let (Some(nm), Some(v)) = (n.child_by_field_name("name"), n.child_by_field_name("value")) {
+                    if found.is_none() && n.ty() == "variable_declarator" {
+                        if let (Some(nm), Some(v)) = (n.field("name"), n.field("value")) {
                             if text(nm, src) == name && is_seq(v) {
                                 found = Some(v);
                             }

@@ -15,6 +15,7 @@
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
 use crate::finding::Severity;
+use crate::parse::Syntax;
 use crate::semantics::{self, descendants, js, text, Context};
 use regex_syntax::ast::{self, Ast, RepetitionKind, RepetitionRange};
 use regex_syntax::hir::{self, ClassUnicode, ClassUnicodeRange, HirKind};
@@ -137,28 +138,27 @@ const REGEX_METHODS: &[&str] = &["test", "exec"];
 const STRING_METHODS: &[&str] = &["match", "matchAll", "replace", "replaceAll", "split", "search"];
 
 fn check(node: Node, ctx: &mut FileCtx) {
-    match node.kind() {
+    match node.ty() {
         "regex" => {
-            let pattern = node.child_by_field_name("pattern").map(|p| ctx.text(p)).unwrap_or("");
-            let flags = node.child_by_field_name("flags").map(|p| ctx.text(p)).unwrap_or("");
+            let pattern = node.field("pattern").map(|p| ctx.text(p)).unwrap_or("");
+            let flags = node.field("flags").map(|p| ctx.text(p)).unwrap_or("");
             if let Some(v) = analyse(pattern, flags) {
                 report_if_applied(node, &v, ctx);
             }
         }
         "new_expression" | "call_expression" => {
-            let callee =
-                node.child_by_field_name(if node.kind() == "new_expression" { "constructor" } else { "function" });
+            let callee = node.field(if node.ty() == "new_expression" { "constructor" } else { "function" });
             if callee.is_none_or(|c| ctx.text(c) != "RegExp") {
                 return;
             }
-            let Some(args) = node.child_by_field_name("arguments") else { return };
+            let Some(args) = node.field("arguments") else { return };
             let Some(first) = args.named_child(0) else { return };
             let flags = args.named_child(1).and_then(|f| string_value(f, ctx)).unwrap_or_default();
             if let Some(pattern) = string_value(first, ctx) {
                 if let Some(v) = analyse(&pattern, &flags) {
                     report_if_applied(node, &v, ctx);
                 }
-            } else if first.kind() != "regex" && ctx.is_request_data(first) && !escaped(first, ctx) {
+            } else if first.ty() != "regex" && ctx.is_request_data(first) && !escaped(first, ctx) {
                 let msg = format!(
                     "`{}` compiles a regular expression from request data: a client can send a pattern that \
                      backtracks for minutes (regex injection); escape it (`_.escapeRegExp`) or match with `includes`",
@@ -175,22 +175,22 @@ fn check(node: Node, ctx: &mut FileCtx) {
 /// variable assigned from one)?
 fn escaped(arg: Node, ctx: &FileCtx) -> bool {
     let is_escape_call = |n: Node| {
-        n.kind() == "call_expression"
-            && n.child_by_field_name("function").is_some_and(|f| ctx.text(f).to_ascii_lowercase().contains("escape"))
+        n.ty() == "call_expression"
+            && n.field("function").is_some_and(|f| ctx.text(f).to_ascii_lowercase().contains("escape"))
     };
     if is_escape_call(arg) {
         return true;
     }
-    if arg.kind() != "identifier" {
+    if arg.ty() != "identifier" {
         return false;
     }
     let name = ctx.text(arg);
     let Some(func) = ctx.enclosing_function(arg) else { return false };
     let mut found = false;
     descendants(func, |n| {
-        if n.kind() == "variable_declarator"
-            && n.child_by_field_name("name").is_some_and(|x| ctx.text(x) == name)
-            && n.child_by_field_name("value").is_some_and(is_escape_call)
+        if n.ty() == "variable_declarator"
+            && n.field("name").is_some_and(|x| ctx.text(x) == name)
+            && n.field("value").is_some_and(is_escape_call)
         {
             found = true;
         }
@@ -202,9 +202,9 @@ fn escaped(arg: Node, ctx: &FileCtx) -> bool {
 /// The value of a string literal or a template without substitutions.
 fn string_value(n: Node, ctx: &FileCtx) -> Option<String> {
     let raw = ctx.text(n);
-    match n.kind() {
+    match n.ty() {
         "string" | "template_string" => {
-            if n.kind() == "template_string" && !js::is_literal(n) {
+            if n.ty() == "template_string" && !js::is_literal(n) {
                 return None;
             }
             let inner = &raw[1..raw.len().saturating_sub(1)];
@@ -258,15 +258,12 @@ fn report_if_applied(re: Node, v: &Verdict, ctx: &mut FileCtx) {
     let mut use_site = None;
     if !in_handler {
         // `const EMAIL = /.../` used elsewhere in the file.
-        let Some(decl) = re.parent().filter(|p| {
-            matches!(p.kind(), "variable_declarator" | "pair" | "public_field_definition" | "field_definition")
+        let Some(decl) = re.up().filter(|p| {
+            matches!(p.ty(), "variable_declarator" | "pair" | "public_field_definition" | "field_definition")
         }) else {
             return;
         };
-        let name_node = decl
-            .child_by_field_name("name")
-            .or(decl.child_by_field_name("key"))
-            .or(decl.child_by_field_name("property"));
+        let name_node = decl.field("name").or(decl.field("key")).or(decl.field("property"));
         let Some(name_node) = name_node else { return };
         let name = ctx.text(name_node).to_string();
         use_site = applied_use(&name, ctx);
@@ -300,16 +297,16 @@ fn applications(ctx: &FileCtx) -> std::rc::Rc<Applications> {
         let mut out = Applications::default();
         let last = |x: Node| text(x, src).rsplit('.').next().unwrap_or("").to_string();
         descendants(ctx.tree.root_node(), |n| {
-            if n.kind() != "call_expression" {
+            if n.ty() != "call_expression" {
                 return true;
             }
-            let Some(f) = n.child_by_field_name("function").filter(|f| f.kind() == "member_expression") else {
+            let Some(f) = n.field("function").filter(|f| f.ty() == "member_expression") else {
                 return true;
             };
-            let method = f.child_by_field_name("property").map(|p| text(p, src)).unwrap_or("");
-            let arg0 = n.child_by_field_name("arguments").and_then(|a| a.named_child(0));
+            let method = f.field("property").map(|p| text(p, src)).unwrap_or("");
+            let arg0 = n.field("arguments").and_then(|a| a.named_child(0));
             if REGEX_METHODS.contains(&method) {
-                if let Some(obj) = f.child_by_field_name("object") {
+                if let Some(obj) = f.field("object") {
                     out.0.entry(last(obj)).or_default().push((n.start_byte(), n.end_byte(), false));
                 }
             }
@@ -333,13 +330,13 @@ fn applied_use<'t>(name: &str, ctx: &FileCtx<'t>) -> Option<Node<'t>> {
     for &(start, end, subject_is_receiver) in apps.0.get(name)? {
         // The smallest node spanning a call's range is the call (none of
         // its children spans all of it).
-        let Some(n) = root.descendant_for_byte_range(start, end).filter(|n| n.kind() == "call_expression") else {
+        let Some(n) = root.descendant_for_byte_range(start, end).filter(|n| n.ty() == "call_expression") else {
             continue;
         };
         let subject = if subject_is_receiver {
-            n.child_by_field_name("function").and_then(|f| f.child_by_field_name("object"))
+            n.field("function").and_then(|f| f.field("object"))
         } else {
-            n.child_by_field_name("arguments").and_then(|a| a.named_child(0))
+            n.field("arguments").and_then(|a| a.named_child(0))
         };
         if semantics::inside(ctx.functions(), ctx.lang, n, Context::RequestHandler, Some(handlers))
             || subject.is_some_and(|s| ctx.is_request_data(s))

@@ -4,6 +4,7 @@
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
 use crate::finding::{Edit, Fix, Severity};
+use crate::parse::Syntax;
 use crate::semantics::{self, Context};
 use tree_sitter::Node;
 
@@ -169,9 +170,9 @@ fn classify(q: &str, call: Node, ctx: &FileCtx) -> Option<Blocking> {
             format!("`util.promisify(crypto.{})`", func.trim_end_matches("Sync")),
         ),
         ("crypto", "randomBytes") => {
-            let args = call.child_by_field_name("arguments")?;
+            let args = call.field("arguments")?;
             let has_callback = args.named_child(1).is_some_and(|a| {
-                semantics::js::is_function_kind(a.kind()) || a.kind() == "identifier" || a.kind() == "member_expression"
+                semantics::js::is_function_kind(a.ty()) || a.ty() == "identifier" || a.ty() == "member_expression"
             });
             if has_callback {
                 return None;
@@ -189,7 +190,7 @@ fn classify(q: &str, call: Node, ctx: &FileCtx) -> Option<Blocking> {
             "hashes a password synchronously (deliberately slow)",
             format!(
                 "`await {}.{}(...)`",
-                ctx.text(call.child_by_field_name("function")?).rsplit_once('.').map(|x| x.0).unwrap_or(m),
+                ctx.text(call.field("function")?).rsplit_once('.').map(|x| x.0).unwrap_or(m),
                 f.trim_end_matches("Sync")
             ),
         ),
@@ -210,14 +211,14 @@ fn classify(q: &str, call: Node, ctx: &FileCtx) -> Option<Blocking> {
 }
 
 fn check(call: Node, ctx: &mut FileCtx) {
-    let Some(f) = call.child_by_field_name("function") else { return };
-    let last = match f.kind() {
+    let Some(f) = call.field("function") else { return };
+    let last = match f.ty() {
         "identifier" => ctx.text(f),
-        "member_expression" => f.child_by_field_name("property").map(|p| ctx.text(p)).unwrap_or(""),
+        "member_expression" => f.field("property").map(|p| ctx.text(p)).unwrap_or(""),
         _ => return,
     };
     // Aliased imports (`import { pbkdf2Sync as derive }`) resolve through the bindings.
-    if f.kind() == "member_expression" && !(last.ends_with("Sync") || last == "wait" || last == "randomBytes") {
+    if f.ty() == "member_expression" && !(last.ends_with("Sync") || last == "wait" || last == "randomBytes") {
         return;
     }
     let Some(q) = ctx.qualified_name(f) else { return };
@@ -242,12 +243,12 @@ fn check(call: Node, ctx: &mut FileCtx) {
 /// `await fs.promises.readFile(p)`.
 fn fs_promise_fix(call: Node, f: Node, q: &str, ctx: &FileCtx) -> Option<Fix> {
     let (module, func) = q.rsplit_once('.')?;
-    if module != "fs" || f.kind() != "member_expression" || func == "existsSync" {
+    if module != "fs" || f.ty() != "member_expression" || func == "existsSync" {
         return None;
     }
-    let obj = f.child_by_field_name("object").filter(|o| o.kind() == "identifier")?;
+    let obj = f.field("object").filter(|o| o.ty() == "identifier")?;
     let func_node = ctx.enclosing_function(call)?;
-    if !semantics::is_async(func_node) || call.parent().is_some_and(|p| p.kind() == "member_expression") {
+    if !semantics::is_async(func_node) || call.up().is_some_and(|p| p.ty() == "member_expression") {
         return None;
     }
     let base = func.trim_end_matches("Sync");

@@ -3,6 +3,7 @@
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
 use crate::finding::Severity;
+use crate::parse::Syntax;
 use crate::rules::express::facts::{object_prop, resolve_object, strip};
 use tree_sitter::Node;
 
@@ -78,7 +79,7 @@ const WITH_SHELL_OPTION: &[&str] =
     &["child_process.spawn", "child_process.spawnSync", "child_process.execFile", "child_process.execFileSync"];
 
 fn check(call: Node, ctx: &mut FileCtx) {
-    let Some(f) = call.child_by_field_name("function") else { return };
+    let Some(f) = call.field("function") else { return };
     let Some(q) = ctx.qualified_name(f) else { return };
     let shell = SHELL.contains(&q.as_str());
     if !shell && !WITH_SHELL_OPTION.contains(&q.as_str()) {
@@ -87,7 +88,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
     if !ctx.bindings().imports.values().any(|v| q.starts_with(v.as_str())) {
         return;
     }
-    let Some(args) = call.child_by_field_name("arguments") else { return };
+    let Some(args) = call.field("arguments") else { return };
     let Some(cmd) = args.named_child(0) else { return };
     if super::constant(cmd, ctx, 0) {
         return;
@@ -97,7 +98,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
         let with_shell = args.named_children(&mut c).skip(1).any(|a| {
             resolve_object(ctx, a)
                 .and_then(|o| object_prop(o, "shell", &ctx.src.text))
-                .is_some_and(|s| strip(s).kind() == "true")
+                .is_some_and(|s| strip(s).ty() == "true")
         });
         if !with_shell {
             return;

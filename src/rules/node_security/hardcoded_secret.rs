@@ -2,6 +2,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 use crate::rules::express::apps::is_test_or_example;
 use crate::rules::express::facts::strip;
 use tree_sitter::Node;
@@ -104,7 +105,7 @@ const KEY_ARGS: &[(&str, usize)] = &[
 /// A string literal's value (quotes removed), if `n` is one.
 fn literal(n: Node, ctx: &FileCtx) -> Option<String> {
     let n = strip(n);
-    match n.kind() {
+    match n.ty() {
         "string" => Some(ctx.text(n).trim_matches(|c| c == '"' || c == '\'').to_string()),
         "template_string" if crate::semantics::js::is_literal(n) => Some(ctx.text(n).trim_matches('`').to_string()),
         _ => None,
@@ -145,22 +146,22 @@ fn secret_name(name: &str) -> bool {
 }
 
 fn check(node: Node, ctx: &mut FileCtx) {
-    match node.kind() {
+    match node.ty() {
         "call_expression" => {
-            let Some(f) = node.child_by_field_name("function") else { return };
+            let Some(f) = node.field("function") else { return };
             let Some(q) = ctx.qualified_name(f) else { return };
             let Some(&(_, i)) = KEY_ARGS.iter().find(|(n, _)| *n == q) else { return };
             if !ctx.bindings().imports.values().any(|v| q.starts_with(v.as_str())) {
                 return;
             }
-            let Some(arg) = node.child_by_field_name("arguments").and_then(|a| a.named_child(i as u32)) else { return };
+            let Some(arg) = node.field("arguments").and_then(|a| a.named_child(i as u32)) else { return };
             if literal(arg, ctx).is_some_and(|v| !v.trim().is_empty()) {
                 let what = ctx.text(f).to_string();
                 ctx.report(node, format!("{what}() is given a secret written in the code: anyone who can read the repository can forge or decrypt what it protects; read it from the environment"));
             }
         }
         "pair" => {
-            let (Some(k), Some(v)) = (node.child_by_field_name("key"), node.child_by_field_name("value")) else {
+            let (Some(k), Some(v)) = (node.field("key"), node.field("value")) else {
                 return;
             };
             let key = ctx.text(k).trim_matches(|c| c == '"' || c == '\'').to_string();
@@ -175,17 +176,15 @@ fn check(node: Node, ctx: &mut FileCtx) {
             }
         }
         "variable_declarator" | "assignment_expression" => {
-            let (name, value) = if node.kind() == "variable_declarator" {
-                (node.child_by_field_name("name"), node.child_by_field_name("value"))
+            let (name, value) = if node.ty() == "variable_declarator" {
+                (node.field("name"), node.field("value"))
             } else {
-                (node.child_by_field_name("left"), node.child_by_field_name("right"))
+                (node.field("left"), node.field("right"))
             };
             let (Some(name), Some(value)) = (name, value) else { return };
-            let name_text = match name.kind() {
+            let name_text = match name.ty() {
                 "identifier" => ctx.text(name).to_string(),
-                "member_expression" => {
-                    name.child_by_field_name("property").map(|p| ctx.text(p).to_string()).unwrap_or_default()
-                }
+                "member_expression" => name.field("property").map(|p| ctx.text(p).to_string()).unwrap_or_default(),
                 _ => return,
             };
             if !secret_name(&name_text) {

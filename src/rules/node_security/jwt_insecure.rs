@@ -3,6 +3,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 use crate::rules::express::facts::{object_prop, resolve_object, strip};
 use crate::semantics::js::is_function_kind;
 use tree_sitter::Node;
@@ -90,19 +91,19 @@ fn has_none(v: Node, ctx: &FileCtx) -> bool {
 }
 
 fn check(call: Node, ctx: &mut FileCtx) {
-    let Some(f) = call.child_by_field_name("function") else { return };
+    let Some(f) = call.field("function") else { return };
     let Some(q) = ctx.qualified_name(f) else { return };
     if !q.starts_with("jsonwebtoken.") || !ctx.bindings().imports.values().any(|v| v == "jsonwebtoken" || q == *v) {
         return;
     }
-    let Some(args) = call.child_by_field_name("arguments") else { return };
+    let Some(args) = call.field("arguments") else { return };
     let src = &ctx.src.text;
     match q.as_str() {
         "jsonwebtoken.verify" => {
             let opts = args.named_child(2);
             let obj = match opts {
                 None => None,
-                Some(o) if is_function_kind(strip(o).kind()) => None,
+                Some(o) if is_function_kind(strip(o).ty()) => None,
                 Some(o) => match resolve_object(ctx, o) {
                     Some(obj) => Some(obj),
                     None => return, // options built elsewhere: cannot tell
@@ -133,7 +134,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
             if ctx.text(func).contains("verify(") {
                 return;
             }
-            let params = func.child_by_field_name("parameters").or(func.child_by_field_name("parameter"));
+            let params = func.field("parameters").or(func.field("parameter"));
             let mut names = std::collections::HashSet::new();
             if let Some(p) = params {
                 crate::semantics::js::add_pattern_names(p, src, &mut names);

@@ -15,6 +15,7 @@ pub mod reflected_xss;
 pub mod sql_injection;
 
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 
 pub const RULES: &[&CodeRule] = &[
     &hardcoded_secret::RULE,
@@ -52,21 +53,21 @@ pub fn constant(n: Node, ctx: &FileCtx, depth: u32) -> bool {
         return false;
     }
     let n = strip(n);
-    match n.kind() {
+    match n.ty() {
         "string" | "number" | "true" | "false" | "null" => true,
         "template_string" => {
             let mut c = n.walk();
             let r = n
                 .named_children(&mut c)
-                .filter(|s| s.kind() == "template_substitution")
+                .filter(|s| s.ty() == "template_substitution")
                 .all(|s| s.named_child(0).is_some_and(|e| constant(e, ctx, depth + 1)));
             r
         }
         "binary_expression" => {
-            n.child_by_field_name("left").is_some_and(|l| constant(l, ctx, depth + 1))
-                && n.child_by_field_name("right").is_some_and(|r| constant(r, ctx, depth + 1))
+            n.field("left").is_some_and(|l| constant(l, ctx, depth + 1))
+                && n.field("right").is_some_and(|r| constant(r, ctx, depth + 1))
         }
-        "call_expression" => n.child_by_field_name("function").is_some_and(|f| NUMERIC_CALLS.contains(&ctx.text(f))),
+        "call_expression" => n.field("function").is_some_and(|f| NUMERIC_CALLS.contains(&ctx.text(f))),
         "identifier" => {
             let name = ctx.text(n);
             // Declarations in the enclosing functions and at module level.
@@ -76,15 +77,15 @@ pub fn constant(n: Node, ctx: &FileCtx, depth: u32) -> bool {
             loop {
                 let root = scope.unwrap_or(ctx.tree.root_node());
                 descendants(root, |d| {
-                    match d.kind() {
-                        "variable_declarator" if d.child_by_field_name("name").is_some_and(|x| ctx.text(x) == name) => {
-                            match d.child_by_field_name("value") {
+                    match d.ty() {
+                        "variable_declarator" if d.field("name").is_some_and(|x| ctx.text(x) == name) => {
+                            match d.field("value") {
                                 Some(v) => values.push(v),
                                 None => assigned = true,
                             }
                         }
                         "assignment_expression" | "augmented_assignment_expression"
-                            if d.child_by_field_name("left").is_some_and(|x| ctx.text(x) == name) =>
+                            if d.field("left").is_some_and(|x| ctx.text(x) == name) =>
                         {
                             assigned = true
                         }

@@ -2,6 +2,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 use crate::rules::express::facts::strip;
 use tree_sitter::Node;
 
@@ -107,11 +108,8 @@ const METHODS: &[&str] = &[
 /// are not.
 fn is_mongo_receiver(obj: Node, ctx: &FileCtx) -> bool {
     let obj = strip(obj);
-    if obj.kind() == "call_expression" {
-        return obj
-            .child_by_field_name("function")
-            .and_then(|f| f.child_by_field_name("property"))
-            .is_some_and(|p| ctx.text(p) == "collection");
+    if obj.ty() == "call_expression" {
+        return obj.field("function").and_then(|f| f.field("property")).is_some_and(|p| ctx.text(p) == "collection");
     }
     let text = ctx.text(obj);
     let last = text.rsplit('.').next().unwrap_or(text);
@@ -119,7 +117,7 @@ fn is_mongo_receiver(obj: Node, ctx: &FileCtx) -> bool {
     if lower.ends_with("collection") || lower.ends_with("model") {
         return true;
     }
-    if obj.kind() != "identifier" || !last.starts_with(|c: char| c.is_ascii_uppercase()) {
+    if obj.ty() != "identifier" || !last.starts_with(|c: char| c.is_ascii_uppercase()) {
         return false;
     }
     let b = ctx.bindings();
@@ -132,26 +130,25 @@ fn is_mongo_receiver(obj: Node, ctx: &FileCtx) -> bool {
 }
 
 fn check(call: Node, ctx: &mut FileCtx) {
-    let Some(f) = call.child_by_field_name("function").filter(|f| f.kind() == "member_expression") else { return };
-    let method = f.child_by_field_name("property").map(|p| ctx.text(p)).unwrap_or("");
+    let Some(f) = call.field("function").filter(|f| f.ty() == "member_expression") else { return };
+    let method = f.field("property").map(|p| ctx.text(p)).unwrap_or("");
     if !METHODS.contains(&method) {
         return;
     }
-    let Some(obj) = f.child_by_field_name("object") else { return };
+    let Some(obj) = f.field("object") else { return };
     if !is_mongo_receiver(obj, ctx) {
         return;
     }
-    let Some(filter) = call.child_by_field_name("arguments").and_then(|a| a.named_child(0)) else { return };
+    let Some(filter) = call.field("arguments").and_then(|a| a.named_child(0)) else { return };
     let filter = strip(filter);
-    let culprit = match filter.kind() {
+    let culprit = match filter.ty() {
         "identifier" | "member_expression" | "subscript_expression" => ctx.is_request_data(filter).then_some(filter),
         "object" => {
             let mut c = filter.walk();
             let w = filter.named_children(&mut c).find(|p| {
-                p.kind() == "pair"
-                    && p.child_by_field_name("key")
-                        .is_some_and(|k| ctx.text(k).trim_matches(|c| c == '"' || c == '\'') == "$where")
-                    && p.child_by_field_name("value").is_some_and(|v| ctx.is_request_data(v))
+                p.ty() == "pair"
+                    && p.field("key").is_some_and(|k| ctx.text(k).trim_matches(|c| c == '"' || c == '\'') == "$where")
+                    && p.field("value").is_some_and(|v| ctx.is_request_data(v))
             });
             w
         }

@@ -2,6 +2,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 use crate::rules::express::facts::strip;
 use tree_sitter::Node;
 
@@ -73,12 +74,12 @@ pub const RULE: CodeRule = CodeRule { doc: DOC, kinds: &["call_expression"], nod
 /// The leftmost piece of a string built with `+` or a template.
 fn leading_literal(n: Node, src: &str) -> Option<String> {
     let n = strip(n);
-    match n.kind() {
-        "binary_expression" => leading_literal(n.child_by_field_name("left")?, src),
+    match n.ty() {
+        "binary_expression" => leading_literal(n.field("left")?, src),
         "string" => Some(crate::semantics::text(n, src).trim_matches(|c| c == '"' || c == '\'').to_string()),
         "template_string" => {
             let first = n.named_child(0)?;
-            (first.kind() == "string_fragment").then(|| crate::semantics::text(first, src).to_string())
+            (first.ty() == "string_fragment").then(|| crate::semantics::text(first, src).to_string())
         }
         _ => None,
     }
@@ -98,15 +99,15 @@ fn fixed_destination(prefix: &str) -> bool {
 }
 
 fn check(call: Node, ctx: &mut FileCtx) {
-    let Some(f) = call.child_by_field_name("function").filter(|f| f.kind() == "member_expression") else { return };
-    if f.child_by_field_name("property").map(|p| ctx.text(p)) != Some("redirect") {
+    let Some(f) = call.field("function").filter(|f| f.ty() == "member_expression") else { return };
+    if f.field("property").map(|p| ctx.text(p)) != Some("redirect") {
         return;
     }
-    let obj = f.child_by_field_name("object").map(|o| ctx.text(o)).unwrap_or("");
+    let obj = f.field("object").map(|o| ctx.text(o)).unwrap_or("");
     if !matches!(obj, "res" | "response" | "ctx" | "context" | "reply") {
         return;
     }
-    let Some(args) = call.child_by_field_name("arguments") else { return };
+    let Some(args) = call.field("arguments") else { return };
     let count = args.named_child_count();
     let Some(target) = (count > 0).then(|| args.named_child((count - 1) as u32)).flatten() else { return };
     if leading_literal(target, &ctx.src.text).is_some_and(|p| fixed_destination(&p)) {

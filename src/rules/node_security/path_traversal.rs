@@ -2,6 +2,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 use crate::rules::express::facts::{object_prop, resolve_object};
 use tree_sitter::Node;
 
@@ -101,13 +102,13 @@ const FS_METHODS: &[&str] = &[
 ];
 
 fn check(call: Node, ctx: &mut FileCtx) {
-    let Some(f) = call.child_by_field_name("function") else { return };
-    let Some(args) = call.child_by_field_name("arguments") else { return };
+    let Some(f) = call.field("function") else { return };
+    let Some(args) = call.field("arguments") else { return };
     let Some(path) = args.named_child(0) else { return };
-    let sink = match f.kind() {
+    let sink = match f.ty() {
         "member_expression" => {
-            let method = f.child_by_field_name("property").map(|p| ctx.text(p)).unwrap_or("");
-            let obj = f.child_by_field_name("object").map(|o| ctx.text(o)).unwrap_or("");
+            let method = f.field("property").map(|p| ctx.text(p)).unwrap_or("");
+            let obj = f.field("object").map(|o| ctx.text(o)).unwrap_or("");
             if matches!(method, "sendFile" | "download") && matches!(obj, "res" | "response" | "ctx.res") {
                 // `{ root }` makes Express reject paths that leave it.
                 let opts = args.named_child(1).and_then(|o| resolve_object(ctx, o));

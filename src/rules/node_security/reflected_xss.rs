@@ -2,6 +2,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 use crate::rules::express::facts::strip;
 use tree_sitter::Node;
 
@@ -75,12 +76,12 @@ pub const RULE: CodeRule =
 
 /// Does the literal text of a template or concatenation hold markup?
 fn builds_html(n: Node, src: &str) -> bool {
-    if !matches!(n.kind(), "template_string" | "binary_expression") {
+    if !matches!(n.ty(), "template_string" | "binary_expression") {
         return false;
     }
     let mut html = false;
     crate::semantics::descendants(n, |d| {
-        if matches!(d.kind(), "string_fragment" | "string") {
+        if matches!(d.ty(), "string_fragment" | "string") {
             let t = crate::semantics::text(d, src).as_bytes();
             html |= t.windows(2).any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/' || w[1] == b'!'));
         }
@@ -90,26 +91,26 @@ fn builds_html(n: Node, src: &str) -> bool {
 }
 
 fn check(node: Node, ctx: &mut FileCtx) {
-    let body = match node.kind() {
+    let body = match node.ty() {
         "call_expression" => {
-            let Some(f) = node.child_by_field_name("function").filter(|f| f.kind() == "member_expression") else {
+            let Some(f) = node.field("function").filter(|f| f.ty() == "member_expression") else {
                 return;
             };
-            let method = f.child_by_field_name("property").map(|p| ctx.text(p)).unwrap_or("");
-            let obj = f.child_by_field_name("object").map(|o| ctx.text(o)).unwrap_or("");
+            let method = f.field("property").map(|p| ctx.text(p)).unwrap_or("");
+            let obj = f.field("object").map(|o| ctx.text(o)).unwrap_or("");
             if !matches!(method, "send" | "write" | "end") || !matches!(obj, "res" | "response") {
                 return;
             }
-            node.child_by_field_name("arguments").and_then(|a| a.named_child(0))
+            node.field("arguments").and_then(|a| a.named_child(0))
         }
         _ => {
-            let Some(l) = node.child_by_field_name("left").filter(|l| l.kind() == "member_expression") else { return };
-            let obj = l.child_by_field_name("object").map(|o| ctx.text(o)).unwrap_or("");
-            let prop = l.child_by_field_name("property").map(|p| ctx.text(p)).unwrap_or("");
+            let Some(l) = node.field("left").filter(|l| l.ty() == "member_expression") else { return };
+            let obj = l.field("object").map(|o| ctx.text(o)).unwrap_or("");
+            let prop = l.field("property").map(|p| ctx.text(p)).unwrap_or("");
             if !matches!(obj, "ctx" | "context") || prop != "body" {
                 return;
             }
-            node.child_by_field_name("right")
+            node.field("right")
         }
     };
     let Some(body) = body.map(strip) else { return };

@@ -4,6 +4,7 @@
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
 use crate::finding::Severity;
+use crate::parse::Syntax;
 use crate::rules::express::facts::strip;
 use crate::semantics::descendants;
 use crate::semantics::js::is_literal;
@@ -159,11 +160,9 @@ fn looks_like_sql(text: &str) -> bool {
 /// function: a template with substitutions or a `+` over non-literals.
 fn built_string<'t>(arg: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>> {
     let arg = strip(arg);
-    match arg.kind() {
+    match arg.ty() {
         "template_string" | "binary_expression" if !is_literal(arg) => {
-            if arg.kind() == "binary_expression"
-                && arg.child_by_field_name("operator").map(|o| ctx.text(o)) != Some("+")
-            {
+            if arg.ty() == "binary_expression" && arg.field("operator").map(|o| ctx.text(o)) != Some("+") {
                 return None;
             }
             Some(arg)
@@ -176,11 +175,9 @@ fn built_string<'t>(arg: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>> {
                 if n.start_byte() >= arg.start_byte() {
                     return false;
                 }
-                if n.kind() == "variable_declarator"
-                    && n.child_by_field_name("name").is_some_and(|x| ctx.text(x) == name)
-                {
-                    if let Some(v) = n.child_by_field_name("value").map(strip) {
-                        if matches!(v.kind(), "template_string" | "binary_expression") && !is_literal(v) {
+                if n.ty() == "variable_declarator" && n.field("name").is_some_and(|x| ctx.text(x) == name) {
+                    if let Some(v) = n.field("value").map(strip) {
+                        if matches!(v.ty(), "template_string" | "binary_expression") && !is_literal(v) {
                             found = Some(v);
                         }
                     }
@@ -194,13 +191,13 @@ fn built_string<'t>(arg: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>> {
 }
 
 fn check(call: Node, ctx: &mut FileCtx) {
-    let Some(f) = call.child_by_field_name("function").filter(|f| f.kind() == "member_expression") else { return };
+    let Some(f) = call.field("function").filter(|f| f.ty() == "member_expression") else { return };
     // Tagged templates (`sql\`...\``) have a template, not arguments.
-    let Some(args) = call.child_by_field_name("arguments").filter(|a| a.kind() == "arguments") else { return };
+    let Some(args) = call.field("arguments").filter(|a| a.ty() == "arguments") else { return };
     let Some(arg) = args.named_child(0) else { return };
-    let method = f.child_by_field_name("property").map(|p| ctx.text(p)).unwrap_or("");
+    let method = f.field("property").map(|p| ctx.text(p)).unwrap_or("");
     let receiver = f
-        .child_by_field_name("object")
+        .field("object")
         .map(|o| ctx.text(o).rsplit('.').next().unwrap_or("").to_ascii_lowercase())
         .unwrap_or_default();
     let raw = RAW_METHODS.contains(&method);

@@ -4,6 +4,7 @@
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
 use crate::finding::{Edit, Fix};
+use crate::parse::Syntax;
 use crate::semantics::is_async;
 use tree_sitter::Node;
 
@@ -143,11 +144,11 @@ const BLOCKING: &[(&str, &str)] = &[
 
 fn check(call: Node, ctx: &mut FileCtx) {
     let Some(func) = ctx.enclosing_function(call) else { return };
-    if func.kind() != "function_definition" || !is_async(func) {
+    if func.ty() != "function_definition" || !is_async(func) {
         return;
     }
-    let Some(f) = call.child_by_field_name("function") else { return };
-    if !matches!(f.kind(), "identifier" | "attribute") {
+    let Some(f) = call.field("function") else { return };
+    if !matches!(f.ty(), "identifier" | "attribute") {
         return;
     }
     let Some(q) = ctx.qualified_name(f) else { return };

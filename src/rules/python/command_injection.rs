@@ -6,6 +6,7 @@ use crate::engine::context::FileCtx;
 use crate::engine::declarative::shorten;
 use crate::engine::rule::CodeRule;
 use crate::finding::Severity;
+use crate::parse::Syntax;
 use crate::semantics::python;
 use tree_sitter::Node;
 
@@ -113,21 +114,21 @@ const SHELL_OPTION: &[&str] =
     &["subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output", "subprocess.Popen"];
 
 fn is_quoted(n: Node, src: &str) -> bool {
-    n.kind() == "call"
-        && n.child_by_field_name("function").is_some_and(|f| {
+    n.ty() == "call"
+        && n.field("function").is_some_and(|f| {
             matches!(crate::semantics::text(f, src), "shlex.quote" | "shlex.join" | "pipes.quote" | "quote")
         })
 }
 
 fn check(call: Node, ctx: &mut FileCtx) {
-    let Some(f) = call.child_by_field_name("function") else { return };
-    if !matches!(f.kind(), "identifier" | "attribute") {
+    let Some(f) = call.field("function") else { return };
+    if !matches!(f.ty(), "identifier" | "attribute") {
         return;
     }
     let Some(q) = ctx.qualified_name(f) else { return };
     let kwargs = python::keyword_args(&ctx.src.text, call);
     if SHELL_OPTION.contains(&q.as_str()) {
-        let shell = kwargs.iter().any(|(k, v)| k == "shell" && v.kind() == "true");
+        let shell = kwargs.iter().any(|(k, v)| k == "shell" && v.ty() == "true");
         if !shell {
             return;
         }

@@ -3,6 +3,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
 use crate::semantics::{descendants, python};
 use tree_sitter::Node;
 
@@ -107,15 +108,15 @@ const TASK_DECORATORS: &[&str] =
     &["shared_task", "task", "actor", "job", "periodic_task", "db_task", "db_periodic_task", "background"];
 
 fn check(call: Node, ctx: &mut FileCtx) {
-    let Some(f) = call.child_by_field_name("function") else { return };
-    if f.kind() != "attribute" {
+    let Some(f) = call.field("function") else { return };
+    if f.ty() != "attribute" {
         return;
     }
-    let method = f.child_by_field_name("attribute").map(|a| ctx.text(a)).unwrap_or("");
+    let method = f.field("attribute").map(|a| ctx.text(a)).unwrap_or("");
     if !VERBS.contains(&method) {
         return;
     }
-    let Some(recv) = f.child_by_field_name("object") else { return };
+    let Some(recv) = f.field("object") else { return };
     let library = match ctx.qualified_name(recv).as_deref() {
         Some("requests") => "requests",
         Some("httpx") => "httpx",
@@ -127,16 +128,16 @@ fn check(call: Node, ctx: &mut FileCtx) {
     if !in_view_or_task(call, ctx) {
         return;
     }
-    let args = call.child_by_field_name("arguments");
+    let args = call.field("arguments");
     if args.is_some_and(|a| {
         let mut c = a.walk();
-        let r = a.named_children(&mut c).any(|n| n.kind() == "dictionary_splat");
+        let r = a.named_children(&mut c).any(|n| n.ty() == "dictionary_splat");
         r
     }) {
         return;
     }
     let timeout = python::keyword_args(&ctx.src.text, call).into_iter().find(|(k, _)| k == "timeout").map(|(_, v)| v);
-    let explicit_none = timeout.is_some_and(|t| t.kind() == "none");
+    let explicit_none = timeout.is_some_and(|t| t.ty() == "none");
     let flagged = match library {
         // A client configured with a timeout covers calls that pass none.
         "httpx-client-set" => explicit_none,
@@ -161,27 +162,27 @@ fn check(call: Node, ctx: &mut FileCtx) {
 /// `httpx.Client(...)` (→ "httpx-client-set" when created with a timeout
 /// other than `None`, else "httpx"), by assignment or `with ... as s`.
 fn client_of(recv: Node, ctx: &FileCtx) -> Option<&'static str> {
-    if recv.kind() != "identifier" {
+    if recv.ty() != "identifier" {
         return None;
     }
     let name = ctx.text(recv);
     let func = ctx.enclosing_function(recv)?;
     let mut found = None;
     descendants(func, |d| {
-        let (target, value) = match d.kind() {
-            "assignment" => (d.child_by_field_name("left"), d.child_by_field_name("right")),
-            "as_pattern" => (d.child_by_field_name("alias"), d.named_child(0)),
+        let (target, value) = match d.ty() {
+            "assignment" => (d.field("left"), d.field("right")),
+            "as_pattern" => (d.field("alias"), d.named_child(0)),
             _ => (None, None),
         };
         if let (Some(t), Some(v)) = (target, value) {
-            if ctx.text(t) == name && v.kind() == "call" {
-                let q = v.child_by_field_name("function").and_then(|f| ctx.qualified_name(f));
+            if ctx.text(t) == name && v.ty() == "call" {
+                let q = v.field("function").and_then(|f| ctx.qualified_name(f));
                 found = match q.as_deref() {
                     Some("requests.Session" | "requests.session") => Some("requests"),
                     Some("httpx.Client") => {
                         let set = python::keyword_args(&ctx.src.text, v)
                             .iter()
-                            .any(|(k, v)| k == "timeout" && v.kind() != "none");
+                            .any(|(k, v)| k == "timeout" && v.ty() != "none");
                         Some(if set { "httpx-client-set" } else { "httpx" })
                     }
                     _ => found,
@@ -201,9 +202,9 @@ fn in_view_or_task(call: Node, ctx: &FileCtx) -> bool {
         if python::is_view(f, src) {
             return true;
         }
-        if let Some(dec) = f.parent().filter(|p| p.kind() == "decorated_definition") {
+        if let Some(dec) = f.up().filter(|p| p.ty() == "decorated_definition") {
             let mut c = dec.walk();
-            let is_task = dec.named_children(&mut c).filter(|d| d.kind() == "decorator").any(|d| {
+            let is_task = dec.named_children(&mut c).filter(|d| d.ty() == "decorator").any(|d| {
                 let t = ctx.text(d).trim_start_matches('@');
                 let callee = t.split('(').next().unwrap_or(t).trim();
                 let last = callee.rsplit('.').next().unwrap_or(callee);

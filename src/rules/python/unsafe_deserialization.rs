@@ -5,6 +5,7 @@ use crate::engine::context::FileCtx;
 use crate::engine::declarative::shorten;
 use crate::engine::rule::CodeRule;
 use crate::finding::Severity;
+use crate::parse::Syntax;
 use crate::semantics::python;
 use tree_sitter::Node;
 
@@ -125,8 +126,8 @@ const SAFE_YAML_LOADERS: &[&str] =
     &["yaml.SafeLoader", "yaml.CSafeLoader", "yaml.BaseLoader", "yaml.CBaseLoader", "yaml.loader.SafeLoader"];
 
 fn check(call: Node, ctx: &mut FileCtx) {
-    let Some(f) = call.child_by_field_name("function") else { return };
-    if !matches!(f.kind(), "identifier" | "attribute") {
+    let Some(f) = call.field("function") else { return };
+    if !matches!(f.ty(), "identifier" | "attribute") {
         return;
     }
     let Some(q) = ctx.qualified_name(f) else { return };
@@ -154,7 +155,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
             },
         }
     } else if FILE_LOADERS.contains(&q.as_str()) {
-        if q == "torch.load" && kwargs.iter().any(|(k, v)| k == "weights_only" && v.kind() == "true") {
+        if q == "torch.load" && kwargs.iter().any(|(k, v)| k == "weights_only" && v.ty() == "true") {
             return;
         }
         false
@@ -189,9 +190,9 @@ fn check(call: Node, ctx: &mut FileCtx) {
 }
 
 fn has_splat(call: Node) -> bool {
-    call.child_by_field_name("arguments").is_some_and(|a| {
+    call.field("arguments").is_some_and(|a| {
         let mut c = a.walk();
-        let r = a.named_children(&mut c).any(|n| matches!(n.kind(), "dictionary_splat" | "list_splat"));
+        let r = a.named_children(&mut c).any(|n| matches!(n.ty(), "dictionary_splat" | "list_splat"));
         r
     })
 }

@@ -1,0 +1,271 @@
+//! A file's syntax tree flattened in pre-order, built once per file.
+//!
+//! Rules and fact extractors each traverse the tree (a dozen times per
+//! JavaScript file); with a tree cursor, its moves were a third of the time
+//! the rules took (`ts_tree_cursor_goto_*` at the top of the profile). Over
+//! the flat array a traversal is a loop over a slice, and skipping a
+//! subtree is a jump to its end.
+//!
+//! [`crate::semantics::descendants`] (and [`super::Syntax::up`]) take any node, not a context, so the array of the
+//! file being analysed is registered per thread while its [`FileCtx`]
+//! lives (see [`Installed`]). A node of another tree (or of no registered
+//! file) is walked with a cursor as before: the array is only ever used for
+//! nodes it holds.
+//!
+//! [`FileCtx`]: crate::engine::FileCtx
+
+use std::cell::RefCell;
+use tree_sitter::Node;
+
+/// Files with more nodes than this are walked with a cursor: the array
+/// costs 40 bytes a node, and a multi-megabyte bundle has millions.
+const MAX_NODES: usize = 1 << 20;
+
+pub struct Flat<'t> {
+    /// Every node (named or not), in pre-order.
+    nodes: Vec<Node<'t>>,
+    /// Start byte of each node: non-decreasing in pre-order, so a node is
+    /// found by binary search.
+    starts: Vec<u32>,
+    /// For each node, the index just past its subtree.
+    ends: Vec<u32>,
+    /// For each node, its parent's index (`u32::MAX` for the root).
+    parents: Vec<u32>,
+}
+
+impl<'t> Flat<'t> {
+    /// Flattens the tree under `root`; `None` when it is too large.
+    pub fn build(root: Node<'t>) -> Option<Flat<'t>> {
+        let count = root.descendant_count();
+        if count > MAX_NODES {
+            return None;
+        }
+        let mut flat = Flat {
+            nodes: Vec::with_capacity(count),
+            starts: Vec::with_capacity(count),
+            ends: vec![0; count],
+            parents: Vec::with_capacity(count),
+        };
+        // Indices of the nodes whose subtree the walk is in.
+        let mut open: Vec<u32> = Vec::new();
+        let mut cursor = root.walk();
+        loop {
+            let n = cursor.node();
+            flat.parents.push(open.last().copied().unwrap_or(u32::MAX));
+            open.push(flat.nodes.len() as u32);
+            flat.nodes.push(n);
+            flat.starts.push(n.start_byte() as u32);
+            if cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                // Leaving the innermost open node.
+                let i = open.pop().expect("an open node") as usize;
+                if i >= flat.ends.len() {
+                    flat.ends.resize(i + 1, 0);
+                }
+                flat.ends[i] = flat.nodes.len() as u32;
+                if open.is_empty() {
+                    flat.ends.truncate(flat.nodes.len());
+                    return Some(flat);
+                }
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                cursor.goto_parent();
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Every node in pre-order, with the index just past its subtree.
+    pub fn entries(&self) -> impl Iterator<Item = (Node<'t>, usize)> + '_ {
+        self.nodes.iter().zip(&self.ends).map(|(n, e)| (*n, *e as usize))
+    }
+
+    /// The index of `node`, if it is a node of this tree.
+    fn index_of(&self, node: Node) -> Option<usize> {
+        let s = node.start_byte() as u32;
+        let mut i = self.starts.partition_point(|&b| b < s);
+        while i < self.nodes.len() && self.starts[i] == s {
+            if self.nodes[i] == node {
+                return Some(i);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// Visits `node` and its descendants in pre-order, not descending into
+    /// nodes for which `visit` is false. False when `node` is not of this
+    /// tree (nothing visited).
+    pub fn visit<'n>(&self, node: Node<'n>, visit: &mut impl FnMut(Node<'n>) -> bool) -> bool
+    where
+        't: 'n,
+    {
+        let Some(i) = self.index_of(node) else { return false };
+        let end = self.ends[i] as usize;
+        let mut j = i;
+        while j < end {
+            j = if visit(self.nodes[j]) { j + 1 } else { self.ends[j] as usize };
+        }
+        true
+    }
+}
+
+impl<'t> Flat<'t> {
+    /// The parent of `node`: `Some(None)` for the root, `None` when `node`
+    /// is not of this tree.
+    fn parent<'n>(&self, node: Node<'n>) -> Option<Option<Node<'n>>>
+    where
+        't: 'n,
+    {
+        let i = self.index_of(node)?;
+        Some(self.parents.get(i).and_then(|&p| self.nodes.get(p as usize)).copied())
+    }
+}
+
+thread_local! {
+    /// The flat trees of the files being analysed on this thread, innermost
+    /// last, as type-erased pointers (see [`Installed`]).
+    static CURRENT: RefCell<Vec<*const Flat<'static>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Keeps a file's flat tree registered for [`with_current`] on this thread
+/// while it lives; dropping it unregisters the tree (in any order).
+pub struct Installed<'t> {
+    flat: Box<Flat<'t>>,
+}
+
+impl<'t> Installed<'t> {
+    pub fn new(flat: Flat<'t>) -> Installed<'t> {
+        let flat = Box::new(flat);
+        let ptr = (&*flat as *const Flat<'t>).cast::<Flat<'static>>();
+        CURRENT.with(|c| c.borrow_mut().push(ptr));
+        Installed { flat }
+    }
+
+    pub fn flat(&self) -> &Flat<'t> {
+        &self.flat
+    }
+}
+
+impl Drop for Installed<'_> {
+    fn drop(&mut self) {
+        let ptr = (&*self.flat as *const Flat<'_>).cast::<Flat<'static>>();
+        let _ = CURRENT.try_with(|c| c.borrow_mut().retain(|p| *p != ptr));
+    }
+}
+
+/// The parent of `node` from the registered flat tree that holds it (`None`
+/// when none does): `Node::parent` searches down from the root.
+pub fn parent_of<'n>(node: Node<'n>) -> Option<Option<Node<'n>>> {
+    let count = CURRENT.with(|c| c.borrow().len());
+    for k in (0..count).rev() {
+        let Some(ptr) = CURRENT.with(|c| c.borrow().get(k).copied()) else { continue };
+        // SAFETY: as in `with_current`.
+        let flat: &Flat<'n> = unsafe { &*ptr.cast::<Flat<'n>>() };
+        if let Some(p) = flat.parent(node) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// Visits the subtree of `node` through the registered flat tree that holds
+/// it; false when none does.
+pub fn with_current<'n>(node: Node<'n>, visit: &mut impl FnMut(Node<'n>) -> bool) -> bool {
+    // The registry is not borrowed while visiting: a visitor may analyse
+    // another file (and register its tree) in turn.
+    let count = CURRENT.with(|c| c.borrow().len());
+    for k in (0..count).rev() {
+        let Some(ptr) = CURRENT.with(|c| c.borrow().get(k).copied()) else { continue };
+        // SAFETY: a pointer is registered only while its `Installed` (which
+        // owns the boxed `Flat`, so it never moves) is alive, and removed
+        // when it drops; visitors run after the look-up, and a tree they
+        // register is a different one. The lifetime was erased for the
+        // registry; it is restored for the nodes handed to `visit` only once
+        // `node` (which lives for 'n) was found in the tree, so they are
+        // nodes of the same tree and live as long.
+        let flat: &Flat<'n> = unsafe { &*ptr.cast::<Flat<'n>>() };
+        if flat.visit(node, visit) {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Lang;
+    use crate::parse::Syntax;
+
+    fn walk_with_cursor<'t>(node: Node<'t>, skip: &dyn Fn(Node) -> bool) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            out.push(n.id());
+            if skip(n) {
+                continue;
+            }
+            let mut c = n.walk();
+            let children: Vec<Node> = n.children(&mut c).collect();
+            stack.extend(children.into_iter().rev());
+        }
+        out
+    }
+
+    /// The flat walk visits what a cursor walk visits, in the same order,
+    /// from any node, skipping the same subtrees; nodes of another tree are
+    /// left to the cursor.
+    #[test]
+    fn visits_like_a_cursor_walk_from_any_node() {
+        let code = "function f(a) { if (a) { return [1, 2, g(a)]; } const h = () => ({ x: `t${a}` }); }\nclass C { m() { return this.x } }\n";
+        let tree = crate::parse::parse(Lang::JavaScript, code, std::time::Duration::from_secs(5)).unwrap();
+        let other = crate::parse::parse(Lang::JavaScript, code, std::time::Duration::from_secs(5)).unwrap();
+        let root = tree.root_node();
+        let installed = Installed::new(Flat::build(root).unwrap());
+        assert_eq!(installed.flat().len(), root.descendant_count());
+        let skip = |n: Node| n.ty() == "arrow_function" || n.ty() == "array";
+        let mut starts = Vec::new();
+        crate::semantics::descendants(root, |n| {
+            starts.push(n);
+            true
+        });
+        assert_eq!(starts.len(), root.descendant_count());
+        for n in starts {
+            assert_eq!(parent_of(n), Some(n.parent()), "parent of {} at {}", n.ty(), n.start_byte());
+            let mut got = Vec::new();
+            assert!(with_current(n, &mut |m| {
+                got.push(m.id());
+                !skip(m)
+            }));
+            assert_eq!(got, walk_with_cursor(n, &skip), "from {} at {}", n.ty(), n.start_byte());
+        }
+        assert!(!with_current(other.root_node(), &mut |_| true), "a node of another tree");
+        drop(installed);
+        assert!(!with_current(root, &mut |_| true), "unregistered when dropped");
+    }
+
+    #[test]
+    fn registrations_end_in_any_order() {
+        let code = "a(b(c));";
+        let t1 = crate::parse::parse(Lang::JavaScript, code, std::time::Duration::from_secs(5)).unwrap();
+        let t2 = crate::parse::parse(Lang::JavaScript, code, std::time::Duration::from_secs(5)).unwrap();
+        let i1 = Installed::new(Flat::build(t1.root_node()).unwrap());
+        let i2 = Installed::new(Flat::build(t2.root_node()).unwrap());
+        drop(i1);
+        assert!(!with_current(t1.root_node(), &mut |_| true));
+        assert!(with_current(t2.root_node(), &mut |_| true));
+        drop(i2);
+        assert!(!with_current(t2.root_node(), &mut |_| true));
+    }
+}
