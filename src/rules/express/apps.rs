@@ -24,8 +24,23 @@ use super::facts::{is_relative, package_name, NodeFacts, ObjKind, SameSite, Sess
 use crate::engine::project::ProjectCtx;
 use crate::finding::{Location, Span};
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::rc::Rc;
+
+/// The model's maps and sets. Building the model hashes small keys (file
+/// indexes, [`Val`]s, specifiers) hundreds of thousands of times, so they
+/// use foldhash (already built for serde_json's and toml's maps) rather than
+/// SipHash; its seeds are still random per process.
+type FastMap<K, V> = foldhash::HashMap<K, V>;
+type FastSet<K> = foldhash::HashSet<K>;
+
+/// One map per file of the project (indexed like `ctx.files`): lookups by
+/// `(file, &key)` need no owned key.
+type PerFile<K, V> = Vec<FastMap<K, V>>;
+
+fn per_file<K, V>(n: usize) -> RefCell<PerFile<K, V>> {
+    RefCell::new((0..n).map(|_| FastMap::default()).collect())
+}
 
 /// A security feature that middleware provides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -335,21 +350,28 @@ struct Package {
     deps: BTreeSet<String>,
 }
 
-#[derive(Clone)]
+/// What a relative module specifier resolves to.
+#[derive(Clone, Copy)]
 enum Module {
     File(usize),
     /// Not JavaScript/TypeScript (`./config.json`).
     NotSource,
-    Missing(String),
+    /// A file on disk that is not among the analysed files (minified,
+    /// ignored, excluded).
+    NotAnalysed,
+    Absent,
+    /// Above the scanned directory.
+    Outside,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Target {
     /// A canonical value in a file; `true` when reached through a call.
     Val(usize, Val, bool),
     /// Somewhere in this module.
     Module(usize),
-    Package(String, String),
+    /// An npm package (by name).
+    Package(String),
     Unresolved(String),
 }
 
@@ -359,6 +381,26 @@ type UseEntry = (usize, usize, bool);
 type PassEntry = (usize, usize, u32, bool);
 /// A memoised `canon` result and the depth it was computed at.
 type CanonMemo = (Rc<Vec<Target>>, u32);
+
+/// What [`Model::canon`] returns. A value local to its file (an object,
+/// function, parameter, field or class) stands for itself, with no list
+/// allocated; imports and calls share their memoised list.
+enum Targets {
+    None,
+    Local(Target),
+    Shared(Rc<Vec<Target>>),
+}
+
+impl std::ops::Deref for Targets {
+    type Target = [self::Target];
+    fn deref(&self) -> &[self::Target] {
+        match self {
+            Targets::None => &[],
+            Targets::Local(t) => std::slice::from_ref(t),
+            Targets::Shared(v) => v,
+        }
+    }
+}
 
 /// The apps of a project and what they are made of. Built once per phase 2
 /// and shared by the app-level rules (see [`with_model`]).
@@ -370,19 +412,28 @@ pub struct Model<'p> {
 /// What a [`Model`] knows, free of borrows so that it can be kept in the
 /// phase's memo.
 pub struct State {
-    package_dirs: RefCell<HashMap<String, Option<String>>>,
-    packages: RefCell<HashMap<String, Rc<Package>>>,
+    /// Per directory: the directory of the nearest package.json.
+    package_dirs: RefCell<FastMap<String, Option<Rc<str>>>>,
+    packages: RefCell<FastMap<String, Rc<Package>>>,
     pub apps: Vec<App>,
-    /// Per canonical value: the uses (file, index, via a call) whose receiver it is.
-    uses_index: RefCell<HashMap<(usize, Val), Vec<UseEntry>>>,
-    /// Per canonical value: (file, pass index, argument index, via a call).
-    pass_index: RefCell<HashMap<(usize, Val), Vec<PassEntry>>>,
-    indexed: RefCell<HashSet<usize>>,
-    modules: RefCell<HashMap<(usize, String), Module>>,
-    aliases: RefCell<HashMap<(usize, String), bool>>,
+    /// The index in `ctx.files` of each path.
+    file_indexes: FastMap<String, usize>,
+    /// Per canonical value (file, value): the uses (file, index, via a call)
+    /// whose receiver it is.
+    uses_index: RefCell<PerFile<Val, Vec<UseEntry>>>,
+    /// Per canonical value (file, value): (file, pass index, argument index,
+    /// via a call).
+    pass_index: RefCell<PerFile<Val, Vec<PassEntry>>>,
+    indexed: RefCell<Vec<bool>>,
+    /// Per (importing file, relative specifier).
+    modules: RefCell<PerFile<String, Module>>,
+    /// Per normalised path (see [`Model::resolve_path`]).
+    resolved: RefCell<FastMap<String, Module>>,
+    /// Per (importing file, bare specifier).
+    aliases: RefCell<PerFile<String, bool>>,
     /// `canon` results per (file, value), with the depth they were computed
     /// at (reused by calls with no more depth budget left).
-    canon_memo: RefCell<HashMap<(usize, Val), CanonMemo>>,
+    canon_memo: RefCell<PerFile<Val, CanonMemo>>,
 }
 
 impl std::ops::Deref for Model<'_> {
@@ -394,16 +445,19 @@ impl std::ops::Deref for Model<'_> {
 
 impl<'p> Model<'p> {
     pub fn build(ctx: &'p ProjectCtx<'p>) -> Model<'p> {
+        let n = ctx.files.len();
         let st = State {
-            package_dirs: RefCell::new(HashMap::new()),
-            packages: RefCell::new(HashMap::new()),
+            package_dirs: RefCell::default(),
+            packages: RefCell::default(),
             apps: Vec::new(),
-            uses_index: RefCell::new(HashMap::new()),
-            pass_index: RefCell::new(HashMap::new()),
-            indexed: RefCell::new(HashSet::new()),
-            modules: RefCell::new(HashMap::new()),
-            aliases: RefCell::new(HashMap::new()),
-            canon_memo: RefCell::new(HashMap::new()),
+            file_indexes: ctx.files.iter().enumerate().map(|(i, f)| (f.rel.clone(), i)).collect(),
+            uses_index: per_file(n),
+            pass_index: per_file(n),
+            indexed: RefCell::new(vec![false; n]),
+            modules: per_file(n),
+            resolved: RefCell::default(),
+            aliases: per_file(n),
+            canon_memo: per_file(n),
         };
         let mut m = Model { ctx, st: Rc::new(st) };
         for (i, f) in ctx.files.iter().enumerate() {
@@ -430,7 +484,7 @@ impl<'p> Model<'p> {
     }
 
     fn file_index(&self, rel: &str) -> Option<usize> {
-        self.ctx.files.binary_search_by(|f| f.rel.as_str().cmp(rel)).ok()
+        self.file_indexes.get(rel).copied()
     }
 
     /// The facts phase 1 extracted from a file (every JavaScript and
@@ -444,46 +498,61 @@ impl<'p> Model<'p> {
     }
 
     fn index_file(&self, file: usize) {
-        if !self.indexed.borrow_mut().insert(file) {
+        if std::mem::replace(&mut self.indexed.borrow_mut()[file], true) {
             return;
         }
         let Some(facts) = self.facts(file) else { return };
         for (ui, u) in facts.uses.iter().enumerate() {
-            for t in self.canon(file, &u.on, 0) {
+            for t in self.canon(file, &u.on, 0).iter() {
                 if let Target::Val(g, v, via) = t {
-                    self.uses_index.borrow_mut().entry((g, v)).or_default().push((file, ui, via));
+                    push_entry(&mut self.uses_index.borrow_mut()[*g], v, (file, ui, *via));
                 }
             }
         }
         for (pi, p) in facts.passes.iter().enumerate() {
             for (ai, a) in &p.args {
-                for t in self.canon(file, a, 0) {
+                for t in self.canon(file, a, 0).iter() {
                     if let Target::Val(g, v, via) = t {
-                        self.pass_index.borrow_mut().entry((g, v)).or_default().push((file, pi, *ai, via));
+                        push_entry(&mut self.pass_index.borrow_mut()[*g], v, (file, pi, *ai, *via));
                     }
                 }
             }
         }
     }
 
+    /// The uses whose receiver is the canonical value `(file, v)`.
+    fn uses_of(&self, file: usize, v: &Val) -> Vec<UseEntry> {
+        self.uses_index.borrow()[file].get(v).cloned().unwrap_or_default()
+    }
+
+    /// The passes of the canonical value `(file, v)` to functions.
+    fn passes_of(&self, file: usize, v: &Val) -> Vec<PassEntry> {
+        self.pass_index.borrow()[file].get(v).cloned().unwrap_or_default()
+    }
+
     /// What `v` (as seen in `file`) denotes, following imports, exports and
     /// calls to the values they stand for.
-    fn canon(&self, file: usize, v: &Val, depth: u32) -> Vec<Target> {
+    fn canon(&self, file: usize, v: &Val, depth: u32) -> Targets {
         if depth > 12 {
-            return Vec::new();
+            return Targets::None;
         }
-        if !matches!(v, Val::Import(..) | Val::Call(_)) {
-            return self.canon_uncached(file, v, depth);
+        match v {
+            // What `canon_uncached` would answer, without allocating.
+            Val::Obj(_) | Val::Func(_) | Val::Param(..) | Val::Field(..) | Val::Class(_) => {
+                return Targets::Local(Target::Val(file, v.clone(), false))
+            }
+            Val::Unknown => return Targets::None,
+            Val::Dynamic => return Targets::Shared(Rc::new(self.canon_uncached(file, v, depth))),
+            Val::Import(..) | Val::Call(_) => {}
         }
-        let key = (file, v.clone());
-        if let Some((t, d)) = self.canon_memo.borrow().get(&key) {
+        if let Some((t, d)) = self.canon_memo.borrow()[file].get(v) {
             if *d <= depth {
-                return t.as_ref().clone();
+                return Targets::Shared(t.clone());
             }
         }
-        let t = self.canon_uncached(file, v, depth);
-        self.canon_memo.borrow_mut().insert(key, (Rc::new(t.clone()), depth));
-        t
+        let t = Rc::new(self.canon_uncached(file, v, depth));
+        self.canon_memo.borrow_mut()[file].insert(v.clone(), (t.clone(), depth));
+        Targets::Shared(t)
     }
 
     fn canon_uncached(&self, file: usize, v: &Val, depth: u32) -> Vec<Target> {
@@ -494,32 +563,28 @@ impl<'p> Model<'p> {
             Val::Import(spec, name) => self.canon_import(file, spec, name, depth),
             Val::Call(inner) => {
                 let mut out = Vec::new();
-                for t in self.canon(file, inner, depth + 1) {
+                for t in self.canon(file, inner, depth + 1).iter() {
                     match t {
                         Target::Val(g, Val::Func(id), _) => {
-                            let rets: Vec<Val> = self
-                                .facts(g)
-                                .map(|f| {
-                                    f.returns.iter().filter(|(fid, _)| *fid == id).map(|(_, v)| v.clone()).collect()
-                                })
-                                .unwrap_or_default();
-                            out.push(Target::Module(g));
-                            for r in rets {
-                                for t in self.canon(g, &r, depth + 1) {
-                                    out.push(match t {
-                                        Target::Val(h, v, _) => Target::Val(h, v, true),
-                                        t => t,
-                                    });
+                            let g = *g;
+                            add_target(&mut out, Target::Module(g));
+                            let returns = self.facts(g).map(|f| f.returns.as_slice()).unwrap_or_default();
+                            for (_, r) in returns.iter().filter(|(fid, _)| fid == id) {
+                                for t in self.canon(g, r, depth + 1).iter() {
+                                    let t = match t {
+                                        Target::Val(h, v, _) => Target::Val(*h, v.clone(), true),
+                                        t => t.clone(),
+                                    };
+                                    add_target(&mut out, t);
                                 }
                             }
                         }
                         Target::Val(g, Val::Param(..), _) => {
-                            out.push(Target::Unresolved("a function received as a parameter".into()));
-                            out.push(Target::Module(g));
+                            add_target(&mut out, Target::Unresolved("a function received as a parameter".into()));
+                            add_target(&mut out, Target::Module(*g));
                         }
-                        Target::Val(g, _, _) => out.push(Target::Module(g)),
-                        Target::Package(p, n) => out.push(Target::Package(p, n)),
-                        t => out.push(t),
+                        Target::Val(g, _, _) => add_target(&mut out, Target::Module(*g)),
+                        t => add_target(&mut out, t.clone()),
                     }
                 }
                 out
@@ -536,86 +601,103 @@ impl<'p> Model<'p> {
                     "'{spec}', a path alias or workspace package stackfit does not resolve"
                 ))];
             }
-            return vec![Target::Package(package_name(spec).to_string(), name.to_string())];
+            return vec![Target::Package(package_name(spec).to_string())];
         }
         match self.resolve_module(file, spec) {
             Module::File(g) => {
                 let mut out = vec![Target::Module(g)];
                 let Some(facts) = self.facts(g) else { return out };
-                let exact: Vec<&Val> = facts.exports.iter().filter(|(n, _)| n == name).map(|(_, v)| v).collect();
-                if !exact.is_empty() {
-                    for v in exact {
-                        out.extend(self.canon(g, v, depth + 1));
+                let mut exact = false;
+                for (_, v) in facts.exports.iter().filter(|(n, _)| n == name) {
+                    exact = true;
+                    for t in self.canon(g, v, depth + 1).iter() {
+                        add_target(&mut out, t.clone());
                     }
-                } else if name != "*" {
+                }
+                if !exact && name != "*" {
                     for (n, v) in &facts.exports {
                         if let (true, Val::Import(s2, _)) = (n == "*", v) {
-                            out.extend(self.canon_import(g, s2, name, depth + 1));
+                            for t in self.canon_import(g, s2, name, depth + 1) {
+                                add_target(&mut out, t);
+                            }
                         }
                     }
                 }
                 out
             }
             Module::NotSource => Vec::new(),
-            Module::Missing(why) => vec![Target::Unresolved(why)],
+            Module::NotAnalysed => vec![Target::Unresolved(format!("'{spec}', which was not analysed"))],
+            Module::Absent => vec![Target::Unresolved(format!("'{spec}', which does not exist"))],
+            Module::Outside => vec![Target::Unresolved(format!("'{spec}', outside the scanned directory"))],
         }
     }
 
     fn resolve_module(&self, file: usize, spec: &str) -> Module {
-        let key = (file, spec.to_string());
-        if let Some(m) = self.modules.borrow().get(&key) {
-            return m.clone();
+        if let Some(m) = self.modules.borrow()[file].get(spec) {
+            return *m;
         }
-        let m = self.resolve_module_uncached(file, spec);
-        self.modules.borrow_mut().insert(key, m.clone());
+        let rel = &self.ctx.files[file].rel;
+        let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let m = match join_norm(dir, spec) {
+            None => Module::Outside,
+            Some(base) => self.resolve_path(base),
+        };
+        self.modules.borrow_mut()[file].insert(spec.to_string(), m);
         m
     }
 
-    fn resolve_module_uncached(&self, file: usize, spec: &str) -> Module {
-        let rel = &self.ctx.files[file].rel;
-        let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-        let Some(base) = join_norm(dir, spec) else {
-            return Module::Missing(format!("'{spec}', outside the scanned directory"));
-        };
+    /// Resolves a normalised module path (`src/routes/auth`, before
+    /// extensions and `index` files are tried). Memoised per path: many
+    /// files import the same module, and a miss costs file system lookups.
+    fn resolve_path(&self, base: String) -> Module {
+        if let Some(m) = self.resolved.borrow().get(&base) {
+            return *m;
+        }
+        let m = self.resolve_path_uncached(&base);
+        self.resolved.borrow_mut().insert(base, m);
+        m
+    }
+
+    fn resolve_path_uncached(&self, base: &str) -> Module {
         const EXTS: &[&str] = &["js", "ts", "mjs", "cjs", "jsx", "tsx", "mts", "cts"];
-        let mut candidates = vec![base.clone()];
+        // The candidates, in order: the path itself, with each extension,
+        // its `index` file with each extension, then (TypeScript sources
+        // import each other with the compiled extension) the TypeScript
+        // source of a compiled path.
+        let mut candidates = vec![base.to_string()];
         for e in EXTS {
             candidates.push(format!("{base}.{e}"));
         }
         for e in EXTS {
             candidates.push(format!("{base}/index.{e}"));
         }
-        // TypeScript sources import each other with the compiled extension.
         for (js, ts) in [(".js", ".ts"), (".js", ".tsx"), (".mjs", ".mts"), (".cjs", ".cts"), (".jsx", ".tsx")] {
             if let Some(stem) = base.strip_suffix(js) {
                 candidates.push(format!("{stem}{ts}"));
             }
         }
-        for c in &candidates {
-            if let Some(i) = self.file_index(c.as_str()) {
-                return Module::File(i);
-            }
+        if let Some(i) = candidates.iter().find_map(|c| self.file_index(c)) {
+            return Module::File(i);
         }
         let ext = base.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
         if !ext.is_empty() && !ext.contains('/') && !EXTS.contains(&ext) {
             return Module::NotSource;
         }
         if candidates.iter().any(|c| self.ctx.root.join(c).is_file()) {
-            Module::Missing(format!("'{spec}', which was not analysed"))
+            Module::NotAnalysed
         } else {
-            Module::Missing(format!("'{spec}', which does not exist"))
+            Module::Absent
         }
     }
 
     /// A bare specifier that is not a package: `@/lib/x`, `~/x`, `#x`, or a
     /// path resolved from the project's base directory (`routes/auth`).
     fn is_alias(&self, file: usize, spec: &str) -> bool {
-        let key = (file, spec.to_string());
-        if let Some(a) = self.aliases.borrow().get(&key) {
+        if let Some(a) = self.aliases.borrow()[file].get(spec) {
             return *a;
         }
         let a = self.is_alias_uncached(file, spec);
-        self.aliases.borrow_mut().insert(key, a);
+        self.aliases.borrow_mut()[file].insert(spec.to_string(), a);
         a
     }
 
@@ -627,29 +709,34 @@ impl<'p> Model<'p> {
         if BUILTINS.contains(&pkg.strip_prefix("node:").unwrap_or(pkg)) || spec.starts_with("node:") {
             return false;
         }
-        let Some(dir) = self.package_dir(&self.ctx.files[file].rel) else { return false };
+        let Some(dir) = self.package_dir_of(&self.ctx.files[file].rel) else { return false };
         if self.package(&dir).deps.contains(pkg) || self.package("").deps.contains(pkg) {
             return false;
         }
         let first = spec.split('/').next().unwrap_or(spec);
-        let base = if dir.is_empty() { self.ctx.root.to_path_buf() } else { self.ctx.root.join(&dir) };
+        let base = if dir.is_empty() { self.ctx.root.to_path_buf() } else { self.ctx.root.join(&*dir) };
         !first.starts_with('@') && (base.join(first).exists() || base.join("src").join(first).exists())
     }
 
     /// The directory of the package.json nearest to `rel` ("" for the root).
     pub fn package_dir(&self, rel: &str) -> Option<String> {
-        let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("").to_string();
-        if let Some(d) = self.package_dirs.borrow().get(&dir) {
+        self.package_dir_of(rel).map(|d| d.to_string())
+    }
+
+    /// [`Self::package_dir`], shared: memoised per directory.
+    fn package_dir_of(&self, rel: &str) -> Option<Rc<str>> {
+        let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        if let Some(d) = self.package_dirs.borrow().get(dir) {
             return d.clone();
         }
-        let found = if self.ctx.root.join(&dir).join("package.json").is_file() {
-            Some(dir.clone())
+        let found = if self.ctx.root.join(dir).join("package.json").is_file() {
+            Some(Rc::from(dir))
         } else if dir.is_empty() {
             None
         } else {
-            self.package_dir(&dir)
+            self.package_dir_of(dir)
         };
-        self.package_dirs.borrow_mut().insert(dir, found.clone());
+        self.package_dirs.borrow_mut().insert(dir.to_string(), found.clone());
         found
     }
 
@@ -698,7 +785,8 @@ impl<'p> Model<'p> {
                 mounted: false,
                 package_dir: None,
             },
-            seen: HashSet::new(),
+            seen: FastSet::default(),
+            aliases: Vec::new(),
             queue: Vec::new(),
             handled_uses: HashSet::new(),
             handled_passes: HashSet::new(),
@@ -734,7 +822,7 @@ impl<'p> Model<'p> {
                 if o.kind.is_app() {
                     continue;
                 }
-                if let Some(entries) = self.uses_index.borrow().get(&(f, Val::Obj(j as u32))) {
+                if let Some(entries) = self.uses_index.borrow()[f].get(&Val::Obj(j as u32)) {
                     for &(g, ui, _) in entries {
                         if let Some(r) = self.route(g, ui) {
                             if !app.routes.iter().any(|x| x.at == r.at) {
@@ -892,7 +980,7 @@ impl<'p> Model<'p> {
             !reached.contains(f)
                 && self.ctx.files[*f].lang.is_js_family()
                 && !is_test_or_example(rel)
-                && self.package_dir(rel) == app.package_dir
+                && self.package_dir_of(rel).as_deref() == app.package_dir.as_deref()
         });
         self.features_in(files).into_iter().find(|f| f.feature == feature)
     }
@@ -948,7 +1036,9 @@ impl<'p> Model<'p> {
 struct Walk<'m, 'p> {
     model: &'m Model<'p>,
     app: App,
-    seen: HashSet<(usize, Val)>,
+    seen: FastSet<(usize, Val)>,
+    /// The values of `seen`, in the order they were found.
+    aliases: Vec<(usize, Val)>,
     queue: Vec<(usize, Val)>,
     handled_uses: HashSet<(usize, usize)>,
     handled_passes: HashSet<(usize, usize, u32)>,
@@ -966,6 +1056,7 @@ impl Walk<'_, '_> {
 
     fn alias(&mut self, file: usize, v: Val) {
         if self.seen.insert((file, v.clone())) {
+            self.aliases.push((file, v.clone()));
             self.queue.push((file, v));
         }
     }
@@ -987,22 +1078,22 @@ impl Walk<'_, '_> {
                         }
                     }
                 }
-                let uses = self.model.uses_index.borrow().get(&(f, v.clone())).cloned().unwrap_or_default();
-                for (g, ui, via) in uses {
+                for (g, ui, via) in self.model.uses_of(f, &v) {
                     self.called |= via;
                     self.handle_use(g, ui);
                 }
-                let passes = self.model.pass_index.borrow().get(&(f, v.clone())).cloned().unwrap_or_default();
-                for (g, pi, ai, via) in passes {
+                for (g, pi, ai, via) in self.model.passes_of(f, &v) {
                     self.called |= via;
                     self.handle_pass(g, pi, ai);
                 }
             }
-            // Files indexed during the walk may hold uses of known aliases.
+            // Files indexed during the walk may hold uses of known aliases
+            // (those known now: the ones this finds are queued for the next
+            // round).
             let mut again = false;
-            for (f, v) in self.seen.clone() {
-                let uses = self.model.uses_index.borrow().get(&(f, v.clone())).cloned().unwrap_or_default();
-                let passes = self.model.pass_index.borrow().get(&(f, v)).cloned().unwrap_or_default();
+            for k in 0..self.aliases.len() {
+                let (f, v) = &self.aliases[k];
+                let (uses, passes) = (self.model.uses_of(*f, v), self.model.passes_of(*f, v));
                 for (g, ui, via) in uses {
                     if !self.handled_uses.contains(&(g, ui)) {
                         self.called |= via;
@@ -1045,8 +1136,8 @@ impl Walk<'_, '_> {
             self.app.routes.push(r);
         }
         for item in &u.items {
-            for t in self.model.canon(g, item, 0) {
-                match t {
+            for t in self.model.canon(g, item, 0).iter() {
+                match *t {
                     Target::Val(h, Val::Obj(j), _) => {
                         self.scope(h);
                         self.mounted.insert((h, j));
@@ -1060,7 +1151,7 @@ impl Walk<'_, '_> {
                     }
                     Target::Val(h, _, _) | Target::Module(h) => self.scope(h),
                     Target::Package(..) => {}
-                    Target::Unresolved(why) => self.open(format!(
+                    Target::Unresolved(ref why) => self.open(format!(
                         "{} line {} registers {why} on it",
                         facts_path(self.model, g),
                         u.span.start_line
@@ -1088,8 +1179,8 @@ impl Walk<'_, '_> {
                         if n != "default" {
                             continue;
                         }
-                        for t in self.model.canon(h, v, 0) {
-                            if let Target::Val(k, Val::Func(id), _) = t {
+                        for t in self.model.canon(h, v, 0).iter() {
+                            if let Target::Val(k, Val::Func(id), _) = *t {
                                 self.alias(k, Val::Param(id, 0));
                             }
                         }
@@ -1117,8 +1208,8 @@ impl Walk<'_, '_> {
             }
             return;
         }
-        for t in targets {
-            match t {
+        for t in targets.iter() {
+            match *t {
                 Target::Val(h, Val::Func(id), _) => {
                     self.scope(h);
                     if ai != u32::MAX {
@@ -1130,15 +1221,15 @@ impl Walk<'_, '_> {
                     self.open(format!("{path} line {line} passes it to a function received as a parameter"));
                 }
                 Target::Val(h, _, _) | Target::Module(h) => self.scope(h),
-                Target::Package(pkg, _) => {
+                Target::Package(ref pkg) => {
                     if !HARMLESS_PACKAGES.contains(&pkg.as_str())
                         && !pkg.starts_with("@sentry/")
-                        && package_features(&pkg).is_empty()
+                        && package_features(pkg).is_empty()
                     {
                         self.open(format!("{path} line {line} passes it to {pkg}, which may register middleware"));
                     }
                 }
-                Target::Unresolved(why) => self.open(format!("{path} line {line} passes it to {why}")),
+                Target::Unresolved(ref why) => self.open(format!("{path} line {line} passes it to {why}")),
             }
         }
     }
@@ -1148,15 +1239,15 @@ impl Walk<'_, '_> {
         let mut stack = vec![(file, v)];
         let mut seen = HashSet::new();
         while let Some((f, v)) = stack.pop() {
-            for t in self.model.canon(f, &v, 0) {
-                match t {
-                    Target::Val(h, Val::Class(name), _) => {
+            for t in self.model.canon(f, &v, 0).iter() {
+                match *t {
+                    Target::Val(h, Val::Class(ref name), _) => {
                         self.scope(h);
                         if !seen.insert((h, name.clone())) {
                             continue;
                         }
                         let Some(facts) = self.model.facts(h) else { continue };
-                        for m in facts.nest_modules.iter().filter(|m| m.class == name) {
+                        for m in facts.nest_modules.iter().filter(|m| m.class == *name) {
                             for i in &m.imports {
                                 stack.push((h, i.clone()));
                             }
@@ -1164,7 +1255,7 @@ impl Walk<'_, '_> {
                     }
                     Target::Val(h, _, _) | Target::Module(h) => self.scope(h),
                     Target::Package(..) => {}
-                    Target::Unresolved(why) => {
+                    Target::Unresolved(ref why) => {
                         let path = facts_path(self.model, f);
                         self.open(format!("the NestJS module graph in {path} imports {why}"));
                     }
@@ -1176,6 +1267,28 @@ impl Walk<'_, '_> {
 
 fn facts_path(m: &Model, f: usize) -> String {
     m.ctx.files[f].rel.clone()
+}
+
+/// Adds `t` to the targets of a value unless it is there already. Every
+/// consumer treats targets as a set in the order they are first found, but
+/// one can be reached along many paths: in a function that returns a call to
+/// itself in three places, the list of targets would triple at every level
+/// of the depth limit (265,720 copies of one target in one Ghost migration).
+/// The lists are short once free of duplicates, hence the linear search.
+fn add_target(out: &mut Vec<Target>, t: Target) {
+    if !out.contains(&t) {
+        out.push(t);
+    }
+}
+
+/// Appends `entry` to the list of `v` (cloning `v` only for a new key).
+fn push_entry<E>(index: &mut FastMap<Val, Vec<E>>, v: &Val, entry: E) {
+    match index.get_mut(v) {
+        Some(list) => list.push(entry),
+        None => {
+            index.insert(v.clone(), vec![entry]);
+        }
+    }
 }
 
 /// `dir` joined with a relative `spec`, normalised; `None` above the root.
