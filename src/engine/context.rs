@@ -75,7 +75,7 @@ pub struct FileCtx<'a> {
 impl<'a> FileCtx<'a> {
     pub fn new(rel: &'a str, lang: Lang, src: &'a Source, tree: &'a Tree) -> FileCtx<'a> {
         let flat = crate::parse::flat::Flat::build(tree.root_node()).map(crate::parse::flat::Installed::new);
-        let functions = semantics::functions::FnIndex::build(lang, tree.root_node(), flat.as_ref().map(|f| f.flat()));
+        let functions = semantics::functions::FnIndex::build(lang, tree.root_node());
         FileCtx {
             rel,
             lang,

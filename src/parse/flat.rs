@@ -6,8 +6,8 @@
 //! the flat array a traversal is a loop over a slice, and skipping a
 //! subtree is a jump to its end.
 //!
-//! [`crate::semantics::descendants`] (and [`super::Syntax::up`]) take any node, not a context, so the array of the
-//! file being analysed is registered per thread while its [`FileCtx`]
+//! [`crate::semantics::descendants`] and [`super::Syntax::up`] take any
+//! node, not a context, so the array of the file being analysed is registered per thread while its [`FileCtx`]
 //! lives (see [`Installed`]). A node of another tree (or of no registered
 //! file) is walked with a cursor as before: the array is only ever used for
 //! nodes it holds.
@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tree_sitter::Node;
 
 /// Nodes of all the flat trees alive at once, across threads. The array
-/// costs about 44 bytes a node; a 3.4 MB bundle has about 1.4 million
+/// costs 44 bytes a node; a 3.4 MB bundle has about 1.4 million
 /// nodes, and flattening it (on top of its tree) took ghost's peak memory
 /// over all files from 259 MB to 329 MB for a 15-25% shorter run. A file
 /// that would exceed the budget is walked with a cursor instead: slower,
@@ -32,7 +32,9 @@ pub struct Flat<'t> {
     /// Every node (named or not), in pre-order.
     nodes: Vec<Node<'t>>,
     /// Start byte of each node: non-decreasing in pre-order, so a node is
-    /// found by binary search.
+    /// found by binary search. Kept apart from the nodes because every
+    /// traversal and parent look-up searches it (reading it through
+    /// `Node::start_byte`, a call into C per probe, cost the rules ~20%).
     starts: Vec<u32>,
     /// For each node, the index just past its subtree.
     ends: Vec<u32>,
@@ -55,7 +57,7 @@ impl<'t> Flat<'t> {
         let mut flat = Flat {
             nodes: Vec::with_capacity(count),
             starts: Vec::with_capacity(count),
-            ends: vec![0; count],
+            ends: Vec::with_capacity(count),
             parents: Vec::with_capacity(count),
             reserved: count,
         };
@@ -63,23 +65,20 @@ impl<'t> Flat<'t> {
         let mut open: Vec<u32> = Vec::new();
         let mut cursor = root.walk();
         loop {
-            let n = cursor.node();
             flat.parents.push(open.last().copied().unwrap_or(u32::MAX));
             open.push(flat.nodes.len() as u32);
+            let n = cursor.node();
             flat.nodes.push(n);
             flat.starts.push(n.start_byte() as u32);
+            flat.ends.push(0); // set when the walk leaves the node
             if cursor.goto_first_child() {
                 continue;
             }
             loop {
                 // Leaving the innermost open node.
                 let i = open.pop().expect("an open node") as usize;
-                if i >= flat.ends.len() {
-                    flat.ends.resize(i + 1, 0);
-                }
                 flat.ends[i] = flat.nodes.len() as u32;
                 if open.is_empty() {
-                    flat.ends.truncate(flat.nodes.len());
                     return Some(flat);
                 }
                 if cursor.goto_next_sibling() {
@@ -106,14 +105,9 @@ impl<'t> Flat<'t> {
     /// The index of `node`, if it is a node of this tree.
     fn index_of(&self, node: Node) -> Option<usize> {
         let s = node.start_byte() as u32;
-        let mut i = self.starts.partition_point(|&b| b < s);
-        while i < self.nodes.len() && self.starts[i] == s {
-            if self.nodes[i] == node {
-                return Some(i);
-            }
-            i += 1;
-        }
-        None
+        let first = self.starts.partition_point(|&b| b < s);
+        let same_start = self.starts[first..].iter().take_while(|&&b| b == s).count();
+        self.nodes[first..first + same_start].iter().position(|n| *n == node).map(|k| first + k)
     }
 
     /// Visits `node` and its descendants in pre-order, not descending into
@@ -131,15 +125,7 @@ impl<'t> Flat<'t> {
         }
         true
     }
-}
 
-impl Drop for Flat<'_> {
-    fn drop(&mut self) {
-        NODES_IN_USE.fetch_sub(self.reserved, Ordering::AcqRel);
-    }
-}
-
-impl<'t> Flat<'t> {
     /// The parent of `node`: `Some(None)` for the root, `None` when `node`
     /// is not of this tree.
     fn parent<'n>(&self, node: Node<'n>) -> Option<Option<Node<'n>>>
@@ -148,6 +134,12 @@ impl<'t> Flat<'t> {
     {
         let i = self.index_of(node)?;
         Some(self.parents.get(i).and_then(|&p| self.nodes.get(p as usize)).copied())
+    }
+}
+
+impl Drop for Flat<'_> {
+    fn drop(&mut self) {
+        NODES_IN_USE.fetch_sub(self.reserved, Ordering::AcqRel);
     }
 }
 
@@ -183,42 +175,38 @@ impl Drop for Installed<'_> {
     }
 }
 
-/// The parent of `node` from the registered flat tree that holds it (`None`
-/// when none does): `Node::parent` searches down from the root.
-pub fn parent_of<'n>(node: Node<'n>) -> Option<Option<Node<'n>>> {
-    let count = CURRENT.with(|c| c.borrow().len());
-    for k in (0..count).rev() {
-        let Some(ptr) = CURRENT.with(|c| c.borrow().get(k).copied()) else { continue };
-        // SAFETY: as in `with_current`.
-        let flat: &Flat<'n> = unsafe { &*ptr.cast::<Flat<'n>>() };
-        if let Some(p) = flat.parent(node) {
-            return Some(p);
-        }
-    }
-    None
-}
-
-/// Visits the subtree of `node` through the registered flat tree that holds
-/// it; false when none does.
-pub fn with_current<'n>(node: Node<'n>, visit: &mut impl FnMut(Node<'n>) -> bool) -> bool {
-    // The registry is not borrowed while visiting: a visitor may analyse
+/// The first answer `f` gives from the flat trees registered on this
+/// thread, innermost first.
+fn find_in_current<'n, R>(mut f: impl FnMut(&Flat<'n>) -> Option<R>) -> Option<R> {
+    // The registry is not borrowed while `f` runs: a visitor may analyse
     // another file (and register its tree) in turn.
     let count = CURRENT.with(|c| c.borrow().len());
     for k in (0..count).rev() {
         let Some(ptr) = CURRENT.with(|c| c.borrow().get(k).copied()) else { continue };
         // SAFETY: a pointer is registered only while its `Installed` (which
         // owns the boxed `Flat`, so it never moves) is alive, and removed
-        // when it drops; visitors run after the look-up, and a tree they
-        // register is a different one. The lifetime was erased for the
-        // registry; it is restored for the nodes handed to `visit` only once
-        // `node` (which lives for 'n) was found in the tree, so they are
-        // nodes of the same tree and live as long.
+        // when it drops; a tree registered while `f` runs is a different
+        // one. The lifetime was erased for the registry; `f` hands out
+        // nodes only once it found its node (which lives for 'n) in the
+        // tree, so they are nodes of the same tree and live as long.
         let flat: &Flat<'n> = unsafe { &*ptr.cast::<Flat<'n>>() };
-        if flat.visit(node, visit) {
-            return true;
+        if let Some(r) = f(flat) {
+            return Some(r);
         }
     }
-    false
+    None
+}
+
+/// The parent of `node` from the registered flat tree that holds it (`None`
+/// when none does): `Node::parent` searches down from the root.
+pub fn parent_of<'n>(node: Node<'n>) -> Option<Option<Node<'n>>> {
+    find_in_current(|flat| flat.parent(node))
+}
+
+/// Visits the subtree of `node` through the registered flat tree that holds
+/// it; false when none does.
+pub fn with_current<'n>(node: Node<'n>, visit: &mut impl FnMut(Node<'n>) -> bool) -> bool {
+    find_in_current(|flat| flat.visit(node, visit).then_some(())).is_some()
 }
 
 #[cfg(test)]

@@ -22,53 +22,27 @@ pub struct FnIndex<'t> {
 }
 
 impl<'t> FnIndex<'t> {
-    pub fn build(lang: Lang, root: Node<'t>, flat: Option<&crate::parse::flat::Flat<'t>>) -> FnIndex<'t> {
-        if let Some(flat) = flat {
-            let mut fns: Vec<(Node<'t>, u32)> = Vec::new();
-            // Functions whose subtree the walk is in: (index, end of subtree).
-            let mut open: Vec<(u32, usize)> = Vec::new();
-            for (i, (node, end)) in flat.entries().enumerate() {
-                while open.last().is_some_and(|o| o.1 <= i) {
-                    open.pop();
-                }
-                if is_function(lang, node) {
-                    let parent = open.last().map_or(NONE, |o| o.0);
-                    fns.push((node, parent));
-                    open.push(((fns.len() - 1) as u32, end));
-                }
-            }
-            return FnIndex { fns, lang };
-        }
+    /// Indexes the functions under `root` in one pre-order traversal
+    /// (over the file's flat tree when it has one). A function's parent is
+    /// the innermost function still open whose byte range contains it.
+    pub fn build(lang: Lang, root: Node<'t>) -> FnIndex<'t> {
         let mut fns: Vec<(Node<'t>, u32)> = Vec::new();
-        // Functions whose subtree the walk is in: (index, depth).
-        let mut open: Vec<(u32, usize)> = Vec::new();
-        let mut cursor = root.walk();
-        let mut depth = 0usize;
-        'walk: loop {
-            let node = cursor.node();
+        // Functions whose subtree the walk is in, innermost last.
+        let mut open: Vec<u32> = Vec::new();
+        super::descendants(root, |node| {
             if is_function(lang, node) {
-                let parent = open.last().map_or(NONE, |o| o.0);
-                fns.push((node, parent));
-                open.push(((fns.len() - 1) as u32, depth));
-            }
-            if cursor.goto_first_child() {
-                depth += 1;
-                continue;
-            }
-            loop {
-                // Leaving the node at `depth`: close functions opened there.
-                while open.last().is_some_and(|o| o.1 >= depth) {
+                while let Some(&o) = open.last() {
+                    let f = fns[o as usize].0;
+                    if f.start_byte() <= node.start_byte() && node.end_byte() <= f.end_byte() {
+                        break;
+                    }
                     open.pop();
                 }
-                if cursor.goto_next_sibling() {
-                    break;
-                }
-                if !cursor.goto_parent() {
-                    break 'walk;
-                }
-                depth -= 1;
+                fns.push((node, open.last().copied().unwrap_or(NONE)));
+                open.push((fns.len() - 1) as u32);
             }
-        }
+            true
+        });
         FnIndex { fns, lang }
     }
 
@@ -129,9 +103,10 @@ mod tests {
     fn check(lang: Lang, code: &str) {
         let tree = crate::parse::parse(lang, code, std::time::Duration::from_secs(5)).unwrap();
         let root = tree.root_node();
-        let flat = crate::parse::flat::Flat::build(root).unwrap();
-        let via_flat = FnIndex::build(lang, root, Some(&flat));
-        let index = FnIndex::build(lang, root, None);
+        let index = FnIndex::build(lang, root);
+        let installed = crate::parse::flat::Installed::new(crate::parse::flat::Flat::build(root).unwrap());
+        let via_flat = FnIndex::build(lang, root);
+        drop(installed);
         assert_eq!(
             via_flat.fns.iter().map(|(f, p)| (f.id(), *p)).collect::<Vec<_>>(),
             index.fns.iter().map(|(f, p)| (f.id(), *p)).collect::<Vec<_>>()

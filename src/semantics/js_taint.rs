@@ -465,7 +465,7 @@ mod tests {
         let h = handlers(tree.root_node(), src, "a.js");
         let (s, e) = h.ranges[0];
         let f = tree.root_node().descendant_for_byte_range(s, e).unwrap();
-        let fns = FnIndex::build(Lang::JavaScript, tree.root_node(), None);
+        let fns = FnIndex::build(Lang::JavaScript, tree.root_node());
         let t = taint(&fns, f, src, &h);
         assert!(t.names.contains("id") && t.names.contains("q") && t.names.contains("s"), "{:?}", t.names);
         assert!(!t.names.contains("n"));
@@ -481,7 +481,7 @@ mod tests {
             }
             true
         });
-        let fns = FnIndex::build(lang, tree.root_node(), None);
+        let fns = FnIndex::build(lang, tree.root_node());
         taint(&fns, funcs[func_index], src, &h)
     }
 
