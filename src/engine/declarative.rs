@@ -120,36 +120,128 @@ fn template_captures(msg: &str) -> Vec<&str> {
     out
 }
 
-/// All declarative rules of one language compiled into one query; pattern
-/// indices map back to rule indices.
+/// All declarative rules of one language compiled into combined queries;
+/// pattern indices map back to rule indices.
+///
+/// Most patterns are rooted in one named node kind (`(call ...)`): those
+/// rules go into `anchored`, which is run with a start depth of 0 on each
+/// node of such a kind, found by the file's single flat walk, instead of
+/// letting the query cursor visit every node of the tree. The others
+/// (wildcard or supertype roots, sibling sequences) go into `rest`, run
+/// over the whole tree as usual.
 pub struct CombinedQuery {
+    pub anchored: Option<Part>,
+    pub rest: Option<Part>,
+}
+
+pub struct Part {
     pub query: Query,
     pub pattern_rule: Vec<usize>,
+    /// Per kind id: a pattern of this part is rooted in that kind (only
+    /// meaningful for the anchored part).
+    pub roots: Vec<bool>,
+}
+
+impl Part {
+    /// Compiles the rules' queries as one; `rules`: (rule index, query).
+    fn compile(language: &tree_sitter::Language, rules: &[(usize, &str)]) -> Result<Part, String> {
+        let mut source = String::new();
+        // (end byte in `source`, rule index) per rule, in order.
+        let mut ends = Vec::with_capacity(rules.len());
+        for (idx, q) in rules {
+            source.push_str(q);
+            source.push('\n');
+            ends.push((source.len(), *idx));
+        }
+        let query = Query::new(language, &source).map_err(|e| e.to_string())?;
+        let pattern_rule = (0..query.pattern_count())
+            .map(|p| {
+                let at = query.start_byte_for_pattern(p);
+                ends.iter().find(|(end, _)| at < *end).map_or(usize::MAX, |(_, i)| *i)
+            })
+            .collect();
+        Ok(Part { query, pattern_rule, roots: vec![false; language.node_kind_count()] })
+    }
+}
+
+/// The node kind a rooted pattern starts with, `call` for `(call ...)` or
+/// `((call ...) @c (#eq? ...))`, or None if it does not name one.
+fn root_kind(pattern: &str) -> Option<&str> {
+    let rest = pattern.trim_start_matches(|c: char| c == '(' || c.is_whitespace());
+    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    let name = &rest[..end];
+    (!name.is_empty() && !name.starts_with('_') && pattern.trim_start().starts_with('(')).then_some(name)
+}
+
+/// The kind ids named `name` if every one of them is a visible, named,
+/// concrete kind (a supertype such as `expression` matches other kinds).
+fn concrete_ids(language: &tree_sitter::Language, name: &str) -> Option<Vec<u16>> {
+    let ids: Vec<u16> =
+        (0..language.node_kind_count() as u16).filter(|&id| language.node_kind_for_id(id) == Some(name)).collect();
+    let ok = !ids.is_empty()
+        && ids.iter().any(|&id| language.node_kind_is_named(id) && language.node_kind_is_visible(id))
+        && !ids.iter().any(|id| language.supertypes().contains(id));
+    ok.then_some(ids)
 }
 
 impl CombinedQuery {
     /// `rules`: (rule index, query text). Queries were validated one by one
-    /// at load time, so the combination compiles.
+    /// at load time (user rules) or by a unit test (builtin rules), so the
+    /// combination compiles.
     pub fn build(lang: Lang, rules: &[(usize, &str)]) -> Result<Option<CombinedQuery>, String> {
         if rules.is_empty() {
             return Ok(None);
         }
         let language = lang.ts_language();
-        let mut source = String::new();
-        let mut pattern_rule = Vec::new();
-        for (idx, q) in rules {
-            let single = Query::new(&language, q).map_err(|e| e.to_string())?;
-            pattern_rule.extend(std::iter::repeat_n(*idx, single.pattern_count()));
-            source.push_str(q);
-            source.push('\n');
+        let all = Part::compile(&language, rules)?;
+        // Per rule: the kinds its patterns are rooted in, or None if one is
+        // not rooted in a concrete kind.
+        let mut anchors: BTreeMap<usize, Option<Vec<u16>>> = BTreeMap::new();
+        let source_of = |p: usize| {
+            let start = all.query.start_byte_for_pattern(p);
+            let end = all.query.end_byte_for_pattern(p);
+            (start, end)
+        };
+        let text: String = rules.iter().map(|(_, q)| format!("{q}\n")).collect();
+        for p in 0..all.query.pattern_count() {
+            let rule = all.pattern_rule[p];
+            let (start, end) = source_of(p);
+            let ids = if all.query.is_pattern_rooted(p) {
+                text.get(start..end).and_then(root_kind).and_then(|k| concrete_ids(&language, k))
+            } else {
+                None
+            };
+            let entry = anchors.entry(rule).or_insert_with(|| Some(Vec::new()));
+            match (entry.as_mut(), ids) {
+                (Some(have), Some(ids)) => have.extend(ids),
+                _ => *entry = None,
+            }
         }
-        let query = Query::new(&language, &source).map_err(|e| e.to_string())?;
-        debug_assert_eq!(query.pattern_count(), pattern_rule.len());
-        Ok(Some(CombinedQuery { query, pattern_rule }))
+        if anchors.values().all(|a| a.is_some()) {
+            let mut part = all;
+            for id in anchors.values().flatten().flatten() {
+                part.roots[*id as usize] = true;
+            }
+            return Ok(Some(CombinedQuery { anchored: Some(part), rest: None }));
+        }
+        let is_anchored = |i: &usize| anchors.get(i).is_some_and(|a| a.is_some());
+        let anchored_rules: Vec<(usize, &str)> = rules.iter().copied().filter(|(i, _)| is_anchored(i)).collect();
+        let rest_rules: Vec<(usize, &str)> = rules.iter().copied().filter(|(i, _)| !is_anchored(i)).collect();
+        let anchored = if anchored_rules.is_empty() {
+            None
+        } else {
+            let mut part = Part::compile(&language, &anchored_rules)?;
+            for id in anchors.values().flatten().flatten() {
+                part.roots[*id as usize] = true;
+            }
+            Some(part)
+        };
+        let rest = Some(Part::compile(&language, &rest_rules)?);
+        Ok(Some(CombinedQuery { anchored, rest }))
     }
 }
 
-/// Runs the combined query over the file and reports the matches whose
+/// Runs the combined queries over the file and reports the matches whose
 /// constraints hold. `rule_of` gives the declarative rule for an index if it
 /// is enabled for this file.
 /// Returns false if matching was cut off by the time `budget`.
@@ -159,12 +251,53 @@ pub fn run<'r>(
     rule_of: &dyn Fn(usize) -> Option<&'r DeclRule>,
     budget: std::time::Duration,
 ) -> bool {
-    let mut cursor = QueryCursor::new();
-    cursor.set_match_limit(4096);
-    let text = ctx.src.text.as_bytes();
-    let root = ctx.tree.root_node();
-    let names = combined.query.capture_names();
     let started = std::time::Instant::now();
+    let mut seen = std::collections::HashSet::new();
+    let root = ctx.tree.root_node();
+    let mut ok = true;
+    if let Some(part) = &combined.anchored {
+        let mut candidates = Vec::new();
+        semantics::descendants(root, |n| {
+            if part.roots.get(n.kind_id() as usize).copied().unwrap_or(false) {
+                candidates.push(n);
+            }
+            true
+        });
+        let mut cursor = QueryCursor::new();
+        cursor.set_match_limit(4096);
+        cursor.set_max_start_depth(Some(0));
+        for node in candidates {
+            if !run_part(ctx, part, &mut cursor, node, rule_of, &mut seen, started, budget) {
+                ok = false;
+                break;
+            }
+        }
+    }
+    if let Some(part) = &combined.rest {
+        if ok {
+            let mut cursor = QueryCursor::new();
+            cursor.set_match_limit(4096);
+            ok = run_part(ctx, part, &mut cursor, root, rule_of, &mut seen, started, budget);
+        }
+    }
+    ok
+}
+
+/// Matches `part` from `node` (at its own depth only if the cursor says
+/// so) and reports what passes the constraints; false on time-out.
+#[allow(clippy::too_many_arguments)]
+fn run_part<'r, 't>(
+    ctx: &mut FileCtx<'t>,
+    part: &Part,
+    cursor: &mut QueryCursor,
+    node: Node<'t>,
+    rule_of: &dyn Fn(usize) -> Option<&'r DeclRule>,
+    seen: &mut std::collections::HashSet<(usize, usize, usize)>,
+    started: std::time::Instant,
+    budget: std::time::Duration,
+) -> bool {
+    let text = ctx.src.text.as_bytes();
+    let names = part.query.capture_names();
     let mut timed_out = false;
     let mut progress = |_: &tree_sitter::QueryCursorState| {
         if started.elapsed() > budget {
@@ -175,10 +308,9 @@ pub fn run<'r>(
         }
     };
     let options = tree_sitter::QueryCursorOptions::new().progress_callback(&mut progress);
-    let mut matches = cursor.matches_with_options(&combined.query, root, text, options);
-    let mut seen = std::collections::HashSet::new();
+    let mut matches = cursor.matches_with_options(&part.query, node, text, options);
     while let Some(m) = matches.next() {
-        let rule_idx = combined.pattern_rule[m.pattern_index];
+        let rule_idx = part.pattern_rule[m.pattern_index];
         let Some(rule) = rule_of(rule_idx) else { continue };
         let caps: Vec<(&str, Node)> = m.captures().iter().map(|c| (names[c.index as usize], c.node)).collect();
         let get = |name: &str| caps.iter().find(|(n, _)| *n == name).map(|(_, node)| *node);
@@ -374,6 +506,48 @@ mod tests {
         assert_eq!(
             got,
             vec![(2, "error".into(), "tainted `ls ${req.body.d}`".into()), (3, "warning".into(), "m exec".into())]
+        );
+    }
+
+    /// Patterns not rooted in one concrete kind (wildcard, supertype,
+    /// sibling sequence) run over the whole tree; rooted ones from their
+    /// kind's nodes, with matches deeper in the subtree still found.
+    #[test]
+    fn unrooted_patterns_run_over_the_whole_tree() {
+        use super::{root_kind, CombinedQuery};
+        assert_eq!(root_kind("((call function: (_) @f) @c (#eq? @f \"x\"))"), Some("call"));
+        assert_eq!(root_kind("(_ function: (_) @f)"), None);
+        assert_eq!(root_kind("[(call) (attribute)] @x"), None);
+        let q = CombinedQuery::build(
+            Lang::Python,
+            &[
+                (0, "(call function: (identifier) @fn) @call"),
+                (1, "(_ function: (identifier) @fn) @node"),
+                (2, "(primary_expression) @p"),
+                (3, "((identifier) @a . (identifier) @b)"),
+                (4, "(return_statement (call (argument_list (call) @inner)))"),
+            ],
+        )
+        .unwrap()
+        .unwrap();
+        let a = q.anchored.unwrap();
+        let r = q.rest.unwrap();
+        let mut anchored: Vec<usize> = a.pattern_rule.clone();
+        anchored.dedup();
+        let mut rest: Vec<usize> = r.pattern_rule.clone();
+        rest.dedup();
+        assert_eq!((anchored, rest), (vec![0, 4], vec![1, 2, 3]));
+
+        let wildcard = rule("python", "(_ function: (identifier) @fn (#eq? @fn \"save\")) @node", "report = \"node\"");
+        assert_eq!(lines(&wildcard, Lang::Python, "a.py", "save(1)\nx = [save(2)]\n"), vec![1, 2]);
+        let deep = rule(
+            "python",
+            "(return_statement (call arguments: (argument_list (call function: (identifier) @fn)))) @ret",
+            "report = \"ret\"",
+        );
+        assert_eq!(
+            lines(&deep, Lang::Python, "a.py", "def f():\n    return g(h(1))\ndef k():\n    return g(1)\n"),
+            vec![2]
         );
     }
 

@@ -54,7 +54,8 @@ pub struct Engine {
 #[derive(Default)]
 struct Prefilter {
     automaton: Option<aho_corasick::AhoCorasick>,
-    needle_count: usize,
+    /// Per needle id: it must occur as a whole word.
+    words: Vec<bool>,
     /// Per rule index: needle ids (empty: the rule always runs).
     rule_needles: Vec<Vec<usize>>,
     /// Per fact extractor: needle ids (`None`: not for this language;
@@ -64,11 +65,14 @@ struct Prefilter {
 
 impl Prefilter {
     fn build(lang: Lang, rules: &[Rule]) -> Prefilter {
-        let mut needles: Vec<String> = Vec::new();
-        let id_of = |n: &str, needles: &mut Vec<String>| match needles.iter().position(|x| x == n) {
+        let mut needles: Vec<(String, bool)> = Vec::new();
+        let id_of = |n: &str, word: bool, needles: &mut Vec<(String, bool)>| match needles
+            .iter()
+            .position(|(x, w)| x == n && *w == word)
+        {
             Some(i) => i,
             None => {
-                needles.push(n.to_string());
+                needles.push((n.to_string(), word));
                 needles.len() - 1
             }
         };
@@ -76,7 +80,9 @@ impl Prefilter {
             .iter()
             .map(|r| {
                 if r.meta.langs.contains(&lang) {
-                    r.meta.prefilter.iter().map(|n| id_of(n, &mut needles)).collect()
+                    let plain = r.meta.prefilter.iter().map(|n| id_of(n, false, &mut needles)).collect::<Vec<_>>();
+                    let words = r.meta.prefilter_words.iter().map(|n| id_of(n, true, &mut needles)).collect::<Vec<_>>();
+                    plain.into_iter().chain(words).collect()
                 } else {
                     Vec::new()
                 }
@@ -84,25 +90,37 @@ impl Prefilter {
             .collect();
         let extractor_needles = crate::rules::FACT_EXTRACTORS
             .iter()
-            .map(|x| x.langs.contains(&lang).then(|| x.needles.iter().map(|n| id_of(n, &mut needles)).collect()))
+            .map(|x| x.langs.contains(&lang).then(|| x.needles.iter().map(|n| id_of(n, false, &mut needles)).collect()))
             .collect();
-        let automaton = if needles.is_empty() { None } else { aho_corasick::AhoCorasick::new(&needles).ok() };
-        Prefilter { automaton, needle_count: needles.len(), rule_needles, extractor_needles }
+        let automaton =
+            if needles.is_empty() { None } else { aho_corasick::AhoCorasick::new(needles.iter().map(|(n, _)| n)).ok() };
+        let words = needles.iter().map(|(_, w)| *w).collect();
+        Prefilter { automaton, words, rule_needles, extractor_needles }
     }
 
     /// Which needles occur in `text`.
     fn scan(&self, text: &str) -> Vec<bool> {
-        let mut present = vec![false; self.needle_count];
+        let count = self.words.len();
+        let mut present = vec![false; count];
         if let Some(ac) = &self.automaton {
-            let mut left = self.needle_count;
+            let bytes = text.as_bytes();
+            let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
+            let mut left = count;
             for m in ac.find_overlapping_iter(text) {
                 let i = m.pattern().as_usize();
-                if !present[i] {
-                    present[i] = true;
-                    left -= 1;
-                    if left == 0 {
-                        break;
-                    }
+                if present[i] {
+                    continue;
+                }
+                if self.words[i]
+                    && (m.start() > 0 && is_word(bytes[m.start() - 1])
+                        || bytes.get(m.end()).is_some_and(|b| is_word(*b)))
+                {
+                    continue;
+                }
+                present[i] = true;
+                left -= 1;
+                if left == 0 {
+                    break;
                 }
             }
         }
@@ -788,6 +806,42 @@ mod tests {
                 panic!("{}: {e}", lang.name());
             }
         }
+    }
+
+    /// Builtin declarative rules are all rooted in a node kind: none of
+    /// them needs the whole-tree query pass.
+    #[test]
+    fn builtin_declarative_rules_run_from_their_root_kinds() {
+        let engine = Engine::load(&[]).unwrap();
+        for lang in ALL_LANGS {
+            if let Ok(Some(q)) = engine.combined_query(lang) {
+                assert!(q.rest.is_none(), "{}", lang.name());
+                assert!(q.anchored.as_ref().is_some_and(|a| a.roots.iter().any(|r| *r)), "{}", lang.name());
+            }
+        }
+    }
+
+    /// `prefilter-words` needles count only as whole words; plain needles
+    /// anywhere. A file that no rule lets through is not parsed.
+    #[test]
+    fn prefilter_words_need_word_boundaries() {
+        let engine = Engine::load(&[]).unwrap();
+        let only = |id: &str| -> Vec<bool> { engine.rules.iter().map(|r| r.meta.id == id).collect() };
+        let run =
+            |id: &str, code: &str| engine.analyse("a.py", Lang::Python, &Source::new(code.into()), &only(id), false);
+        let data = "PLACES = (('BE-LTA', 'Leval'), ('CA-YPL', 'Pickle Lake'), ('X', 'evaluation'), ('Y', 'Vandill'))\n";
+        assert!(run("python/eval", data).prefiltered);
+        assert!(run("python/unsafe-deserialization", data).prefiltered);
+        let out = run("python/eval", "def f(request):\n    return eval(request.GET['q'])\n");
+        assert!(!out.prefiltered);
+        assert_eq!(out.findings.len(), 1);
+        let out = run("python/eval", "x = 1\nr = exec\n");
+        assert!(!out.prefiltered, "a word at the end of the file counts");
+        // Substring needles still match inside words: `_pickle`, `cPickle`.
+        let out = run("python/unsafe-deserialization", "import cPickle\ndef f(b):\n    return cPickle.loads(b)\n");
+        assert!(!out.prefiltered);
+        assert!(!run("python/unsafe-deserialization", "import _pickle\n").prefiltered);
+        assert!(!run("python/unsafe-deserialization", "from dill import loads\n").prefiltered);
     }
 
     #[test]

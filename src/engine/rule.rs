@@ -60,6 +60,11 @@ pub struct RuleSpec {
     /// without one always run.
     #[serde(default)]
     pub prefilter: Option<Vec<String>>,
+    /// Like `prefilter`, but each must occur as a whole word: not preceded
+    /// or followed by a letter, digit, `_` or `$` (`eval` does not let a
+    /// file with only `Leval` through). Either list lets the rule run.
+    #[serde(default)]
+    pub prefilter_words: Option<Vec<String>>,
     pub docs: Docs,
     #[serde(default)]
     pub examples: Vec<Example>,
@@ -116,6 +121,7 @@ pub struct RuleMeta {
     pub confidence: Confidence,
     pub summary: String,
     pub prefilter: Vec<String>,
+    pub prefilter_words: Vec<String>,
     pub docs: Docs,
     pub examples: Vec<Example>,
     pub origin: RuleOrigin,
@@ -156,6 +162,7 @@ impl RuleMeta {
             },
             summary: spec.summary.clone(),
             prefilter: spec.prefilter.clone().unwrap_or_default(),
+            prefilter_words: spec.prefilter_words.clone().unwrap_or_default(),
             docs: spec.docs.clone(),
             examples: spec.examples.clone(),
             origin,

@@ -15,7 +15,8 @@ languages = ["python"]
 severity = "warning"
 category = "security"
 confidence = "medium"
-prefilter = ["pickle", "marshal", "yaml", "dill", "jsonpickle", "joblib", "read_pickle", "torch"]
+prefilter = ["pickle", "cPickle"]
+prefilter-words = ["marshal", "yaml", "dill", "joblib", "torch"]
 summary = "pickle/marshal loads or yaml.load without a safe loader"
 
 [docs]
