@@ -137,22 +137,15 @@ pub struct CombinedQuery {
 pub struct Part {
     pub query: Query,
     pub pattern_rule: Vec<usize>,
-    /// Per kind id: a pattern of this part is rooted in that kind (only
-    /// meaningful for the anchored part).
+    /// Per kind id: a pattern of this part is rooted in that kind (the
+    /// anchored part only; empty for the rest).
     pub roots: Vec<bool>,
 }
 
 impl Part {
     /// Compiles the rules' queries as one; `rules`: (rule index, query).
     fn compile(language: &tree_sitter::Language, rules: &[(usize, &str)]) -> Result<Part, String> {
-        let mut source = String::new();
-        // (end byte in `source`, rule index) per rule, in order.
-        let mut ends = Vec::with_capacity(rules.len());
-        for (idx, q) in rules {
-            source.push_str(q);
-            source.push('\n');
-            ends.push((source.len(), *idx));
-        }
+        let (source, ends) = join(rules);
         let query = Query::new(language, &source).map_err(|e| e.to_string())?;
         let pattern_rule = (0..query.pattern_count())
             .map(|p| {
@@ -160,8 +153,21 @@ impl Part {
                 ends.iter().find(|(end, _)| at < *end).map_or(usize::MAX, |(_, i)| *i)
             })
             .collect();
-        Ok(Part { query, pattern_rule, roots: vec![false; language.node_kind_count()] })
+        Ok(Part { query, pattern_rule, roots: Vec::new() })
     }
+}
+
+/// The rules' queries one after the other, with (end byte, rule index) per
+/// rule in order.
+fn join(rules: &[(usize, &str)]) -> (String, Vec<(usize, usize)>) {
+    let mut source = String::new();
+    let mut ends = Vec::with_capacity(rules.len());
+    for (idx, q) in rules {
+        source.push_str(q);
+        source.push('\n');
+        ends.push((source.len(), *idx));
+    }
+    (source, ends)
 }
 
 /// The node kind a rooted pattern starts with, `call` for `(call ...)` or
@@ -194,35 +200,29 @@ impl CombinedQuery {
         }
         let language = lang.ts_language();
         let all = Part::compile(&language, rules)?;
+        let (text, _) = join(rules);
         // Per rule: the kinds its patterns are rooted in, or None if one is
         // not rooted in a concrete kind.
         let mut anchors: BTreeMap<usize, Option<Vec<u16>>> = BTreeMap::new();
-        let source_of = |p: usize| {
-            let start = all.query.start_byte_for_pattern(p);
-            let end = all.query.end_byte_for_pattern(p);
-            (start, end)
-        };
-        let text: String = rules.iter().map(|(_, q)| format!("{q}\n")).collect();
         for p in 0..all.query.pattern_count() {
-            let rule = all.pattern_rule[p];
-            let (start, end) = source_of(p);
+            let range = all.query.start_byte_for_pattern(p)..all.query.end_byte_for_pattern(p);
             let ids = if all.query.is_pattern_rooted(p) {
-                text.get(start..end).and_then(root_kind).and_then(|k| concrete_ids(&language, k))
+                text.get(range).and_then(root_kind).and_then(|k| concrete_ids(&language, k))
             } else {
                 None
             };
-            let entry = anchors.entry(rule).or_insert_with(|| Some(Vec::new()));
+            let entry = anchors.entry(all.pattern_rule[p]).or_insert_with(|| Some(Vec::new()));
             match (entry.as_mut(), ids) {
                 (Some(have), Some(ids)) => have.extend(ids),
                 _ => *entry = None,
             }
         }
+        let mut roots = vec![false; language.node_kind_count()];
+        for id in anchors.values().flatten().flatten() {
+            roots[*id as usize] = true;
+        }
         if anchors.values().all(|a| a.is_some()) {
-            let mut part = all;
-            for id in anchors.values().flatten().flatten() {
-                part.roots[*id as usize] = true;
-            }
-            return Ok(Some(CombinedQuery { anchored: Some(part), rest: None }));
+            return Ok(Some(CombinedQuery { anchored: Some(Part { roots, ..all }), rest: None }));
         }
         let is_anchored = |i: &usize| anchors.get(i).is_some_and(|a| a.is_some());
         let anchored_rules: Vec<(usize, &str)> = rules.iter().copied().filter(|(i, _)| is_anchored(i)).collect();
@@ -230,11 +230,7 @@ impl CombinedQuery {
         let anchored = if anchored_rules.is_empty() {
             None
         } else {
-            let mut part = Part::compile(&language, &anchored_rules)?;
-            for id in anchors.values().flatten().flatten() {
-                part.roots[*id as usize] = true;
-            }
-            Some(part)
+            Some(Part { roots, ..Part::compile(&language, &anchored_rules)? })
         };
         let rest = Some(Part::compile(&language, &rest_rules)?);
         Ok(Some(CombinedQuery { anchored, rest }))
