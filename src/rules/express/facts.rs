@@ -11,7 +11,9 @@ use crate::semantics::js::{is_function_kind, module_name, require_target};
 use crate::semantics::{descendants, text};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
-use std::collections::HashMap;
+/// Maps keyed by node ids, byte ranges and names, looked up for most
+/// nodes of a file: foldhash rather than SipHash.
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 use tree_sitter::Node;
 
 /// What a file contributes to the apps of a project.
@@ -382,10 +384,10 @@ impl<'c, 'a> Extractor<'c, 'a> {
     fn new(ctx: &'c FileCtx<'a>) -> Self {
         Extractor {
             ctx,
-            scopes: HashMap::new(),
-            objects: HashMap::new(),
-            resolved: RefCell::new(HashMap::new()),
-            lookups: RefCell::new(HashMap::new()),
+            scopes: HashMap::default(),
+            objects: HashMap::default(),
+            resolved: RefCell::new(HashMap::default()),
+            lookups: RefCell::new(HashMap::default()),
             words: Words::of(&ctx.src.text),
             facts: NodeFacts::default(),
         }
@@ -689,8 +691,10 @@ impl<'c, 'a> Extractor<'c, 'a> {
             return Val::Unknown;
         }
         let n = strip(n);
-        if let Some(&i) = self.objects.get(&(n.start_byte(), n.end_byte())) {
-            return Val::Obj(i);
+        if !self.objects.is_empty() {
+            if let Some(&i) = self.objects.get(&(n.start_byte(), n.end_byte())) {
+                return Val::Obj(i);
+            }
         }
         match n.ty() {
             "identifier" => self.resolve(n, depth),
@@ -862,12 +866,14 @@ impl<'c, 'a> Extractor<'c, 'a> {
         let Some(args) = n.field("arguments") else { return };
         let src = &self.ctx.src.text;
         let qn = if self.words.session_or_cors { self.ctx.qualified_name(f) } else { None };
-        let arg_list: Vec<Node> = {
+        // The arguments, listed only for the calls that look at them.
+        let arg_nodes = || -> Vec<Node<'a>> {
             let mut c = args.walk();
             args.named_children(&mut c).filter(|a| a.ty() != "comment").collect()
         };
         // Session and CORS middleware, wherever they are created.
         if let Some(q) = qn.as_deref() {
+            let arg_list = arg_nodes();
             let pkg = package_name(q);
             if (SESSION_PACKAGES.contains(&pkg) && self.imported_root(f)) || q == "passport.session" {
                 let same_site =
@@ -901,7 +907,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
                     r
                 }
             };
-            if arg_list.iter().any(|a| named(*a) || in_object(*a)) {
+            if arg_nodes().iter().any(|a| named(*a) || in_object(*a)) {
                 self.facts.headers.push(self.span(n));
             }
         }
@@ -930,6 +936,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
             self.pass(n);
             return;
         }
+        let arg_list = arg_nodes();
         let mut fact = UseFact {
             on,
             method: prop.to_string(),
