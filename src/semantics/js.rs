@@ -358,31 +358,39 @@ pub fn param_names(func: Node, src: &str, n: usize) -> Vec<String> {
         .named_children(&mut c)
         .filter(|p| p.ty() != "comment")
         .take(n)
-        .map(|p| {
-            let p = match p.ty() {
-                "required_parameter" | "optional_parameter" => p.field("pattern").unwrap_or(p),
-                "assignment_pattern" => p.field("left").unwrap_or(p),
-                _ => p,
-            };
-            if p.ty() == "identifier" {
-                text(p, src).to_string()
-            } else {
-                String::new()
-            }
-        })
+        .map(|p| param_name(p, src).to_string())
         .collect();
     out
+}
+
+/// The name a parameter binds, or "" for a pattern.
+fn param_name<'s>(p: Node, src: &'s str) -> &'s str {
+    let p = match p.ty() {
+        "required_parameter" | "optional_parameter" => p.field("pattern").unwrap_or(p),
+        "assignment_pattern" => p.field("left").unwrap_or(p),
+        _ => p,
+    };
+    if p.ty() == "identifier" {
+        text(p, src)
+    } else {
+        ""
+    }
 }
 
 /// `(req, res)`, `(request, reply)`, `(ctx, next)`: the signature of an
 /// Express/Fastify handler or a Koa middleware, wherever it is defined
 /// (controllers often live in another file than their routes).
 fn has_handler_signature(func: Node, src: &str) -> bool {
-    let p = param_names(func, src, 2);
-    if p.len() < 2 {
+    // The first two of `param_names`, without copies: a single
+    // `parameter` (`req => ...`) is one name.
+    if func.field("parameter").is_some() {
         return false;
     }
-    matches!((p[0].as_str(), p[1].as_str()), ("req" | "request", "res" | "response" | "reply") | ("ctx", "next"))
+    let Some(params) = func.field("parameters") else { return false };
+    let mut c = params.walk();
+    let mut names = params.named_children(&mut c).filter(|p| p.ty() != "comment").map(|p| param_name(p, src));
+    let (Some(first), Some(second)) = (names.next(), names.next()) else { return false };
+    matches!((first, second), ("req" | "request", "res" | "response" | "reply") | ("ctx", "next"))
 }
 
 /// Adds what a route registration passes as its handler: functions,
@@ -465,21 +473,25 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
     let file_name = rel.rsplit('/').next().unwrap_or(rel);
     let is_app_route = file_name.starts_with("route.");
     let is_pages_api = rel.contains("pages/api/") || rel.starts_with("api/");
-    let apps = app_names(root, src);
+    // Names bound to apps, found when a call needs them.
+    let mut apps: Option<HashSet<String>> = None;
 
     descendants(root, |n| {
-        if is_function_kind(n.ty()) && has_handler_signature(n, src) {
+        let ty = n.ty();
+        if is_function_kind(ty) && has_handler_signature(n, src) {
             h.add(n);
         }
-        calls.collect(n, src);
-        if n.ty() == "call_expression" {
+        calls.collect(n, ty, src);
+        if ty == "call_expression" {
             let Some(callee) = n.field("function") else { return true };
             let Some(args) = n.field("arguments") else { return true };
-            let mut c = args.walk();
-            let list: Vec<Node> = args.named_children(&mut c).filter(|a| a.ty() != "comment").collect();
+            let list = || -> Vec<Node> {
+                let mut c = args.walk();
+                args.named_children(&mut c).filter(|a| a.ty() != "comment").collect()
+            };
             // http.createServer((req, res) => ...)
             if text(callee, src).rsplit('.').next() == Some("createServer") {
-                for a in &list {
+                for a in &list() {
                     collect_handler(*a, src, &mut h, &mut handler_names, 1);
                 }
                 return true;
@@ -487,14 +499,17 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
             if callee.ty() != "member_expression" {
                 return true;
             }
+            let list = list();
             let method = callee.field("property").map(|p| text(p, src)).unwrap_or("");
             let Some(obj) = callee.field("object") else { return true };
             let first_is_path = list.first().is_some_and(|a| is_path_like(*a, src));
             let on_route_chain = is_route_chain(obj, src);
-            let app_like = looks_like_app(obj, src, &apps);
             let has_function = list.iter().any(|a| is_function_kind(a.ty()));
             let is_route = ROUTE_METHODS.contains(&method)
-                && (first_is_path || on_route_chain || (app_like && (method == "use" || has_function)));
+                && (first_is_path
+                    || on_route_chain
+                    || ((method == "use" || has_function)
+                        && looks_like_app(obj, src, apps.get_or_insert_with(|| app_names(root, src)))));
             let is_hook = method == "addHook"
                 && list
                     .first()
@@ -525,7 +540,7 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
                 }
             }
         }
-        if n.ty() == "method_definition" {
+        if ty == "method_definition" {
             let mut c = n.walk();
             let decorated = n.children(&mut c).any(|d| d.ty() == "decorator" && is_nest_route_decorator(d, src));
             // Decorators may also precede the method as siblings in the class body.
@@ -545,7 +560,7 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
                 h.add(n);
             }
         }
-        if n.ty() == "export_statement" {
+        if ty == "export_statement" {
             let is_default = {
                 let mut c = n.walk();
                 let r = n.children(&mut c).any(|x| x.ty() == "default");
@@ -604,14 +619,14 @@ impl<'t> CallIndex<'t> {
     pub fn new(root: Node<'t>, src: &str) -> CallIndex<'t> {
         let mut idx = CallIndex::default();
         descendants(root, |n| {
-            idx.collect(n, src);
+            idx.collect(n, n.ty(), src);
             true
         });
         idx
     }
 
-    fn collect(&mut self, n: Node<'t>, src: &str) {
-        match n.ty() {
+    fn collect(&mut self, n: Node<'t>, ty: &str, src: &str) {
+        match ty {
             "function_declaration" | "generator_function_declaration" | "method_definition" => {
                 if let Some(name) = n.field("name") {
                     self.named.push((text(name, src).to_string(), n));
