@@ -467,6 +467,11 @@ fn is_nest_route_decorator(d: Node, src: &str) -> bool {
 }
 
 pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
+    handlers_and_calls(root, src, rel).0
+}
+
+/// [`handlers`], and the [`CallIndex`] of the file that it builds on the way.
+pub fn handlers_and_calls(root: Node, src: &str, rel: &str) -> (Handlers, CallIndex) {
     let mut h = Handlers::default();
     let mut calls = CallIndex::default();
     let mut handler_names: Vec<String> = Vec::new();
@@ -594,29 +599,35 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
         true
     });
     for name in &handler_names {
-        for (n, f) in &calls.named {
-            if n == name {
-                h.add(*f);
-            }
+        for r in calls.named(name) {
+            add_range(&mut h, *r);
         }
     }
     // Functions of this file called from a handler serve requests too.
     let frontier = h.ranges.clone();
     calls.follow(root, src, &mut h, frontier);
-    h
+    (h, calls)
 }
 
 /// The functions of a file that calls can be followed to: named functions
 /// by name (object-literal and class methods included), and the names of
 /// in-file objects and classes whose methods may be called.
 #[derive(Default)]
-pub struct CallIndex<'t> {
-    named: Vec<(String, Node<'t>)>,
+pub struct CallIndex {
+    /// Byte ranges of the functions of each name, in document order.
+    named: foldhash::HashMap<String, Vec<(usize, usize)>>,
     objects: HashSet<String>,
 }
 
-impl<'t> CallIndex<'t> {
-    pub fn new(root: Node<'t>, src: &str) -> CallIndex<'t> {
+/// `Handlers::add` of a function by its byte range.
+fn add_range(h: &mut Handlers, r: (usize, usize)) {
+    if !h.ranges.contains(&r) {
+        h.ranges.push(r);
+    }
+}
+
+impl CallIndex {
+    pub fn new(root: Node, src: &str) -> CallIndex {
         let mut idx = CallIndex::default();
         descendants(root, |n| {
             idx.collect(n, n.ty(), src);
@@ -625,17 +636,32 @@ impl<'t> CallIndex<'t> {
         idx
     }
 
-    fn collect(&mut self, n: Node<'t>, ty: &str, src: &str) {
+    /// The functions named `name`, in document order.
+    fn named(&self, name: &str) -> &[(usize, usize)] {
+        self.named.get(name).map_or(&[], |v| v.as_slice())
+    }
+
+    fn add(&mut self, name: &str, f: Node) {
+        let r = (f.start_byte(), f.end_byte());
+        match self.named.get_mut(name) {
+            Some(v) => v.push(r),
+            None => {
+                self.named.insert(name.to_string(), vec![r]);
+            }
+        }
+    }
+
+    fn collect(&mut self, n: Node, ty: &str, src: &str) {
         match ty {
             "function_declaration" | "generator_function_declaration" | "method_definition" => {
                 if let Some(name) = n.field("name") {
-                    self.named.push((text(name, src).to_string(), n));
+                    self.add(text(name, src), n);
                 }
             }
             "variable_declarator" => {
                 if let (Some(name), Some(v)) = (n.field("name"), n.field("value")) {
                     if let Some(f) = bound_function(v) {
-                        self.named.push((text(name, src).to_string(), f));
+                        self.add(text(name, src), f);
                     } else if matches!(v.ty(), "object" | "new_expression" | "class") {
                         self.objects.insert(text(name, src).to_string());
                     }
@@ -649,7 +675,7 @@ impl<'t> CallIndex<'t> {
             "pair" => {
                 if let (Some(k), Some(v)) = (n.field("key"), n.field("value")) {
                     if is_function_kind(v.ty()) {
-                        self.named.push((text(k, src).trim_matches(|c| c == '"' || c == '\'').to_string(), v));
+                        self.add(text(k, src).trim_matches(|c| c == '"' || c == '\''), v);
                     }
                 }
             }
@@ -657,7 +683,7 @@ impl<'t> CallIndex<'t> {
             "assignment_expression" => {
                 if let (Some(l), Some(r)) = (n.field("left"), n.field("right")) {
                     if let (Some(p), Some(f)) = (l.field("property"), bound_function(r)) {
-                        self.named.push((text(p, src).to_string(), f));
+                        self.add(text(p, src), f);
                     }
                 }
             }
@@ -669,7 +695,7 @@ impl<'t> CallIndex<'t> {
     /// the functions in `frontier`: plain calls, `this.method()`,
     /// `this.x.method()` and methods of objects and classes defined in this
     /// file (`service.list()`).
-    pub fn follow(&self, root: Node<'t>, src: &str, h: &mut Handlers, mut frontier: Vec<(usize, usize)>) {
+    pub fn follow(&self, root: Node, src: &str, h: &mut Handlers, mut frontier: Vec<(usize, usize)>) {
         let mut rounds = 0;
         while !frontier.is_empty() && rounds < 8 {
             rounds += 1;
@@ -681,7 +707,7 @@ impl<'t> CallIndex<'t> {
                     if n.ty() == "call_expression" {
                         if let Some(f) = n.field("function") {
                             if f.ty() == "identifier" {
-                                callees.push(text(f, src).to_string());
+                                callees.push(text(f, src));
                             } else if f.ty() == "member_expression" {
                                 let local = f.field("object").is_some_and(|o| {
                                     o.ty() == "this"
@@ -691,7 +717,7 @@ impl<'t> CallIndex<'t> {
                                 });
                                 if local {
                                     if let Some(p) = f.field("property") {
-                                        callees.push(text(p, src).to_string());
+                                        callees.push(text(p, src));
                                     }
                                 }
                             }
@@ -700,10 +726,10 @@ impl<'t> CallIndex<'t> {
                     true
                 });
                 for c in callees {
-                    for (n, f) in &self.named {
-                        if *n == c && !h.is_handler(*f) {
-                            h.add(*f);
-                            next.push((f.start_byte(), f.end_byte()));
+                    for r in self.named(c) {
+                        if !h.ranges.contains(r) {
+                            h.ranges.push(*r);
+                            next.push(*r);
                         }
                     }
                 }
@@ -713,7 +739,7 @@ impl<'t> CallIndex<'t> {
     }
 
     /// `func` and the functions of this file it calls, transitively.
-    pub fn closure(&self, root: Node<'t>, src: &str, func: Node<'t>) -> Handlers {
+    pub fn closure(&self, root: Node, src: &str, func: Node) -> Handlers {
         let mut h = Handlers::default();
         h.add(func);
         self.follow(root, src, &mut h, vec![(func.start_byte(), func.end_byte())]);
