@@ -199,29 +199,55 @@ pub fn add_pattern_names(node: Node, src: &str, out: &mut HashSet<String>) {
 }
 
 pub fn qualified_name(expr: Node, src: &str, b: &Bindings) -> Option<String> {
+    let mut out = String::new();
+    write_qualified_name(expr, src, b, &mut out).then_some(out)
+}
+
+/// Appends the qualified name of `expr` to `out` (one buffer for all the
+/// parts of a member chain); false when it has none (`out` is then
+/// partly written).
+fn write_qualified_name(expr: Node, src: &str, b: &Bindings, out: &mut String) -> bool {
     match expr.ty() {
         "identifier" => {
             let name = text(expr, src);
             if let Some(q) = b.imports.get(name) {
-                Some(q.clone())
+                out.push_str(q);
             } else if b.locals.contains(name) {
-                None
+                return false;
             } else {
-                Some(name.to_string())
+                out.push_str(name);
             }
+            true
         }
         "member_expression" => {
-            let obj = expr.field("object")?;
-            let prop = expr.field("property")?;
+            let (Some(obj), Some(prop)) = (expr.field("object"), expr.field("property")) else { return false };
             let base = match obj.ty() {
-                "call_expression" => require_target(obj, src)?,
-                _ => qualified_name(obj, src, b)?,
+                "call_expression" => match require_target(obj, src) {
+                    Some(t) => {
+                        out.push_str(&t);
+                        true
+                    }
+                    None => false,
+                },
+                _ => write_qualified_name(obj, src, b, out),
             };
-            Some(format!("{base}.{}", text(prop, src)))
+            if base {
+                out.push('.');
+                out.push_str(text(prop, src));
+            }
+            base
         }
-        "parenthesized_expression" | "non_null_expression" => qualified_name(expr.named_child(0)?, src, b),
-        "call_expression" => require_target(expr, src),
-        _ => None,
+        "parenthesized_expression" | "non_null_expression" => {
+            expr.named_child(0).is_some_and(|inner| write_qualified_name(inner, src, b, out))
+        }
+        "call_expression" => match require_target(expr, src) {
+            Some(t) => {
+                out.push_str(&t);
+                true
+            }
+            None => false,
+        },
+        _ => false,
     }
 }
 
