@@ -556,7 +556,6 @@ impl<'c, 'a> Extractor<'c, 'a> {
                     }
                     true
                 });
-                return;
             }
             "call_expression" => {
                 if let Some(spec) = require_target(n, &self.ctx.src.text) {
