@@ -57,6 +57,9 @@ pub struct FileCtx<'a> {
     pub(crate) findings: Vec<RawFinding>,
     bindings: OnceCell<Bindings>,
     handlers: OnceCell<Handlers>,
+    /// JavaScript: the functions calls can be followed to (built with the
+    /// handlers when they are computed first).
+    call_index: OnceCell<semantics::js::CallIndex>,
     functions: semantics::functions::FnIndex<'a>,
     /// The tree flattened for fast traversals, registered for
     /// [`semantics::descendants`] while this context lives.
@@ -87,6 +90,7 @@ impl<'a> FileCtx<'a> {
             findings: Vec::new(),
             bindings: OnceCell::new(),
             handlers: OnceCell::new(),
+            call_index: OnceCell::new(),
             functions,
             flat,
             taint: RefCell::new(HashMap::new()),
@@ -162,7 +166,20 @@ impl<'a> FileCtx<'a> {
     /// Functions of this file that serve requests.
     pub fn handlers(&self) -> &Handlers {
         self.note_read(&self.handler_readers);
-        self.handlers.get_or_init(|| semantics::handlers(self.lang, self.tree.root_node(), &self.src.text, self.rel))
+        self.handlers.get_or_init(|| {
+            if self.lang.is_js_family() {
+                let (h, calls) = semantics::js::handlers_and_calls(self.tree.root_node(), &self.src.text, self.rel);
+                let _ = self.call_index.set(calls);
+                return h;
+            }
+            semantics::handlers(self.lang, self.tree.root_node(), &self.src.text, self.rel)
+        })
+    }
+
+    /// JavaScript: the functions of this file that calls can be followed
+    /// to (see [`semantics::js::CallIndex`]).
+    pub fn call_index(&self) -> &semantics::js::CallIndex {
+        self.call_index.get_or_init(|| semantics::js::CallIndex::new(self.tree.root_node(), &self.src.text))
     }
 
     /// Names carrying request data inside `func` (a function node).

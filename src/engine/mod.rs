@@ -502,7 +502,7 @@ impl Engine {
         if services.is_empty() {
             return Vec::new();
         }
-        let index = semantics::js::CallIndex::new(root, src);
+        let index = base.call_index();
         let closures: Vec<semantics::Handlers> = services.iter().map(|s| index.closure(root, src, s.node)).collect();
         let mut handlers = base.handlers().clone();
         for c in &closures {

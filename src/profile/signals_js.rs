@@ -88,19 +88,24 @@ impl<'a> Js<'a, '_> {
     }
     /// The npm package a qualified name starts from (`axios.get` → axios).
     fn package_of(&self, q: &str) -> Option<String> {
-        if let Some(p) = catalog::npm_package_of(q) {
-            // `@scope/pkg.member` → `@scope/pkg`; `pkg.member` → `pkg`.
-            let p = if p.starts_with('@') {
-                let (scope, rest) = p.split_once('/').unwrap_or((&p, ""));
-                format!("{scope}/{}", rest.split('.').next().unwrap_or(rest))
-            } else {
-                p.split('.').next().unwrap_or(&p).to_string()
-            };
-            if self.packages.contains(&p) {
-                return Some(p);
-            }
+        // `catalog::npm_package_of`, then `@scope/pkg.member` → `@scope/pkg`
+        // and `pkg.member` → `pkg`: a prefix of `q`, found without copies.
+        if q.starts_with('.') || q.starts_with('/') || q.starts_with("node:") || q.is_empty() {
+            return None;
         }
-        None
+        let p = match q.strip_prefix('@') {
+            Some(_) => {
+                let slash = q.find('/')?;
+                let rest = &q[slash + 1..];
+                let second = rest.split('/').next().unwrap_or(rest);
+                &q[..slash + 1 + second.split('.').next().unwrap_or(second).len()]
+            }
+            None => {
+                let first = q.split('/').next().unwrap_or(q);
+                first.split('.').next().unwrap_or(first)
+            }
+        };
+        self.packages.contains(p).then(|| p.to_string())
     }
 }
 
@@ -127,15 +132,42 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
     let src = ctx.src.text.as_str();
     let root = ctx.tree.root_node();
     let mut js = Js { ctx, src, packages: HashSet::new(), functions: HashMap::new() };
-    // Imports and named functions first: later checks depend on them.
+    // Imports and named functions first: later checks depend on them. The
+    // same traversal lists the nodes those checks look at, in document
+    // order.
+    let mut todo: Vec<(Node, &str)> = Vec::new();
+    // End of the last import statement: nothing inside one is a require
+    // or a function.
+    let mut import_end = 0;
     descendants(root, |n| {
-        match n.ty() {
+        let ty = n.ty();
+        if matches!(
+            ty,
+            "call_expression"
+                | "new_expression"
+                | "decorator"
+                | "string"
+                | "template_string"
+                | "for_statement"
+                | "for_in_statement"
+                | "while_statement"
+                | "do_statement"
+                | "class_declaration"
+                | "class"
+                | "export_statement"
+        ) {
+            todo.push((n, ty));
+        }
+        if n.start_byte() < import_end {
+            return true;
+        }
+        match ty {
             "import_statement" => {
+                import_end = n.end_byte();
                 if let Some(s) = n.field("source") {
                     let m = js::module_name(s, src);
                     record_import(&mut js, facts, &m, n);
                 }
-                return false;
             }
             "call_expression" => {
                 let callee = n.field("function");
@@ -169,13 +201,16 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
     let is_app_route = file.starts_with("route.");
     let is_pages_api = ctx.rel.contains("pages/api/") || ctx.rel.starts_with("api/");
 
-    descendants(root, |n| {
-        match n.ty() {
+    for (n, ty) in todo {
+        match ty {
             "call_expression" => call(&js, facts, n),
             "new_expression" => new_expr(&js, facts, n),
             "decorator" => decorator(&js, facts, n),
             "string" | "template_string" => {
-                let value = string_value(n, src).unwrap_or_default();
+                // `string_value`, without a copy for every literal.
+                let t = js.t(n);
+                let value =
+                    if ty == "string" { t.trim_matches(|c| c == '"' || c == '\'') } else { t.trim_matches('`') };
                 let value = value.trim();
                 if value == "text/event-stream" {
                     facts.add(K::Sse, head_span(ctx, n), "text/event-stream response", handler_line(ctx, n));
@@ -206,7 +241,7 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
                     r
                 };
                 let Some(decl) = n.field("declaration").or(n.field("value")) else {
-                    return true;
+                    continue;
                 };
                 if is_pages_api && is_default {
                     facts.add(K::Route, head_span(ctx, n), format!("API route {}", ctx.rel), 0);
@@ -234,8 +269,7 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
             }
             _ => {}
         }
-        true
-    });
+    }
     recursion(&js, facts);
 }
 
@@ -433,7 +467,9 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
         facts.add(K::JobDef, head_span(ctx, n), q.clone(), 0);
     }
     // Cookie sessions.
-    if SESSION_PACKAGES.iter().any(|p| q == *p || q.starts_with(&format!("{p}."))) || q == "passport.session" {
+    if SESSION_PACKAGES.iter().any(|p| q.strip_prefix(p).is_some_and(|r| r.is_empty() || r.starts_with('.')))
+        || q == "passport.session"
+    {
         facts.add(K::Session, head_span(ctx, n), q.clone(), 0);
     }
 

@@ -199,29 +199,55 @@ pub fn add_pattern_names(node: Node, src: &str, out: &mut HashSet<String>) {
 }
 
 pub fn qualified_name(expr: Node, src: &str, b: &Bindings) -> Option<String> {
+    let mut out = String::new();
+    write_qualified_name(expr, src, b, &mut out).then_some(out)
+}
+
+/// Appends the qualified name of `expr` to `out` (one buffer for all the
+/// parts of a member chain); false when it has none (`out` is then
+/// partly written).
+fn write_qualified_name(expr: Node, src: &str, b: &Bindings, out: &mut String) -> bool {
     match expr.ty() {
         "identifier" => {
             let name = text(expr, src);
             if let Some(q) = b.imports.get(name) {
-                Some(q.clone())
+                out.push_str(q);
             } else if b.locals.contains(name) {
-                None
+                return false;
             } else {
-                Some(name.to_string())
+                out.push_str(name);
             }
+            true
         }
         "member_expression" => {
-            let obj = expr.field("object")?;
-            let prop = expr.field("property")?;
+            let (Some(obj), Some(prop)) = (expr.field("object"), expr.field("property")) else { return false };
             let base = match obj.ty() {
-                "call_expression" => require_target(obj, src)?,
-                _ => qualified_name(obj, src, b)?,
+                "call_expression" => match require_target(obj, src) {
+                    Some(t) => {
+                        out.push_str(&t);
+                        true
+                    }
+                    None => false,
+                },
+                _ => write_qualified_name(obj, src, b, out),
             };
-            Some(format!("{base}.{}", text(prop, src)))
+            if base {
+                out.push('.');
+                out.push_str(text(prop, src));
+            }
+            base
         }
-        "parenthesized_expression" | "non_null_expression" => qualified_name(expr.named_child(0)?, src, b),
-        "call_expression" => require_target(expr, src),
-        _ => None,
+        "parenthesized_expression" | "non_null_expression" => {
+            expr.named_child(0).is_some_and(|inner| write_qualified_name(inner, src, b, out))
+        }
+        "call_expression" => match require_target(expr, src) {
+            Some(t) => {
+                out.push_str(&t);
+                true
+            }
+            None => false,
+        },
+        _ => false,
     }
 }
 
@@ -358,31 +384,39 @@ pub fn param_names(func: Node, src: &str, n: usize) -> Vec<String> {
         .named_children(&mut c)
         .filter(|p| p.ty() != "comment")
         .take(n)
-        .map(|p| {
-            let p = match p.ty() {
-                "required_parameter" | "optional_parameter" => p.field("pattern").unwrap_or(p),
-                "assignment_pattern" => p.field("left").unwrap_or(p),
-                _ => p,
-            };
-            if p.ty() == "identifier" {
-                text(p, src).to_string()
-            } else {
-                String::new()
-            }
-        })
+        .map(|p| param_name(p, src).to_string())
         .collect();
     out
+}
+
+/// The name a parameter binds, or "" for a pattern.
+fn param_name<'s>(p: Node, src: &'s str) -> &'s str {
+    let p = match p.ty() {
+        "required_parameter" | "optional_parameter" => p.field("pattern").unwrap_or(p),
+        "assignment_pattern" => p.field("left").unwrap_or(p),
+        _ => p,
+    };
+    if p.ty() == "identifier" {
+        text(p, src)
+    } else {
+        ""
+    }
 }
 
 /// `(req, res)`, `(request, reply)`, `(ctx, next)`: the signature of an
 /// Express/Fastify handler or a Koa middleware, wherever it is defined
 /// (controllers often live in another file than their routes).
 fn has_handler_signature(func: Node, src: &str) -> bool {
-    let p = param_names(func, src, 2);
-    if p.len() < 2 {
+    // The first two of `param_names`, without copies: a single
+    // `parameter` (`req => ...`) is one name.
+    if func.field("parameter").is_some() {
         return false;
     }
-    matches!((p[0].as_str(), p[1].as_str()), ("req" | "request", "res" | "response" | "reply") | ("ctx", "next"))
+    let Some(params) = func.field("parameters") else { return false };
+    let mut c = params.walk();
+    let mut names = params.named_children(&mut c).filter(|p| p.ty() != "comment").map(|p| param_name(p, src));
+    let (Some(first), Some(second)) = (names.next(), names.next()) else { return false };
+    matches!((first, second), ("req" | "request", "res" | "response" | "reply") | ("ctx", "next"))
 }
 
 /// Adds what a route registration passes as its handler: functions,
@@ -459,27 +493,36 @@ fn is_nest_route_decorator(d: Node, src: &str) -> bool {
 }
 
 pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
+    handlers_and_calls(root, src, rel).0
+}
+
+/// [`handlers`], and the [`CallIndex`] of the file that it builds on the way.
+pub fn handlers_and_calls(root: Node, src: &str, rel: &str) -> (Handlers, CallIndex) {
     let mut h = Handlers::default();
     let mut calls = CallIndex::default();
     let mut handler_names: Vec<String> = Vec::new();
     let file_name = rel.rsplit('/').next().unwrap_or(rel);
     let is_app_route = file_name.starts_with("route.");
     let is_pages_api = rel.contains("pages/api/") || rel.starts_with("api/");
-    let apps = app_names(root, src);
+    // Names bound to apps, found when a call needs them.
+    let mut apps: Option<HashSet<String>> = None;
 
     descendants(root, |n| {
-        if is_function_kind(n.ty()) && has_handler_signature(n, src) {
+        let ty = n.ty();
+        if is_function_kind(ty) && has_handler_signature(n, src) {
             h.add(n);
         }
-        calls.collect(n, src);
-        if n.ty() == "call_expression" {
+        calls.collect(n, ty, src);
+        if ty == "call_expression" {
             let Some(callee) = n.field("function") else { return true };
             let Some(args) = n.field("arguments") else { return true };
-            let mut c = args.walk();
-            let list: Vec<Node> = args.named_children(&mut c).filter(|a| a.ty() != "comment").collect();
+            let list = || -> Vec<Node> {
+                let mut c = args.walk();
+                args.named_children(&mut c).filter(|a| a.ty() != "comment").collect()
+            };
             // http.createServer((req, res) => ...)
             if text(callee, src).rsplit('.').next() == Some("createServer") {
-                for a in &list {
+                for a in &list() {
                     collect_handler(*a, src, &mut h, &mut handler_names, 1);
                 }
                 return true;
@@ -487,14 +530,17 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
             if callee.ty() != "member_expression" {
                 return true;
             }
+            let list = list();
             let method = callee.field("property").map(|p| text(p, src)).unwrap_or("");
             let Some(obj) = callee.field("object") else { return true };
             let first_is_path = list.first().is_some_and(|a| is_path_like(*a, src));
             let on_route_chain = is_route_chain(obj, src);
-            let app_like = looks_like_app(obj, src, &apps);
             let has_function = list.iter().any(|a| is_function_kind(a.ty()));
             let is_route = ROUTE_METHODS.contains(&method)
-                && (first_is_path || on_route_chain || (app_like && (method == "use" || has_function)));
+                && (first_is_path
+                    || on_route_chain
+                    || ((method == "use" || has_function)
+                        && looks_like_app(obj, src, apps.get_or_insert_with(|| app_names(root, src)))));
             let is_hook = method == "addHook"
                 && list
                     .first()
@@ -525,7 +571,7 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
                 }
             }
         }
-        if n.ty() == "method_definition" {
+        if ty == "method_definition" {
             let mut c = n.walk();
             let decorated = n.children(&mut c).any(|d| d.ty() == "decorator" && is_nest_route_decorator(d, src));
             // Decorators may also precede the method as siblings in the class body.
@@ -545,7 +591,7 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
                 h.add(n);
             }
         }
-        if n.ty() == "export_statement" {
+        if ty == "export_statement" {
             let is_default = {
                 let mut c = n.walk();
                 let r = n.children(&mut c).any(|x| x.ty() == "default");
@@ -579,48 +625,69 @@ pub fn handlers(root: Node, src: &str, rel: &str) -> Handlers {
         true
     });
     for name in &handler_names {
-        for (n, f) in &calls.named {
-            if n == name {
-                h.add(*f);
-            }
+        for r in calls.named(name) {
+            add_range(&mut h, *r);
         }
     }
     // Functions of this file called from a handler serve requests too.
     let frontier = h.ranges.clone();
     calls.follow(root, src, &mut h, frontier);
-    h
+    (h, calls)
 }
 
 /// The functions of a file that calls can be followed to: named functions
 /// by name (object-literal and class methods included), and the names of
 /// in-file objects and classes whose methods may be called.
 #[derive(Default)]
-pub struct CallIndex<'t> {
-    named: Vec<(String, Node<'t>)>,
+pub struct CallIndex {
+    /// Byte ranges of the functions of each name, in document order.
+    named: foldhash::HashMap<String, Vec<(usize, usize)>>,
     objects: HashSet<String>,
 }
 
-impl<'t> CallIndex<'t> {
-    pub fn new(root: Node<'t>, src: &str) -> CallIndex<'t> {
+/// `Handlers::add` of a function by its byte range.
+fn add_range(h: &mut Handlers, r: (usize, usize)) {
+    if !h.ranges.contains(&r) {
+        h.ranges.push(r);
+    }
+}
+
+impl CallIndex {
+    pub fn new(root: Node, src: &str) -> CallIndex {
         let mut idx = CallIndex::default();
         descendants(root, |n| {
-            idx.collect(n, src);
+            idx.collect(n, n.ty(), src);
             true
         });
         idx
     }
 
-    fn collect(&mut self, n: Node<'t>, src: &str) {
-        match n.ty() {
+    /// The functions named `name`, in document order.
+    fn named(&self, name: &str) -> &[(usize, usize)] {
+        self.named.get(name).map_or(&[], |v| v.as_slice())
+    }
+
+    fn add(&mut self, name: &str, f: Node) {
+        let r = (f.start_byte(), f.end_byte());
+        match self.named.get_mut(name) {
+            Some(v) => v.push(r),
+            None => {
+                self.named.insert(name.to_string(), vec![r]);
+            }
+        }
+    }
+
+    fn collect(&mut self, n: Node, ty: &str, src: &str) {
+        match ty {
             "function_declaration" | "generator_function_declaration" | "method_definition" => {
                 if let Some(name) = n.field("name") {
-                    self.named.push((text(name, src).to_string(), n));
+                    self.add(text(name, src), n);
                 }
             }
             "variable_declarator" => {
                 if let (Some(name), Some(v)) = (n.field("name"), n.field("value")) {
                     if let Some(f) = bound_function(v) {
-                        self.named.push((text(name, src).to_string(), f));
+                        self.add(text(name, src), f);
                     } else if matches!(v.ty(), "object" | "new_expression" | "class") {
                         self.objects.insert(text(name, src).to_string());
                     }
@@ -634,7 +701,7 @@ impl<'t> CallIndex<'t> {
             "pair" => {
                 if let (Some(k), Some(v)) = (n.field("key"), n.field("value")) {
                     if is_function_kind(v.ty()) {
-                        self.named.push((text(k, src).trim_matches(|c| c == '"' || c == '\'').to_string(), v));
+                        self.add(text(k, src).trim_matches(|c| c == '"' || c == '\''), v);
                     }
                 }
             }
@@ -642,7 +709,7 @@ impl<'t> CallIndex<'t> {
             "assignment_expression" => {
                 if let (Some(l), Some(r)) = (n.field("left"), n.field("right")) {
                     if let (Some(p), Some(f)) = (l.field("property"), bound_function(r)) {
-                        self.named.push((text(p, src).to_string(), f));
+                        self.add(text(p, src), f);
                     }
                 }
             }
@@ -654,7 +721,7 @@ impl<'t> CallIndex<'t> {
     /// the functions in `frontier`: plain calls, `this.method()`,
     /// `this.x.method()` and methods of objects and classes defined in this
     /// file (`service.list()`).
-    pub fn follow(&self, root: Node<'t>, src: &str, h: &mut Handlers, mut frontier: Vec<(usize, usize)>) {
+    pub fn follow(&self, root: Node, src: &str, h: &mut Handlers, mut frontier: Vec<(usize, usize)>) {
         let mut rounds = 0;
         while !frontier.is_empty() && rounds < 8 {
             rounds += 1;
@@ -666,7 +733,7 @@ impl<'t> CallIndex<'t> {
                     if n.ty() == "call_expression" {
                         if let Some(f) = n.field("function") {
                             if f.ty() == "identifier" {
-                                callees.push(text(f, src).to_string());
+                                callees.push(text(f, src));
                             } else if f.ty() == "member_expression" {
                                 let local = f.field("object").is_some_and(|o| {
                                     o.ty() == "this"
@@ -676,7 +743,7 @@ impl<'t> CallIndex<'t> {
                                 });
                                 if local {
                                     if let Some(p) = f.field("property") {
-                                        callees.push(text(p, src).to_string());
+                                        callees.push(text(p, src));
                                     }
                                 }
                             }
@@ -685,10 +752,10 @@ impl<'t> CallIndex<'t> {
                     true
                 });
                 for c in callees {
-                    for (n, f) in &self.named {
-                        if *n == c && !h.is_handler(*f) {
-                            h.add(*f);
-                            next.push((f.start_byte(), f.end_byte()));
+                    for r in self.named(c) {
+                        if !h.ranges.contains(r) {
+                            h.ranges.push(*r);
+                            next.push(*r);
                         }
                     }
                 }
@@ -698,7 +765,7 @@ impl<'t> CallIndex<'t> {
     }
 
     /// `func` and the functions of this file it calls, transitively.
-    pub fn closure(&self, root: Node<'t>, src: &str, func: Node<'t>) -> Handlers {
+    pub fn closure(&self, root: Node, src: &str, func: Node) -> Handlers {
         let mut h = Handlers::default();
         h.add(func);
         self.follow(root, src, &mut h, vec![(func.start_byte(), func.end_byte())]);

@@ -11,7 +11,9 @@ use crate::semantics::js::{is_function_kind, module_name, require_target};
 use crate::semantics::{descendants, text};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
-use std::collections::HashMap;
+/// Maps keyed by node ids, byte ranges and names, looked up for most
+/// nodes of a file: foldhash rather than SipHash.
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 use tree_sitter::Node;
 
 /// What a file contributes to the apps of a project.
@@ -321,16 +323,72 @@ struct Extractor<'c, 'a> {
     /// declared many times in one scope (minified code) made resolution
     /// exponential without it.
     resolved: RefCell<HashMap<(usize, &'a str), ResolvedAt>>,
+    /// Where a name used inside a function (node id, or `usize::MAX` at
+    /// the top level) is bound: the same for every use of the name there.
+    lookups: RefCell<HashMap<(usize, &'a str), Binding>>,
+    /// Words a qualified name must contain for the checks that compare
+    /// with it; absent from the file, the (allocating) name is not built.
+    words: Words,
     facts: NodeFacts,
+}
+
+/// Where a name resolves from a function: a parameter of an enclosing
+/// function, a declaration in a scope, or nowhere in the file.
+#[derive(Clone, Copy)]
+enum Binding {
+    Param(u32, u32),
+    Scope(usize),
+    Unbound,
+}
+
+/// Which words the file's text contains. A qualified name joins source
+/// substrings (identifiers, properties, module names) with dots, so a
+/// dot-free word in a qualified name occurs in the source text.
+struct Words {
+    /// `express`, `fastify`, `NestFactory`: apps created by a call.
+    app_call: bool,
+    /// `koa`: apps and routers created by `new`.
+    koa: bool,
+    /// `session` or `cors`: session and CORS middleware.
+    session_or_cors: bool,
+    passport: bool,
+    fastify_plugin: bool,
+}
+
+impl Words {
+    fn of(src: &str) -> Words {
+        Words {
+            app_call: src.contains("express") || src.contains("fastify") || src.contains("NestFactory"),
+            koa: src.contains("koa"),
+            session_or_cors: src.contains("session") || src.contains("cors"),
+            passport: src.contains("passport"),
+            fastify_plugin: src.contains("fastify-plugin"),
+        }
+    }
+}
+
+/// The node kinds the main pass of [`Extractor::run`] handles.
+#[derive(Clone, Copy)]
+enum Todo {
+    Call,
+    New,
+    Return,
+    Arrow,
+    Assignment,
+    Export,
+    Class,
+    Pair,
 }
 
 impl<'c, 'a> Extractor<'c, 'a> {
     fn new(ctx: &'c FileCtx<'a>) -> Self {
         Extractor {
             ctx,
-            scopes: HashMap::new(),
-            objects: HashMap::new(),
-            resolved: RefCell::new(HashMap::new()),
+            scopes: HashMap::default(),
+            objects: HashMap::default(),
+            resolved: RefCell::new(HashMap::default()),
+            lookups: RefCell::new(HashMap::default()),
+            words: Words::of(&ctx.src.text),
             facts: NodeFacts::default(),
         }
     }
@@ -354,19 +412,14 @@ impl<'c, 'a> Extractor<'c, 'a> {
 
     fn run(mut self) -> NodeFacts {
         let root = self.ctx.tree.root_node();
-        self.collect_declarations(root);
-        self.collect_objects(root);
-        let mut nodes = Vec::new();
-        descendants(root, |n| {
-            nodes.push(n);
-            true
-        });
-        for n in nodes {
-            match n.ty() {
-                "call_expression" => self.call(n),
-                "new_expression" => self.pass(n),
-                "return_statement" => self.ret(n),
-                "arrow_function" => {
+        let todo = self.collect(root);
+        self.nest_roots(root);
+        for (n, what) in todo {
+            match what {
+                Todo::Call => self.call(n),
+                Todo::New => self.pass(n),
+                Todo::Return => self.ret(n),
+                Todo::Arrow => {
                     if let Some(body) = n.field("body").filter(|b| b.ty() != "statement_block") {
                         let v = self.classify(body, 0);
                         if trackable(&v) {
@@ -374,185 +427,211 @@ impl<'c, 'a> Extractor<'c, 'a> {
                         }
                     }
                 }
-                "assignment_expression" => self.assignment(n),
-                "export_statement" => self.export(n),
-                "class_declaration" | "abstract_class_declaration" | "class" => self.class(n),
-                "pair" => self.app_pipe_provider(n),
-                _ => {}
+                Todo::Assignment => self.assignment(n),
+                Todo::Export => self.export(n),
+                Todo::Class => self.class(n),
+                Todo::Pair => self.app_pipe_provider(n),
             }
         }
         self.facts
     }
 
-    fn collect_declarations(&mut self, root: Node<'a>) {
+    /// One traversal of the file: the declarations of every scope, imports
+    /// and classes, the apps and routers created here, and (returned, in
+    /// document order) the nodes the main pass of [`Self::run`] handles.
+    fn collect(&mut self, root: Node<'a>) -> Vec<(Node<'a>, Todo)> {
         let mut assigns = Vec::new();
+        let mut todo = Vec::new();
+        // End of the last import statement: the names it binds are declared
+        // from the statement, not from the nodes inside it.
+        let mut import_end = 0;
         descendants(root, |n| {
-            match n.ty() {
-                "variable_declarator" => {
-                    let Some(name) = n.field("name") else { return true };
-                    let scope = self.scope_of(n);
-                    let value = n.field("value");
-                    match name.ty() {
-                        "identifier" => {
-                            self.declare(scope, name, value.map(Decl::Value).unwrap_or(Decl::Declared));
-                        }
-                        "object_pattern" => {
-                            let Some(value) = value else { return true };
-                            let mut c = name.walk();
-                            for p in name.named_children(&mut c) {
-                                match p.ty() {
-                                    "shorthand_property_identifier_pattern" => {
-                                        self.declare(scope, p, Decl::Member(value, p));
-                                    }
-                                    "pair_pattern" => {
-                                        if let (Some(k), Some(v)) = (p.field("key"), p.field("value")) {
-                                            if v.ty() == "identifier" {
-                                                self.declare(scope, v, Decl::Member(value, k));
-                                            }
-                                        }
-                                    }
-                                    _ => {}
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                "function_declaration" | "generator_function_declaration" => {
-                    if let Some(name) = n.field("name") {
-                        let scope = self.scope_of(n);
-                        self.declare(scope, name, Decl::Func(n));
-                    }
-                }
-                "class_declaration" | "abstract_class_declaration" => {
-                    if let Some(name) = n.field("name") {
-                        let scope = self.scope_of(n);
-                        self.declare(scope, name, Decl::Class(n));
-                        self.facts.classes.push(self.t(name).to_string());
-                    }
-                }
-                "import_statement" => {
-                    let Some(source) = n.field("source") else { return false };
-                    let scope = self.ctx.tree.root_node().id();
-                    self.facts
-                        .imports
-                        .push(ImportFact { spec: module_name(source, &self.ctx.src.text), span: self.span(n) });
-                    descendants(n, |c| {
-                        match c.ty() {
-                            "import_clause" => {
-                                if let Some(id) = c.named_child(0).filter(|x| x.ty() == "identifier") {
-                                    self.declare(scope, id, Decl::ImportDefault(source));
-                                }
-                            }
-                            "namespace_import" => {
-                                if let Some(id) = c.named_child(0) {
-                                    self.declare(scope, id, Decl::ImportNamespace(source));
-                                }
-                            }
-                            "import_specifier" => {
-                                if let Some(name) = c.field("name") {
-                                    let local = c.field("alias").unwrap_or(name);
-                                    self.declare(scope, local, Decl::ImportNamed(source, name));
-                                }
-                                return false;
-                            }
-                            _ => {}
-                        }
-                        true
-                    });
-                    return false;
-                }
-                "call_expression" => {
-                    if let Some(spec) = require_target(n, &self.ctx.src.text) {
-                        self.facts.imports.push(ImportFact { spec, span: self.span(n) });
-                    } else if n.field("function").is_some_and(|f| f.ty() == "import") {
-                        let arg = n.field("arguments").and_then(|a| a.named_child(0));
-                        if let Some(a) = arg.filter(|a| a.ty() == "string") {
-                            let spec = module_name(a, &self.ctx.src.text);
-                            self.facts.imports.push(ImportFact { spec, span: self.span(n) });
-                        }
-                    }
-                }
-                "assignment_expression" => {
-                    if let (Some(l), Some(r)) = (n.field("left"), n.field("right")) {
-                        if l.ty() == "identifier" {
-                            assigns.push((l, r));
-                        }
-                    }
-                }
-                _ => {}
+            let ty = n.ty();
+            if n.start_byte() >= import_end {
+                self.declaration(n, ty, &mut assigns, &mut import_end);
             }
+            self.object(n, ty);
+            let what = match ty {
+                "call_expression" => Todo::Call,
+                "new_expression" => Todo::New,
+                "return_statement" => Todo::Return,
+                "arrow_function" => Todo::Arrow,
+                "assignment_expression" => Todo::Assignment,
+                "export_statement" => Todo::Export,
+                "class_declaration" | "abstract_class_declaration" | "class" => Todo::Class,
+                "pair" => Todo::Pair,
+                _ => return true,
+            };
+            todo.push((n, what));
             true
         });
         // `let app; ... app = express()`: the value belongs to the scope that
         // declares the name.
+        let root_id = root.id();
         for (l, r) in assigns {
             let name = self.t(l);
-            let mut scope = self.ctx.tree.root_node().id();
-            let mut cur = l.up();
-            while let Some(p) = cur {
-                if is_function_kind(p.ty()) && self.scopes.get(&p.id()).is_some_and(|s| s.contains_key(name)) {
-                    scope = p.id();
-                    break;
-                }
-                cur = p.up();
-            }
+            let scope = self
+                .ctx
+                .enclosing_functions(l)
+                .find(|p| self.scopes.get(&p.id()).is_some_and(|s| s.contains_key(name)))
+                .map_or(root_id, |p| p.id());
             self.declare(scope, l, Decl::Value(r));
+        }
+        todo
+    }
+
+    /// Declarations, imports and classes at node `n` (of kind `ty`).
+    fn declaration(&mut self, n: Node<'a>, ty: &str, assigns: &mut Vec<(Node<'a>, Node<'a>)>, import_end: &mut usize) {
+        match ty {
+            "variable_declarator" => {
+                let Some(name) = n.field("name") else { return };
+                let scope = self.scope_of(n);
+                let value = n.field("value");
+                match name.ty() {
+                    "identifier" => {
+                        self.declare(scope, name, value.map(Decl::Value).unwrap_or(Decl::Declared));
+                    }
+                    "object_pattern" => {
+                        let Some(value) = value else { return };
+                        let mut c = name.walk();
+                        for p in name.named_children(&mut c) {
+                            match p.ty() {
+                                "shorthand_property_identifier_pattern" => {
+                                    self.declare(scope, p, Decl::Member(value, p));
+                                }
+                                "pair_pattern" => {
+                                    if let (Some(k), Some(v)) = (p.field("key"), p.field("value")) {
+                                        if v.ty() == "identifier" {
+                                            self.declare(scope, v, Decl::Member(value, k));
+                                        }
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "function_declaration" | "generator_function_declaration" => {
+                if let Some(name) = n.field("name") {
+                    let scope = self.scope_of(n);
+                    self.declare(scope, name, Decl::Func(n));
+                }
+            }
+            "class_declaration" | "abstract_class_declaration" => {
+                if let Some(name) = n.field("name") {
+                    let scope = self.scope_of(n);
+                    self.declare(scope, name, Decl::Class(n));
+                    self.facts.classes.push(self.t(name).to_string());
+                }
+            }
+            "import_statement" => {
+                *import_end = n.end_byte();
+                let Some(source) = n.field("source") else { return };
+                let scope = self.ctx.tree.root_node().id();
+                self.facts
+                    .imports
+                    .push(ImportFact { spec: module_name(source, &self.ctx.src.text), span: self.span(n) });
+                descendants(n, |c| {
+                    match c.ty() {
+                        "import_clause" => {
+                            if let Some(id) = c.named_child(0).filter(|x| x.ty() == "identifier") {
+                                self.declare(scope, id, Decl::ImportDefault(source));
+                            }
+                        }
+                        "namespace_import" => {
+                            if let Some(id) = c.named_child(0) {
+                                self.declare(scope, id, Decl::ImportNamespace(source));
+                            }
+                        }
+                        "import_specifier" => {
+                            if let Some(name) = c.field("name") {
+                                let local = c.field("alias").unwrap_or(name);
+                                self.declare(scope, local, Decl::ImportNamed(source, name));
+                            }
+                            return false;
+                        }
+                        _ => {}
+                    }
+                    true
+                });
+            }
+            "call_expression" => {
+                if let Some(spec) = require_target(n, &self.ctx.src.text) {
+                    self.facts.imports.push(ImportFact { spec, span: self.span(n) });
+                } else if n.field("function").is_some_and(|f| f.ty() == "import") {
+                    let arg = n.field("arguments").and_then(|a| a.named_child(0));
+                    if let Some(a) = arg.filter(|a| a.ty() == "string") {
+                        let spec = module_name(a, &self.ctx.src.text);
+                        self.facts.imports.push(ImportFact { spec, span: self.span(n) });
+                    }
+                }
+            }
+            "assignment_expression" => {
+                if let (Some(l), Some(r)) = (n.field("left"), n.field("right")) {
+                    if l.ty() == "identifier" {
+                        assigns.push((l, r));
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
-    fn collect_objects(&mut self, root: Node<'a>) {
-        descendants(root, |n| {
-            let kind = match n.ty() {
-                "call_expression" => {
-                    let Some(f) = n.field("function") else { return true };
-                    match self.ctx.qualified_name(f).as_deref() {
-                        Some("express") if self.imported_root(f) => Some(ObjKind::Express),
-                        Some("express.Router") if self.imported_root(f) => Some(ObjKind::ExpressRouter),
-                        Some("fastify" | "fastify.default" | "fastify.fastify" | "fastify.Fastify")
-                            if self.imported_root(f) =>
-                        {
-                            Some(ObjKind::Fastify)
-                        }
-                        Some("@nestjs/core.NestFactory.create") => Some(ObjKind::Nest),
-                        _ => None,
+    /// An app or router created at node `n` (of kind `ty`).
+    fn object(&mut self, n: Node<'a>, ty: &str) {
+        let kind = match ty {
+            "call_expression" if self.words.app_call => {
+                let Some(f) = n.field("function") else { return };
+                match self.ctx.qualified_name(f).as_deref() {
+                    Some("express") if self.imported_root(f) => Some(ObjKind::Express),
+                    Some("express.Router") if self.imported_root(f) => Some(ObjKind::ExpressRouter),
+                    Some("fastify" | "fastify.default" | "fastify.fastify" | "fastify.Fastify")
+                        if self.imported_root(f) =>
+                    {
+                        Some(ObjKind::Fastify)
                     }
+                    Some("@nestjs/core.NestFactory.create") => Some(ObjKind::Nest),
+                    _ => None,
                 }
-                "new_expression" => {
-                    let Some(f) = n.field("constructor") else { return true };
-                    match self.ctx.qualified_name(f).as_deref() {
-                        Some("koa" | "koa.default" | "koa.Koa") if self.imported_root(f) => Some(ObjKind::Koa),
-                        Some("koa-router" | "@koa/router" | "koa-router.default" | "@koa/router.default")
-                            if self.imported_root(f) =>
-                        {
-                            Some(ObjKind::KoaRouter)
-                        }
-                        _ => None,
-                    }
-                }
-                _ => None,
-            };
-            if let Some(kind) = kind {
-                let i = self.facts.objects.len() as u32;
-                self.objects.insert((n.start_byte(), n.end_byte()), i);
-                let mut obj = ObjFact { kind, span: self.span(n), also: Vec::new(), nest_root: None };
-                // `this.app = express()`
-                let mut up = n.up();
-                while let Some(p) = up.filter(|p| matches!(p.ty(), "await_expression" | "parenthesized_expression")) {
-                    up = p.up();
-                }
-                if let Some(p) = up.filter(|p| p.ty() == "assignment_expression") {
-                    if let Some(l) = p.field("left") {
-                        if let Some(v) = self.this_field(l) {
-                            obj.also.push(v);
-                        }
-                    }
-                }
-                self.facts.objects.push(obj);
             }
-            true
-        });
-        // Root modules of NestJS apps, once every object is known.
+            "new_expression" if self.words.koa => {
+                let Some(f) = n.field("constructor") else { return };
+                match self.ctx.qualified_name(f).as_deref() {
+                    Some("koa" | "koa.default" | "koa.Koa") if self.imported_root(f) => Some(ObjKind::Koa),
+                    Some("koa-router" | "@koa/router" | "koa-router.default" | "@koa/router.default")
+                        if self.imported_root(f) =>
+                    {
+                        Some(ObjKind::KoaRouter)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            let i = self.facts.objects.len() as u32;
+            self.objects.insert((n.start_byte(), n.end_byte()), i);
+            let mut obj = ObjFact { kind, span: self.span(n), also: Vec::new(), nest_root: None };
+            // `this.app = express()`
+            let mut up = n.up();
+            while let Some(p) = up.filter(|p| matches!(p.ty(), "await_expression" | "parenthesized_expression")) {
+                up = p.up();
+            }
+            if let Some(p) = up.filter(|p| p.ty() == "assignment_expression") {
+                if let Some(l) = p.field("left") {
+                    if let Some(v) = self.this_field(l) {
+                        obj.also.push(v);
+                    }
+                }
+            }
+            self.facts.objects.push(obj);
+        }
+    }
+
+    /// Root modules of NestJS apps, once every object is known.
+    fn nest_roots(&mut self, root: Node<'a>) {
         for i in 0..self.facts.objects.len() {
             if self.facts.objects[i].kind != ObjKind::Nest {
                 continue;
@@ -611,8 +690,10 @@ impl<'c, 'a> Extractor<'c, 'a> {
             return Val::Unknown;
         }
         let n = strip(n);
-        if let Some(&i) = self.objects.get(&(n.start_byte(), n.end_byte())) {
-            return Val::Obj(i);
+        if !self.objects.is_empty() {
+            if let Some(&i) = self.objects.get(&(n.start_byte(), n.end_byte())) {
+                return Val::Obj(i);
+            }
         }
         match n.ty() {
             "identifier" => self.resolve(n, depth),
@@ -623,9 +704,10 @@ impl<'c, 'a> Extractor<'c, 'a> {
                 let (Some(obj), Some(prop)) = (n.field("object"), n.field("property")) else {
                     return Val::Unknown;
                 };
-                let prop = self.t(prop).to_string();
                 match self.classify(obj, depth + 1) {
-                    Val::Import(spec, name) if name == "default" || name == "*" => Val::Import(spec, prop),
+                    Val::Import(spec, name) if name == "default" || name == "*" => {
+                        Val::Import(spec, self.t(prop).to_string())
+                    }
                     _ => Val::Unknown,
                 }
             }
@@ -669,7 +751,12 @@ impl<'c, 'a> Extractor<'c, 'a> {
                     }
                 }
                 // fastify-plugin wraps a plugin function: `fp(async (app) => ...)`.
-                if self.ctx.qualified_name(f).is_some_and(|q| q == "fastify-plugin" || q == "fastify-plugin.default") {
+                if self.words.fastify_plugin
+                    && self
+                        .ctx
+                        .qualified_name(f)
+                        .is_some_and(|q| q == "fastify-plugin" || q == "fastify-plugin.default")
+                {
                     if let Some(a) = first {
                         return self.classify(a, depth + 1);
                     }
@@ -687,19 +774,46 @@ impl<'c, 'a> Extractor<'c, 'a> {
 
     fn resolve(&self, id: Node<'a>, depth: u32) -> Val {
         let name = self.t(id);
-        for p in self.ctx.enclosing_functions(id) {
-            if let Some(i) = param_index(p, name, &self.ctx.src.text) {
-                return Val::Param(p.start_byte() as u32, i);
-            }
-            if let Some(decls) = self.scopes.get(&p.id()).and_then(|s| s.get(name)) {
-                return self.resolve_in(p.id(), name, decls, depth);
-            }
+        match self.binding(id, name) {
+            Binding::Param(func, i) => Val::Param(func, i),
+            Binding::Scope(scope) => match self.scopes.get(&scope).and_then(|s| s.get(name)) {
+                Some(decls) => self.resolve_in(scope, name, decls, depth),
+                None => Val::Unknown,
+            },
+            Binding::Unbound => Val::Unknown,
         }
-        let root = self.ctx.tree.root_node().id();
-        match self.scopes.get(&root).and_then(|s| s.get(name)) {
-            Some(decls) => self.resolve_in(root, name, decls, depth),
-            None => Val::Unknown,
+    }
+
+    /// Where `name`, used at `id`, is bound: the innermost enclosing function
+    /// with a parameter or a declaration of that name, or the top level.
+    fn binding(&self, id: Node<'a>, name: &'a str) -> Binding {
+        let inner = self.ctx.enclosing_function(id);
+        let key = (inner.map_or(usize::MAX, |f| f.id()), name);
+        if let Some(b) = self.lookups.borrow().get(&key) {
+            return *b;
         }
+        let found = self
+            .ctx
+            .enclosing_functions(id)
+            .find_map(|p| {
+                if let Some(i) = param_index(p, name, &self.ctx.src.text) {
+                    Some(Binding::Param(p.start_byte() as u32, i))
+                } else if self.scopes.get(&p.id()).is_some_and(|s| s.contains_key(name)) {
+                    Some(Binding::Scope(p.id()))
+                } else {
+                    None
+                }
+            })
+            .unwrap_or_else(|| {
+                let root = self.ctx.tree.root_node().id();
+                if self.scopes.get(&root).is_some_and(|s| s.contains_key(name)) {
+                    Binding::Scope(root)
+                } else {
+                    Binding::Unbound
+                }
+            });
+        self.lookups.borrow_mut().insert(key, found);
+        found
     }
 
     fn resolve_in(&self, scope: usize, name: &'a str, decls: &[Decl<'a>], depth: u32) -> Val {
@@ -750,13 +864,15 @@ impl<'c, 'a> Extractor<'c, 'a> {
         let Some(f) = n.field("function") else { return };
         let Some(args) = n.field("arguments") else { return };
         let src = &self.ctx.src.text;
-        let qn = self.ctx.qualified_name(f);
-        let arg_list: Vec<Node> = {
+        let qn = if self.words.session_or_cors { self.ctx.qualified_name(f) } else { None };
+        // The arguments, listed only for the calls that look at them.
+        let arg_nodes = || -> Vec<Node<'a>> {
             let mut c = args.walk();
             args.named_children(&mut c).filter(|a| a.ty() != "comment").collect()
         };
         // Session and CORS middleware, wherever they are created.
         if let Some(q) = qn.as_deref() {
+            let arg_list = arg_nodes();
             let pkg = package_name(q);
             if (SESSION_PACKAGES.contains(&pkg) && self.imported_root(f)) || q == "passport.session" {
                 let same_site =
@@ -790,7 +906,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
                     r
                 }
             };
-            if arg_list.iter().any(|a| named(*a) || in_object(*a)) {
+            if arg_nodes().iter().any(|a| named(*a) || in_object(*a)) {
                 self.facts.headers.push(self.span(n));
             }
         }
@@ -819,6 +935,7 @@ impl<'c, 'a> Extractor<'c, 'a> {
             self.pass(n);
             return;
         }
+        let arg_list = arg_nodes();
         let mut fact = UseFact {
             on,
             method: prop.to_string(),
@@ -852,7 +969,8 @@ impl<'c, 'a> Extractor<'c, 'a> {
                 vec![*a]
             };
             for e in elems {
-                if e.ty() == "call_expression"
+                if self.words.passport
+                    && e.ty() == "call_expression"
                     && e.field("function")
                         .and_then(|x| self.ctx.qualified_name(x))
                         .is_some_and(|q| q == "passport.authenticate")

@@ -33,7 +33,7 @@ use crate::engine::project::ProjectFile;
 use crate::finding::Finding;
 use crate::parse::Syntax;
 use crate::semantics::functions::FnIndex;
-use crate::semantics::js::{module_name, CallIndex};
+use crate::semantics::js::module_name;
 use crate::semantics::js_nest::{self, ServiceMethod};
 use crate::semantics::{descendants, js_taint, text, Handlers};
 use serde::{Deserialize, Serialize};
@@ -176,7 +176,7 @@ pub fn extract(ctx: &mut FileCtx) {
     }
 
     let services = js_nest::service_methods(root, src);
-    let index = CallIndex::new(root, src);
+    let index = ctx.call_index();
     let closures: Vec<Handlers> = services.iter().map(|s| index.closure(root, src, s.node)).collect();
     for class in js_nest::classes(root) {
         let Some(name) = js_nest::class_name(class, src) else { continue };
