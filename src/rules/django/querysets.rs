@@ -29,6 +29,7 @@ use crate::parse::Syntax;
 use crate::semantics::{descendants, python};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 use tree_sitter::Node;
 
 // ---------------------------------------------------------------------------
@@ -1461,17 +1462,32 @@ pub struct Views<'a> {
     by_name: HashMap<&'a str, Vec<usize>>,
     /// Per view: itself and its bases in method resolution order (depth
     /// first), `None` for a base that may define anything.
-    mros: Vec<Vec<Option<usize>>>,
+    mros: Rc<Mros>,
 }
+
+/// The method resolution orders of [`Views`], shared by the rules of a
+/// project phase through `ProjectCtx::memo`.
+struct Mros(Vec<Vec<Option<usize>>>);
 
 impl<'a> Views<'a> {
     pub fn new(files: &'a [ProjectFile]) -> Views<'a> {
+        let mut views = Self::index(files);
+        views.mros = Rc::new(views.compute_mros(files));
+        views
+    }
+
+    /// The views of the project phase `ctx`, their resolution orders
+    /// computed once per phase.
+    pub fn shared(ctx: &ProjectCtx<'a>) -> Views<'a> {
+        let mut views = Self::index(ctx.files);
+        views.mros = ctx.memo.get_or_insert(|| views.compute_mros(ctx.files));
+        views
+    }
+
+    /// The views by name, without their resolution orders.
+    fn index(files: &'a [ProjectFile]) -> Views<'a> {
         let mut all = Vec::new();
-        let mut modules = HashSet::new();
         for f in files {
-            if f.lang == crate::parse::Lang::Python {
-                modules.insert(super::settings::module_name(&f.rel).0);
-            }
             let Some(d) = &f.facts.django_models else { continue };
             for v in &d.views {
                 all.push((FileRef { rel: &f.rel, facts: d }, v));
@@ -1481,17 +1497,20 @@ impl<'a> Views<'a> {
         for (i, (_, v)) in all.iter().enumerate() {
             by_name.entry(v.name.as_str()).or_default().push(i);
         }
-        let mut views = Views { all, by_name, mros: Vec::new() };
+        Views { all, by_name, mros: Rc::new(Mros(Vec::new())) }
+    }
+
+    fn compute_mros(&self, files: &[ProjectFile]) -> Mros {
+        let modules = ProjectModules::new(files);
         let mut plain: HashMap<&ClassRef, bool> = HashMap::new();
-        let mut mros = Vec::with_capacity(views.all.len());
-        for v in 0..views.all.len() {
+        let mut mros = Vec::with_capacity(self.all.len());
+        for v in 0..self.all.len() {
             let mut out = vec![Some(v)];
             let mut seen = HashSet::from([v]);
-            views.mro_into(v, &mut out, &mut seen, 0, &modules, &mut plain);
+            self.mro_into(v, &mut out, &mut seen, 0, &modules, &mut plain);
             mros.push(out);
         }
-        views.mros = mros;
-        views
+        Mros(mros)
     }
 
     pub fn resolve(&self, r: &ClassRef, from: &str) -> Option<usize> {
@@ -1507,7 +1526,7 @@ impl<'a> Views<'a> {
     /// View `v` and its bases in method resolution order (depth first),
     /// with `None` for a base we cannot see into.
     pub fn mro(&self, v: usize) -> &[Option<usize>] {
-        &self.mros[v]
+        &self.mros.0[v]
     }
 
     fn mro_into<'r>(
@@ -1516,7 +1535,7 @@ impl<'a> Views<'a> {
         out: &mut Vec<Option<usize>>,
         seen: &mut HashSet<usize>,
         depth: u32,
-        modules: &HashSet<String>,
+        modules: &ProjectModules,
         plain: &mut HashMap<&'r ClassRef, bool>,
     ) {
         if depth > 16 {
@@ -1541,16 +1560,56 @@ impl<'a> Views<'a> {
     }
 }
 
+/// The modules of the project's Python files, to tell whether a module
+/// an import names is one of them as [`super::models::module_matches`]
+/// would, in either direction, without comparing it with every module.
+struct ProjectModules {
+    names: HashSet<String>,
+    /// Every run of whole dotted components of a module name
+    /// (`a.b.c` → `a`, `a.b`, `a.b.c`, `b`, `b.c`, `c`).
+    runs: HashSet<String>,
+}
+
+impl ProjectModules {
+    fn new(files: &[ProjectFile]) -> ProjectModules {
+        let names: HashSet<String> = files
+            .iter()
+            .filter(|f| f.lang == crate::parse::Lang::Python)
+            .map(|f| super::settings::module_name(&f.rel).0)
+            .collect();
+        let mut runs = HashSet::new();
+        for n in &names {
+            for r in component_runs(n) {
+                if !runs.contains(r) {
+                    runs.insert(r.to_string());
+                }
+            }
+        }
+        ProjectModules { names, runs }
+    }
+
+    /// Does some project module `x` satisfy `module_matches(x, m)` or
+    /// `module_matches(m, x)`?
+    fn matches(&self, m: &str) -> bool {
+        self.runs.contains(m) || component_runs(m).any(|r| self.names.contains(r))
+    }
+}
+
+/// The non-empty runs of whole dotted components of `name`: the strings
+/// `module_matches(name, _)` accepts.
+fn component_runs(name: &str) -> impl Iterator<Item = &str> {
+    let dots = || name.match_indices('.').map(|(i, _)| i);
+    let starts = std::iter::once(0).chain(dots().map(|i| i + 1));
+    starts
+        .flat_map(move |i| dots().chain(std::iter::once(name.len())).filter(move |&j| j > i).map(move |j| &name[i..j]))
+}
+
 /// Is `r` a class that defines no queryset, model or serializer we did not
 /// record: Django's and DRF's own classes, and classes of the project (we
 /// would have recorded them)? Other third-party bases may define anything.
-fn is_plain_base(r: &ClassRef, modules: &HashSet<String>) -> bool {
+fn is_plain_base(r: &ClassRef, modules: &ProjectModules) -> bool {
     match &r.module {
-        Some(m) => {
-            m.starts_with("django.")
-                || m.starts_with("rest_framework")
-                || modules.iter().any(|x| super::models::module_matches(x, m) || super::models::module_matches(m, x))
-        }
+        Some(m) => m.starts_with("django.") || m.starts_with("rest_framework") || modules.matches(m),
         None => false,
     }
 }
@@ -1607,7 +1666,7 @@ impl<'a> Analysis<'a> {
             .iter()
             .filter_map(|f| f.facts.django_models.as_ref().map(|d| FileRef { rel: f.rel.as_str(), facts: d }))
             .collect();
-        Analysis { index: ModelIndex::new(ctx), views: Views::new(ctx.files), files }
+        Analysis { index: ModelIndex::shared(ctx), views: Views::shared(ctx), files }
     }
 
     /// Resolves every part of a source; all must name the same model.
@@ -2317,6 +2376,48 @@ mod tests {
 
     fn path(p: &str) -> Vec<String> {
         p.split("__").map(str::to_string).collect()
+    }
+
+    /// `ProjectModules::matches` answers as comparing with every module.
+    #[test]
+    fn project_modules_match_like_module_matches() {
+        use super::super::models::module_matches;
+        let names = ["", "a", "a.b", "x.a.b.c", "ab.cd", "p..q", ".lead", "trail.", "books.models.book"];
+        let pm = ProjectModules {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            runs: names.iter().flat_map(|n| component_runs(n)).map(str::to_string).collect(),
+        };
+        let written = [
+            "",
+            "a",
+            "b",
+            "a.b",
+            "b.c",
+            "x.a",
+            "a.b.c.d",
+            "z.x.a.b.c",
+            "ab",
+            "cd",
+            "b.cd",
+            "p.",
+            ".q",
+            "p..q",
+            "q",
+            "lead",
+            ".lead",
+            "trail",
+            "trail.",
+            "books",
+            "books.models",
+            "models.book",
+            "other.books.models.book",
+            "a.b.",
+            ".",
+        ];
+        for m in written {
+            let brute = names.iter().any(|x| module_matches(x, m) || module_matches(m, x));
+            assert_eq!(pm.matches(m), brute, "{m:?}");
+        }
     }
 
     #[test]
