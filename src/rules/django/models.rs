@@ -196,6 +196,12 @@ pub struct Names {
 }
 
 impl Names {
+    /// The names of the file `ctx` analyses, built by the first extractor
+    /// that asks and shared with the others through `FileCtx::memo`.
+    pub fn shared(ctx: &FileCtx) -> std::rc::Rc<Names> {
+        ctx.memo.get_or_insert(|| Names::new(ctx))
+    }
+
     pub fn new(ctx: &FileCtx) -> Names {
         let (module, package) = module_name(ctx.rel);
         let mut n = Names { module, package, map: HashMap::new(), classes: HashSet::new(), auth_user: HashSet::new() };
@@ -483,7 +489,7 @@ const RELATION_CALLS: &[(&str, RelKind)] = &[
 
 /// Phase 1: model classes and Manager/QuerySet classes of a file.
 pub fn extract(ctx: &mut FileCtx) {
-    let names = Names::new(ctx);
+    let names = Names::shared(ctx);
     let models_module = is_models_module(ctx.rel);
     let mut models = Vec::new();
     let mut managers = Vec::new();

@@ -314,6 +314,11 @@ struct Scope<'t> {
     loops: Vec<LoopNode<'t>>,
     /// Byte ranges that run once per iteration, with their loop, in loop order.
     ranges: Vec<(usize, usize, usize)>,
+    /// The calls of the function (not of nested functions), in pre-order.
+    calls: Vec<Node<'t>>,
+    /// Per assignment (as in `assigns`): the loops it runs once per
+    /// iteration of.
+    assign_loops: Vec<Vec<usize>>,
 }
 
 fn is_comprehension(kind: &str) -> bool {
@@ -350,11 +355,19 @@ fn loop_target<'t>(ctx: &FileCtx, left: Node<'t>, right: Option<Node<'t>>) -> (O
 
 impl<'t> Scope<'t> {
     fn new(ctx: &FileCtx, func: Node<'t>, class: Option<String>) -> Scope<'t> {
-        let mut s = Scope { class, assigns: Vec::new(), loops: Vec::new(), ranges: Vec::new() };
+        let mut s = Scope {
+            class,
+            assigns: Vec::new(),
+            loops: Vec::new(),
+            ranges: Vec::new(),
+            calls: Vec::new(),
+            assign_loops: Vec::new(),
+        };
         let Some(body) = func.field("body") else { return s };
         descendants(body, |n| {
             match n.ty() {
                 "function_definition" | "class_definition" | "lambda" => return false,
+                "call" => s.calls.push(n),
                 "assignment" => {
                     if let (Some(l), Some(r)) = (n.field("left"), n.field("right")) {
                         if l.ty() == "identifier" {
@@ -434,12 +447,13 @@ impl<'t> Scope<'t> {
         for i in 0..s.loops.len() {
             s.loops[i].parent = s.enclosing_loops(s.loops[i].node).first().copied();
         }
+        s.assign_loops = s.assigns.iter().map(|(_, a, _)| s.enclosing_loops(*a)).collect();
         // Names assigned in a loop from its changing names change too.
         for i in 0..s.loops.len() {
             for _ in 0..2 {
                 let mut add = Vec::new();
-                for (name, a, r) in &s.assigns {
-                    if s.enclosing_loops(*a).contains(&i) && mentions(ctx, *r, &s.loops[i].deps).is_some() {
+                for ((name, _, r), loops) in s.assigns.iter().zip(&s.assign_loops) {
+                    if loops.contains(&i) && mentions(ctx, *r, &s.loops[i].deps).is_some() {
                         add.push(name.clone());
                     }
                 }
@@ -622,7 +636,7 @@ fn class_like(ctx: &FileCtx, n: Node) -> bool {
 
 struct Extractor<'c, 'a> {
     ctx: &'c FileCtx<'a>,
-    names: Names,
+    names: Rc<Names>,
 }
 
 impl<'a> Extractor<'_, 'a> {
@@ -750,8 +764,8 @@ impl<'a> Extractor<'_, 'a> {
         let Some(var) = lp.var.as_deref() else { return Vec::new() };
         // Aliases: `author = book.author` inside the loop.
         let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
-        for (name, a, value) in &scope.assigns {
-            if !scope.enclosing_loops(*a).contains(&l) || value.ty() != "attribute" {
+        for ((name, _, value), loops) in scope.assigns.iter().zip(&scope.assign_loops) {
+            if !loops.contains(&l) || value.ty() != "attribute" {
                 continue;
             }
             if let Some((base, segs)) = attr_chain(ctx, *value) {
@@ -789,15 +803,9 @@ impl<'a> Extractor<'_, 'a> {
         }
         let mut queries = Vec::new();
         let mut writes = Vec::new();
-        descendants(body, |n| {
-            if matches!(n.ty(), "function_definition" | "lambda" | "class_definition") {
-                return false;
-            }
-            if n.ty() == "call" {
-                self.call_in_loop(&scope, &loops, n, &mut queries, &mut writes);
-            }
-            true
-        });
+        for &call in &scope.calls {
+            self.call_in_loop(&scope, &loops, call, &mut queries, &mut writes);
+        }
         let interesting = loops.iter().any(|l| l.source.is_some()) || !queries.is_empty() || !writes.is_empty();
         if !interesting {
             return None;
@@ -1223,7 +1231,7 @@ fn runs_once(call: Node) -> bool {
 /// Phase 1: loops, querysets, queries and writes of every function, and
 /// the classes that define querysets.
 pub fn extract(ctx: &mut FileCtx) {
-    let ex = Extractor { ctx, names: Names::new(ctx) };
+    let ex = Extractor { ctx, names: Names::shared(ctx) };
     let root = ctx.tree.root_node();
     let mut functions = Vec::new();
     let mut views = Vec::new();
