@@ -266,9 +266,10 @@ impl Names {
                 }
                 false
             }
-            "function_definition"
-            | "class_definition"
-            | "block"
+            // Only imports are of interest: a definition whose text has no
+            // `import` holds none.
+            "function_definition" | "class_definition" => ctx.text(node).contains("import"),
+            "block"
             | "module"
             | "if_statement"
             | "try_statement"

@@ -497,8 +497,9 @@ fn mentions(ctx: &FileCtx, n: Node, names: &HashSet<String>) -> Option<String> {
             "keyword_argument" => stack.extend(c.field("value")),
             _ => {
                 let mut cur = c.walk();
-                let kids: Vec<Node> = c.named_children(&mut cur).collect();
-                stack.extend(kids.into_iter().rev());
+                let first = stack.len();
+                stack.extend(c.named_children(&mut cur));
+                stack[first..].reverse();
             }
         }
     }
