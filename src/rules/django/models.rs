@@ -985,11 +985,13 @@ fn auth_user_label(ctx: &ProjectCtx) -> Option<String> {
 /// the same for every rule of a project phase, so computed once per phase
 /// and shared through `ProjectCtx::memo` (see [`ModelIndex::shared`]).
 struct Derived {
-    /// Per model: bases, external model base, is a model, reverse accessors.
-    models: Vec<(Vec<usize>, bool, bool, BTreeMap<String, Attr>)>,
+    models: Vec<DerivedModel>,
     manager_bases: Vec<Vec<usize>>,
     auth_user: Option<usize>,
 }
+
+/// Per model: bases, external model base, is a model, reverse accessors.
+type DerivedModel = (Vec<usize>, bool, bool, BTreeMap<String, Attr>);
 
 impl<'a> ModelIndex<'a> {
     pub fn new(ctx: &ProjectCtx<'a>) -> ModelIndex<'a> {
