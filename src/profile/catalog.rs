@@ -317,6 +317,12 @@ pub fn npm_package_of(spec: &str) -> Option<String> {
 /// PyPI distribution of a Python import's top-level module, where they
 /// differ (`sklearn` → `scikit-learn`); otherwise the module itself.
 pub fn python_dist_of_import(module: &str) -> String {
+    dist_spelling(module).to_ascii_lowercase().replace('_', "-")
+}
+
+/// The distribution of a module's top-level package as spelled before
+/// normalisation (see [`python_dist_of_import`]).
+fn dist_spelling(module: &str) -> &str {
     let top = module.split('.').next().unwrap_or(module);
     match top {
         "sklearn" => "scikit-learn",
@@ -332,13 +338,16 @@ pub fn python_dist_of_import(module: &str) -> String {
         "sentence_transformers" => "sentence-transformers",
         other => other,
     }
-    .to_ascii_lowercase()
-    .replace('_', "-")
 }
 
 /// Python modules whose import means ML or data-science work.
 pub fn is_python_ml_module(module: &str) -> bool {
-    python_lib(&python_dist_of_import(module)) == Some(LibKind::MlData)
+    // `python_lib(&python_dist_of_import(module))` without building the
+    // name: the fit signals ask about every call of a Python file.
+    let dist = dist_spelling(module);
+    let normalised = |b: u8| if b == b'_' { b'-' } else { b.to_ascii_lowercase() };
+    let same = |n: &str| n.len() == dist.len() && n.bytes().zip(dist.bytes()).all(|(a, b)| a == normalised(b));
+    PYTHON_LIBS.iter().find(|(n, _)| same(n)).map(|(_, k)| *k) == Some(LibKind::MlData)
 }
 
 /// npm packages whose import means ML work in the process.
@@ -376,6 +385,13 @@ mod tests {
         assert_eq!(npm_package_of("node:fs"), None);
         assert_eq!(python_dist_of_import("sklearn.linear_model"), "scikit-learn");
         assert!(is_python_ml_module("numpy"));
+        // The same answer as normalising the name first.
+        let mut names: Vec<String> = PYTHON_LIBS.iter().map(|(n, _)| n.to_string()).collect();
+        names.extend(PYTHON_LIBS.iter().map(|(n, _)| n.replace('-', "_").to_ascii_uppercase()));
+        names.extend(["sklearn.x", "cv2", "PIL", "Torch.nn", "", "a_b-c", "naïve"].map(String::from));
+        for n in names {
+            assert_eq!(is_python_ml_module(&n), python_lib(&python_dist_of_import(&n)) == Some(LibKind::MlData), "{n}");
+        }
         assert!(!is_python_ml_module("json"));
         assert_eq!(normalise_python_name("Django_Celery.Beat"), "django-celery-beat");
     }

@@ -8,7 +8,7 @@ use super::catalog;
 use super::signals::{handler_line, head_span, is_poll_name, mentions_auth, FitFacts, SignalKind as K};
 use crate::engine::context::FileCtx;
 use crate::parse::Syntax;
-use crate::semantics::python::{is_view, keyword_args, positional_args, string_value};
+use crate::semantics::python::{is_view, keyword_args, string_value};
 use crate::semantics::{descendants, text};
 use tree_sitter::Node;
 
@@ -57,6 +57,9 @@ struct Py<'a, 'c> {
     src: &'a str,
     celery: bool,
     is_models: bool,
+    /// The file mentions `text/event-stream` somewhere: only then can a
+    /// string literal be that content type.
+    event_stream: bool,
 }
 
 impl<'a> Py<'a, '_> {
@@ -73,7 +76,8 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
     let root = ctx.tree.root_node();
     let imports_celery = ctx.bindings().imports.values().any(|q| q.starts_with("celery") || q.contains(".tasks"));
     let is_models = ctx.rel.ends_with("models.py") || ctx.rel.contains("/models/");
-    let py = Py { ctx, src, celery: imports_celery || ctx.rel.ends_with("tasks.py"), is_models };
+    let event_stream = src.contains("text/event-stream");
+    let py = Py { ctx, src, celery: imports_celery || ctx.rel.ends_with("tasks.py"), is_models, event_stream };
     descendants(root, |n| {
         match n.ty() {
             "import_statement" | "import_from_statement" => {
@@ -85,7 +89,7 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
             "function_definition" => function(&py, facts, n),
             "call" => call(&py, facts, n),
             "assignment" | "augmented_assignment" => assignment(&py, facts, n),
-            "string" if string_value(src, n).is_some_and(|s| s.trim() == "text/event-stream") => {
+            "string" if py.event_stream && string_value(src, n).is_some_and(|s| s.trim() == "text/event-stream") => {
                 facts.add(K::Sse, head_span(ctx, n), "text/event-stream response", handler_line(ctx, n));
             }
             "while_statement" => long_poll(&py, facts, n),
@@ -283,13 +287,15 @@ fn call(py: &Py, facts: &mut FitFacts, n: Node) {
     let q = py.q(func);
     let ft = py.t(func);
     let method = ft.rsplit('.').next().unwrap_or(ft);
-    let at = head_span(ctx, n);
-    let args = positional_args(n);
-    let first_str = args.first().and_then(|a| string_value(py.src, *a));
+    // Most calls add nothing: the span and the arguments are looked at
+    // only when they do.
+    let at = || head_span(ctx, n);
+    let first_str = || nth_positional(n, 0).and_then(|a| string_value(py.src, a));
 
     match q.as_str() {
         "django.urls.path" | "django.urls.re_path" | "django.conf.urls.url" => {
-            let route = first_str.clone().unwrap_or_default();
+            let at = at();
+            let route = first_str().unwrap_or_default();
             facts.add(K::Route, at, format!("/{route}"), 0);
             if is_poll_name(&route) {
                 facts.add(K::PollView, at, format!("/{route}"), 0);
@@ -299,37 +305,42 @@ fn call(py: &Py, facts: &mut FitFacts, n: Node) {
             }
             return;
         }
-        "django.core.wsgi.get_wsgi_application" => return facts.add(K::WsgiEntry, at, "get_wsgi_application()", 0),
-        "django.core.asgi.get_asgi_application" => return facts.add(K::AsgiEntry, at, "get_asgi_application()", 0),
-        "channels.routing.ProtocolTypeRouter" => return facts.add(K::AsgiEntry, at, "Channels ProtocolTypeRouter", 0),
-        "django.contrib.admin.site.register" => return facts.add(K::Admin, at, "admin.site.register", 0),
+        "django.core.wsgi.get_wsgi_application" => return facts.add(K::WsgiEntry, at(), "get_wsgi_application()", 0),
+        "django.core.asgi.get_asgi_application" => return facts.add(K::AsgiEntry, at(), "get_asgi_application()", 0),
+        "channels.routing.ProtocolTypeRouter" => {
+            return facts.add(K::AsgiEntry, at(), "Channels ProtocolTypeRouter", 0)
+        }
+        "django.contrib.admin.site.register" => return facts.add(K::Admin, at(), "admin.site.register", 0),
         "celery.chain"
         | "celery.group"
         | "celery.chord"
         | "celery.signature"
         | "celery.canvas.chain"
         | "celery.canvas.group"
-        | "celery.canvas.chord" => return facts.add(K::JobComplex, at, format!("canvas {}", method), 0),
+        | "celery.canvas.chord" => return facts.add(K::JobComplex, at(), format!("canvas {}", method), 0),
         "celery.schedules.crontab" | "celery.result.AsyncResult" => {
-            return facts.add(K::JobComplex, at, q.rsplit('.').next().unwrap_or(&q).to_string(), 0)
+            return facts.add(K::JobComplex, at(), q.rsplit('.').next().unwrap_or(&q).to_string(), 0)
         }
         _ => {}
     }
     if ft == "admin.site.register" {
-        return facts.add(K::Admin, at, "admin.site.register", 0);
+        return facts.add(K::Admin, at(), "admin.site.register", 0);
     }
-    if method == "register" && ft.ends_with("router.register") && first_str.is_some() {
-        return facts.add(K::Route, at, format!("router {}", first_str.unwrap_or_default()), 0);
+    if method == "register" && ft.ends_with("router.register") {
+        if let Some(first) = first_str() {
+            return facts.add(K::Route, at(), format!("router {first}"), 0);
+        }
     }
-    if method == "setdefault" && first_str.as_deref() == Some("DJANGO_SETTINGS_MODULE") {
-        if let Some(v) = args.get(1).and_then(|a| string_value(py.src, *a)) {
-            return facts.add(K::SettingsRef, at, v, 0);
+    if method == "setdefault" && first_str().as_deref() == Some("DJANGO_SETTINGS_MODULE") {
+        if let Some(v) = nth_positional(n, 1).and_then(|a| string_value(py.src, a)) {
+            return facts.add(K::SettingsRef, at(), v, 0);
         }
     }
     if py.celery && matches!(method, "s" | "si") && ft.contains('.') {
-        return facts.add(K::JobComplex, at, format!("canvas signature .{method}()"), 0);
+        return facts.add(K::JobComplex, at(), format!("canvas signature .{method}()"), 0);
     }
     if matches!(method, "delay" | "apply_async" | "enqueue") && ft.contains('.') {
+        let at = at();
         facts.add(K::JobEnqueue, at, ft, 0);
         if method == "apply_async" {
             for (k, _) in keyword_args(py.src, n) {
@@ -341,14 +352,29 @@ fn call(py: &Py, facts: &mut FitFacts, n: Node) {
         return;
     }
     if method == "get" && ft.ends_with(".AsyncResult") {
-        return facts.add(K::JobComplex, at, "waits for a task result", 0);
+        return facts.add(K::JobComplex, at(), "waits for a task result", 0);
     }
 
+    // What follows counts only in request handlers: which function handles
+    // requests is asked only about calls that would count.
+    let streaming = q == "django.http.StreamingHttpResponse";
+    let (module, member) = q.rsplit_once('.').unwrap_or(("", ""));
+    let outbound = (matches!(module, "requests" | "httpx") && HTTP_VERBS.contains(&member))
+        || q == "urllib.request.urlopen"
+        || q.starts_with("http.client.HTTP")
+        || q == "urllib3.request"
+        || (matches!(module, "requests.Session" | "httpx.Client") && HTTP_VERBS.contains(&member));
+    let top = q.split('.').next().unwrap_or("");
+    let ml = !top.is_empty() && catalog::is_python_ml_module(top);
+    if !streaming && !outbound && !ml {
+        return;
+    }
     let hl = handler_line(ctx, n);
     if hl == 0 {
         return;
     }
-    if q == "django.http.StreamingHttpResponse" {
+    let at = at();
+    if streaming {
         let event_stream = keyword_args(py.src, n)
             .iter()
             .any(|(k, v)| k == "content_type" && string_value(py.src, *v).is_some_and(|s| s.contains("event-stream")));
@@ -356,27 +382,33 @@ fn call(py: &Py, facts: &mut FitFacts, n: Node) {
             return facts.add(K::Sse, at, "StreamingHttpResponse(text/event-stream)", hl);
         }
     }
-    let (module, member) = q.rsplit_once('.').unwrap_or(("", ""));
-    let outbound = (matches!(module, "requests" | "httpx") && HTTP_VERBS.contains(&member))
-        || q == "urllib.request.urlopen"
-        || q.starts_with("http.client.HTTP")
-        || q == "urllib3.request"
-        || (matches!(module, "requests.Session" | "httpx.Client") && HTTP_VERBS.contains(&member));
     if outbound {
         facts.add(K::OutboundHttp, at, q.clone(), hl);
     }
-    let top = q.split('.').next().unwrap_or("");
-    if !top.is_empty() && catalog::is_python_ml_module(top) {
+    if ml {
         facts.add(K::MlInHandler, at, q.clone(), hl);
     }
+}
+
+/// The `k`-th positional argument of a call (as
+/// [`crate::semantics::python::positional_args`] lists them).
+fn nth_positional(call: Node, k: usize) -> Option<Node> {
+    let args = call.field("arguments")?;
+    let mut c = args.walk();
+    let found = args
+        .named_children(&mut c)
+        .filter(|a| !matches!(a.ty(), "comment" | "keyword_argument" | "dictionary_splat"))
+        .nth(k);
+    found
 }
 
 fn assignment(py: &Py, facts: &mut FitFacts, n: Node) {
     let ctx = py.ctx;
     let (Some(left), Some(right)) = (n.field("left"), n.field("right")) else { return };
     let name = py.t(left);
-    let at = head_span(ctx, n);
+    let at = || head_span(ctx, n);
     if name == "INSTALLED_APPS" {
+        let at = at();
         if n.ty() == "assignment" {
             facts.add(K::SettingsModule, at, "INSTALLED_APPS", 0);
         }
@@ -388,6 +420,7 @@ fn assignment(py: &Py, facts: &mut FitFacts, n: Node) {
             true
         });
     } else if SETTINGS_OF_INTEREST.contains(&name) || name.ends_with("beat_schedule") {
+        let at = at();
         let detail = if name.ends_with("beat_schedule") { "CELERY_BEAT_SCHEDULE" } else { name };
         facts.add(K::Setting, at, detail, 0);
         if detail == "CELERY_BEAT_SCHEDULE" {
@@ -395,7 +428,7 @@ fn assignment(py: &Py, facts: &mut FitFacts, n: Node) {
         }
     } else if name == "worker_class" || name == "GUNICORN_WORKER_CLASS" {
         if let Some(v) = string_value(py.src, right) {
-            facts.add(K::Setting, at, format!("worker_class={v}"), 0);
+            facts.add(K::Setting, at(), format!("worker_class={v}"), 0);
         }
     }
 }

@@ -92,7 +92,7 @@ fn has_star(v: &Value) -> bool {
 }
 
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
-    let index = SettingsIndex::new(ctx.files, ctx.config);
+    let index = SettingsIndex::shared(ctx);
     let mut r = Reporter::new(&index);
     for eff in index.production_settings() {
         let Some(s) = eff.get("ALLOWED_HOSTS") else { continue };

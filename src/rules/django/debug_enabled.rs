@@ -108,7 +108,7 @@ if os.environ.get("LOCAL"):
 pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };
 
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
-    let index = SettingsIndex::new(ctx.files, ctx.config);
+    let index = SettingsIndex::shared(ctx);
     // One finding per assignment, however many roots resolve to it; each
     // root reaching it through a star import adds a related location.
     let mut hits: BTreeMap<(usize, u32, u32), Vec<Site>> = BTreeMap::new();

@@ -123,7 +123,7 @@ pub const RULE: CodeRule = CodeRule {
 const ALLOW_ANY: &str = "rest_framework.permissions.AllowAny";
 
 fn check_settings(ctx: &ProjectCtx, out: &mut ProjectOut) {
-    let index = SettingsIndex::new(ctx.files, ctx.config);
+    let index = SettingsIndex::shared(ctx);
     let mut r = Reporter::new(&index);
     for eff in index.production_settings() {
         if eff.has_app("rest_framework") != Some(true) {

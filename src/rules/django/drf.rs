@@ -104,7 +104,7 @@ fn is_serializer_name(s: &str) -> bool {
 
 /// Phase 1: the serializer classes of a file.
 pub fn extract(ctx: &mut FileCtx) {
-    let names = Names::new(ctx);
+    let names = Names::shared(ctx);
     let mut out = Vec::new();
     for class in top_level_classes(ctx.tree.root_node()) {
         let Some(name_node) = class.field("name") else { continue };

@@ -81,7 +81,7 @@ files = { "proj/settings/production.py" = "from .base import *\n" }
 pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };
 
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
-    let index = SettingsIndex::new(ctx.files, ctx.config);
+    let index = SettingsIndex::shared(ctx);
     let mut r = Reporter::new(&index);
     // Production chains first: a literal both kinds use is an error.
     for (development, roots) in [(false, index.production_roots()), (true, index.development_roots())] {

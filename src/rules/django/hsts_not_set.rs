@@ -98,7 +98,7 @@ MIDDLEWARE = ["django.middleware.common.CommonMiddleware", "shop.middleware.Secu
 pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };
 
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
-    let index = SettingsIndex::new(ctx.files, ctx.config);
+    let index = SettingsIndex::shared(ctx);
     let mut r = Reporter::new(&index);
     for eff in index.production_settings() {
         if eff.has_exact_middleware(SECURITY_MIDDLEWARE) != Some(true) {

@@ -85,7 +85,7 @@ files = { "proj/settings/base.py" = "INSTALLED_APPS = ['django.contrib.sessions'
 pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };
 
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
-    let index = SettingsIndex::new(ctx.files, ctx.config);
+    let index = SettingsIndex::shared(ctx);
     let mut r = Reporter::new(&index);
     for eff in index.production_settings() {
         // Django's SessionMiddleware writes the cookie from these settings; a

@@ -109,7 +109,7 @@ fn django_csp_configured(eff: &super::settings::EffectiveSettings) -> bool {
 }
 
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
-    let index = SettingsIndex::new(ctx.files, ctx.config);
+    let index = SettingsIndex::shared(ctx);
     let mut r = Reporter::new(&index);
     for eff in index.production_settings() {
         let file = &index.modules[eff.root].file.path;

@@ -196,6 +196,12 @@ pub struct Names {
 }
 
 impl Names {
+    /// The names of the file `ctx` analyses, built by the first extractor
+    /// that asks and shared with the others through `FileCtx::memo`.
+    pub fn shared(ctx: &FileCtx) -> std::rc::Rc<Names> {
+        ctx.memo.get_or_insert(|| Names::new(ctx))
+    }
+
     pub fn new(ctx: &FileCtx) -> Names {
         let (module, package) = module_name(ctx.rel);
         let mut n = Names { module, package, map: HashMap::new(), classes: HashSet::new(), auth_user: HashSet::new() };
@@ -260,9 +266,10 @@ impl Names {
                 }
                 false
             }
-            "function_definition"
-            | "class_definition"
-            | "block"
+            // Only imports are of interest: a definition whose text has no
+            // `import` holds none.
+            "function_definition" | "class_definition" => ctx.text(node).contains("import"),
+            "block"
             | "module"
             | "if_statement"
             | "try_statement"
@@ -483,7 +490,7 @@ const RELATION_CALLS: &[(&str, RelKind)] = &[
 
 /// Phase 1: model classes and Manager/QuerySet classes of a file.
 pub fn extract(ctx: &mut FileCtx) {
-    let names = Names::new(ctx);
+    let names = Names::shared(ctx);
     let models_module = is_models_module(ctx.rel);
     let mut models = Vec::new();
     let mut managers = Vec::new();
@@ -973,8 +980,57 @@ fn auth_user_label(ctx: &ProjectCtx) -> Option<String> {
     None
 }
 
+/// What [`ModelIndex::new`] derives from the classes of the project
+/// (bases, which classes are models, the user model, reverse accessors):
+/// the same for every rule of a project phase, so computed once per phase
+/// and shared through `ProjectCtx::memo` (see [`ModelIndex::shared`]).
+struct Derived {
+    models: Vec<DerivedModel>,
+    manager_bases: Vec<Vec<usize>>,
+    auth_user: Option<usize>,
+}
+
+/// Per model: bases, external model base, is a model, reverse accessors.
+type DerivedModel = (Vec<usize>, bool, bool, BTreeMap<String, Attr>);
+
 impl<'a> ModelIndex<'a> {
     pub fn new(ctx: &ProjectCtx<'a>) -> ModelIndex<'a> {
+        let mut index = Self::classes(ctx);
+        Self::derive(&mut index, ctx);
+        index
+    }
+
+    /// The index of the project phase `ctx`, what it derives computed on
+    /// the phase's first call and reused by the next ones.
+    pub fn shared(ctx: &ProjectCtx<'a>) -> ModelIndex<'a> {
+        if let Some(d) = ctx.memo.get::<Derived>() {
+            let mut index = Self::classes(ctx);
+            for (m, (bases, external, is_model, reverse)) in index.models.iter_mut().zip(&d.models) {
+                m.bases = bases.clone();
+                m.external_model_base = *external;
+                m.is_model = *is_model;
+                m.reverse = reverse.clone();
+            }
+            for (m, bases) in index.managers.iter_mut().zip(&d.manager_bases) {
+                m.bases = bases.clone();
+            }
+            index.auth_user = d.auth_user;
+            return index;
+        }
+        let index = Self::new(ctx);
+        let models = index
+            .models
+            .iter()
+            .map(|m| (m.bases.clone(), m.external_model_base, m.is_model, m.reverse.clone()))
+            .collect();
+        let manager_bases = index.managers.iter().map(|m| m.bases.clone()).collect();
+        ctx.memo.put(std::rc::Rc::new(Derived { models, manager_bases, auth_user: index.auth_user }));
+        index
+    }
+
+    /// The model and manager classes of the project and Django's own
+    /// models, by name, before anything is derived from them.
+    fn classes(ctx: &ProjectCtx<'a>) -> ModelIndex<'a> {
         let mut models: Vec<ModelEntry<'a>> = Vec::new();
         let mut managers: Vec<ManagerEntry<'a>> = Vec::new();
         for (module, class) in builtin_models() {
@@ -1017,7 +1073,10 @@ impl<'a> ModelIndex<'a> {
         for (i, m) in managers.iter().enumerate() {
             managers_by_name.entry(m.class.name.clone()).or_default().push(i);
         }
-        let mut index = ModelIndex { models, by_name, managers, managers_by_name, auth_user: None };
+        ModelIndex { models, by_name, managers, managers_by_name, auth_user: None }
+    }
+
+    fn derive(index: &mut ModelIndex<'a>, ctx: &ProjectCtx<'a>) {
         // Bases.
         for i in 0..index.models.len() {
             if index.models[i].rel.is_none() {
@@ -1111,7 +1170,6 @@ impl<'a> ModelIndex<'a> {
         for (t, name, attr) in reverse {
             index.models[t].reverse.entry(name).or_insert(attr);
         }
-        index
     }
 
     fn builtin(&self, name: &str) -> Option<usize> {

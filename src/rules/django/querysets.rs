@@ -29,6 +29,7 @@ use crate::parse::Syntax;
 use crate::semantics::{descendants, python};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 use tree_sitter::Node;
 
 // ---------------------------------------------------------------------------
@@ -313,6 +314,11 @@ struct Scope<'t> {
     loops: Vec<LoopNode<'t>>,
     /// Byte ranges that run once per iteration, with their loop, in loop order.
     ranges: Vec<(usize, usize, usize)>,
+    /// The calls of the function (not of nested functions), in pre-order.
+    calls: Vec<Node<'t>>,
+    /// Per assignment (as in `assigns`): the loops it runs once per
+    /// iteration of.
+    assign_loops: Vec<Vec<usize>>,
 }
 
 fn is_comprehension(kind: &str) -> bool {
@@ -349,11 +355,19 @@ fn loop_target<'t>(ctx: &FileCtx, left: Node<'t>, right: Option<Node<'t>>) -> (O
 
 impl<'t> Scope<'t> {
     fn new(ctx: &FileCtx, func: Node<'t>, class: Option<String>) -> Scope<'t> {
-        let mut s = Scope { class, assigns: Vec::new(), loops: Vec::new(), ranges: Vec::new() };
+        let mut s = Scope {
+            class,
+            assigns: Vec::new(),
+            loops: Vec::new(),
+            ranges: Vec::new(),
+            calls: Vec::new(),
+            assign_loops: Vec::new(),
+        };
         let Some(body) = func.field("body") else { return s };
         descendants(body, |n| {
             match n.ty() {
                 "function_definition" | "class_definition" | "lambda" => return false,
+                "call" => s.calls.push(n),
                 "assignment" => {
                     if let (Some(l), Some(r)) = (n.field("left"), n.field("right")) {
                         if l.ty() == "identifier" {
@@ -433,12 +447,13 @@ impl<'t> Scope<'t> {
         for i in 0..s.loops.len() {
             s.loops[i].parent = s.enclosing_loops(s.loops[i].node).first().copied();
         }
+        s.assign_loops = s.assigns.iter().map(|(_, a, _)| s.enclosing_loops(*a)).collect();
         // Names assigned in a loop from its changing names change too.
         for i in 0..s.loops.len() {
             for _ in 0..2 {
                 let mut add = Vec::new();
-                for (name, a, r) in &s.assigns {
-                    if s.enclosing_loops(*a).contains(&i) && mentions(ctx, *r, &s.loops[i].deps).is_some() {
+                for ((name, _, r), loops) in s.assigns.iter().zip(&s.assign_loops) {
+                    if loops.contains(&i) && mentions(ctx, *r, &s.loops[i].deps).is_some() {
                         add.push(name.clone());
                     }
                 }
@@ -482,8 +497,9 @@ fn mentions(ctx: &FileCtx, n: Node, names: &HashSet<String>) -> Option<String> {
             "keyword_argument" => stack.extend(c.field("value")),
             _ => {
                 let mut cur = c.walk();
-                let kids: Vec<Node> = c.named_children(&mut cur).collect();
-                stack.extend(kids.into_iter().rev());
+                let first = stack.len();
+                stack.extend(c.named_children(&mut cur));
+                stack[first..].reverse();
             }
         }
     }
@@ -621,7 +637,7 @@ fn class_like(ctx: &FileCtx, n: Node) -> bool {
 
 struct Extractor<'c, 'a> {
     ctx: &'c FileCtx<'a>,
-    names: Names,
+    names: Rc<Names>,
 }
 
 impl<'a> Extractor<'_, 'a> {
@@ -749,8 +765,8 @@ impl<'a> Extractor<'_, 'a> {
         let Some(var) = lp.var.as_deref() else { return Vec::new() };
         // Aliases: `author = book.author` inside the loop.
         let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
-        for (name, a, value) in &scope.assigns {
-            if !scope.enclosing_loops(*a).contains(&l) || value.ty() != "attribute" {
+        for ((name, _, value), loops) in scope.assigns.iter().zip(&scope.assign_loops) {
+            if !loops.contains(&l) || value.ty() != "attribute" {
                 continue;
             }
             if let Some((base, segs)) = attr_chain(ctx, *value) {
@@ -788,15 +804,9 @@ impl<'a> Extractor<'_, 'a> {
         }
         let mut queries = Vec::new();
         let mut writes = Vec::new();
-        descendants(body, |n| {
-            if matches!(n.ty(), "function_definition" | "lambda" | "class_definition") {
-                return false;
-            }
-            if n.ty() == "call" {
-                self.call_in_loop(&scope, &loops, n, &mut queries, &mut writes);
-            }
-            true
-        });
+        for &call in &scope.calls {
+            self.call_in_loop(&scope, &loops, call, &mut queries, &mut writes);
+        }
         let interesting = loops.iter().any(|l| l.source.is_some()) || !queries.is_empty() || !writes.is_empty();
         if !interesting {
             return None;
@@ -1222,7 +1232,7 @@ fn runs_once(call: Node) -> bool {
 /// Phase 1: loops, querysets, queries and writes of every function, and
 /// the classes that define querysets.
 pub fn extract(ctx: &mut FileCtx) {
-    let ex = Extractor { ctx, names: Names::new(ctx) };
+    let ex = Extractor { ctx, names: Names::shared(ctx) };
     let root = ctx.tree.root_node();
     let mut functions = Vec::new();
     let mut views = Vec::new();
@@ -1461,17 +1471,32 @@ pub struct Views<'a> {
     by_name: HashMap<&'a str, Vec<usize>>,
     /// Per view: itself and its bases in method resolution order (depth
     /// first), `None` for a base that may define anything.
-    mros: Vec<Vec<Option<usize>>>,
+    mros: Rc<Mros>,
 }
+
+/// The method resolution orders of [`Views`], shared by the rules of a
+/// project phase through `ProjectCtx::memo`.
+struct Mros(Vec<Vec<Option<usize>>>);
 
 impl<'a> Views<'a> {
     pub fn new(files: &'a [ProjectFile]) -> Views<'a> {
+        let mut views = Self::index(files);
+        views.mros = Rc::new(views.compute_mros(files));
+        views
+    }
+
+    /// The views of the project phase `ctx`, their resolution orders
+    /// computed once per phase.
+    pub fn shared(ctx: &ProjectCtx<'a>) -> Views<'a> {
+        let mut views = Self::index(ctx.files);
+        views.mros = ctx.memo.get_or_insert(|| views.compute_mros(ctx.files));
+        views
+    }
+
+    /// The views by name, without their resolution orders.
+    fn index(files: &'a [ProjectFile]) -> Views<'a> {
         let mut all = Vec::new();
-        let mut modules = HashSet::new();
         for f in files {
-            if f.lang == crate::parse::Lang::Python {
-                modules.insert(super::settings::module_name(&f.rel).0);
-            }
             let Some(d) = &f.facts.django_models else { continue };
             for v in &d.views {
                 all.push((FileRef { rel: &f.rel, facts: d }, v));
@@ -1481,17 +1506,20 @@ impl<'a> Views<'a> {
         for (i, (_, v)) in all.iter().enumerate() {
             by_name.entry(v.name.as_str()).or_default().push(i);
         }
-        let mut views = Views { all, by_name, mros: Vec::new() };
+        Views { all, by_name, mros: Rc::new(Mros(Vec::new())) }
+    }
+
+    fn compute_mros(&self, files: &[ProjectFile]) -> Mros {
+        let modules = ProjectModules::new(files);
         let mut plain: HashMap<&ClassRef, bool> = HashMap::new();
-        let mut mros = Vec::with_capacity(views.all.len());
-        for v in 0..views.all.len() {
+        let mut mros = Vec::with_capacity(self.all.len());
+        for v in 0..self.all.len() {
             let mut out = vec![Some(v)];
             let mut seen = HashSet::from([v]);
-            views.mro_into(v, &mut out, &mut seen, 0, &modules, &mut plain);
+            self.mro_into(v, &mut out, &mut seen, 0, &modules, &mut plain);
             mros.push(out);
         }
-        views.mros = mros;
-        views
+        Mros(mros)
     }
 
     pub fn resolve(&self, r: &ClassRef, from: &str) -> Option<usize> {
@@ -1507,7 +1535,7 @@ impl<'a> Views<'a> {
     /// View `v` and its bases in method resolution order (depth first),
     /// with `None` for a base we cannot see into.
     pub fn mro(&self, v: usize) -> &[Option<usize>] {
-        &self.mros[v]
+        &self.mros.0[v]
     }
 
     fn mro_into<'r>(
@@ -1516,7 +1544,7 @@ impl<'a> Views<'a> {
         out: &mut Vec<Option<usize>>,
         seen: &mut HashSet<usize>,
         depth: u32,
-        modules: &HashSet<String>,
+        modules: &ProjectModules,
         plain: &mut HashMap<&'r ClassRef, bool>,
     ) {
         if depth > 16 {
@@ -1541,16 +1569,56 @@ impl<'a> Views<'a> {
     }
 }
 
+/// The modules of the project's Python files, to tell whether a module
+/// an import names is one of them as [`super::models::module_matches`]
+/// would, in either direction, without comparing it with every module.
+struct ProjectModules {
+    names: HashSet<String>,
+    /// Every run of whole dotted components of a module name
+    /// (`a.b.c` → `a`, `a.b`, `a.b.c`, `b`, `b.c`, `c`).
+    runs: HashSet<String>,
+}
+
+impl ProjectModules {
+    fn new(files: &[ProjectFile]) -> ProjectModules {
+        let names: HashSet<String> = files
+            .iter()
+            .filter(|f| f.lang == crate::parse::Lang::Python)
+            .map(|f| super::settings::module_name(&f.rel).0)
+            .collect();
+        let mut runs = HashSet::new();
+        for n in &names {
+            for r in component_runs(n) {
+                if !runs.contains(r) {
+                    runs.insert(r.to_string());
+                }
+            }
+        }
+        ProjectModules { names, runs }
+    }
+
+    /// Does some project module `x` satisfy `module_matches(x, m)` or
+    /// `module_matches(m, x)`?
+    fn matches(&self, m: &str) -> bool {
+        self.runs.contains(m) || component_runs(m).any(|r| self.names.contains(r))
+    }
+}
+
+/// The non-empty runs of whole dotted components of `name`: the strings
+/// `module_matches(name, _)` accepts.
+fn component_runs(name: &str) -> impl Iterator<Item = &str> {
+    let dots = || name.match_indices('.').map(|(i, _)| i);
+    let starts = std::iter::once(0).chain(dots().map(|i| i + 1));
+    starts
+        .flat_map(move |i| dots().chain(std::iter::once(name.len())).filter(move |&j| j > i).map(move |j| &name[i..j]))
+}
+
 /// Is `r` a class that defines no queryset, model or serializer we did not
 /// record: Django's and DRF's own classes, and classes of the project (we
 /// would have recorded them)? Other third-party bases may define anything.
-fn is_plain_base(r: &ClassRef, modules: &HashSet<String>) -> bool {
+fn is_plain_base(r: &ClassRef, modules: &ProjectModules) -> bool {
     match &r.module {
-        Some(m) => {
-            m.starts_with("django.")
-                || m.starts_with("rest_framework")
-                || modules.iter().any(|x| super::models::module_matches(x, m) || super::models::module_matches(m, x))
-        }
+        Some(m) => m.starts_with("django.") || m.starts_with("rest_framework") || modules.matches(m),
         None => false,
     }
 }
@@ -1607,7 +1675,7 @@ impl<'a> Analysis<'a> {
             .iter()
             .filter_map(|f| f.facts.django_models.as_ref().map(|d| FileRef { rel: f.rel.as_str(), facts: d }))
             .collect();
-        Analysis { index: ModelIndex::new(ctx), views: Views::new(ctx.files), files }
+        Analysis { index: ModelIndex::shared(ctx), views: Views::shared(ctx), files }
     }
 
     /// Resolves every part of a source; all must name the same model.
@@ -2317,6 +2385,48 @@ mod tests {
 
     fn path(p: &str) -> Vec<String> {
         p.split("__").map(str::to_string).collect()
+    }
+
+    /// `ProjectModules::matches` answers as comparing with every module.
+    #[test]
+    fn project_modules_match_like_module_matches() {
+        use super::super::models::module_matches;
+        let names = ["", "a", "a.b", "x.a.b.c", "ab.cd", "p..q", ".lead", "trail.", "books.models.book"];
+        let pm = ProjectModules {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            runs: names.iter().flat_map(|n| component_runs(n)).map(str::to_string).collect(),
+        };
+        let written = [
+            "",
+            "a",
+            "b",
+            "a.b",
+            "b.c",
+            "x.a",
+            "a.b.c.d",
+            "z.x.a.b.c",
+            "ab",
+            "cd",
+            "b.cd",
+            "p.",
+            ".q",
+            "p..q",
+            "q",
+            "lead",
+            ".lead",
+            "trail",
+            "trail.",
+            "books",
+            "books.models",
+            "models.book",
+            "other.books.models.book",
+            "a.b.",
+            ".",
+        ];
+        for m in written {
+            let brute = names.iter().any(|x| module_matches(x, m) || module_matches(m, x));
+            assert_eq!(pm.matches(m), brute, "{m:?}");
+        }
     }
 
     #[test]

@@ -23,7 +23,9 @@ use crate::parse::Syntax;
 use crate::semantics::descendants;
 use crate::semantics::python;
 use serde::{Deserialize, Serialize};
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 use tree_sitter::Node;
 
 // ---------------------------------------------------------------------------
@@ -854,10 +856,10 @@ pub struct Module<'a> {
     pub file_index: usize,
     /// Dotted name from the path relative to the scanned root, used to
     /// resolve imports (`backend.proj.settings`).
-    pub name: String,
+    pub name: Rc<str>,
     /// The name Python knows it by: relative to the directory holding
     /// `manage.py` (`proj.settings`), for messages.
-    pub display: String,
+    pub display: Rc<str>,
     pub package: bool,
     pub facts: Option<&'a SettingsFacts>,
 }
@@ -1199,7 +1201,7 @@ pub fn missing_middleware(
     path: &str,
     consequence: &str,
 ) {
-    let index = SettingsIndex::new(ctx.files, ctx.config);
+    let index = SettingsIndex::shared(ctx);
     let mut r = Reporter::new(&index);
     let class = path.rsplit('.').next().unwrap_or(path);
     for eff in index.production_settings() {
@@ -1227,19 +1229,37 @@ pub fn missing_middleware(
 pub struct SettingsIndex<'a> {
     pub modules: Vec<Module<'a>>,
     config: &'a Config,
-    by_name: HashMap<String, Vec<usize>>,
-    /// The config's `production-settings` globs with their directories.
-    production_globs: Vec<(std::path::PathBuf, globset::GlobMatcher)>,
+    shared: Rc<Shared>,
 }
 
-/// How deep star-import chains are followed.
-const MAX_DEPTH: usize = 32;
+/// What the index knows without borrowing the facts, and what the rules
+/// derive alike from it (star imports, settings modules, roots): built
+/// once per phase 2 and shared by the settings rules through
+/// `ProjectCtx::memo` (see [`SettingsIndex::shared`]), the derived parts
+/// on first use.
+struct Shared {
+    /// Per module: (file index, name, display name, package).
+    modules: Vec<(usize, Rc<str>, Rc<str>, bool)>,
+    by_name: HashMap<Rc<str>, Vec<usize>>,
+    /// Modules by the last component of their name, in module order: a
+    /// module `resolve_dotted` accepts for `a.b` ends with `b`.
+    by_last: HashMap<Rc<str>, Vec<usize>>,
+    /// The config's `production-settings` globs with their directories.
+    production_globs: Vec<(std::path::PathBuf, globset::GlobMatcher)>,
+    /// Per module: the modules its star imports resolve to, in statement
+    /// order, each with whether the import is conditional.
+    star: OnceCell<Vec<Vec<(usize, bool)>>>,
+    targeted: OnceCell<BTreeSet<usize>>,
+    settings: OnceCell<BTreeSet<usize>>,
+    /// Production roots, development roots.
+    roots: [OnceCell<Vec<usize>>; 2],
+}
 
-impl<'a> SettingsIndex<'a> {
-    /// Indexes every Python file of the project as a module.
-    pub fn new(files: &'a [ProjectFile], config: &'a Config) -> SettingsIndex<'a> {
+impl Shared {
+    fn build(files: &[ProjectFile], config: &Config) -> Shared {
         let mut modules = Vec::new();
-        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_name: HashMap<Rc<str>, Vec<usize>> = HashMap::new();
+        let mut by_last: HashMap<Rc<str>, Vec<usize>> = HashMap::new();
         let manage_dirs: BTreeSet<&str> = files
             .iter()
             .filter_map(|f| match f.rel.rsplit_once('/') {
@@ -1253,15 +1273,11 @@ impl<'a> SettingsIndex<'a> {
                 continue;
             }
             let (name, package) = module_name(&f.rel);
+            let display: Rc<str> = display_name(&f.rel, &name, &manage_dirs).into();
+            let name: Rc<str> = name.into();
             by_name.entry(name.clone()).or_default().push(modules.len());
-            modules.push(Module {
-                file: f,
-                file_index: i,
-                display: display_name(&f.rel, &name, &manage_dirs),
-                name,
-                package,
-                facts: f.facts.django_settings.as_ref(),
-            });
+            by_last.entry(last_component(&name).into()).or_default().push(modules.len());
+            modules.push((i, name, display, package));
         }
         // Globs were validated when the config was loaded.
         let production_globs = config
@@ -1269,7 +1285,56 @@ impl<'a> SettingsIndex<'a> {
             .iter()
             .filter_map(|(dir, g)| Some((dir.clone(), globset::Glob::new(g).ok()?.compile_matcher())))
             .collect();
-        SettingsIndex { modules, config, by_name, production_globs }
+        Shared {
+            modules,
+            by_name,
+            by_last,
+            production_globs,
+            star: OnceCell::new(),
+            targeted: OnceCell::new(),
+            settings: OnceCell::new(),
+            roots: [OnceCell::new(), OnceCell::new()],
+        }
+    }
+}
+
+/// How deep star-import chains are followed.
+const MAX_DEPTH: usize = 32;
+
+fn last_component(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
+}
+
+impl<'a> SettingsIndex<'a> {
+    /// Indexes every Python file of the project as a module.
+    pub fn new(files: &'a [ProjectFile], config: &'a Config) -> SettingsIndex<'a> {
+        Self::with(files, config, Rc::new(Shared::build(files, config)))
+    }
+
+    /// The index of the project phase `ctx`, sharing its module table and
+    /// derived sets with the other rules of the phase.
+    pub fn shared(ctx: &crate::engine::project::ProjectCtx<'a>) -> SettingsIndex<'a> {
+        let shared = ctx.memo.get_or_insert(|| Shared::build(ctx.files, ctx.config));
+        Self::with(ctx.files, ctx.config, shared)
+    }
+
+    fn with(files: &'a [ProjectFile], config: &'a Config, shared: Rc<Shared>) -> SettingsIndex<'a> {
+        let modules = shared
+            .modules
+            .iter()
+            .map(|(i, name, display, package)| {
+                let f = &files[*i];
+                Module {
+                    file: f,
+                    file_index: *i,
+                    name: name.clone(),
+                    display: display.clone(),
+                    package: *package,
+                    facts: f.facts.django_settings.as_ref(),
+                }
+            })
+            .collect();
+        SettingsIndex { modules, config, shared }
     }
 
     /// The module's name as Python knows it (see [`Module::display`]).
@@ -1323,11 +1388,14 @@ impl<'a> SettingsIndex<'a> {
             return None;
         }
         let suffix = format!(".{name}");
-        let near_name = near.map(|n| self.modules[n].name.as_str());
+        let near_name = near.map(|n| &*self.modules[n].name);
         // (shares a source root with `near`, root length preference, shorter name, index)
         let mut best: Option<(bool, usize, usize, usize)> = None;
-        for (i, m) in self.modules.iter().enumerate() {
-            let root = if m.name == name {
+        // Only modules whose name ends like `name` can match.
+        let candidates = self.shared.by_last.get(last_component(name)).map(Vec::as_slice).unwrap_or_default();
+        for &i in candidates {
+            let m = &self.modules[i];
+            let root = if *m.name == *name {
                 ""
             } else if m.name.ends_with(&suffix) {
                 &m.name[..m.name.len() - suffix.len()]
@@ -1364,23 +1432,38 @@ impl<'a> SettingsIndex<'a> {
             parts.extend(module.split('.'));
         }
         let target = parts.join(".");
-        self.by_name.get(&target).and_then(|v| v.first().copied())
+        self.shared.by_name.get(target.as_str()).and_then(|v| v.first().copied())
     }
 
+    /// The modules the star imports of module `m` resolve to, in statement
+    /// order, each with whether the import is conditional.
     fn star_imports(&self, m: usize) -> impl Iterator<Item = (usize, bool)> + '_ {
-        self.modules[m].facts.into_iter().flat_map(move |f| {
-            f.statements.iter().filter_map(move |s| match &s.kind {
-                StmtKind::StarImport { level, module } => {
-                    self.resolve_import(m, *level, module).map(|t| (t, s.conditional))
-                }
-                _ => None,
-            })
-        })
+        let star = self.shared.star.get_or_init(|| {
+            (0..self.modules.len())
+                .map(|m| {
+                    let statements = self.modules[m].facts.map(|f| f.statements.as_slice()).unwrap_or_default();
+                    statements
+                        .iter()
+                        .filter_map(|s| match &s.kind {
+                            StmtKind::StarImport { level, module } => {
+                                self.resolve_import(m, *level, module).map(|t| (t, s.conditional))
+                            }
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .collect()
+        });
+        star[m].iter().copied()
     }
 
     /// Modules named by `DJANGO_SETTINGS_MODULE` anywhere, or listed in the
     /// config's `settings-modules`.
     pub fn targeted(&self) -> BTreeSet<usize> {
+        self.shared.targeted.get_or_init(|| self.find_targeted()).clone()
+    }
+
+    fn find_targeted(&self) -> BTreeSet<usize> {
         let mut set = BTreeSet::new();
         for (i, m) in self.modules.iter().enumerate() {
             for r in m.facts.map(|f| f.settings_module_refs.as_slice()).unwrap_or_default() {
@@ -1400,6 +1483,10 @@ impl<'a> SettingsIndex<'a> {
     /// (`production.py` doing `from .base import *`), and the modules they
     /// star-import in turn.
     pub fn settings_modules(&self) -> BTreeSet<usize> {
+        self.shared.settings.get_or_init(|| self.find_settings_modules()).clone()
+    }
+
+    fn find_settings_modules(&self) -> BTreeSet<usize> {
         let mut set = self.targeted();
         for (i, m) in self.modules.iter().enumerate() {
             if m.facts.is_some_and(|f| f.assigns("INSTALLED_APPS") || f.assigns("MIDDLEWARE")) {
@@ -1435,7 +1522,7 @@ impl<'a> SettingsIndex<'a> {
     pub fn is_development(&self, m: usize) -> bool {
         let file = self.modules[m].file;
         if !self.config.production_settings.is_empty() {
-            return !self.production_globs.iter().any(|(dir, glob)| {
+            return !self.shared.production_globs.iter().any(|(dir, glob)| {
                 let rel = file.path.strip_prefix(dir).map(|p| p.to_string_lossy().replace('\\', "/"));
                 rel.is_ok_and(|r| glob.is_match(r)) || glob.is_match(&file.rel)
             });
@@ -1458,6 +1545,10 @@ impl<'a> SettingsIndex<'a> {
     }
 
     fn roots(&self, development: bool) -> Vec<usize> {
+        self.shared.roots[development as usize].get_or_init(|| self.find_roots(development)).clone()
+    }
+
+    fn find_roots(&self, development: bool) -> Vec<usize> {
         let settings = self.settings_modules();
         let targeted = self.targeted();
         let mut imported_by_same = BTreeSet::new();
@@ -1843,7 +1934,7 @@ mod tests {
     }
 
     fn module(idx: &SettingsIndex, name: &str) -> usize {
-        idx.modules.iter().position(|m| m.name == name).unwrap()
+        idx.modules.iter().position(|m| *m.name == *name).unwrap()
     }
 
     fn settings_of(code: &str) -> SettingsFacts {
@@ -2109,7 +2200,7 @@ mod tests {
         ]);
         let cfg = config();
         let idx = SettingsIndex::new(&files, &cfg);
-        let targeted: Vec<&str> = idx.targeted().into_iter().map(|t| idx.modules[t].name.as_str()).collect();
+        let targeted: Vec<&str> = idx.targeted().into_iter().map(|t| &*idx.modules[t].name).collect();
         assert_eq!(targeted, vec!["a.proj.settings"]);
         let t = idx.targeted().into_iter().next().unwrap();
         assert_eq!(idx.name(t), "proj.settings", "named relative to manage.py");
