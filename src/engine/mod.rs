@@ -582,8 +582,8 @@ impl Engine {
             return;
         }
         let mut per_rule: HashMap<usize, Duration> = HashMap::new();
-        let mut dispatch = |node: tree_sitter::Node, ctx: &mut FileCtx| {
-            if let Some(interested) = table.get(node.kind_id() as usize) {
+        let mut dispatch = |node: tree_sitter::Node, kind: u16, ctx: &mut FileCtx| {
+            if let Some(interested) = table.get(kind as usize) {
                 for &i in interested {
                     if !active[i] {
                         continue;
@@ -607,12 +607,12 @@ impl Engine {
         if let Some(installed) = ctx.take_flat() {
             // Ends (indices past the subtree) of the ancestors.
             let mut ends: Vec<usize> = Vec::new();
-            for (j, (node, end)) in installed.flat().entries().enumerate() {
+            for (j, (node, kind, end)) in installed.flat().entries().enumerate() {
                 while ends.last().is_some_and(|e| *e <= j) {
                     ends.pop();
                     ctx.ancestors.pop();
                 }
-                dispatch(node, ctx);
+                dispatch(node, kind, ctx);
                 if end > j + 1 {
                     ends.push(end);
                     ctx.ancestors.push(node);
@@ -627,7 +627,7 @@ impl Engine {
         let mut cursor = tree.walk();
         'outer: loop {
             let node = cursor.node();
-            dispatch(node, ctx);
+            dispatch(node, node.kind_id(), ctx);
             if cursor.goto_first_child() {
                 ctx.ancestors.push(node);
                 continue;

@@ -14,17 +14,19 @@
 //!
 //! [`FileCtx`]: crate::engine::FileCtx
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tree_sitter::Node;
 
 /// Nodes of all the flat trees alive at once, across threads. The array
-/// costs 44 bytes a node; a 3.4 MB bundle has about 1.4 million
-/// nodes, and flattening it (on top of its tree) took ghost's peak memory
-/// over all files from 259 MB to 329 MB for a 15-25% shorter run. A file
-/// that would exceed the budget is walked with a cursor instead: slower,
-/// same results. Ordinary files (thousands of nodes) never reach it.
-const BUDGET_NODES: usize = 1 << 20;
+/// costs 46 bytes a node; a 3.5 MB bundle has about 1.4 million nodes. A
+/// file that would exceed the budget is walked with a cursor instead: same
+/// results, but every walk pays tree-sitter's cursor moves and a cache miss
+/// per node. At 1 << 20 nodes the multi-MB bundles of ghost (all files)
+/// missed the budget and the run took 40 s; at 1 << 22 it takes 21-25 s
+/// with the same peak (289 MB, the bundles' own trees dominate).
+/// Ordinary files (thousands of nodes) never come near it.
+const BUDGET_NODES: usize = 1 << 22;
 
 static NODES_IN_USE: AtomicUsize = AtomicUsize::new(0);
 
@@ -40,6 +42,12 @@ pub struct Flat<'t> {
     ends: Vec<u32>,
     /// For each node, its parent's index (`u32::MAX` for the root).
     parents: Vec<u32>,
+    /// Kind id of each node, read while the walk has the node at hand: a
+    /// later `kind_id()` call reads the node's subtree again, a cache miss
+    /// per node on large trees (a fifth of the rules' time on bundles).
+    kinds: Vec<u16>,
+    /// Kind names of the tree's grammar, by kind id.
+    names: &'static [&'static str],
     /// Nodes counted against the budget while this tree lives.
     reserved: usize,
 }
@@ -59,6 +67,8 @@ impl<'t> Flat<'t> {
             starts: Vec::with_capacity(count),
             ends: Vec::with_capacity(count),
             parents: Vec::with_capacity(count),
+            kinds: Vec::with_capacity(count),
+            names: super::syntax::kind_names(root),
             reserved: count,
         };
         // Indices of the nodes whose subtree the walk is in.
@@ -70,6 +80,7 @@ impl<'t> Flat<'t> {
             let n = cursor.node();
             flat.nodes.push(n);
             flat.starts.push(n.start_byte() as u32);
+            flat.kinds.push(n.kind_id());
             flat.ends.push(0); // set when the walk leaves the node
             if cursor.goto_first_child() {
                 continue;
@@ -97,9 +108,21 @@ impl<'t> Flat<'t> {
         self.nodes.is_empty()
     }
 
-    /// Every node in pre-order, with the index just past its subtree.
-    pub fn entries(&self) -> impl Iterator<Item = (Node<'t>, usize)> + '_ {
-        self.nodes.iter().zip(&self.ends).map(|(n, e)| (*n, *e as usize))
+    /// Every node in pre-order, with its kind id and the index just past
+    /// its subtree. Each node's kind is remembered as it is handed out (see
+    /// [`seen_kind`]).
+    pub fn entries(&self) -> impl Iterator<Item = (Node<'t>, u16, usize)> + '_ {
+        (0..self.nodes.len()).map(|j| {
+            self.see(j);
+            (self.nodes[j], self.kinds[j], self.ends[j] as usize)
+        })
+    }
+
+    /// Remembers node `j` and its kind name for [`seen_kind`].
+    #[inline]
+    fn see(&self, j: usize) {
+        let name = self.names.get(self.kinds[j] as usize).copied().unwrap_or("");
+        SEEN.with(|s| s.set(Some((self.nodes[j].into_raw(), name))));
     }
 
     /// The index of `node`, if it is a node of this tree.
@@ -121,6 +144,7 @@ impl<'t> Flat<'t> {
         let end = self.ends[i] as usize;
         let mut j = i;
         while j < end {
+            self.see(j);
             j = if visit(self.nodes[j]) { j + 1 } else { self.ends[j] as usize };
         }
         true
@@ -140,7 +164,26 @@ impl<'t> Flat<'t> {
 impl Drop for Flat<'_> {
     fn drop(&mut self) {
         NODES_IN_USE.fetch_sub(self.reserved, Ordering::AcqRel);
+        // The remembered node may be of this tree, whose memory is about to
+        // be reused.
+        let _ = SEEN.try_with(|s| s.set(None));
     }
+}
+
+thread_local! {
+    /// The node a flat walk on this thread handed out last, with its kind
+    /// name: a visitor's first question about a node is its kind.
+    static SEEN: Cell<Option<(tree_sitter::ffi::TSNode, &'static str)>> = const { Cell::new(None) };
+}
+
+/// The kind of `node` when it is the node a flat walk on this thread handed
+/// out last (same subtree, position, alias and tree): no read of the node's
+/// subtree.
+#[inline]
+pub fn seen_kind(node: &Node) -> Option<&'static str> {
+    let (seen, name) = SEEN.with(|s| s.get())?;
+    let raw = node.into_raw();
+    (raw.id == seen.id && raw.tree == seen.tree && raw.context == seen.context).then_some(name)
 }
 
 thread_local! {
@@ -260,6 +303,38 @@ mod tests {
         assert!(!with_current(other.root_node(), &mut |_| true), "a node of another tree");
         drop(installed);
         assert!(!with_current(root, &mut |_| true), "unregistered when dropped");
+    }
+
+    /// Kinds answered from the flat walk are the nodes' own, for the node
+    /// handed out and for the nodes a visitor reaches from it; none is
+    /// remembered once the tree is gone.
+    #[test]
+    fn kinds_from_the_walk_are_the_nodes_kinds() {
+        let code = "const a = <div b={c}>{[1].map((x) => x?.y ?? `t${x}`)}</div>; class D { #p = 1; get q() { return this.#p } }";
+        let tree = crate::parse::parse(Lang::Tsx, code, std::time::Duration::from_secs(5)).unwrap();
+        let installed = Installed::new(Flat::build(tree.root_node()).unwrap());
+        let mut seen = 0;
+        crate::semantics::descendants(tree.root_node(), |n| {
+            assert_eq!(seen_kind(&n), Some(n.kind()));
+            assert_eq!(n.ty(), n.kind());
+            let mut c = n.walk();
+            for child in n.children(&mut c) {
+                assert_ne!(seen_kind(&child), Some(""), "{}", child.kind());
+                assert_eq!(child.ty(), child.kind());
+            }
+            if let Some(p) = n.up() {
+                assert_eq!(p.ty(), p.kind());
+            }
+            seen += 1;
+            true
+        });
+        assert_eq!(seen, tree.root_node().descendant_count());
+        let entries: Vec<(Node, u16)> = installed.flat().entries().map(|(n, k, _)| (n, k)).collect();
+        assert!(entries.iter().all(|(n, k)| n.kind_id() == *k));
+        let last = entries.last().unwrap().0;
+        assert!(seen_kind(&last).is_some());
+        drop(installed);
+        assert_eq!(seen_kind(&last), None, "forgotten with the tree");
     }
 
     #[test]

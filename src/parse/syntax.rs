@@ -48,6 +48,12 @@ fn table_of(node: &Node) -> Option<&'static Table> {
     tables().iter().find(|t| t.language == language)
 }
 
+/// Kind names by kind id of the grammar `node` belongs to (empty for a
+/// grammar stackfit does not know).
+pub fn kind_names(node: Node) -> &'static [&'static str] {
+    table_of(&node).map(|t| t.kinds.as_slice()).unwrap_or(&[])
+}
+
 /// Fast equivalents of `Node::kind` and `Node::child_by_field_name`.
 pub trait Syntax<'t> {
     /// The node's kind, as `Node::kind()` names it.
@@ -62,6 +68,9 @@ pub trait Syntax<'t> {
 impl<'t> Syntax<'t> for Node<'t> {
     #[inline]
     fn ty(&self) -> &'t str {
+        if let Some(k) = super::flat::seen_kind(self) {
+            return k;
+        }
         if let Some(t) = table_of(self) {
             if let Some(k) = t.kinds.get(self.kind_id() as usize) {
                 return k;

@@ -341,7 +341,12 @@ pub fn scope_of<'t>(fns: &FnIndex<'t>, func: Node<'t>, src: &str, handlers: &Han
 pub fn taint<'t>(fns: &FnIndex<'t>, func: Node<'t>, src: &str, handlers: &Handlers) -> Taint {
     let func = scope_of(fns, func, src, handlers);
     let mut t = Taint::default();
-    sanitizer_aliases(func, src, &mut t.names);
+    let sanitizers = handlers.sanitizers.get_or_init(|| {
+        let mut names = HashSet::new();
+        sanitizer_aliases(func, src, &mut names);
+        names
+    });
+    t.names.extend(sanitizers.iter().cloned());
     // NestJS: parameters decorated @Body/@Query/@Param/@Headers.
     // Next.js app router: the `params` of an exported GET/POST handler.
     let mut scope = Some(func);
@@ -515,6 +520,28 @@ mod tests {
         let src = "const esc = require('escape-html');\napp.get('/', (req, res) => { const safe = esc(req.query.q); const raw = `${req.query.q}`; });";
         let t = tainted_in(src, Lang::JavaScript, 0);
         assert!(!t.names.contains("safe") && t.names.contains("raw"), "{:?}", t.names);
+    }
+
+    #[test]
+    fn every_scope_of_a_file_sees_its_sanitisers() {
+        // The sanitiser names are found once per file (kept in the file's
+        // handlers) and given to every scope computed with them.
+        let src = "const esc = require('escape-html');\napp.get('/a', (req, res) => { const a = esc(req.query.q); });\napp.get('/b', (req, res) => { const b = esc(req.query.q); const c = req.query.q; });";
+        let tree = parse(Lang::JavaScript, src, Duration::from_secs(1)).unwrap();
+        let h = handlers(tree.root_node(), src, "a.js");
+        let fns = FnIndex::build(Lang::JavaScript, tree.root_node());
+        let mut funcs = Vec::new();
+        descendants(tree.root_node(), |n| {
+            if is_function_kind(n.ty()) {
+                funcs.push(n);
+            }
+            true
+        });
+        let first = taint(&fns, funcs[0], src, &h);
+        let second = taint(&fns, funcs[1], src, &h);
+        assert!(h.sanitizers.get().is_some_and(|s| s.len() == 1), "{:?}", h.sanitizers);
+        assert!(!first.names.contains("a"), "{:?}", first.names);
+        assert!(!second.names.contains("b") && second.names.contains("c"), "{:?}", second.names);
     }
 
     #[test]

@@ -56,6 +56,10 @@ pub struct Handlers {
     /// controller of another file with request data in that argument (the
     /// engine's conditional passes set these).
     pub tainted_params: Vec<((usize, usize), usize)>,
+    /// Names bound to sanitiser modules at the top of the file (JavaScript
+    /// taint), found once per file: every taint scope needs them, and a
+    /// bundle has thousands of scopes and top-level statements.
+    pub sanitizers: std::sync::OnceLock<HashSet<String>>,
 }
 
 impl Handlers {
