@@ -167,7 +167,9 @@ fn check_call(call: Node, ctx: &mut FileCtx) {
         return;
     }
     let Some(obj) = f.field("object") else { return };
-    if !direct_request_data(obj, ctx) || !in_handler(call, ctx) || nested_in_request_loop(call, ctx) {
+    // Handler first: request data is only looked for (a taint analysis of
+    // the function) where it can matter.
+    if !in_handler(call, ctx) || !direct_request_data(obj, ctx) || nested_in_request_loop(call, ctx) {
         return;
     }
     if let Some(inner) = inner_request_loop(call, ctx) {

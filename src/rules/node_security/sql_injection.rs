@@ -206,16 +206,18 @@ fn check(call: Node, ctx: &mut FileCtx) {
         return;
     }
     let built = built_string(arg, ctx);
-    let tainted = ctx.is_request_data(arg);
     let sql_like = built.is_some_and(|b| looks_like_sql(ctx.text(b)));
+    // Request data is looked for (a taint analysis of the function) only
+    // where it decides something.
     let hit = match built {
         Some(_) => raw || (sql_like && (db_receiver || matches!(method, "query" | "execute"))),
         // A value taken straight from the request used as the query.
-        None => tainted && (raw || (db_receiver && matches!(method, "query" | "execute"))),
+        None => (raw || (db_receiver && matches!(method, "query" | "execute"))) && ctx.is_request_data(arg),
     };
     if !hit || built.is_some_and(|b| super::constant(b, ctx, 0)) {
         return;
     }
+    let tainted = built.is_none() || ctx.is_request_data(arg);
     // Values bound separately (`knex.raw(\`${column} = ?\`, [value])`): the
     // string only assembles names and placeholders.
     if !tainted && args.named_child(1).is_some() {
