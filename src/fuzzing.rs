@@ -126,6 +126,7 @@ impl Harness {
             enabled: &self.enabled,
             search: std::slice::from_ref(&self.root),
             excludes: &globset::GlobSet::empty(),
+            manifests: None,
         };
         crate::scan::project_phase(&phase, &mut findings, &mut suppressions);
         let _ = std::fs::remove_file(&path);

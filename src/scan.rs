@@ -290,6 +290,9 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
             default_excludes,
             max_file_size: base.max_file_size,
             threads: jobs,
+            // The walk the fit profile's own would repeat: with the default
+            // excludes, both skip the same directories.
+            keep: default_excludes.then_some(crate::profile::apps::maybe_manifest as fn(&str, &str) -> bool),
         })
     };
     let walked = walk_opts(&abs_paths);
@@ -298,6 +301,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     // The walker's paths are relative to the config directory; findings are
     // relative to the report root.
     let mut files = walked.files;
+    let mut manifests = walked.kept;
     for f in &mut files {
         f.rel = walk::rel_path(&root, &f.path);
     }
@@ -312,7 +316,9 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     if partial {
         let proj = project_root(&base, &root);
         let named: std::collections::HashSet<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
-        let mut rest = walk_opts(std::slice::from_ref(&proj)).files;
+        let rest_walk = walk_opts(std::slice::from_ref(&proj));
+        manifests = rest_walk.kept;
+        let mut rest = rest_walk.files;
         rest.retain(|f| !named.contains(&f.path));
         for f in &mut rest {
             f.rel = walk::rel_path(&root, &f.path);
@@ -490,6 +496,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         enabled: &enabled,
         search: &search,
         excludes: &excludes,
+        manifests: default_excludes.then_some(manifests.as_slice()),
     };
     let profile = project_phase(&phase, &mut findings, &mut suppressions);
     timings.project += t.elapsed();
@@ -602,6 +609,9 @@ pub struct ProjectPhase<'a> {
     /// Folders the fit profile searches for manifests and deployment files.
     pub search: &'a [PathBuf],
     pub excludes: &'a globset::GlobSet,
+    /// The candidate manifests the walk of `search` already found (`None`:
+    /// the profile walks for them).
+    pub manifests: Option<&'a [PathBuf]>,
 }
 
 /// Phase 2: NestJS services reached from controllers of other files (the
@@ -625,6 +635,7 @@ pub fn project_phase(
             root: p.root,
             search: p.search,
             excludes: p.excludes,
+            manifests: p.manifests,
             files: p.files,
             findings,
         })

@@ -98,12 +98,59 @@ fn is_requirements(name: &str, rel: &str) -> bool {
         || (matches!(parent_name, "requirements" | "reqs") && name.ends_with(".txt"))
 }
 
+/// Could a file of this name (in a directory named `parent`) be one the
+/// profile reads? A cheap test on names alone, for the main walk to keep
+/// candidates ([`read_manifests`] decides from the path relative to the
+/// root); never false for a file [`read_manifests`] would read.
+pub fn maybe_manifest(name: &str, parent: &str) -> bool {
+    let lower_ends = |suffix: &str| {
+        name.len() >= suffix.len()
+            && name.is_char_boundary(name.len() - suffix.len())
+            && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    };
+    let lower_starts = |prefix: &str| {
+        name.len() >= prefix.len()
+            && name.is_char_boundary(prefix.len())
+            && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+    };
+    matches!(
+        name,
+        "package.json"
+            | "pyproject.toml"
+            | "Pipfile"
+            | "setup.cfg"
+            | "PKG-INFO"
+            | "METADATA"
+            | "poetry.lock"
+            | "uv.lock"
+            | "pdm.lock"
+            | "Pipfile.lock"
+            | "package-lock.json"
+            | "npm-shrinkwrap.json"
+            | "yarn.lock"
+            | "pnpm-lock.yaml"
+            | "Procfile"
+            | "Dockerfile"
+            | "Containerfile"
+            | ".nvmrc"
+            | ".node-version"
+    ) || name.starts_with("requirements")
+        || (matches!(parent, "requirements" | "reqs") && name.ends_with(".txt"))
+        || name.starts_with("Procfile.")
+        || name.starts_with("Dockerfile.")
+        || lower_ends(".dockerfile")
+        || ((lower_starts("docker-compose") || lower_starts("compose")) && (lower_ends(".yml") || lower_ends(".yaml")))
+        || lower_starts("uwsgi")
+        || lower_ends(".prisma")
+}
+
 /// Walks `roots` for manifests and deployment files, honouring
 /// `.gitignore`, the config's excludes and the default excluded
-/// directories (always: dependencies are never applications).
+/// directories (always: dependencies are never applications). A scan with
+/// the default excludes has its walker collect them instead
+/// ([`maybe_manifest`]) and calls [`read_manifests`] directly.
 pub fn gather(root: &Path, roots: &[PathBuf], excludes: &globset::GlobSet) -> Found {
-    let mut found = Found::default();
-    let Some((first, rest)) = roots.split_first() else { return found };
+    let Some((first, rest)) = roots.split_first() else { return Found::default() };
     let mut builder = ignore::WalkBuilder::new(first);
     for r in rest {
         builder.add(r);
@@ -121,12 +168,19 @@ pub fn gather(root: &Path, roots: &[PathBuf], excludes: &globset::GlobSet) -> Fo
         }
         !ex.is_match(walk::rel_path(&root_buf, e.path()))
     });
-    let mut paths: Vec<PathBuf> = builder
+    let paths: Vec<PathBuf> = builder
         .build()
         .flatten()
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .map(|e| e.into_path())
         .collect();
+    read_manifests(root, paths)
+}
+
+/// Reads and parses the manifests and deployment files among `paths` (in
+/// path order; other files are passed over).
+pub fn read_manifests(root: &Path, mut paths: Vec<PathBuf>) -> Found {
+    let mut found = Found::default();
     paths.sort();
     paths.dedup();
     for path in paths {
@@ -459,6 +513,81 @@ pub fn command_owner(apps: &[Candidate], cmd: &Command) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scan's walk keeps every file the profile's own walk would read,
+    /// and skips the same directories: both give the same manifests.
+    #[test]
+    fn the_scan_walk_finds_what_the_profile_walk_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let files = [
+            ("package.json", r#"{"name":"a","dependencies":{"express":"4"},"scripts":{"start":"node server.js"}}"#),
+            ("server.js", "require('express')().listen(3000);"),
+            ("requirements.txt", "django==5.0\n"),
+            ("requirements/prod.txt", "gunicorn\n"),
+            ("reqs/base.txt", "celery\n"),
+            ("notes.txt", "not a manifest\n"),
+            ("svc/pyproject.toml", "[project]\nname = 'svc'\ndependencies = ['fastapi']\n"),
+            ("svc/Pipfile", "[packages]\nflask = '*'\n"),
+            ("svc/setup.cfg", "[options]\ninstall_requires =\n    requests\n"),
+            ("svc/uv.lock", "[[package]]\nname = 'fastapi'\nversion = '0.110.0'\n"),
+            ("Dockerfile.prod", "FROM python:3.12\nCMD gunicorn app.wsgi\n"),
+            ("deploy/api.Dockerfile", "FROM node:20\nCMD node server.js\n"),
+            ("Containerfile", "FROM node:20\n"),
+            ("docker-compose.override.YML", "services:\n  web:\n    command: node server.js\n"),
+            ("compose.yaml", "services:\n  w:\n    command: celery worker\n"),
+            ("Procfile.dev", "web: node server.js\n"),
+            (".nvmrc", "20\n"),
+            ("uWSGI.ini", "[uwsgi]\n"),
+            ("prisma/schema.prisma", "model User {\n  id Int @id\n}\n"),
+            ("dist-pkg/x-1.0.dist-info/METADATA", "Name: x\nRequires-Dist: django\n"),
+            ("sdist/PKG-INFO", "Name: y\nRequires-Dist: flask\n"),
+            ("yarn.lock", "express@^4:\n  version \"4.18.0\"\n"),
+            ("node_modules/dep/package.json", r#"{"name":"dep","dependencies":{"koa":"2"}}"#),
+            ("env/pyvenv.cfg", "home = /usr\n"),
+            ("env/requirements.txt", "flask\n"),
+            ("build/Dockerfile", "FROM scratch\n"),
+        ];
+        for (rel, text) in files {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let excludes = globset::GlobSet::empty();
+        let walked = walk::walk(&walk::WalkOptions {
+            paths: &[root.to_path_buf()],
+            root,
+            excludes: &excludes,
+            default_excludes: true,
+            max_file_size: 1 << 20,
+            threads: 2,
+            keep: Some(maybe_manifest),
+        });
+        let rels = |f: &Found| -> Vec<String> {
+            let mut v: Vec<String> = f.package_jsons.iter().map(|p| p.rel.clone()).collect();
+            v.extend(f.py.iter().map(|p| format!("{} {} {}", p.rel, p.dir, p.deps.len())));
+            v.extend(f.py_locks.iter().map(|l| l.2.clone()));
+            v.extend(f.npm_locks.iter().map(|l| l.0.clone()));
+            v.extend(f.commands.iter().map(|c| format!("{}:{} {}", c.path, c.line, c.command)));
+            v.extend(f.dockerfiles.iter().map(|d| d.0.clone()));
+            v.extend(f.node_version_files.iter().map(|n| n.0.clone()));
+            v.extend(f.uwsgi_ini.iter().cloned());
+            v.extend(f.prisma_models.iter().map(|m| m.1.clone()));
+            v.extend(f.warnings.iter().cloned());
+            v
+        };
+        let from_walk = rels(&read_manifests(root, walked.kept.clone()));
+        let own = rels(&gather(root, &[root.to_path_buf()], &excludes));
+        assert_eq!(from_walk, own);
+        for expected in ["package.json", "requirements/prod.txt  1", "reqs/base.txt  1", "Dockerfile.prod", "User"] {
+            assert!(own.iter().any(|r| r.contains(expected)), "{expected} in {own:?}");
+        }
+        assert!(own.len() >= 20, "{own:?}");
+        for absent in ["node_modules", "env/", "build/", "notes.txt"] {
+            assert!(!own.iter().any(|r| r.contains(absent)), "{absent} in {own:?}");
+        }
+        assert!(!walked.kept.iter().any(|p| p.ends_with("server.js") || p.ends_with("notes.txt")));
+    }
 
     #[test]
     fn django_roots_from_modules() {

@@ -235,6 +235,9 @@ pub struct ProfileInput<'a> {
     /// Directories searched for manifests and deployment files.
     pub search: &'a [PathBuf],
     pub excludes: &'a globset::GlobSet,
+    /// Candidate manifests found by the scan's walk of `search` (see
+    /// [`apps::maybe_manifest`]); `None` to walk for them here.
+    pub manifests: Option<&'a [PathBuf]>,
     pub files: &'a [ProjectFile],
     /// Phase-1 findings (risk rules that are also fit signals).
     pub findings: &'a [Finding],
@@ -276,7 +279,10 @@ impl Lines<'_> {
 }
 
 pub fn build(input: &ProfileInput) -> Profile {
-    let found = apps::gather(input.root, input.search, input.excludes);
+    let found = match input.manifests {
+        Some(paths) => apps::read_manifests(input.root, paths.to_vec()),
+        None => apps::gather(input.root, input.search, input.excludes),
+    };
     let cands = apps::discover(&found, input.files);
     let mut lines = Lines { root: input.root, files: HashMap::new() };
     let root_name = input.root.file_name().and_then(|n| n.to_str()).unwrap_or(".").to_string();

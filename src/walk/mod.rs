@@ -70,6 +70,8 @@ pub struct WalkResult {
     pub skipped: Vec<Skipped>,
     /// Problems worth a warning on stderr (unreadable directories, loops).
     pub warnings: Vec<String>,
+    /// Other files the `keep` test of [`WalkOptions`] asked for, sorted.
+    pub kept: Vec<PathBuf>,
 }
 
 pub struct WalkOptions<'a> {
@@ -79,6 +81,10 @@ pub struct WalkOptions<'a> {
     pub default_excludes: bool,
     pub max_file_size: u64,
     pub threads: usize,
+    /// Files that are not source files but wanted all the same (the fit
+    /// profile's manifests), by file name and parent directory name: one
+    /// walk of the project instead of two.
+    pub keep: Option<fn(&str, &str) -> bool>,
 }
 
 /// Compiles gitignore-like exclude patterns: a pattern without `/` matches a
@@ -166,14 +172,21 @@ pub fn walk(opts: &WalkOptions) -> WalkResult {
         builder.build_parallel().run(|| {
             Box::new(|entry| {
                 match entry {
-                    Ok(e) => {
-                        if e.file_type().is_some_and(|t| t.is_file()) && Lang::from_path(e.path()).is_some() {
+                    Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                        if Lang::from_path(e.path()).is_some() {
                             match e.metadata() {
                                 Ok(m) => consider_file(opts, e.path(), &m, false, &result),
                                 Err(err) => result.lock().unwrap().warnings.push(err.to_string()),
                             }
+                        } else if let Some(keep) = opts.keep {
+                            let name = e.file_name().to_str().unwrap_or("");
+                            let parent = e.path().parent().and_then(|p| p.file_name()).and_then(|n| n.to_str());
+                            if keep(name, parent.unwrap_or("")) {
+                                result.lock().unwrap().kept.push(e.into_path());
+                            }
                         }
                     }
+                    Ok(_) => {}
                     Err(err) => result.lock().unwrap().warnings.push(err.to_string()),
                 }
                 ignore::WalkState::Continue
@@ -186,6 +199,8 @@ pub fn walk(opts: &WalkOptions) -> WalkResult {
     r.skipped.sort();
     r.skipped.dedup();
     r.warnings.sort();
+    r.kept.sort();
+    r.kept.dedup();
     r
 }
 
