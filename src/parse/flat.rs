@@ -71,30 +71,45 @@ impl<'t> Flat<'t> {
             names: super::syntax::kind_names(root),
             reserved: count,
         };
-        // Indices of the nodes whose subtree the walk is in.
-        let mut open: Vec<u32> = Vec::new();
+        // The walk moves the cursor only where a node is: a node's child
+        // count (kept by its subtree) says whether to descend and how many
+        // siblings follow. A cursor move that fails is the expensive kind
+        // (it climbs through the hidden nodes above to look for a sibling),
+        // and asking for the first child of a leaf is wasted.
+        //
+        // Open nodes: (index, siblings after it).
+        let mut open: Vec<(u32, u32)> = Vec::new();
+        // Siblings after the current node.
+        let mut after = 0u32;
         let mut cursor = root.walk();
         loop {
-            flat.parents.push(open.last().copied().unwrap_or(u32::MAX));
-            open.push(flat.nodes.len() as u32);
+            let index = flat.nodes.len() as u32;
+            flat.parents.push(open.last().map_or(u32::MAX, |o| o.0));
             let n = cursor.node();
             flat.nodes.push(n);
             flat.starts.push(n.start_byte() as u32);
             flat.kinds.push(n.kind_id());
             flat.ends.push(0); // set when the walk leaves the node
-            if cursor.goto_first_child() {
+            let children = n.child_count();
+            if children > 0 && cursor.goto_first_child() {
+                open.push((index, after));
+                after = children - 1;
                 continue;
             }
+            flat.ends[index as usize] = flat.nodes.len() as u32;
             loop {
-                // Leaving the innermost open node.
-                let i = open.pop().expect("an open node") as usize;
-                flat.ends[i] = flat.nodes.len() as u32;
-                if open.is_empty() {
-                    return Some(flat);
-                }
-                if cursor.goto_next_sibling() {
+                if after > 0 && cursor.goto_next_sibling() {
+                    after -= 1;
                     break;
                 }
+                // Leaving the innermost open node.
+                let Some((i, siblings)) = open.pop() else {
+                    // Every node, or (counts and moves disagreeing, which
+                    // tree-sitter does not do) none: walks use the cursor.
+                    return (flat.nodes.len() == count).then_some(flat);
+                };
+                flat.ends[i as usize] = flat.nodes.len() as u32;
+                after = siblings;
                 cursor.goto_parent();
             }
         }
@@ -335,6 +350,33 @@ mod tests {
         assert!(seen_kind(&last).is_some());
         drop(installed);
         assert_eq!(seen_kind(&last), None, "forgotten with the tree");
+    }
+
+    /// Every node of trees with hidden, aliased and extra nodes (comments),
+    /// in each grammar, in the order and with the subtrees a cursor walk
+    /// gives.
+    #[test]
+    fn every_grammar_flattens_completely() {
+        let samples = [
+            (Lang::Python, "@d(1)\nclass A(B, metaclass=M):  # c\n    x: int = 1\n    def f(self, *a, **k):\n        match a:\n            case [1, *r] if r: return (y := r)\n        return [i async for i in k] if a else f'{a!r:>{w}}'\n"),
+            (Lang::JavaScript, "// c\nexport default async function* g(a = 1, ...b) { for await (const x of b) yield <A.B c={`${x}`} {...a}>t</A.B>; } label: for (;;) break label;"),
+            (Lang::TypeScript, "namespace N { export abstract class C<T extends keyof U = any> implements I { declare readonly p?: T; abstract m(): void; } } type F = (a: string) => a is 'x'; enum E { A = 1 << 2 }"),
+            (Lang::Tsx, "const C = <T,>(p: { a: T }) => <>{/* c */}<div {...p} key={1 as number}>{p.a satisfies T}</div></>;"),
+        ];
+        for (lang, code) in samples {
+            let tree = crate::parse::parse(lang, code, std::time::Duration::from_secs(5)).unwrap();
+            let root = tree.root_node();
+            let flat = Flat::build(root).expect("flattened");
+            assert_eq!(flat.len(), root.descendant_count(), "{lang:?}");
+            let order: Vec<usize> = flat.nodes.iter().map(|n| n.id()).collect();
+            assert_eq!(order, walk_with_cursor(root, &|_| false), "{lang:?}");
+            for (j, n) in flat.nodes.iter().enumerate() {
+                let end = flat.ends[j] as usize;
+                assert_eq!(end - j, n.descendant_count(), "{lang:?} subtree of {}", n.kind());
+                let parent = flat.parents.get(j).and_then(|&p| flat.nodes.get(p as usize)).copied();
+                assert_eq!(parent, n.parent(), "{lang:?} parent of {}", n.kind());
+            }
+        }
     }
 
     #[test]
