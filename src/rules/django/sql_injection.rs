@@ -122,6 +122,14 @@ pub const RULE: CodeRule = CodeRule { doc: DOC, kinds: &["call"], node: Some(che
 
 const RAW_SQL: &[&str] = &["django.db.models.expressions.RawSQL", "django.db.models.RawSQL"];
 
+/// Does the file name `RawSQL` at all? A name bound to it (`RawSQL`, or an
+/// alias made by an import or an assignment) needs the word; without it no
+/// call's qualified name is worth building.
+fn mentions_raw_sql(ctx: &FileCtx) -> bool {
+    struct MentionsRawSql(bool);
+    ctx.memo.get_or_insert(|| MentionsRawSql(ctx.src.text.contains("RawSQL"))).0
+}
+
 fn check(call: Node, ctx: &mut FileCtx) {
     let Some(f) = call.field("function") else { return };
     let mut sql_args: Vec<Node> = Vec::new();
@@ -157,16 +165,17 @@ fn check(call: Node, ctx: &mut FileCtx) {
                 }
                 sink = ".extra()".into();
             }
-            _ => {
-                if ctx.qualified_name(f).is_some_and(|q| RAW_SQL.contains(&q.as_str())) {
-                    sql_args.extend(first_arg(call, ctx, "sql"));
-                    sink = "RawSQL()".into();
-                } else {
-                    return;
-                }
+            // `models.RawSQL(...)`: a qualified name ends with the attribute.
+            "RawSQL" if ctx.qualified_name(f).is_some_and(|q| RAW_SQL.contains(&q.as_str())) => {
+                sql_args.extend(first_arg(call, ctx, "sql"));
+                sink = "RawSQL()".into();
             }
+            _ => return,
         }
-    } else if f.ty() == "identifier" && ctx.qualified_name(f).is_some_and(|q| RAW_SQL.contains(&q.as_str())) {
+    } else if f.ty() == "identifier"
+        && mentions_raw_sql(ctx)
+        && ctx.qualified_name(f).is_some_and(|q| RAW_SQL.contains(&q.as_str()))
+    {
         sql_args.extend(first_arg(call, ctx, "sql"));
         sink = "RawSQL()".into();
     } else {
