@@ -114,7 +114,7 @@ impl<'a> FileCtx<'a> {
     }
 
     pub fn text(&self, node: Node) -> &'a str {
-        node.utf8_text(self.src.text.as_bytes()).unwrap_or("")
+        semantics::text(node, &self.src.text)
     }
 
     /// Reports a finding of the running rule on `node`.

@@ -499,7 +499,7 @@ pub fn repeat_of<'t>(node: Node<'t>, src: &'t str) -> Option<Repeat<'t>> {
                 let call = p.up().filter(|a| a.ty() == "arguments").and_then(|a| a.up())?;
                 let f = call.field("function").filter(|f| f.ty() == "member_expression")?;
                 let m = f.field("property")?;
-                let name = m.utf8_text(src.as_bytes()).ok()?;
+                let name = super::text(m, src);
                 return ITERATING_METHODS.contains(&name).then_some(Repeat::Callback(call, p, name));
             }
             _ => {}

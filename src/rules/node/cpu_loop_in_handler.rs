@@ -342,7 +342,7 @@ fn inner_request_loop<'t>(outer: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>
             let args = outer.field("arguments")?;
             let cb = args.named_child(0).filter(|a| js::is_function_kind(a.ty()))?;
             let m = outer.field("function")?.field("property")?;
-            Repeat::Callback(outer, cb, m.utf8_text(src.as_bytes()).ok()?)
+            Repeat::Callback(outer, cb, semantics::text(m, src))
         }
         _ => Repeat::Loop(outer),
     };
