@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tree_sitter::Node;
 
 /// Nodes of all the flat trees alive at once, across threads. The array
-/// costs 46 bytes a node; a 3.5 MB bundle has about 1.4 million nodes. A
+/// costs 47 bytes a node; a 3.5 MB bundle has about 1.4 million nodes. A
 /// file that would exceed the budget is walked with a cursor instead: same
 /// results, but every walk pays tree-sitter's cursor moves and a cache miss
 /// per node. At 1 << 20 nodes the multi-MB bundles of ghost (all files)
@@ -46,6 +46,8 @@ pub struct Flat<'t> {
     /// later `kind_id()` call reads the node's subtree again, a cache miss
     /// per node on large trees (a fifth of the rules' time on bundles).
     kinds: Vec<u16>,
+    /// Whether each node is named: walks skip anonymous ones.
+    named: Vec<bool>,
     /// Kind names of the tree's grammar, by kind id.
     names: &'static [&'static str],
     /// Nodes counted against the budget while this tree lives.
@@ -68,6 +70,7 @@ impl<'t> Flat<'t> {
             ends: Vec::with_capacity(count),
             parents: Vec::with_capacity(count),
             kinds: Vec::with_capacity(count),
+            named: Vec::with_capacity(count),
             names: super::syntax::kind_names(root),
             reserved: count,
         };
@@ -89,6 +92,7 @@ impl<'t> Flat<'t> {
             flat.nodes.push(n);
             flat.starts.push(n.start_byte() as u32);
             flat.kinds.push(n.kind_id());
+            flat.named.push(n.is_named());
             flat.ends.push(0); // set when the walk leaves the node
             let children = n.child_count();
             if children > 0 && cursor.goto_first_child() {
@@ -148,9 +152,10 @@ impl<'t> Flat<'t> {
         self.nodes[first..first + same_start].iter().position(|n| *n == node).map(|k| first + k)
     }
 
-    /// Visits `node` and its descendants in pre-order, not descending into
-    /// nodes for which `visit` is false. False when `node` is not of this
-    /// tree (nothing visited).
+    /// Visits `node` and its named descendants in pre-order (as
+    /// [`crate::semantics::descendants`]), not descending into nodes for
+    /// which `visit` is false. False when `node` is not of this tree
+    /// (nothing visited).
     pub fn visit<'n>(&self, node: Node<'n>, visit: &mut impl FnMut(Node<'n>) -> bool) -> bool
     where
         't: 'n,
@@ -159,6 +164,10 @@ impl<'t> Flat<'t> {
         let end = self.ends[i] as usize;
         let mut j = i;
         while j < end {
+            if j > i && !self.named[j] {
+                j += 1;
+                continue;
+            }
             self.see(j);
             j = if visit(self.nodes[j]) { j + 1 } else { self.ends[j] as usize };
         }
@@ -273,13 +282,17 @@ mod tests {
     use crate::parse::Lang;
     use crate::parse::Syntax;
 
-    fn walk_with_cursor<'t>(node: Node<'t>, skip: &dyn Fn(Node) -> bool) -> Vec<usize> {
+    /// Pre-order ids under `node` by recursion over children: every node, or
+    /// (`named_only`) `node` and its named descendants.
+    fn walk_with_cursor<'t>(node: Node<'t>, skip: &dyn Fn(Node) -> bool, named_only: bool) -> Vec<usize> {
         let mut out = Vec::new();
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
-            out.push(n.id());
-            if skip(n) {
-                continue;
+            if !named_only || n == node || n.is_named() {
+                out.push(n.id());
+                if skip(n) {
+                    continue;
+                }
             }
             let mut c = n.walk();
             let children: Vec<Node> = n.children(&mut c).collect();
@@ -288,9 +301,10 @@ mod tests {
         out
     }
 
-    /// The flat walk visits what a cursor walk visits, in the same order,
-    /// from any node, skipping the same subtrees; nodes of another tree are
-    /// left to the cursor.
+    /// The flat walk visits what a walk over the children visits (named
+    /// nodes below the start), in the same order, from any node, skipping
+    /// the same subtrees, and so does the cursor walk used without a flat
+    /// tree; nodes of another tree are left to the cursor.
     #[test]
     fn visits_like_a_cursor_walk_from_any_node() {
         let code = "function f(a) { if (a) { return [1, 2, g(a)]; } const h = () => ({ x: `t${a}` }); }\nclass C { m() { return this.x } }\n";
@@ -305,19 +319,39 @@ mod tests {
             starts.push(n);
             true
         });
-        assert_eq!(starts.len(), root.descendant_count());
-        for n in starts {
+        let named = walk_with_cursor(root, &|_| false, true);
+        assert_eq!(starts.iter().map(|n| n.id()).collect::<Vec<_>>(), named);
+        assert!(named.len() * 3 < root.descendant_count() * 2, "anonymous nodes are left out");
+        // Start nodes: every named node, and anonymous ones too.
+        let mut anonymous = Vec::new();
+        crate::semantics::descendants(root, |n| {
+            let mut c = n.walk();
+            anonymous.extend(n.children(&mut c).filter(|k| !k.is_named()));
+            true
+        });
+        let mut by_flat = Vec::new();
+        for n in starts.iter().chain(&anonymous).copied() {
             assert_eq!(parent_of(n), Some(n.parent()), "parent of {} at {}", n.ty(), n.start_byte());
             let mut got = Vec::new();
             assert!(with_current(n, &mut |m| {
                 got.push(m.id());
                 !skip(m)
             }));
-            assert_eq!(got, walk_with_cursor(n, &skip), "from {} at {}", n.ty(), n.start_byte());
+            assert_eq!(got, walk_with_cursor(n, &skip, true), "from {} at {}", n.ty(), n.start_byte());
+            by_flat.push(got);
         }
         assert!(!with_current(other.root_node(), &mut |_| true), "a node of another tree");
         drop(installed);
         assert!(!with_current(root, &mut |_| true), "unregistered when dropped");
+        // Without the flat tree, descendants walks with a cursor: same visits.
+        for (n, expected) in starts.iter().chain(&anonymous).zip(&by_flat) {
+            let mut got = Vec::new();
+            crate::semantics::descendants(*n, |m| {
+                got.push(m.id());
+                !skip(m)
+            });
+            assert_eq!(&got, expected, "cursor walk from {} at {}", n.ty(), n.start_byte());
+        }
     }
 
     /// Kinds answered from the flat walk are the nodes' own, for the node
@@ -343,7 +377,7 @@ mod tests {
             seen += 1;
             true
         });
-        assert_eq!(seen, tree.root_node().descendant_count());
+        assert_eq!(seen, walk_with_cursor(tree.root_node(), &|_| false, true).len());
         let entries: Vec<(Node, u16)> = installed.flat().entries().map(|(n, k, _)| (n, k)).collect();
         assert!(entries.iter().all(|(n, k)| n.kind_id() == *k));
         let last = entries.last().unwrap().0;
@@ -369,7 +403,7 @@ mod tests {
             let flat = Flat::build(root).expect("flattened");
             assert_eq!(flat.len(), root.descendant_count(), "{lang:?}");
             let order: Vec<usize> = flat.nodes.iter().map(|n| n.id()).collect();
-            assert_eq!(order, walk_with_cursor(root, &|_| false), "{lang:?}");
+            assert_eq!(order, walk_with_cursor(root, &|_| false, false), "{lang:?}");
             for (j, n) in flat.nodes.iter().enumerate() {
                 let end = flat.ends[j] as usize;
                 assert_eq!(end - j, n.descendant_count(), "{lang:?} subtree of {}", n.kind());
