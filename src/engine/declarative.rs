@@ -252,6 +252,10 @@ pub fn run<'r>(
     let root = ctx.tree.root_node();
     let mut ok = true;
     if let Some(part) = &combined.anchored {
+        // The nodes of the root kinds, in a walk of their own: only files a
+        // declarative rule's prefilter lets through get here, and folding
+        // it into the code rules' traversal cost every other file more
+        // (measured: +0.5% instructions on ghost's core/server/services).
         let mut candidates = Vec::new();
         semantics::descendants(root, |n| {
             if part.roots.get(n.kind_id() as usize).copied().unwrap_or(false) {

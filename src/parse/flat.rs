@@ -137,11 +137,13 @@ impl<'t> Flat<'t> {
         })
     }
 
-    /// Remembers node `j` and its kind name for [`seen_kind`].
+    /// Remembers node `j` and its kind name for [`seen_kind`] (nothing for
+    /// a kind outside the grammar's table, such as `ERROR`: `ty` asks the
+    /// node).
     #[inline]
     fn see(&self, j: usize) {
-        let name = self.names.get(self.kinds[j] as usize).copied().unwrap_or("");
-        SEEN.with(|s| s.set(Some((self.nodes[j].into_raw(), name))));
+        let seen = self.names.get(self.kinds[j] as usize).map(|name| (self.nodes[j].into_raw(), *name));
+        SEEN.with(|s| s.set(seen));
     }
 
     /// The index of `node`, if it is a node of this tree.
@@ -384,6 +386,22 @@ mod tests {
         assert!(seen_kind(&last).is_some());
         drop(installed);
         assert_eq!(seen_kind(&last), None, "forgotten with the tree");
+    }
+
+    /// Nodes of kinds outside the grammar's table (`ERROR`) keep their own
+    /// kind through a flat walk.
+    #[test]
+    fn error_nodes_keep_their_kind() {
+        let code = "function f( { return [1, 2; }\nconst = ;";
+        let tree = crate::parse::parse(Lang::JavaScript, code, std::time::Duration::from_secs(5)).unwrap();
+        let _installed = Installed::new(Flat::build(tree.root_node()).unwrap());
+        let mut errors = 0;
+        crate::semantics::descendants(tree.root_node(), |n| {
+            assert_eq!(n.ty(), n.kind());
+            errors += usize::from(n.is_error());
+            true
+        });
+        assert!(errors > 0);
     }
 
     /// Every node of trees with hidden, aliased and extra nodes (comments),

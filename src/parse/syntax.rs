@@ -84,10 +84,7 @@ impl<'t> Syntax<'t> for Node<'t> {
     #[inline]
     fn field(&self, name: &str) -> Option<Node<'t>> {
         match table_of(self) {
-            Some(t) => match t.fields.get(name) {
-                Some(id) => self.child_by_field_id(*id),
-                None => None,
-            },
+            Some(t) => t.fields.get(name).and_then(|id| self.child_by_field_id(*id)),
             None => self.child_by_field_name(name),
         }
     }

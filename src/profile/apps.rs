@@ -91,57 +91,77 @@ pub fn under(path: &str, dir: &str) -> bool {
     dir.is_empty() || path == dir || (path.starts_with(dir) && path[dir.len()..].starts_with('/'))
 }
 
-fn is_requirements(name: &str, rel: &str) -> bool {
-    let parent = dir_of(rel);
-    let parent_name = parent.rsplit('/').next().unwrap_or(&parent);
+/// `parent`: the name of the directory the file is in.
+fn is_requirements(name: &str, parent: &str) -> bool {
     (name.starts_with("requirements") && (name.ends_with(".txt") || name.ends_with(".pip")))
-        || (matches!(parent_name, "requirements" | "reqs") && name.ends_with(".txt"))
+        || (matches!(parent, "requirements" | "reqs") && name.ends_with(".txt"))
 }
 
-/// Could a file of this name (in a directory named `parent`) be one the
-/// profile reads? A cheap test on names alone, for the main walk to keep
-/// candidates ([`read_manifests`] decides from the path relative to the
-/// root); never false for a file [`read_manifests`] would read.
-pub fn maybe_manifest(name: &str, parent: &str) -> bool {
-    let lower_ends = |suffix: &str| {
+/// The kinds of file the profile reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Manifest {
+    PackageJson,
+    Requirements,
+    PyProject,
+    Pipfile,
+    SetupCfg,
+    /// `PKG-INFO` of an sdist, `METADATA` of an unpacked wheel.
+    CoreMetadata,
+    PyLock,
+    NpmLock,
+    Procfile,
+    Dockerfile,
+    Compose,
+    NodeVersion,
+    Uwsgi,
+    Prisma,
+}
+
+/// What a file named `name` in the directory `dir` (relative to the report
+/// root; only its last component for the walker's question) is to the
+/// profile.
+fn manifest_kind(name: &str, dir: &str) -> Option<Manifest> {
+    // ASCII case-insensitive affixes, without a lowercase copy per file.
+    let ends = |suffix: &str| {
         name.len() >= suffix.len()
-            && name.is_char_boundary(name.len() - suffix.len())
-            && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+            && name.as_bytes()[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
     };
-    let lower_starts = |prefix: &str| {
-        name.len() >= prefix.len()
-            && name.is_char_boundary(prefix.len())
-            && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+    let starts = |prefix: &str| {
+        name.len() >= prefix.len() && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
     };
-    matches!(
-        name,
-        "package.json"
-            | "pyproject.toml"
-            | "Pipfile"
-            | "setup.cfg"
-            | "PKG-INFO"
-            | "METADATA"
-            | "poetry.lock"
-            | "uv.lock"
-            | "pdm.lock"
-            | "Pipfile.lock"
-            | "package-lock.json"
-            | "npm-shrinkwrap.json"
-            | "yarn.lock"
-            | "pnpm-lock.yaml"
-            | "Procfile"
-            | "Dockerfile"
-            | "Containerfile"
-            | ".nvmrc"
-            | ".node-version"
-    ) || name.starts_with("requirements")
-        || (matches!(parent, "requirements" | "reqs") && name.ends_with(".txt"))
-        || name.starts_with("Procfile.")
-        || name.starts_with("Dockerfile.")
-        || lower_ends(".dockerfile")
-        || ((lower_starts("docker-compose") || lower_starts("compose")) && (lower_ends(".yml") || lower_ends(".yaml")))
-        || lower_starts("uwsgi")
-        || lower_ends(".prisma")
+    let parent = dir.rsplit('/').next().unwrap_or(dir);
+    Some(match name {
+        "package.json" => Manifest::PackageJson,
+        _ if is_requirements(name, parent) => Manifest::Requirements,
+        "pyproject.toml" => Manifest::PyProject,
+        "Pipfile" => Manifest::Pipfile,
+        "setup.cfg" => Manifest::SetupCfg,
+        // A wheel's METADATA describes the directory above its .dist-info.
+        "PKG-INFO" if !dir.split('/').any(|d| d.ends_with(".egg-info")) => Manifest::CoreMetadata,
+        "METADATA" if dir.ends_with(".dist-info") => Manifest::CoreMetadata,
+        "poetry.lock" | "uv.lock" | "pdm.lock" | "Pipfile.lock" => Manifest::PyLock,
+        "package-lock.json" | "npm-shrinkwrap.json" | "yarn.lock" | "pnpm-lock.yaml" => Manifest::NpmLock,
+        _ if name == "Procfile" || name.starts_with("Procfile.") => Manifest::Procfile,
+        _ if name == "Dockerfile"
+            || name == "Containerfile"
+            || name.starts_with("Dockerfile.")
+            || ends(".dockerfile") =>
+        {
+            Manifest::Dockerfile
+        }
+        _ if (starts("docker-compose") || starts("compose")) && (ends(".yml") || ends(".yaml")) => Manifest::Compose,
+        ".nvmrc" | ".node-version" => Manifest::NodeVersion,
+        _ if starts("uwsgi") && (ends(".ini") || ends(".yaml")) => Manifest::Uwsgi,
+        _ if ends(".prisma") => Manifest::Prisma,
+        _ => return None,
+    })
+}
+
+/// Could a file of this name, in a directory named `parent`, be one the
+/// profile reads? For the main walk to keep candidates: [`read_manifests`]
+/// decides from the whole path (an `.egg-info` further up).
+pub fn maybe_manifest(name: &str, parent: &str) -> bool {
+    manifest_kind(name, parent).is_some()
 }
 
 /// Walks `roots` for manifests and deployment files, honouring
@@ -168,26 +188,27 @@ pub fn gather(root: &Path, roots: &[PathBuf], excludes: &globset::GlobSet) -> Fo
         }
         !ex.is_match(walk::rel_path(&root_buf, e.path()))
     });
-    let paths: Vec<PathBuf> = builder
+    let mut paths: Vec<PathBuf> = builder
         .build()
         .flatten()
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .map(|e| e.into_path())
         .collect();
-    read_manifests(root, paths)
-}
-
-/// Reads and parses the manifests and deployment files among `paths` (in
-/// path order; other files are passed over).
-pub fn read_manifests(root: &Path, mut paths: Vec<PathBuf>) -> Found {
-    let mut found = Found::default();
     paths.sort();
     paths.dedup();
+    read_manifests(root, &paths)
+}
+
+/// Reads and parses the manifests and deployment files among `paths`
+/// (sorted; other files are passed over).
+pub fn read_manifests(root: &Path, paths: &[PathBuf]) -> Found {
+    let mut found = Found::default();
     for path in paths {
-        let rel = walk::rel_path(root, &path);
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let rel = walk::rel_path(root, path);
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let Some(kind) = manifest_kind(name, &dir_of(&rel)) else { continue };
         let read = |found: &mut Found| -> Option<String> {
-            match std::fs::read_to_string(&path) {
+            match std::fs::read_to_string(path) {
                 Ok(t) => Some(t),
                 Err(e) => {
                     found.warnings.push(format!("{rel}: {e}"));
@@ -195,107 +216,112 @@ pub fn read_manifests(root: &Path, mut paths: Vec<PathBuf>) -> Found {
                 }
             }
         };
-        let lower = name.to_ascii_lowercase();
-        if name == "package.json" {
-            let Some(text) = read(&mut found) else { continue };
-            match manifests::parse_package_json(&rel, &text) {
-                Ok(p) => {
-                    for (script, cmd, line) in &p.scripts {
-                        found.commands.push(Command {
-                            path: rel.clone(),
-                            line: *line,
-                            origin: format!("package.json scripts.{script}"),
-                            command: cmd.clone(),
-                            context: None,
-                        });
+        match kind {
+            Manifest::PackageJson => {
+                let Some(text) = read(&mut found) else { continue };
+                match manifests::parse_package_json(&rel, &text) {
+                    Ok(p) => {
+                        for (script, cmd, line) in &p.scripts {
+                            found.commands.push(Command {
+                                path: rel.clone(),
+                                line: *line,
+                                origin: format!("package.json scripts.{script}"),
+                                command: cmd.clone(),
+                                context: None,
+                            });
+                        }
+                        found.package_jsons.push(p);
                     }
-                    found.package_jsons.push(p);
+                    Err(e) => found.warnings.push(e),
                 }
-                Err(e) => found.warnings.push(e),
             }
-        } else if is_requirements(&name, &rel) {
-            let (deps, constraints, errors) = manifests::parse_requirements(root, &path);
-            found.warnings.extend(errors);
-            let mut dir = dir_of(&rel);
-            if matches!(dir.rsplit('/').next(), Some("requirements" | "reqs")) {
-                dir = dir_of(&dir);
-            }
-            found.py.push(PyManifest { rel, dir, deps, constraints, requires_python: None });
-        } else if name == "pyproject.toml" || name == "Pipfile" || name == "setup.cfg" {
-            let Some(text) = read(&mut found) else { continue };
-            let parsed = match name.as_str() {
-                "pyproject.toml" => manifests::parse_pyproject(&rel, &text).map(|p| (p.deps, p.requires_python)),
-                "Pipfile" => manifests::parse_pipfile(&rel, &text).map(|d| (d, None)),
-                _ => Ok((manifests::parse_setup_cfg(&rel, &text), None)),
-            };
-            match parsed {
-                Ok((deps, requires_python)) => {
-                    found.py.push(PyManifest { dir: dir_of(&rel), rel, deps, constraints: Vec::new(), requires_python })
+            Manifest::Requirements => {
+                let (deps, constraints, errors) = manifests::parse_requirements(root, path);
+                found.warnings.extend(errors);
+                let mut dir = dir_of(&rel);
+                if matches!(dir.rsplit('/').next(), Some("requirements" | "reqs")) {
+                    dir = dir_of(&dir);
                 }
-                Err(e) => found.warnings.push(e),
+                found.py.push(PyManifest { rel, dir, deps, constraints, requires_python: None });
             }
-        } else if (name == "PKG-INFO" && !rel.contains(".egg-info/"))
-            || (name == "METADATA" && dir_of(&rel).ends_with(".dist-info"))
-        {
-            // Core metadata of an sdist or an unpacked wheel: the
-            // dependencies of a package downloaded from PyPI without its
-            // requirement files. A wheel's describes the directory above.
-            let Some(text) = read(&mut found) else { continue };
-            let deps = manifests::parse_core_metadata(&rel, &text);
-            let dir = if name == "METADATA" { dir_of(&dir_of(&rel)) } else { dir_of(&rel) };
-            found.py.push(PyManifest { dir, rel, deps, constraints: Vec::new(), requires_python: None });
-        } else if matches!(name.as_str(), "poetry.lock" | "uv.lock" | "pdm.lock" | "Pipfile.lock") {
-            let Some(text) = read(&mut found) else { continue };
-            let versions = if name == "Pipfile.lock" {
-                manifests::pipfile_lock_versions(&text)
-            } else {
-                manifests::toml_lock_versions(&text)
-            };
-            found.py_locks.push((dir_of(&rel), versions, rel));
-        } else if matches!(name.as_str(), "package-lock.json" | "npm-shrinkwrap.json" | "yarn.lock" | "pnpm-lock.yaml")
-        {
-            let Some(text) = read(&mut found) else { continue };
-            let lock = match name.as_str() {
-                "yarn.lock" => NpmLock::Yarn(manifests::yarn_lock_versions(&text)),
-                "pnpm-lock.yaml" => NpmLock::Pnpm(manifests::pnpm_lock_versions(&text)),
-                _ => match serde_json::from_str(&text) {
-                    Ok(v) => NpmLock::Npm(v),
-                    Err(e) => {
-                        found.warnings.push(format!("{rel}: not valid JSON: {e}"));
-                        continue;
+            Manifest::PyProject | Manifest::Pipfile | Manifest::SetupCfg => {
+                let Some(text) = read(&mut found) else { continue };
+                let parsed = match kind {
+                    Manifest::PyProject => manifests::parse_pyproject(&rel, &text).map(|p| (p.deps, p.requires_python)),
+                    Manifest::Pipfile => manifests::parse_pipfile(&rel, &text).map(|d| (d, None)),
+                    _ => Ok((manifests::parse_setup_cfg(&rel, &text), None)),
+                };
+                match parsed {
+                    Ok((deps, requires_python)) => found.py.push(PyManifest {
+                        dir: dir_of(&rel),
+                        rel,
+                        deps,
+                        constraints: Vec::new(),
+                        requires_python,
+                    }),
+                    Err(e) => found.warnings.push(e),
+                }
+            }
+            Manifest::CoreMetadata => {
+                // Core metadata of an sdist or an unpacked wheel: the
+                // dependencies of a package downloaded from PyPI without its
+                // requirement files. A wheel's describes the directory above.
+                let Some(text) = read(&mut found) else { continue };
+                let deps = manifests::parse_core_metadata(&rel, &text);
+                let dir = if name == "METADATA" { dir_of(&dir_of(&rel)) } else { dir_of(&rel) };
+                found.py.push(PyManifest { dir, rel, deps, constraints: Vec::new(), requires_python: None });
+            }
+            Manifest::PyLock => {
+                let Some(text) = read(&mut found) else { continue };
+                let versions = if name == "Pipfile.lock" {
+                    manifests::pipfile_lock_versions(&text)
+                } else {
+                    manifests::toml_lock_versions(&text)
+                };
+                found.py_locks.push((dir_of(&rel), versions, rel));
+            }
+            Manifest::NpmLock => {
+                let Some(text) = read(&mut found) else { continue };
+                let lock = match name {
+                    "yarn.lock" => NpmLock::Yarn(manifests::yarn_lock_versions(&text)),
+                    "pnpm-lock.yaml" => NpmLock::Pnpm(manifests::pnpm_lock_versions(&text)),
+                    _ => match serde_json::from_str(&text) {
+                        Ok(v) => NpmLock::Npm(v),
+                        Err(e) => {
+                            found.warnings.push(format!("{rel}: not valid JSON: {e}"));
+                            continue;
+                        }
+                    },
+                };
+                found.npm_locks.push((dir_of(&rel), lock));
+            }
+            Manifest::Procfile => {
+                let Some(text) = read(&mut found) else { continue };
+                found.commands.extend(deploy::parse_procfile(&rel, &text));
+            }
+            Manifest::Dockerfile => {
+                let Some(text) = read(&mut found) else { continue };
+                let d = deploy::parse_dockerfile(&rel, &text);
+                found.commands.extend(d.commands.iter().cloned());
+                found.dockerfiles.push((rel, d));
+            }
+            Manifest::Compose => {
+                let Some(text) = read(&mut found) else { continue };
+                found.commands.extend(deploy::compose_commands(&rel, &text).0);
+            }
+            Manifest::NodeVersion => {
+                let Some(text) = read(&mut found) else { continue };
+                found.node_version_files.push((rel, text.trim().to_string()));
+            }
+            Manifest::Uwsgi => found.uwsgi_ini.push(rel),
+            Manifest::Prisma => {
+                let Some(text) = read(&mut found) else { continue };
+                for (i, line) in text.lines().enumerate() {
+                    let t = line.trim_start();
+                    if let Some(rest) = t.strip_prefix("model ") {
+                        let model = rest.split_whitespace().next().unwrap_or("").to_string();
+                        found.prisma_models.push((rel.clone(), model, i as u32 + 1));
                     }
-                },
-            };
-            found.npm_locks.push((dir_of(&rel), lock));
-        } else if name == "Procfile" || name.starts_with("Procfile.") {
-            let Some(text) = read(&mut found) else { continue };
-            found.commands.extend(deploy::parse_procfile(&rel, &text));
-        } else if name == "Dockerfile"
-            || name == "Containerfile"
-            || name.starts_with("Dockerfile.")
-            || lower.ends_with(".dockerfile")
-        {
-            let Some(text) = read(&mut found) else { continue };
-            let d = deploy::parse_dockerfile(&rel, &text);
-            found.commands.extend(d.commands.iter().cloned());
-            found.dockerfiles.push((rel, d));
-        } else if (lower.starts_with("docker-compose") || lower.starts_with("compose"))
-            && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
-        {
-            let Some(text) = read(&mut found) else { continue };
-            found.commands.extend(deploy::compose_commands(&rel, &text).0);
-        } else if name == ".nvmrc" || name == ".node-version" {
-            let Some(text) = read(&mut found) else { continue };
-            found.node_version_files.push((rel, text.trim().to_string()));
-        } else if lower.starts_with("uwsgi") && (lower.ends_with(".ini") || lower.ends_with(".yaml")) {
-            found.uwsgi_ini.push(rel);
-        } else if lower.ends_with(".prisma") {
-            let Some(text) = read(&mut found) else { continue };
-            for (i, line) in text.lines().enumerate() {
-                let t = line.trim_start();
-                if let Some(rest) = t.strip_prefix("model ") {
-                    let model = rest.split_whitespace().next().unwrap_or("").to_string();
-                    found.prisma_models.push((rel.clone(), model, i as u32 + 1));
                 }
             }
         }
@@ -576,7 +602,7 @@ mod tests {
             v.extend(f.warnings.iter().cloned());
             v
         };
-        let from_walk = rels(&read_manifests(root, walked.kept.clone()));
+        let from_walk = rels(&read_manifests(root, &walked.kept));
         let own = rels(&gather(root, &[root.to_path_buf()], &excludes));
         assert_eq!(from_walk, own);
         for expected in ["package.json", "requirements/prod.txt  1", "reqs/base.txt  1", "Dockerfile.prod", "User"] {

@@ -301,16 +301,16 @@ pub fn python_lib(name: &str) -> Option<LibKind> {
 
 /// npm package of an import specifier: `@scope/pkg/sub` → `@scope/pkg`,
 /// `lodash/fp` → `lodash`; relative paths and builtins (`node:fs`) → None.
-pub fn npm_package_of(spec: &str) -> Option<String> {
+pub fn npm_package_of(spec: &str) -> Option<&str> {
     if spec.starts_with('.') || spec.starts_with('/') || spec.starts_with("node:") || spec.is_empty() {
         return None;
     }
     let mut parts = spec.split('/');
     let first = parts.next()?;
     if first.starts_with('@') {
-        Some(format!("{first}/{}", parts.next()?))
+        Some(&spec[..first.len() + 1 + parts.next()?.len()])
     } else {
-        Some(first.to_string())
+        Some(first)
     }
 }
 
@@ -379,8 +379,8 @@ mod tests {
 
     #[test]
     fn package_names_from_specifiers() {
-        assert_eq!(npm_package_of("@tensorflow/tfjs-node/dist/x").as_deref(), Some("@tensorflow/tfjs-node"));
-        assert_eq!(npm_package_of("lodash/fp").as_deref(), Some("lodash"));
+        assert_eq!(npm_package_of("@tensorflow/tfjs-node/dist/x"), Some("@tensorflow/tfjs-node"));
+        assert_eq!(npm_package_of("lodash/fp"), Some("lodash"));
         assert_eq!(npm_package_of("./routes"), None);
         assert_eq!(npm_package_of("node:fs"), None);
         assert_eq!(python_dist_of_import("sklearn.linear_model"), "scikit-learn");

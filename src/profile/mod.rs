@@ -280,7 +280,7 @@ impl Lines<'_> {
 
 pub fn build(input: &ProfileInput) -> Profile {
     let found = match input.manifests {
-        Some(paths) => apps::read_manifests(input.root, paths.to_vec()),
+        Some(paths) => apps::read_manifests(input.root, paths),
         None => apps::gather(input.root, input.search, input.excludes),
     };
     let cands = apps::discover(&found, input.files);

@@ -88,31 +88,25 @@ impl<'a> Js<'a, '_> {
     }
     /// The npm package a qualified name starts from (`axios.get` → axios).
     fn package_of(&self, q: &str) -> Option<String> {
-        // `catalog::npm_package_of`, then `@scope/pkg.member` → `@scope/pkg`
-        // and `pkg.member` → `pkg`: a prefix of `q`, found without copies.
-        if q.starts_with('.') || q.starts_with('/') || q.starts_with("node:") || q.is_empty() {
-            return None;
-        }
-        let p = match q.strip_prefix('@') {
-            Some(_) => {
-                let slash = q.find('/')?;
-                let rest = &q[slash + 1..];
-                let second = rest.split('/').next().unwrap_or(rest);
-                &q[..slash + 1 + second.split('.').next().unwrap_or(second).len()]
-            }
-            None => {
-                let first = q.split('/').next().unwrap_or(q);
-                first.split('.').next().unwrap_or(first)
-            }
+        // `@scope/pkg.member` → `@scope/pkg`; `pkg.member` → `pkg`.
+        let p = catalog::npm_package_of(q)?;
+        let p = match p.split_once('/') {
+            Some((scope, rest)) => &p[..scope.len() + 1 + rest.split('.').next().unwrap_or(rest).len()],
+            None => p.split('.').next().unwrap_or(p),
         };
         self.packages.contains(p).then(|| p.to_string())
     }
 }
 
 fn string_value(n: Node, src: &str) -> Option<String> {
+    string_text(n, src).map(str::to_string)
+}
+
+/// The text of a string or template literal inside its quotes.
+fn string_text<'s>(n: Node, src: &'s str) -> Option<&'s str> {
     match n.ty() {
-        "string" => Some(text(n, src).trim_matches(|c| c == '"' || c == '\'').to_string()),
-        "template_string" => Some(text(n, src).trim_matches('`').to_string()),
+        "string" => Some(text(n, src).trim_matches(|c| c == '"' || c == '\'')),
+        "template_string" => Some(text(n, src).trim_matches('`')),
         _ => None,
     }
 }
@@ -207,11 +201,7 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
             "new_expression" => new_expr(&js, facts, n),
             "decorator" => decorator(&js, facts, n),
             "string" | "template_string" => {
-                // `string_value`, without a copy for every literal.
-                let t = js.t(n);
-                let value =
-                    if ty == "string" { t.trim_matches(|c| c == '"' || c == '\'') } else { t.trim_matches('`') };
-                let value = value.trim();
+                let value = string_text(n, src).unwrap_or_default().trim();
                 if value == "text/event-stream" {
                     facts.add(K::Sse, head_span(ctx, n), "text/event-stream response", handler_line(ctx, n));
                 } else if SECURITY_HEADERS.iter().any(|h| value.eq_ignore_ascii_case(h)) {
@@ -275,7 +265,7 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
 
 fn record_import(js: &mut Js, facts: &mut FitFacts, module: &str, at: Node) {
     let pkg = match catalog::npm_package_of(module) {
-        Some(p) => p,
+        Some(p) => p.to_string(),
         None if !module.starts_with('.') && !module.starts_with('/') && !module.is_empty() => module.to_string(),
         None => return,
     };

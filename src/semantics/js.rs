@@ -626,7 +626,7 @@ pub fn handlers_and_calls(root: Node, src: &str, rel: &str) -> (Handlers, CallIn
     });
     for name in &handler_names {
         for r in calls.named(name) {
-            add_range(&mut h, *r);
+            h.add_range(*r);
         }
     }
     // Functions of this file called from a handler serve requests too.
@@ -643,13 +643,6 @@ pub struct CallIndex {
     /// Byte ranges of the functions of each name, in document order.
     named: foldhash::HashMap<String, Vec<(usize, usize)>>,
     objects: HashSet<String>,
-}
-
-/// `Handlers::add` of a function by its byte range.
-fn add_range(h: &mut Handlers, r: (usize, usize)) {
-    if !h.ranges.contains(&r) {
-        h.ranges.push(r);
-    }
 }
 
 impl CallIndex {
@@ -753,8 +746,7 @@ impl CallIndex {
                 });
                 for c in callees {
                     for r in self.named(c) {
-                        if !h.ranges.contains(r) {
-                            h.ranges.push(*r);
+                        if h.add_range(*r) {
                             next.push(*r);
                         }
                     }

@@ -70,10 +70,15 @@ impl Handlers {
         self.ranges.contains(&(func.start_byte(), func.end_byte()))
     }
     pub fn add(&mut self, func: Node) {
-        let r = (func.start_byte(), func.end_byte());
-        if !self.ranges.contains(&r) {
-            self.ranges.push(r);
+        self.add_range((func.start_byte(), func.end_byte()));
+    }
+    /// Adds a function by its byte range; false if it was one already.
+    pub fn add_range(&mut self, r: (usize, usize)) -> bool {
+        if self.ranges.contains(&r) {
+            return false;
         }
+        self.ranges.push(r);
+        true
     }
 }
 
