@@ -14,6 +14,7 @@
 //!
 //! [`FileCtx`]: crate::engine::FileCtx
 
+use super::syntax::Table;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tree_sitter::Node;
@@ -48,8 +49,15 @@ pub struct Flat<'t> {
     kinds: Vec<u16>,
     /// Whether each node is named: walks skip anonymous ones.
     named: Vec<bool>,
-    /// Kind names of the tree's grammar, by kind id.
-    names: &'static [&'static str],
+    /// The field id under which each node hangs from its parent (0: none;
+    /// empty when the grammar's table says not to keep them),
+    /// as the cursor names it, so [`Flat::field`] answers
+    /// `child_by_field_id` by scanning the children here instead of asking
+    /// tree-sitter (which re-iterates the parent's children, computing
+    /// positions and aliases, ~400 instructions a call).
+    fields: Vec<u16>,
+    /// Kind names and field ids of the tree's grammar.
+    table: Option<&'static Table>,
     /// Nodes counted against the budget while this tree lives.
     reserved: usize,
 }
@@ -71,7 +79,8 @@ impl<'t> Flat<'t> {
             parents: Vec::with_capacity(count),
             kinds: Vec::with_capacity(count),
             named: Vec::with_capacity(count),
-            names: super::syntax::kind_names(root),
+            fields: Vec::new(),
+            table: super::syntax::table_of(&root),
             reserved: count,
         };
         // The walk moves the cursor only where a node is: a node's child
@@ -84,6 +93,10 @@ impl<'t> Flat<'t> {
         let mut open: Vec<(u32, u32)> = Vec::new();
         // Siblings after the current node.
         let mut after = 0u32;
+        let record_fields = flat.table.is_some_and(|t| t.flat_fields);
+        if record_fields {
+            flat.fields.reserve_exact(count);
+        }
         let mut cursor = root.walk();
         loop {
             let index = flat.nodes.len() as u32;
@@ -93,6 +106,9 @@ impl<'t> Flat<'t> {
             flat.starts.push(n.start_byte() as u32);
             flat.kinds.push(n.kind_id());
             flat.named.push(n.is_named());
+            if record_fields {
+                flat.fields.push(cursor.field_id().map_or(0, |f| f.get()));
+            }
             flat.ends.push(0); // set when the walk leaves the node
             let children = n.child_count();
             if children > 0 && cursor.goto_first_child() {
@@ -132,7 +148,7 @@ impl<'t> Flat<'t> {
     /// [`seen_kind`]).
     pub fn entries(&self) -> impl Iterator<Item = (Node<'t>, u16, usize)> + '_ {
         (0..self.nodes.len()).map(|j| {
-            self.see(j);
+            self.see(WALKED, j);
             (self.nodes[j], self.kinds[j], self.ends[j] as usize)
         })
     }
@@ -141,17 +157,30 @@ impl<'t> Flat<'t> {
     /// a kind outside the grammar's table, such as `ERROR`: `ty` asks the
     /// node).
     #[inline]
-    fn see(&self, j: usize) {
-        let seen = self.names.get(self.kinds[j] as usize).map(|name| (self.nodes[j].into_raw(), *name));
-        SEEN.with(|s| s.set(seen));
+    fn see(&self, slot: usize, j: usize) {
+        let name = self.table.and_then(|t| t.kinds.get(self.kinds[j] as usize));
+        remember(slot, Seen { node: self.nodes[j].into_raw(), name: name.copied(), index: j as u32 });
     }
 
     /// The index of `node`, if it is a node of this tree.
     fn index_of(&self, node: Node) -> Option<usize> {
-        let s = node.start_byte() as u32;
+        // Most questions are about the node a walk handed out last, or a
+        // field child just found.
+        if let Some(seen) = recall(&node) {
+            let j = seen.index as usize;
+            if self.nodes.get(j) == Some(&node) {
+                return Some(j);
+            }
+        }
+        // A node's start byte is held in the node itself (no call into C).
+        let raw = node.into_raw();
+        let s = raw.context[0];
         let first = self.starts.partition_point(|&b| b < s);
         let same_start = self.starts[first..].iter().take_while(|&&b| b == s).count();
-        self.nodes[first..first + same_start].iter().position(|n| *n == node).map(|k| first + k)
+        self.nodes[first..first + same_start]
+            .iter()
+            .position(|n| n.into_raw().id == raw.id && n.into_raw().tree == raw.tree)
+            .map(|k| first + k)
     }
 
     /// Visits `node` and its named descendants in pre-order (as
@@ -170,10 +199,34 @@ impl<'t> Flat<'t> {
                 j += 1;
                 continue;
             }
-            self.see(j);
+            self.see(WALKED, j);
             j = if visit(self.nodes[j]) { j + 1 } else { self.ends[j] as usize };
         }
         true
+    }
+
+    /// The first child of `node` in field `name`, as
+    /// `Node::child_by_field_name`: `Some(None)` when it has none, `None`
+    /// when `node` is not of this tree (or the tree keeps no field ids).
+    fn field<'n>(&self, node: Node<'n>, name: &str) -> Option<Option<Node<'n>>>
+    where
+        't: 'n,
+    {
+        if self.fields.is_empty() {
+            return None;
+        }
+        let i = self.index_of(node)?;
+        let Some(id) = self.table.and_then(|t| t.field_id(name)) else { return Some(None) };
+        let end = self.ends[i] as usize;
+        let mut j = i + 1;
+        while j < end {
+            if self.fields[j] == id {
+                self.see(FOUND, j);
+                return Some(Some(self.nodes[j]));
+            }
+            j = self.ends[j] as usize;
+        }
+        Some(None)
     }
 
     /// The parent of `node`: `Some(None)` for the root, `None` when `node`
@@ -192,24 +245,63 @@ impl Drop for Flat<'_> {
         NODES_IN_USE.fetch_sub(self.reserved, Ordering::AcqRel);
         // The remembered node may be of this tree, whose memory is about to
         // be reused.
-        let _ = SEEN.try_with(|s| s.set(None));
+        forget();
     }
 }
 
+/// The node a flat walk (or field look-up) on this thread handed out last.
+#[derive(Clone, Copy)]
+struct Seen {
+    node: tree_sitter::ffi::TSNode,
+    /// Its kind name (`None` outside the grammar's table, such as `ERROR`).
+    name: Option<&'static str>,
+    /// Its index in the flat tree that handed it out.
+    index: u32,
+}
+
 thread_local! {
-    /// The node a flat walk on this thread handed out last, with its kind
-    /// name: a visitor's first question about a node is its kind.
-    static SEEN: Cell<Option<(tree_sitter::ffi::TSNode, &'static str)>> = const { Cell::new(None) };
+    /// The node a flat walk on this thread handed out last ([`WALKED`]) and
+    /// the field child a look-up found last ([`FOUND`]): a visitor asks
+    /// about the node it was given, then about its field children.
+    static SEEN: [Cell<Option<Seen>>; 2] = const { [const { Cell::new(None) }, const { Cell::new(None) }] };
+}
+
+const WALKED: usize = 0;
+const FOUND: usize = 1;
+
+#[inline]
+fn remember(slot: usize, seen: Seen) {
+    SEEN.with(|s| s[slot].set(Some(seen)));
+}
+
+/// The remembered entry for `node`.
+#[inline]
+fn recall(node: &Node) -> Option<Seen> {
+    let raw = node.into_raw();
+    SEEN.with(|s| {
+        s[WALKED]
+            .get()
+            .filter(|seen| same_node(&seen.node, &raw))
+            .or_else(|| s[FOUND].get().filter(|seen| same_node(&seen.node, &raw)))
+    })
+}
+
+/// Forgets every remembered node (their tree is going away).
+fn forget() {
+    let _ = SEEN.try_with(|s| s.iter().for_each(|c| c.set(None)));
+}
+
+/// Same subtree, position, alias and tree.
+#[inline]
+fn same_node(a: &tree_sitter::ffi::TSNode, b: &tree_sitter::ffi::TSNode) -> bool {
+    a.id == b.id && a.tree == b.tree && a.context == b.context
 }
 
 /// The kind of `node` when it is the node a flat walk on this thread handed
-/// out last (same subtree, position, alias and tree): no read of the node's
-/// subtree.
+/// out last: no read of the node's subtree.
 #[inline]
 pub fn seen_kind(node: &Node) -> Option<&'static str> {
-    let (seen, name) = SEEN.with(|s| s.get())?;
-    let raw = node.into_raw();
-    (raw.id == seen.id && raw.tree == seen.tree && raw.context == seen.context).then_some(name)
+    recall(node)?.name
 }
 
 thread_local! {
@@ -270,6 +362,12 @@ fn find_in_current<'n, R>(mut f: impl FnMut(&Flat<'n>) -> Option<R>) -> Option<R
 /// when none does): `Node::parent` searches down from the root.
 pub fn parent_of<'n>(node: Node<'n>) -> Option<Option<Node<'n>>> {
     find_in_current(|flat| flat.parent(node))
+}
+
+/// The first child of `node` in field `name` from the registered flat tree
+/// that holds it (`None` when none does).
+pub fn field_of<'n>(node: Node<'n>, name: &str) -> Option<Option<Node<'n>>> {
+    find_in_current(|flat| flat.field(node, name))
 }
 
 /// Visits the subtree of `node` through the registered flat tree that holds
