@@ -735,8 +735,17 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
             return a;
         }
     };
-    if job.default_excludes && entry.lang.is_js_family() && walk::looks_minified(&text) {
-        let why = "minified or bundled code (long lines)".to_string();
+    let generated = if !job.default_excludes || !entry.lang.is_js_family() {
+        None
+    } else if walk::looks_minified(&text) {
+        Some("minified or bundled code (long lines)")
+    } else if walk::looks_bundled(&text) {
+        Some("bundled code (modules inlined from node_modules)")
+    } else {
+        None
+    };
+    if let Some(why) = generated {
+        let why = why.to_string();
         if let (Some(cache), Some(key)) = (job.cache, key) {
             cache.put(key, &entry.rel, 0, stamp, Stored::Skipped(why.clone()));
         }

@@ -264,6 +264,33 @@ pub fn looks_minified(text: &str) -> bool {
         || (bytes >= 4096 && average > 100 && indented * 20 < code_lines)
 }
 
+/// Content test for bundler output that is readable (not minified):
+/// modules inlined from `node_modules` with the bundler's region comments
+/// (`//#region ../node_modules/...` from rolldown, `// node_modules/...`
+/// from esbuild) or webpack's runtime (`/******/` lines). Findings there
+/// are in code the project did not write, and its source is scanned
+/// elsewhere. Two markers are required: a hand-written file may mention
+/// such a path once in a comment.
+pub fn looks_bundled(text: &str) -> bool {
+    if !text.contains("node_modules/") && !text.contains("/******/") {
+        return false;
+    }
+    let mut markers = 0;
+    for line in text.lines() {
+        let t = line.trim_start();
+        let marker = ((t.starts_with("//#region ") || t.starts_with("// node_modules/"))
+            && t.contains("node_modules/"))
+            || t.starts_with("/******/");
+        if marker {
+            markers += 1;
+            if markers == 2 {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,5 +326,26 @@ mod tests {
         // Unindented short lines (a flat module of requires) are not minified.
         let flat = "const a = require('a');\n".repeat(300);
         assert!(!looks_minified(&flat));
+    }
+
+    #[test]
+    fn bundle_detection() {
+        let module = "var x = class {\n\tconstructor() {\n\t\tthis.a = 1;\n\t}\n};\n";
+        let rolldown = format!(
+            "import {{ a }} from \"./_react.js\";\n//#region ../../node_modules/.pnpm/q@5/node_modules/q/build/a.js\n{module}//#endregion\n//#region ../../node_modules/q/build/b.js\n{module}//#endregion\n"
+        );
+        assert!(looks_bundled(&rolldown));
+        let esbuild = format!("// node_modules/react/index.js\n{module}// node_modules/react-dom/index.js\n{module}// src/app.ts\n{module}");
+        assert!(looks_bundled(&esbuild));
+        let webpack = "/******/ (() => { // webpackBootstrap\n/******/ \tvar __webpack_modules__ = ({});\n";
+        assert!(looks_bundled(webpack));
+        // Hand-written code that mentions a dependency's path once, or
+        // regions of its own.
+        let once = format!("// node_modules/foo/index.js has a bug we work around here\n{module}{module}");
+        assert!(!looks_bundled(&once));
+        let own_regions = format!("//#region helpers\n{module}//#endregion\n//#region routes\n{module}//#endregion\n");
+        assert!(!looks_bundled(&own_regions));
+        let requires = "const express = require('express'); // see node_modules/express/Readme.md\n".repeat(3);
+        assert!(!looks_bundled(&requires));
     }
 }
