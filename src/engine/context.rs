@@ -65,6 +65,9 @@ pub struct FileCtx<'a> {
     /// [`semantics::descendants`] while this context lives.
     flat: Option<crate::parse::flat::Installed<'a>>,
     taint: RefCell<HashMap<usize, std::rc::Rc<Taint>>>,
+    /// Qualified names already computed, by node id: several rules (and
+    /// the facts extractor) ask it of every call's callee.
+    qualified: RefCell<HashMap<usize, Option<Box<str>>, foldhash::fast::FixedState>>,
     /// Per-file indexes a rule builds once and reuses for every node it is
     /// called on (plain data: byte ranges, names).
     pub memo: crate::engine::project::Memo,
@@ -94,6 +97,7 @@ impl<'a> FileCtx<'a> {
             functions,
             flat,
             taint: RefCell::new(HashMap::new()),
+            qualified: RefCell::default(),
             memo: Default::default(),
             handler_readers: RefCell::default(),
             taint_readers: RefCell::default(),
@@ -224,6 +228,11 @@ impl<'a> FileCtx<'a> {
     /// `builtins.eval`, `vm.runInNewContext`), resolving imports and aliases;
     /// `None` for locally defined or unresolvable names.
     pub fn qualified_name(&self, expr: Node) -> Option<String> {
-        semantics::qualified_name(self.lang, expr, &self.src.text, self.bindings())
+        if let Some(q) = self.qualified.borrow().get(&expr.id()) {
+            return q.as_deref().map(str::to_string);
+        }
+        let q = semantics::qualified_name(self.lang, expr, &self.src.text, self.bindings());
+        self.qualified.borrow_mut().insert(expr.id(), q.as_deref().map(Box::from));
+        q
     }
 }
