@@ -530,8 +530,13 @@ pub fn handlers_and_calls(root: Node, src: &str, rel: &str) -> (Handlers, CallIn
             if callee.ty() != "member_expression" {
                 return true;
             }
-            let list = list();
             let method = callee.field("property").map(|p| text(p, src)).unwrap_or("");
+            // Only routes, hooks, listeners and `route()` register handlers:
+            // other calls are passed over before their arguments are listed.
+            if !ROUTE_METHODS.contains(&method) && !matches!(method, "addHook" | "on" | "route") {
+                return true;
+            }
+            let list = list();
             let Some(obj) = callee.field("object") else { return true };
             let first_is_path = list.first().is_some_and(|a| is_path_like(*a, src));
             let on_route_chain = is_route_chain(obj, src);
