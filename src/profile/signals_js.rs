@@ -312,7 +312,9 @@ const BUILTINS: &[&str] = &[
 fn call(js: &Js, facts: &mut FitFacts, n: Node) {
     let ctx = js.ctx;
     let Some(callee) = n.field("function") else { return };
-    let args = args_of(n);
+    // The arguments, listed only for the calls a check looks at.
+    let args_cell = std::cell::OnceCell::new();
+    let args = || args_cell.get_or_init(|| args_of(n));
     let method =
         if callee.ty() == "member_expression" { callee.field("property").map(|p| js.t(p)).unwrap_or("") } else { "" };
     let object = callee.field("object");
@@ -321,7 +323,7 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
 
     // Routes: `app.get('/x', handler)`, `router.route('/x').get(handler)`.
     if ROUTE_VERBS.contains(&method) && !CLIENT_OBJECTS.contains(&object_text) && js.package_of(&q).is_none() {
-        let path = args.first().and_then(|a| string_value(*a, js.src));
+        let path = args().first().and_then(|a| string_value(*a, js.src));
         let on_chain = object.filter(|o| o.ty() == "call_expression").and_then(|o| {
             let f = o.field("function")?;
             if !js.t(f).ends_with(".route") {
@@ -329,13 +331,13 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
             }
             args_of(o).first().and_then(|a| string_value(*a, js.src))
         });
-        let has_handler = args
+        let has_handler = args()
             .iter()
             .skip(1)
             .any(|a| js::is_function_kind(a.ty()) || matches!(a.ty(), "identifier" | "member_expression" | "array"));
         let path = match (path, on_chain) {
             (Some(p), _) if is_route_path(&p) && has_handler => Some(p),
-            (_, Some(p)) if !args.is_empty() => Some(p),
+            (_, Some(p)) if !args().is_empty() => Some(p),
             _ => None,
         };
         if let Some(p) = path {
@@ -350,9 +352,9 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
         }
     }
     // Custom routers: `this.route('GET', '/classes/:name', handler)`.
-    if method == "route" && args.len() >= 3 {
-        let verb = string_value(args[0], js.src).unwrap_or_default();
-        let path = string_value(args[1], js.src).unwrap_or_default();
+    if method == "route" && args().len() >= 3 {
+        let verb = string_value(args()[0], js.src).unwrap_or_default();
+        let path = string_value(args()[1], js.src).unwrap_or_default();
         if ROUTE_VERBS.contains(&verb.to_ascii_lowercase().as_str()) && is_route_path(&path) {
             let detail = format!("{} {path}", verb.to_ascii_uppercase());
             facts.add(K::Route, head_span(ctx, n), &detail, 0);
@@ -364,7 +366,7 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
     // Fastify `route({ method, url, handler, websocket })`, hapi
     // `server.route({ method, path, handler })`, express-ws `app.ws()`.
     if method == "route" {
-        if let Some(obj) = args.first().filter(|a| a.ty() == "object") {
+        if let Some(obj) = args().first().filter(|a| a.ty() == "object") {
             let t = js.t(*obj);
             if t.contains("handler") && (t.contains("url") || t.contains("path")) {
                 let pairs = object_pairs(*obj, js.src);
@@ -380,8 +382,8 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
             }
         }
     }
-    if method == "ws" && args.first().and_then(|a| string_value(*a, js.src)).is_some_and(|p| is_route_path(&p)) {
-        facts.add(K::WebsocketHandler, head_span(ctx, n), format!("ws {}", js.t(args[0])), 0);
+    if method == "ws" && args().first().and_then(|a| string_value(*a, js.src)).is_some_and(|p| is_route_path(&p)) {
+        facts.add(K::WebsocketHandler, head_span(ctx, n), format!("ws {}", js.t(args()[0])), 0);
     }
     // Websocket servers created by a call: `require('socket.io')(server)`, `socketio(server)`.
     let callee_is_sio = q == "socket.io"
@@ -394,14 +396,14 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
     }
     // Socket listeners: `io.on('connection')`, `socket.on('chat message')`.
     if method == "on" {
-        if let Some(ev) = args.first().filter(|a| a.ty() == "string").map(|a| js::module_name(*a, js.src)) {
+        if let Some(ev) = args().first().filter(|a| a.ty() == "string").map(|a| js::module_name(*a, js.src)) {
             let o = object_text.to_ascii_lowercase();
             let socketish = o.contains("socket")
                 || o == "io"
                 || o.ends_with("ws")
                 || o.ends_with("wss")
                 || (js.imports_kind(LibKind::Realtime) && (o.contains("server") || o.contains("client")));
-            let fn_arg = args.get(1).is_some_and(|a| js::is_function_kind(a.ty()) || a.ty() == "identifier");
+            let fn_arg = args().get(1).is_some_and(|a| js::is_function_kind(a.ty()) || a.ty() == "identifier");
             if socketish && fn_arg && !NON_CLIENT_EVENTS.contains(&ev.as_str()) {
                 facts.add(K::WebsocketHandler, head_span(ctx, n), format!("on '{ev}'"), 0);
             }
@@ -411,43 +413,43 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
     // that fetches and schedules itself again with setTimeout.
     let bare = js.t(callee);
     if matches!(bare, "setInterval" | "window.setInterval") {
-        if let Some(cb) = args.first() {
+        if let Some(cb) = args().first() {
             let body = if cb.ty() == "identifier" { js.functions.get(js.t(*cb)).copied() } else { Some(*cb) };
             if body.is_some_and(|b| fetches(js, b)) {
-                let every = args.get(1).map(|a| js.t(*a)).unwrap_or("?");
+                let every = args().get(1).map(|a| js.t(*a)).unwrap_or("?");
                 facts.add(K::PollClient, head_span(ctx, n), format!("setInterval every {every} ms"), 0);
             }
         }
     }
     if matches!(bare, "setTimeout" | "window.setTimeout") {
-        if let (Some(cb), Some(func)) = (args.first(), ctx.enclosing_function(n)) {
+        if let (Some(cb), Some(func)) = (args().first(), ctx.enclosing_function(n)) {
             let name = function_name(func, js.src);
             if name.is_some_and(|nm| cb.ty() == "identifier" && js.t(*cb) == nm) && fetches(js, func) {
-                let every = args.get(1).map(|a| js.t(*a)).unwrap_or("?");
+                let every = args().get(1).map(|a| js.t(*a)).unwrap_or("?");
                 facts.add(K::PollClient, head_span(ctx, n), format!("re-scheduled fetch every {every} ms"), 0);
             }
         }
     }
     // ORM models and job definitions.
     if q == "mongoose.model" || (method == "model" && object_text == "mongoose") {
-        let name = args.first().and_then(|a| string_value(*a, js.src)).unwrap_or_default();
-        if !name.is_empty() && args.len() >= 2 {
+        let name = args().first().and_then(|a| string_value(*a, js.src)).unwrap_or_default();
+        if !name.is_empty() && args().len() >= 2 {
             facts.add(K::Model, head_span(ctx, n), format!("mongoose model {name}"), 0);
         }
     }
     // Bookshelf: `ghostBookshelf.Model.extend({ tableName: 'posts' })`.
     if method == "extend"
         && object_text.ends_with(".Model")
-        && args.first().is_some_and(|a| a.ty() == "object" && js.t(*a).contains("tableName"))
+        && args().first().is_some_and(|a| a.ty() == "object" && js.t(*a).contains("tableName"))
     {
-        let table = object_pairs(args[0], js.src).get("tableName").cloned().unwrap_or_default();
+        let table = object_pairs(args()[0], js.src).get("tableName").cloned().unwrap_or_default();
         facts.add(K::Model, head_span(ctx, n), format!("model of table {table}"), 0);
     }
-    if method == "define" && args.first().is_some_and(|a| a.ty() == "string") {
+    if method == "define" && args().first().is_some_and(|a| a.ty() == "string") {
         if js.imports("sequelize") || js.imports("@sequelize/core") {
-            facts.add(K::Model, head_span(ctx, n), format!("sequelize model {}", js.t(args[0])), 0);
+            facts.add(K::Model, head_span(ctx, n), format!("sequelize model {}", js.t(args()[0])), 0);
         } else if js.imports("agenda") {
-            facts.add(K::JobDef, head_span(ctx, n), format!("agenda job {}", js.t(args[0])), 0);
+            facts.add(K::JobDef, head_span(ctx, n), format!("agenda job {}", js.t(args()[0])), 0);
         }
     }
     if method == "process" && js.imports("bull") && !object_text.starts_with("process") {
@@ -489,7 +491,7 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
         Some((K::CpuHeavy, format!("{q} (image/document work on the main thread)")))
     } else if (q == "JSON.parse" || q == "JSON.stringify")
         && crate::semantics::inside(ctx.functions(), ctx.lang, n, Context::Loop, None)
-        && args.first().is_some_and(|a| ctx.is_request_data(*a))
+        && args().first().is_some_and(|a| ctx.is_request_data(*a))
     {
         Some((K::CpuHeavy, format!("{q} of request data in a loop")))
     } else if (q.starts_with("fs.") && member.ends_with("Sync"))
