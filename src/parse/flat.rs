@@ -83,55 +83,103 @@ impl<'t> Flat<'t> {
             table: super::syntax::table_of(&root),
             reserved: count,
         };
-        // The walk moves the cursor only where a node is: a node's child
-        // count (kept by its subtree) says whether to descend and how many
-        // siblings follow. A cursor move that fails is the expensive kind
-        // (it climbs through the hidden nodes above to look for a sibling),
-        // and asking for the first child of a leaf is wasted.
-        //
+        let record_fields = flat.table.is_some_and(|t| t.flat_fields);
+        if record_fields {
+            flat.fields.reserve_exact(count);
+            flat.push_by_cursor(root);
+        } else {
+            flat.push_by_index(root);
+        }
+        // Every node, or (counts and moves disagreeing, which tree-sitter
+        // does not do) no flat tree: walks use the cursor.
+        (flat.nodes.len() == count).then_some(flat)
+    }
+
+    /// Appends the node's row (its end is set by the caller's walk).
+    #[inline(always)]
+    fn push(&mut self, n: Node<'t>, parent: u32, end: u32) {
+        self.parents.push(parent);
+        self.nodes.push(n);
+        self.starts.push(n.start_byte() as u32);
+        self.kinds.push(n.kind_id());
+        self.named.push(n.is_named());
+        self.ends.push(end);
+    }
+
+    /// Every node under `root` with one cursor, keeping field ids. The
+    /// cursor moves only where a node is: a node's child count (kept by its
+    /// subtree) says whether to descend and how many siblings follow. A
+    /// cursor move that fails is the expensive kind (it climbs through the
+    /// hidden nodes above to look for a sibling), and asking for the first
+    /// child of a leaf is wasted.
+    fn push_by_cursor(&mut self, root: Node<'t>) {
         // Open nodes: (index, siblings after it).
         let mut open: Vec<(u32, u32)> = Vec::new();
         // Siblings after the current node.
         let mut after = 0u32;
-        let record_fields = flat.table.is_some_and(|t| t.flat_fields);
-        if record_fields {
-            flat.fields.reserve_exact(count);
-        }
         let mut cursor = root.walk();
         loop {
-            let index = flat.nodes.len() as u32;
-            flat.parents.push(open.last().map_or(u32::MAX, |o| o.0));
+            let index = self.nodes.len() as u32;
             let n = cursor.node();
-            flat.nodes.push(n);
-            flat.starts.push(n.start_byte() as u32);
-            flat.kinds.push(n.kind_id());
-            flat.named.push(n.is_named());
-            if record_fields {
-                flat.fields.push(cursor.field_id().map_or(0, |f| f.get()));
-            }
-            flat.ends.push(0); // set when the walk leaves the node
+            // The end is set when the walk leaves the node.
+            self.push(n, open.last().map_or(u32::MAX, |o| o.0), 0);
+            self.fields.push(cursor.field_id().map_or(0, |f| f.get()));
             let children = n.child_count();
             if children > 0 && cursor.goto_first_child() {
                 open.push((index, after));
                 after = children - 1;
                 continue;
             }
-            flat.ends[index as usize] = flat.nodes.len() as u32;
+            self.ends[index as usize] = self.nodes.len() as u32;
             loop {
                 if after > 0 && cursor.goto_next_sibling() {
                     after -= 1;
                     break;
                 }
                 // Leaving the innermost open node.
-                let Some((i, siblings)) = open.pop() else {
-                    // Every node, or (counts and moves disagreeing, which
-                    // tree-sitter does not do) none: walks use the cursor.
-                    return (flat.nodes.len() == count).then_some(flat);
-                };
-                flat.ends[i as usize] = flat.nodes.len() as u32;
+                let Some((i, siblings)) = open.pop() else { return };
+                self.ends[i as usize] = self.nodes.len() as u32;
                 after = siblings;
                 cursor.goto_parent();
             }
+        }
+    }
+
+    /// Every node under `root`, depth first from a stack, without field
+    /// ids. A node's few children are asked for by index: tree-sitter
+    /// counts from the first child each time, which for up to four children
+    /// costs less than the cursor's sibling moves (each re-derives the
+    /// parent's child iterator and descends through hidden nodes: ~600
+    /// instructions). Longer child lists use a cursor reset to the parent.
+    /// Subtree ends come from the descendant count each subtree keeps.
+    /// (With field ids to keep, asking each child's field by index costs
+    /// more than the single cursor walk saves.)
+    fn push_by_index(&mut self, root: Node<'t>) {
+        const BY_INDEX: u32 = 4;
+        let mut stack: Vec<(Node<'t>, u32)> = vec![(root, u32::MAX)];
+        let mut cursor = root.walk();
+        while let Some((n, parent)) = stack.pop() {
+            let index = self.nodes.len() as u32;
+            self.push(n, parent, index + n.descendant_count() as u32);
+            let children = n.child_count();
+            if children == 0 {
+                continue;
+            }
+            let first = stack.len();
+            if children <= BY_INDEX {
+                stack.extend((0..children).filter_map(|i| n.child(i)).map(|c| (c, index)));
+            } else {
+                cursor.reset(n);
+                if cursor.goto_first_child() {
+                    loop {
+                        stack.push((cursor.node(), index));
+                        if !cursor.goto_next_sibling() {
+                            break;
+                        }
+                    }
+                }
+            }
+            stack[first..].reverse();
         }
     }
 
