@@ -735,15 +735,7 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
             return a;
         }
     };
-    let generated = if !job.default_excludes || !entry.lang.is_js_family() {
-        None
-    } else if walk::looks_minified(&text) {
-        Some("minified or bundled code (long lines)")
-    } else if walk::looks_bundled(&text) {
-        Some("bundled code (modules inlined from node_modules)")
-    } else {
-        None
-    };
+    let generated = (job.default_excludes && entry.lang.is_js_family()).then(|| walk::generated_code(&text)).flatten();
     if let Some(why) = generated {
         let why = why.to_string();
         if let (Some(cache), Some(key)) = (job.cache, key) {

@@ -49,12 +49,12 @@ pub struct Flat<'t> {
     kinds: Vec<u16>,
     /// Whether each node is named: walks skip anonymous ones.
     named: Vec<bool>,
-    /// The field id under which each node hangs from its parent (0: none;
-    /// empty when the grammar's table says not to keep them),
-    /// as the cursor names it, so [`Flat::field`] answers
+    /// The field id under which each node hangs from its parent, as the
+    /// cursor names it (0: none), so [`Flat::field`] answers
     /// `child_by_field_id` by scanning the children here instead of asking
     /// tree-sitter (which re-iterates the parent's children, computing
-    /// positions and aliases, ~400 instructions a call).
+    /// positions and aliases, ~400 instructions a call). Empty when the
+    /// grammar's table says not to keep them.
     fields: Vec<u16>,
     /// Kind names and field ids of the tree's grammar.
     table: Option<&'static Table>,
@@ -221,14 +221,10 @@ impl<'t> Flat<'t> {
             }
         }
         // A node's start byte is held in the node itself (no call into C).
-        let raw = node.into_raw();
-        let s = raw.context[0];
+        let s = node.into_raw().context[0];
         let first = self.starts.partition_point(|&b| b < s);
         let same_start = self.starts[first..].iter().take_while(|&&b| b == s).count();
-        self.nodes[first..first + same_start]
-            .iter()
-            .position(|n| n.into_raw().id == raw.id && n.into_raw().tree == raw.tree)
-            .map(|k| first + k)
+        self.nodes[first..first + same_start].iter().position(|n| *n == node).map(|k| first + k)
     }
 
     /// Visits `node` and its named descendants in pre-order (as

@@ -95,7 +95,7 @@ impl<'t> Syntax<'t> for Node<'t> {
             return child;
         }
         match table_of(self) {
-            Some(t) => t.fields.get(name).and_then(|id| self.child_by_field_id(*id)),
+            Some(t) => t.field_id(name).and_then(|id| self.child_by_field_id(id)),
             None => self.child_by_field_name(name),
         }
     }

@@ -264,6 +264,18 @@ pub fn looks_minified(text: &str) -> bool {
         || (bytes >= 4096 && average > 100 && indented * 20 < code_lines)
 }
 
+/// Why a JavaScript file's content is not worth analysing: minified or
+/// bundled output (`None` for code a person wrote).
+pub fn generated_code(text: &str) -> Option<&'static str> {
+    if looks_minified(text) {
+        Some("minified or bundled code (long lines)")
+    } else if looks_bundled(text) {
+        Some("bundled code (modules inlined from node_modules)")
+    } else {
+        None
+    }
+}
+
 /// Content test for bundler output that is readable (not minified):
 /// modules inlined from `node_modules` with the bundler's region comments
 /// (`//#region ../node_modules/...` from rolldown, `// node_modules/...`
@@ -278,8 +290,8 @@ pub fn looks_bundled(text: &str) -> bool {
     let mut markers = 0;
     for line in text.lines() {
         let t = line.trim_start();
-        let marker = ((t.starts_with("//#region ") || t.starts_with("// node_modules/"))
-            && t.contains("node_modules/"))
+        let marker = t.starts_with("// node_modules/")
+            || (t.starts_with("//#region ") && t.contains("node_modules/"))
             || t.starts_with("/******/");
         if marker {
             markers += 1;
