@@ -155,6 +155,7 @@ pub fn make_report<'a>(res: &'a ScanResult, findings: &'a [Finding]) -> Report<'
             bytes: res.bytes,
             lines: res.lines,
             skipped: res.skipped.len(),
+            roles: res.roles.clone(),
             duration_ms: res.started.elapsed().as_millis() as u64,
             started_at: std::time::SystemTime::now().checked_sub(res.started.elapsed()),
             command: std::env::args().collect(),
@@ -220,6 +221,8 @@ fn print_stats(res: &ScanResult, report_time: std::time::Duration) {
     if res.context_files > 0 {
         let _ = writeln!(e, "  context files    {:>10}  (not named; read for project facts)", res.context_files);
     }
+    let roles: Vec<String> = res.roles.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    let _ = writeln!(e, "  files per role   {:>10}", if roles.is_empty() { "-".to_string() } else { roles.join(", ") });
     let _ = writeln!(e, "  bytes            {:>10}", res.bytes);
     let _ = writeln!(e, "  lines            {:>10}", res.lines);
     let _ = writeln!(e, "  files skipped    {:>10}", res.skipped.len());

@@ -73,6 +73,49 @@ impl Confidence {
     }
 }
 
+/// What a file is (SPEC "Code roles"): decides which rules run on it and
+/// how its findings count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The application's server code (the default).
+    #[default]
+    App,
+    /// Operator and one-off code: management commands, scripts, build files.
+    Script,
+    Test,
+    Migration,
+    /// Code that runs in a browser.
+    Browser,
+    /// Third-party code copied into the project.
+    Vendored,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [Role::App, Role::Script, Role::Test, Role::Migration, Role::Browser, Role::Vendored];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::App => "app",
+            Role::Script => "script",
+            Role::Test => "test",
+            Role::Migration => "migration",
+            Role::Browser => "browser",
+            Role::Vendored => "vendored",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A region of a file. Lines are 1-based; columns are 1-based and counted in
 /// Unicode scalar values (SARIF `columnKind: unicodeCodePoints`). `end_column`
 /// is exclusive. Byte offsets are kept for applying fixes.
@@ -140,6 +183,9 @@ pub struct Finding {
     pub severity: Severity,
     pub category: Category,
     pub confidence: Confidence,
+    /// The role of the file the finding is in.
+    #[serde(default)]
+    pub role: Role,
     pub path: String,
     #[serde(flatten)]
     pub span: Span,

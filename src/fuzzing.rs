@@ -115,7 +115,8 @@ impl Harness {
         let _ = std::fs::write(&path, bytes);
         let mut findings = out.findings;
         let phase1 = findings.len();
-        let files = vec![ProjectFile { rel: rel.to_string(), path: path.clone(), lang, facts: out.facts }];
+        let files =
+            vec![ProjectFile { rel: rel.to_string(), path: path.clone(), lang, role: out.role, facts: out.facts }];
         let mut suppressions = crate::scan::SuppressionsByPath::new();
         suppressions.insert(rel.to_string(), (out.suppressions, Vec::new()));
         let phase = crate::scan::ProjectPhase {
@@ -127,6 +128,7 @@ impl Harness {
             search: std::slice::from_ref(&self.root),
             excludes: &globset::GlobSet::empty(),
             manifests: None,
+            roles: &crate::walk::roles::RoleMap { project: self.root.clone(), ..Default::default() },
         };
         crate::scan::project_phase(&phase, &mut findings, &mut suppressions);
         let _ = std::fs::remove_file(&path);

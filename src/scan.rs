@@ -7,8 +7,9 @@ use crate::engine::project::{ProjectCtx, ProjectFile};
 use crate::engine::rule::id_matches;
 use crate::engine::suppress::Suppressions;
 use crate::engine::{self, Engine, FileOutcome};
-use crate::finding::{sort_findings, Finding};
+use crate::finding::{sort_findings, Finding, Role};
 use crate::parse::Source;
+use crate::walk::roles::RoleMap;
 use crate::walk::{self, FileEntry, Skipped};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -73,6 +74,8 @@ pub struct ScanResult {
     pub started: Instant,
     /// The fit profile, computed when a `fit/` rule is enabled.
     pub profile: Option<crate::profile::Profile>,
+    /// Analysed files per code role.
+    pub roles: BTreeMap<Role, usize>,
 }
 
 impl ScanResult {
@@ -234,6 +237,50 @@ fn exclude_set(c: &Config) -> Result<globset::GlobSet, String> {
     walk::compile_globs(&globs)
 }
 
+/// The code roles of a run: the `[roles]` globs of every config (deeper
+/// configs first, so they win), and the front-end packages among the
+/// candidate manifests the walk kept.
+fn role_map(configs: &ConfigSet, project: &Path, manifests: &[PathBuf]) -> Result<RoleMap, String> {
+    let mut entries: Vec<&(PathBuf, Role, String)> = configs.configs.iter().flat_map(|c| &c.roles).collect();
+    entries.sort_by(|a, b| b.0.components().count().cmp(&a.0.components().count()).then(a.cmp(b)));
+    entries.dedup();
+    let mut overrides: Vec<(Role, globset::GlobSetBuilder)> = Vec::new();
+    for (dir, role, glob) in entries {
+        let prefix = dir.strip_prefix(project).map(|p| walk::rel_path(Path::new(""), p)).unwrap_or_default();
+        let glob = if prefix.is_empty() { glob.clone() } else { format!("{prefix}/{}", glob.trim_start_matches('/')) };
+        let g = globset::Glob::new(&glob).map_err(|e| format!("roles: invalid glob '{glob}': {e}"))?;
+        match overrides.last_mut() {
+            Some((r, b)) if r == role => {
+                b.add(g);
+            }
+            _ => {
+                let mut b = globset::GlobSetBuilder::new();
+                b.add(g);
+                overrides.push((*role, b));
+            }
+        }
+    }
+    let overrides = overrides
+        .into_iter()
+        .map(|(r, b)| b.build().map(|s| (r, s)).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    let mut map = RoleMap { project: project.to_path_buf(), overrides, ..Default::default() };
+    for m in manifests.iter().filter(|m| m.file_name().is_some_and(|n| n == "package.json")) {
+        let Some(dir) = m.parent() else { continue };
+        let rel = walk::rel_path(project, dir);
+        let rel = if rel.is_empty() { rel } else { format!("{rel}/") };
+        let front = std::fs::read_to_string(m).is_ok_and(|t| walk::roles::is_frontend_package(&t));
+        if front {
+            map.frontends.push(rel);
+        } else {
+            map.backends.push(rel);
+        }
+    }
+    map.frontends.sort();
+    map.backends.sort();
+    Ok(map)
+}
+
 struct Analysed {
     entry_idx: usize,
     outcome: Option<FileOutcome>,
@@ -255,6 +302,7 @@ struct Job<'a> {
     /// A file not named on the command line, read for facts only.
     context: bool,
     parse_only: bool,
+    roles: &'a RoleMap,
 }
 
 pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
@@ -341,6 +389,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
             e.iter().zip(&engine.rules).map(|(on, r)| *on && !(partial && r.meta.id.starts_with("fit/"))).collect()
         })
         .collect();
+    let roles = role_map(&configs, &project_root(&base, &root), &manifests)?;
     let nested_excludes: Vec<Option<globset::GlobSet>> = configs
         .configs
         .iter()
@@ -361,6 +410,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
                 &bits,
                 &engine.user_rules_hash.to_string(),
                 &default_excludes.to_string(),
+                // Front-end packages decide roles, so results depend on them.
+                &format!("{:?}{:?}", roles.frontends, roles.backends),
             ])
         })
         .collect();
@@ -408,6 +459,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
                     settings_key: settings_keys[ci],
                     context,
                     parse_only: opts.parse_only,
+                    roles: &roles,
                 };
                 analyse_entry(&job, entry, i)
             })
@@ -426,6 +478,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     let mut parsed = 0;
     let mut cached = 0;
     let mut context_files = 0;
+    let mut roles_seen: BTreeMap<Role, usize> = BTreeMap::new();
     for a in analysed {
         let entry = &files[a.entry_idx];
         timings.read += a.read;
@@ -437,6 +490,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
                     rel: entry.rel.clone(),
                     path: entry.path.clone(),
                     lang: entry.lang,
+                    role: out.role,
                     facts: out.facts,
                 });
             }
@@ -469,10 +523,12 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         if !out.suppressions.directives.is_empty() {
             suppressions.insert(entry.rel.clone(), (out.suppressions, out.used_suppressions));
         }
+        *roles_seen.entry(out.role).or_default() += 1;
         project_files.push(ProjectFile {
             rel: entry.rel.clone(),
             path: entry.path.clone(),
             lang: entry.lang,
+            role: out.role,
             facts: out.facts,
         });
     }
@@ -497,6 +553,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         search: &search,
         excludes: &excludes,
         manifests: default_excludes.then_some(manifests.as_slice()),
+        roles: &roles,
     };
     let profile = project_phase(&phase, &mut findings, &mut suppressions);
     timings.project += t.elapsed();
@@ -582,6 +639,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         timings,
         started,
         profile,
+        roles: roles_seen,
     })
 }
 
@@ -612,6 +670,7 @@ pub struct ProjectPhase<'a> {
     /// The candidate manifests the walk of `search` already found (`None`:
     /// the profile walks for them).
     pub manifests: Option<&'a [PathBuf]>,
+    pub roles: &'a RoleMap,
 }
 
 /// Phase 2: NestJS services reached from controllers of other files (the
@@ -647,6 +706,7 @@ pub fn project_phase(
         findings,
         profile: profile.as_ref(),
         memo: Default::default(),
+        roles: p.roles,
     };
     let project_findings = p.engine.project(&ctx, p.enabled);
     let mut by_file: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
@@ -748,6 +808,7 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
     }
     let src = Source::new(text);
     a.lines = src.text.lines().count() as u64;
+    let role = job.roles.role_at(&entry.path, Some(entry.lang), Some(&src.text));
     if job.parse_only {
         let t = Instant::now();
         let mut outcome = FileOutcome::default();
@@ -759,9 +820,9 @@ fn analyse_entry(job: &Job, entry: &FileEntry, idx: usize) -> Analysed {
         return a;
     }
     let outcome = if job.context {
-        job.engine.analyse_context(&entry.rel, entry.lang, &src, job.enabled)
+        job.engine.analyse_context(&entry.rel, entry.lang, &src, job.enabled, role)
     } else {
-        job.engine.analyse(&entry.rel, entry.lang, &src, job.enabled, job.stats)
+        job.engine.analyse_role(&entry.rel, entry.lang, &src, job.enabled, job.stats, role)
     };
     // Facts-only outcomes of context files are not complete results.
     if let (Some(cache), Some(key), false, None) = (job.cache, key, job.context, &outcome.error) {

@@ -773,7 +773,12 @@ fn json_report_has_the_documented_shape() {
     assert_eq!(doc["version"], env!("CARGO_PKG_VERSION"));
 
     let s = &doc["summary"];
-    assert_eq!(keys(s), sorted(&["files", "bytes", "lines", "skipped", "findings", "by_severity"]));
+    assert_eq!(
+        keys(s),
+        sorted(&["files", "bytes", "lines", "skipped", "findings", "by_severity", "files_by_role", "findings_by_role"])
+    );
+    assert_eq!(s["files_by_role"], serde_json::json!({"app": 2}));
+    assert_eq!(s["findings_by_role"], serde_json::json!({"app": 1}));
     assert_eq!(s["files"], 2);
     let bytes =
         std::fs::metadata(p.path("pkg/views.py")).unwrap().len() + std::fs::metadata(p.path("ok.js")).unwrap().len();

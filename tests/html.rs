@@ -310,6 +310,7 @@ fn fit_profile_and_fit_findings() {
         severity: Severity::Warning,
         category: Category::Fit,
         confidence: Confidence::Medium,
+        role: Default::default(),
         path: "server.js".into(),
         span: span(1, 1, 1, 10),
         message: "image resizing in `GET /t` runs on the event loop".into(),

@@ -41,7 +41,7 @@ fn a_5mb_single_line_minified_file_is_skipped_by_default() {
 #[test]
 fn a_5mb_single_line_minified_file_is_parsed_with_no_default_excludes() {
     let code = minified_js();
-    let p = Project::with(&[("static/app.js", &code)]);
+    let p = Project::with(&[("lib/app.js", &code)]);
     let r = p.run(&["check", "--format", "json", "--no-default-excludes", "."]);
     r.assert_survived().assert_code(1);
     let doc = r.json();

@@ -3,7 +3,7 @@
 //! enclosing one unless they say `root = true`, and validation that names the
 //! file and key of every mistake.
 
-use crate::finding::Severity;
+use crate::finding::{Role, Severity};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -29,6 +29,8 @@ pub struct RawConfig {
     pub production_settings: Option<Vec<String>>,
     /// Files larger than this many bytes are skipped (default 10 MB).
     pub max_file_size: Option<u64>,
+    /// Code roles forced for paths: role → globs (`script = ["tools/**"]`).
+    pub roles: Option<BTreeMap<String, Vec<String>>>,
 }
 
 #[derive(Debug)]
@@ -86,6 +88,9 @@ pub struct Config {
     pub settings_modules: Vec<PathBuf>,
     pub production_settings: Vec<(PathBuf, String)>,
     pub max_file_size: u64,
+    /// (directory the glob is relative to, role, glob); nested configs'
+    /// entries come after (and win over) their parents'.
+    pub roles: Vec<(PathBuf, Role, String)>,
 }
 
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
@@ -106,6 +111,7 @@ impl Config {
             settings_modules: Vec::new(),
             production_settings: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            roles: Vec::new(),
         }
     }
 
@@ -162,6 +168,18 @@ impl Config {
         }
         if let Some(m) = raw.max_file_size {
             c.max_file_size = m;
+        }
+        if let Some(roles) = &raw.roles {
+            for (name, globs) in roles {
+                let role = Role::parse(name).ok_or_else(|| {
+                    err(format!("key 'roles.{name}': unknown role (one of {})", Role::ALL.map(Role::as_str).join(", ")))
+                })?;
+                for glob in globs {
+                    globset::Glob::new(glob)
+                        .map_err(|e| err(format!("key 'roles.{name}': invalid glob '{glob}': {e}")))?;
+                    c.roles.push((file.dir.clone(), role, glob.clone()));
+                }
+            }
         }
         Ok(c)
     }

@@ -4,7 +4,7 @@
 //! and the sink for its findings.
 
 use crate::engine::facts::FileFacts;
-use crate::finding::{Fix, Location, Severity};
+use crate::finding::{Confidence, Fix, Location, Role, Severity};
 use crate::parse::{Lang, Source};
 use crate::semantics::{self, Bindings, Handlers, Taint};
 use std::cell::{OnceCell, RefCell};
@@ -20,16 +20,23 @@ pub struct Pending<At> {
     pub at: At,
     pub message: String,
     pub severity: Option<Severity>,
+    /// Overrides the rule's confidence (an unknown value instead of request
+    /// data).
+    pub confidence: Option<Confidence>,
     pub related: Vec<Location>,
     pub fix: Option<Fix>,
 }
 
 impl<At> Pending<At> {
     pub fn new(rule: usize, at: At, message: String) -> Self {
-        Pending { rule, at, message, severity: None, related: Vec::new(), fix: None }
+        Pending { rule, at, message, severity: None, confidence: None, related: Vec::new(), fix: None }
     }
     pub fn severity(&mut self, s: Severity) -> &mut Self {
         self.severity = Some(s);
+        self
+    }
+    pub fn confidence(&mut self, c: Confidence) -> &mut Self {
+        self.confidence = Some(c);
         self
     }
     pub fn related(&mut self, loc: Location) -> &mut Self {
@@ -48,6 +55,8 @@ pub type RawFinding = Pending<(usize, usize)>;
 pub struct FileCtx<'a> {
     pub rel: &'a str,
     pub lang: Lang,
+    /// The file's code role (what the fact extractors may count).
+    pub role: Role,
     pub src: &'a Source,
     pub tree: &'a Tree,
     /// Ancestors of the node being dispatched, outermost first.
@@ -85,6 +94,7 @@ impl<'a> FileCtx<'a> {
         FileCtx {
             rel,
             lang,
+            role: Role::App,
             src,
             tree,
             ancestors: Vec::new(),

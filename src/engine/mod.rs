@@ -11,7 +11,7 @@ pub mod project;
 pub mod rule;
 pub mod suppress;
 
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location, Role, Severity};
 use crate::parse::Syntax;
 use crate::parse::{self, Lang, Source, ALL_LANGS};
 use crate::semantics;
@@ -19,7 +19,7 @@ use context::{FileCtx, Pending};
 use declarative::{CombinedQuery, DeclRule};
 use facts::FileFacts;
 use project::{ProjectCtx, ProjectOut};
-use rule::{CodeRule, Rule, RuleKind, RuleMeta, RuleOrigin, RuleSpec};
+use rule::{CodeRule, InRole, Rule, RuleKind, RuleMeta, RuleOrigin, RuleSpec};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -162,6 +162,8 @@ pub struct FileOutcome {
     pub error: Option<String>,
     /// No enabled rule could match (byte-level pre-check): not parsed.
     pub prefiltered: bool,
+    /// The file's code role, as the run decided it.
+    pub role: Role,
 }
 
 /// Which rules run for a file: one flag per rule index.
@@ -268,13 +270,27 @@ impl Engine {
 
     /// Phase 1 for one decoded file.
     pub fn analyse(&self, rel: &str, lang: Lang, src: &Source, enabled: &Enabled, stats: bool) -> FileOutcome {
-        self.analyse_file(rel, lang, src, enabled, stats, false)
+        self.analyse_file(rel, lang, src, enabled, stats, false, Role::App)
+    }
+
+    /// Phase 1 for one decoded file of the given code role: only the rules
+    /// that apply to the role run, with their severities capped as it says.
+    pub fn analyse_role(
+        &self,
+        rel: &str,
+        lang: Lang,
+        src: &Source,
+        enabled: &Enabled,
+        stats: bool,
+        role: Role,
+    ) -> FileOutcome {
+        self.analyse_file(rel, lang, src, enabled, stats, false, role)
     }
 
     /// Phase 1 for a file that a partial run reads only for its facts: no
     /// rule looks at it, only the fact extractors the enabled rules need.
-    pub fn analyse_context(&self, rel: &str, lang: Lang, src: &Source, enabled: &Enabled) -> FileOutcome {
-        self.analyse_file(rel, lang, src, enabled, false, true)
+    pub fn analyse_context(&self, rel: &str, lang: Lang, src: &Source, enabled: &Enabled, role: Role) -> FileOutcome {
+        self.analyse_file(rel, lang, src, enabled, false, true, role)
     }
 
     fn analyse_file(
@@ -285,8 +301,9 @@ impl Engine {
         enabled: &Enabled,
         stats: bool,
         facts_only: bool,
+        role: Role,
     ) -> FileOutcome {
-        let mut out = FileOutcome::default();
+        let mut out = FileOutcome { role, ..Default::default() };
         let t0 = Instant::now();
         // Byte-level pre-check: rules and extractors whose needles are absent
         // cannot match; if none is left, the file is not even parsed.
@@ -311,6 +328,7 @@ impl Engine {
             .map(|i| {
                 !facts_only
                     && enabled[i]
+                    && self.rules[i].meta.in_role(role) != InRole::Skip
                     && self.rules[i].has_file_work()
                     && self.rules[i].meta.langs.contains(&lang)
                     && Prefilter::passes(&pf.rule_needles[i], &present)
@@ -336,6 +354,7 @@ impl Engine {
         out.stats.parse = t0.elapsed();
         let t1 = Instant::now();
         let mut ctx = FileCtx::new(rel, lang, src, &tree);
+        ctx.role = role;
         if let Some(e) = self.run_rules(&mut ctx, enabled, stats, &mut out.stats) {
             out.error = Some(e);
         }
@@ -369,7 +388,7 @@ impl Engine {
         let mut findings = Vec::with_capacity(raw.len());
         for f in raw {
             let span = src.span(f.at.0, f.at.1);
-            findings.push(self.finish(f, rel.to_string(), span));
+            findings.push(self.finish(f, rel.to_string(), span, role));
         }
         dedup(&mut findings);
         let (kept, used) = apply_suppressions(findings, &out.suppressions);
@@ -382,7 +401,7 @@ impl Engine {
             let mut whens = Vec::with_capacity(conditional.len());
             for (f, when) in conditional {
                 let span = src.span(f.at.0, f.at.1);
-                cond_findings.push(self.finish(f, rel.to_string(), span));
+                cond_findings.push(self.finish(f, rel.to_string(), span, role));
                 whens.push(when);
             }
             // Ranked after the file's own findings, so that theirs never change.
@@ -646,14 +665,20 @@ impl Engine {
         fstats.per_rule.extend(per_rule);
     }
 
-    /// Attaches the rule's metadata to a pending finding.
-    fn finish<At>(&self, f: Pending<At>, path: String, span: crate::finding::Span) -> Finding {
+    /// Attaches the rule's metadata to a pending finding in a file of
+    /// `role`, whose cap (scripts: performance findings at note) applies.
+    fn finish<At>(&self, f: Pending<At>, path: String, span: crate::finding::Span, role: Role) -> Finding {
         let meta = &self.rules[f.rule].meta;
+        let mut severity = f.severity.unwrap_or(meta.severity);
+        if let InRole::Cap(cap) = meta.in_role(role) {
+            severity = severity.min(cap);
+        }
         Finding {
             rule_id: meta.id.clone(),
-            severity: f.severity.unwrap_or(meta.severity),
+            severity,
             category: meta.category,
-            confidence: meta.confidence,
+            confidence: f.confidence.unwrap_or(meta.confidence),
+            role,
             path,
             span,
             message: f.message,
@@ -667,6 +692,7 @@ impl Engine {
     /// locations; suppressions and fingerprints are applied by the caller,
     /// which has the files.
     pub fn project(&self, ctx: &ProjectCtx, enabled: &Enabled) -> Vec<Finding> {
+        let role_of = |path: &str| ctx.role_of(path);
         let mut out = ProjectOut::default();
         for (i, r) in self.rules.iter().enumerate() {
             if !enabled[i] {
@@ -677,12 +703,15 @@ impl Engine {
                 p(ctx, &mut out);
             }
         }
+        // A project finding in a file whose role the rule skips (a settings
+        // finding in test settings, a view in a test module) is dropped.
         let mut findings: Vec<Finding> = out
             .findings
             .into_iter()
-            .map(|f| {
+            .filter_map(|f| {
                 let (path, span) = (f.at.path.clone(), f.at.span);
-                self.finish(f, path, span)
+                let role = role_of(&path);
+                (self.rules[f.rule].meta.in_role(role) != InRole::Skip).then(|| self.finish(f, path, span, role))
             })
             .collect();
         dedup(&mut findings);

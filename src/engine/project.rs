@@ -16,6 +16,7 @@ pub struct ProjectFile {
     pub rel: String,
     pub path: PathBuf,
     pub lang: Lang,
+    pub role: crate::finding::Role,
     pub facts: std::sync::Arc<FileFacts>,
 }
 
@@ -32,6 +33,9 @@ pub struct ProjectCtx<'a> {
     /// Node app model, the Django settings and model indexes), built once
     /// per phase.
     pub memo: Memo,
+    /// Roles of the paths that are not analysed files (manifests,
+    /// templates): from their path alone.
+    pub roles: &'a crate::walk::roles::RoleMap,
 }
 
 /// One value per type, shared by the project rules of one phase 2.
@@ -61,6 +65,15 @@ impl Memo {
 impl ProjectCtx<'_> {
     pub fn file(&self, rel: &str) -> Option<&ProjectFile> {
         self.files.binary_search_by(|f| f.rel.as_str().cmp(rel)).ok().map(|i| &self.files[i])
+    }
+
+    /// The code role of a path of the project: an analysed file's own, else
+    /// what its path says.
+    pub fn role_of(&self, rel: &str) -> crate::finding::Role {
+        match self.file(rel) {
+            Some(f) => f.role,
+            None => self.roles.role_at(&self.root.join(rel), None, None),
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::engine::context::FileCtx;
 use crate::engine::declarative::DeclRule;
 use crate::engine::project::{ProjectCtx, ProjectOut};
-use crate::finding::{Category, Confidence, Severity};
+use crate::finding::{Category, Confidence, Role, Severity};
 use crate::parse::Lang;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -65,6 +65,14 @@ pub struct RuleSpec {
     /// file with only `Leval` through). Either list lets the rule run.
     #[serde(default)]
     pub prefilter_words: Option<Vec<String>>,
+    /// What the rule is about, beyond its category, for the code roles it
+    /// runs on (see [`RuleMeta::in_role`]): `injection` (a sink fed by
+    /// untrusted data), `request-data` (fires only on request data or in
+    /// request handlers), `secret` (a credential in the code), `served`
+    /// (judges how a view or route serves requests: test views are never
+    /// deployed).
+    #[serde(default)]
+    pub tags: Vec<String>,
     pub docs: Docs,
     #[serde(default)]
     pub examples: Vec<Example>,
@@ -122,9 +130,49 @@ pub struct RuleMeta {
     pub summary: String,
     pub prefilter: Vec<String>,
     pub prefilter_words: Vec<String>,
+    pub tags: Vec<String>,
     pub docs: Docs,
     pub examples: Vec<Example>,
     pub origin: RuleOrigin,
+}
+
+/// Rule tags and what they mean for code roles.
+pub const TAGS: &[&str] = &["injection", "request-data", "secret", "served"];
+
+/// How a rule treats a file of some role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InRole {
+    /// The rule does not run there (its findings would not be worth reading).
+    Skip,
+    Run,
+    /// The rule runs, its findings are at most this severe.
+    Cap(Severity),
+}
+
+impl RuleMeta {
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| t == tag)
+    }
+
+    /// SPEC "Code roles": every rule runs on application code; scripts get
+    /// performance and concurrency findings at note and no rule that needs
+    /// a request; tests and migrations no performance, concurrency or
+    /// injection rule (and tests no hard-coded secret, nor a judgement of
+    /// how their views serve requests); browser and vendored
+    /// code no rule at all.
+    pub fn in_role(&self, role: Role) -> InRole {
+        let perf = matches!(self.category, Category::Performance | Category::Concurrency);
+        match role {
+            Role::App => InRole::Run,
+            Role::Script if self.has_tag("request-data") || self.has_tag("served") => InRole::Skip,
+            Role::Script if perf => InRole::Cap(Severity::Note),
+            Role::Script => InRole::Run,
+            Role::Test | Role::Migration if perf || self.has_tag("injection") => InRole::Skip,
+            Role::Test if self.has_tag("secret") || self.has_tag("served") => InRole::Skip,
+            Role::Test | Role::Migration => InRole::Run,
+            Role::Browser | Role::Vendored => InRole::Skip,
+        }
+    }
 }
 
 impl RuleMeta {
@@ -163,6 +211,10 @@ impl RuleMeta {
             summary: spec.summary.clone(),
             prefilter: spec.prefilter.clone().unwrap_or_default(),
             prefilter_words: spec.prefilter_words.clone().unwrap_or_default(),
+            tags: match spec.tags.iter().find(|t| !TAGS.contains(&t.as_str())) {
+                Some(t) => return Err(format!("tag '{t}' is not one of {}", TAGS.join(", "))),
+                None => spec.tags.clone(),
+            },
             docs: spec.docs.clone(),
             examples: spec.examples.clone(),
             origin,

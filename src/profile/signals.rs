@@ -233,13 +233,21 @@ pub fn is_test_or_generated(rel: &str) -> bool {
 
 /// The fact extractor of the `fit/` rules.
 pub fn extract(ctx: &mut FileCtx) {
-    if is_test_or_generated(ctx.rel) {
+    use crate::finding::Role;
+    if matches!(ctx.role, Role::Test | Role::Migration | Role::Vendored) || is_test_or_generated(ctx.rel) {
         return;
     }
     let mut facts = FitFacts::default();
     match ctx.lang {
         Lang::Python => super::signals_py::extract(ctx, &mut facts),
         _ => super::signals_js::extract(ctx, &mut facts),
+    }
+    // Browser code serves no request: only what it asks of the server
+    // (polling, websocket and event-stream clients) says anything about
+    // the workload. A browser `socket.on` is not a server endpoint.
+    if ctx.role == Role::Browser {
+        facts.signals.retain(|s| matches!(s.kind, SignalKind::PollClient | SignalKind::PushClient));
+        facts.imports.clear();
     }
     if facts.signals.is_empty() && facts.imports.is_empty() {
         return;

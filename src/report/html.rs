@@ -329,6 +329,19 @@ fn overview(out: &mut String, p: &Page) {
         thousands(r.summary.lines),
         markup::bytes(r.summary.bytes)
     );
+    if !r.summary.roles.is_empty() {
+        // Files and findings per code role: what the findings are about.
+        let parts: Vec<String> = r
+            .summary
+            .roles
+            .iter()
+            .map(|(role, n)| {
+                let found = r.findings.iter().filter(|f| f.role == *role).count();
+                format!("{role} {} ({})", thousands(*n as u64), plural(found, "finding", "findings"))
+            })
+            .collect();
+        let _ = write!(out, "<dt>Roles</dt><dd>{}</dd>", Esc(&parts.join(" · ")));
+    }
     let _ = write!(out, "<dt>Time</dt><dd>{}</dd>", markup::duration(r.summary.duration_ms));
     let _ = write!(
         out,
@@ -886,6 +899,7 @@ mod tests {
             severity: Severity::Warning,
             category: Category::Performance,
             confidence: Confidence::High,
+            role: Default::default(),
             path: path.into(),
             span,
             message: "'b.author' is loaded once per row: add `.select_related(\"author\")`".into(),

@@ -17,6 +17,9 @@ struct JsonSummary {
     skipped: usize,
     findings: usize,
     by_severity: BTreeMap<&'static str, usize>,
+    /// Analysed files and findings per code role.
+    files_by_role: BTreeMap<&'static str, usize>,
+    findings_by_role: BTreeMap<&'static str, usize>,
 }
 
 #[derive(Serialize)]
@@ -54,6 +57,11 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             skipped: r.summary.skipped,
             findings: r.findings.len(),
             by_severity,
+            files_by_role: r.summary.roles.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
+            findings_by_role: r.findings.iter().fold(BTreeMap::new(), |mut m, f| {
+                *m.entry(f.role.as_str()).or_default() += 1;
+                m
+            }),
         },
         findings: r.findings,
         skipped: r.skipped,

@@ -32,6 +32,8 @@ pub struct RunSummary {
     pub bytes: u64,
     pub lines: u64,
     pub skipped: usize,
+    /// Analysed files per code role.
+    pub roles: std::collections::BTreeMap<crate::finding::Role, usize>,
     pub duration_ms: u64,
     /// When the scan started.
     #[serde(skip)]

@@ -308,7 +308,11 @@ fn result(f: &Finding, rule_index: Option<usize>, cache: &mut SourceCache) -> s:
         .partial_fingerprints(BTreeMap::from([(FINGERPRINT_KEY.to_string(), f.fingerprint.clone())]))
         .properties(property_bag(
             None,
-            [("category", json!(f.category.as_str())), ("confidence", json!(f.confidence.as_str()))],
+            [
+                ("category", json!(f.category.as_str())),
+                ("confidence", json!(f.confidence.as_str())),
+                ("role", json!(f.role.as_str())),
+            ],
         ))
         .build();
     res.rule_index = rule_index.map(|i| i as i64);
@@ -553,6 +557,7 @@ references = ["https://cwe.mitre.org/data/definitions/89.html"]
             severity: Severity::Warning,
             category: Category::Performance,
             confidence: Confidence::Medium,
+            role: Default::default(),
             path: "app/views.py".into(),
             span: span(3, 15, 3, 23),
             message: "'b.author' is loaded once per row".into(),

@@ -225,6 +225,7 @@ mod tests {
             severity,
             category: Category::Performance,
             confidence: Confidence::High,
+            role: Default::default(),
             path: path.into(),
             span,
             message: "'b.author' is loaded once per row".into(),

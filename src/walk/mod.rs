@@ -2,6 +2,8 @@
 //! analyse, honouring `.gitignore`, `.ignore`, the config's exclude globs and
 //! the default excludes, in parallel with the `ignore` crate.
 
+pub mod roles;
+
 use crate::parse::Lang;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::path::{Path, PathBuf};

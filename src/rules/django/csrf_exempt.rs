@@ -12,6 +12,7 @@ id = "django/csrf-exempt"
 languages = ["python"]
 severity = "warning"
 category = "security"
+tags = ["served"]
 confidence = "high"
 prefilter = ["csrf_exempt"]
 summary = "@csrf_exempt on a view that accepts POST/PUT/PATCH/DELETE"

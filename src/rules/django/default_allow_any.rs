@@ -15,6 +15,7 @@ id = "drf/default-allow-any"
 languages = ["python"]
 severity = "warning"
 category = "security"
+tags = ["served"]
 confidence = "medium"
 prefilter = ["AllowAny"]
 summary = "DRF default permission is AllowAny, or a view allows anyone to write"

@@ -13,6 +13,7 @@ id = "django/hardcoded-secret-key"
 languages = ["python"]
 severity = "error"
 category = "security"
+tags = ["secret"]
 confidence = "high"
 summary = "SECRET_KEY is a literal committed with the code"
 

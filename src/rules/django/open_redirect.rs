@@ -14,6 +14,7 @@ id = "django/open-redirect"
 languages = ["python"]
 severity = "warning"
 category = "security"
+tags = ["injection", "request-data"]
 confidence = "medium"
 prefilter = ["redirect", "Redirect"]
 summary = "redirect() to a URL taken from the request without url_has_allowed_host_and_scheme"

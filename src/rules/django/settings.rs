@@ -1918,6 +1918,7 @@ mod tests {
                 rel: rel.to_string(),
                 path: PathBuf::from("/p").join(rel),
                 lang: Lang::Python,
+                role: Default::default(),
                 facts: facts_of(rel, code).into(),
             })
             .collect();

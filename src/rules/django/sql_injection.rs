@@ -15,6 +15,7 @@ id = "django/sql-injection"
 languages = ["python"]
 severity = "warning"
 category = "security"
+tags = ["injection"]
 confidence = "medium"
 prefilter = ["execute", ".raw(", ".extra(", "RawSQL"]
 summary = "SQL built from strings passed to raw(), extra(), RawSQL or cursor.execute()"

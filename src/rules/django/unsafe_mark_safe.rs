@@ -13,6 +13,7 @@ id = "django/unsafe-mark-safe"
 languages = ["python"]
 severity = "warning"
 category = "security"
+tags = ["injection"]
 confidence = "medium"
 prefilter = ["mark_safe", "SafeString", "SafeText", "format_html"]
 summary = "mark_safe()/SafeString() on a non-constant, or format_html() with a pre-formatted string"

@@ -510,6 +510,7 @@ mod tests {
             rel: rel.into(),
             path: rel.into(),
             lang: Lang::TypeScript,
+            role: Default::default(),
             facts: crate::engine::facts::FileFacts { nest, ..Default::default() }.into(),
         }
     }
@@ -520,6 +521,7 @@ mod tests {
             severity: Severity::Warning,
             category: Category::Concurrency,
             confidence: Confidence::High,
+            role: Default::default(),
             path: path.into(),
             span: Span { start_line: line, start_column: 1, end_line: line, end_column: 2, ..Default::default() },
             message: "m".into(),

@@ -27,6 +27,7 @@ id = "node/redos-regex"
 languages = ["js"]
 severity = "warning"
 category = "security"
+tags = ["injection", "request-data"]
 confidence = "medium"
 prefilter = ["/", "RegExp"]
 summary = "A regex with catastrophic backtracking used on request data, or a RegExp built from request data"

@@ -12,6 +12,7 @@ id = "node/command-injection"
 languages = ["js"]
 severity = "warning"
 category = "security"
+tags = ["injection"]
 confidence = "high"
 prefilter = ["exec", "spawn", "execFile"]
 summary = "child_process.exec/execSync or spawn(shell: true) on a command that is not a literal"

@@ -12,6 +12,7 @@ id = "node/hardcoded-secret"
 languages = ["js"]
 severity = "error"
 category = "security"
+tags = ["secret"]
 confidence = "medium"
 prefilter = ["secret", "Secret", "SECRET", "sign(", "verify(", "createHmac", "createCipheriv", "cookieParser", "KEY", "Key", "key", "PASSWORD", "assword", "TOKEN", "oken"]
 summary = "Literal secrets for JWTs, sessions, HMACs or API keys in the code"

@@ -11,6 +11,7 @@ id = "node/nosql-injection"
 languages = ["js"]
 severity = "error"
 category = "security"
+tags = ["injection", "request-data"]
 confidence = "medium"
 prefilter = ["find", "update", "delete", "count", "$where", "aggregate", "exists", "remove"]
 summary = "Request data passed whole as a MongoDB/Mongoose filter, or into $where"

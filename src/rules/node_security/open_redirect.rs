@@ -11,6 +11,7 @@ id = "node/open-redirect"
 languages = ["js"]
 severity = "warning"
 category = "security"
+tags = ["injection", "request-data"]
 confidence = "medium"
 prefilter = ["redirect"]
 summary = "res.redirect/ctx.redirect/reply.redirect to a URL taken from the request"

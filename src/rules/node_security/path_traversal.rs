@@ -11,6 +11,7 @@ id = "node/path-traversal"
 languages = ["js"]
 severity = "warning"
 category = "security"
+tags = ["injection", "request-data"]
 confidence = "medium"
 prefilter = ["sendFile", "download", "fs", "createReadStream", "readFile"]
 summary = "res.sendFile/res.download/fs calls on paths built from request data"

@@ -11,6 +11,7 @@ id = "node/reflected-xss"
 languages = ["js"]
 severity = "warning"
 category = "security"
+tags = ["injection", "request-data"]
 confidence = "medium"
 prefilter = ["send", "write", "end(", "body"]
 summary = "HTML built from request data sent with res.send/res.write or ctx.body"

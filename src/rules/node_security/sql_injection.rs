@@ -15,6 +15,7 @@ id = "node/sql-injection"
 languages = ["js"]
 severity = "error"
 category = "security"
+tags = ["injection"]
 confidence = "medium"
 prefilter = ["query", "execute", "Raw", "raw(", "unsafe("]
 summary = "SQL built with template literals or + passed to query/execute/raw APIs"

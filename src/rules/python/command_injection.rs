@@ -15,6 +15,7 @@ id = "python/command-injection"
 languages = ["python"]
 severity = "warning"
 category = "security"
+tags = ["injection"]
 confidence = "medium"
 prefilter = ["system", "popen", "shell", "getoutput", "getstatusoutput"]
 summary = "Shell command built from non-constant values (os.system, subprocess with shell=True)"

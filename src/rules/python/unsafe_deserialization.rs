@@ -14,6 +14,7 @@ id = "python/unsafe-deserialization"
 languages = ["python"]
 severity = "warning"
 category = "security"
+tags = ["injection"]
 confidence = "medium"
 prefilter = ["pickle", "cPickle"]
 prefilter-words = ["marshal", "yaml", "dill", "joblib", "torch"]
