@@ -52,6 +52,10 @@ pub struct CheckArgs {
     /// Rule ids or prefixes to disable (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     pub ignore: Vec<String>,
+    /// Hide findings below this confidence (default medium; `low` shows
+    /// findings about values stackfit cannot tell are request data).
+    #[arg(long, value_parser = ["high", "medium", "low"], value_name = "LEVEL")]
+    pub min_confidence: Option<String>,
     /// Lowest severity that makes the run fail.
     #[arg(long, value_parser = ["error", "warning", "note", "never"])]
     pub fail_on: Option<String>,
@@ -179,6 +183,7 @@ fn check(a: &CheckArgs) -> Result<i32, String> {
         stats: a.stats,
         no_cache: a.no_cache,
         parse_only: a.parse_only,
+        min_confidence: a.min_confidence.as_deref().and_then(crate::finding::Confidence::parse),
     };
     let cli_fail_on = a.fail_on.as_deref().and_then(FailOn::parse);
     let res = scan::scan(&opts)?;

@@ -71,6 +71,14 @@ impl Confidence {
             Confidence::High => "high",
         }
     }
+    pub fn parse(s: &str) -> Option<Confidence> {
+        match s {
+            "low" => Some(Confidence::Low),
+            "medium" => Some(Confidence::Medium),
+            "high" => Some(Confidence::High),
+            _ => None,
+        }
+    }
 }
 
 /// What a file is (SPEC "Code roles"): decides which rules run on it and

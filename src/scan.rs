@@ -28,6 +28,9 @@ pub struct ScanOptions {
     pub no_cache: bool,
     /// Benchmark floor: walk, read and parse every file, run no rule.
     pub parse_only: bool,
+    /// Findings below this confidence are dropped (default: the config's,
+    /// else medium).
+    pub min_confidence: Option<crate::finding::Confidence>,
 }
 
 #[derive(Debug, Default)]
@@ -586,6 +589,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
             f.severity = *s;
         }
     }
+    let min_confidence = opts.min_confidence.or(base.min_confidence).unwrap_or(crate::finding::Confidence::Medium);
+    findings.retain(|f| f.confidence >= min_confidence);
     sort_findings(&mut findings);
 
     let mut unused_suppressions = Vec::new();

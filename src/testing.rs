@@ -60,6 +60,8 @@ fn run_example(
         select: Some(vec![rule.to_string()]),
         jobs: Some(1),
         no_cache: true,
+        // Examples pin every finding, the low-confidence ones too.
+        min_confidence: Some(crate::finding::Confidence::Low),
         ..Default::default()
     });
     let _ = std::fs::remove_dir_all(&dir);

@@ -226,7 +226,7 @@ fn check_fit(
 
 fn run_stackfit(project: &Path) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_stackfit"))
-        .args(["check", "--format", "json", "--fail-on", "never", "--no-cache"])
+        .args(["check", "--format", "json", "--fail-on", "never", "--no-cache", "--min-confidence", "low"])
         .arg(project)
         .output()
         .expect("run stackfit");

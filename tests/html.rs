@@ -122,7 +122,7 @@ const EVIL_PY: &str = "# </script><script>alert(3)</script>\nexec('\"><svg onloa
 #[test]
 fn malicious_code_and_paths_appear_as_text_only() {
     let p = Project::with(&[(EVIL_PATH, EVIL_JS), (EVIL_PY_PATH, EVIL_PY)]);
-    let html = html_of(&p, &[]);
+    let html = html_of(&p, &["--min-confidence", "low"]);
 
     // Both findings are there, with their code and paths as escaped text.
     assert_eq!(html.matches("<article class=\"finding").count(), 2, "{html}");
@@ -153,7 +153,7 @@ fn malicious_code_and_paths_appear_as_text_only() {
 #[test]
 fn the_page_loads_nothing_from_anywhere() {
     let p = Project::with(&[
-        ("app.js", "// see https://evil.example/x.js\neval(x);\n"),
+        ("app.js", "// see https://evil.example/x.js\neval(cache.get(x));\n"),
         ("views.py", "import os\neval(os.environ['X'])\n"),
     ]);
     let html = html_of(&p, &[]);
@@ -198,7 +198,8 @@ fn charts_findings_filters_and_rule_docs_are_present() {
         ("src/util.js", "new Function(\"a\", body);\n"),
         ("app/views.py", "def v(request):\n    return eval(request.GET['q'])\n"),
     ]);
-    let html = html_of(&p, &[]);
+    // Unknown values (outside any handler) are low confidence: shown here.
+    let html = html_of(&p, &["--min-confidence", "low"]);
     for id in ["overview", "fit", "risk", "findings", "rules", "filters"] {
         assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");
     }
@@ -206,8 +207,8 @@ fn charts_findings_filters_and_rule_docs_are_present() {
     assert_eq!(html.matches("<svg class=\"chart").count(), 4, "{html}");
     assert!(html.contains("<svg class=\"chart donut\""));
     assert!(html.contains("aria-label=\"files with the most findings\""));
-    assert!(html.contains("<title>src/calc.js: 2 errors</title>"), "{html}");
-    assert!(html.contains("<title>node/eval: 3 errors</title>"), "{html}");
+    assert!(html.contains("<title>src/calc.js: 2 warnings</title>"), "{html}");
+    assert!(html.contains("<title>node/eval: 3 warnings</title>"), "{html}");
     // Every finding, with its filter attributes, message, snippet and docs link.
     assert_eq!(html.matches("<article class=\"finding").count(), 4);
     assert!(html.contains(
@@ -232,7 +233,8 @@ fn charts_findings_filters_and_rule_docs_are_present() {
     }
     assert!(html.contains("<b>G12</b> Injection"));
     // The overview: counts, scan facts and the hot spot.
-    assert!(html.contains("<span class=\"n\">4</span><span class=\"k\">errors</span>"), "{html}");
+    assert!(html.contains("<span class=\"n\">1</span><span class=\"k\">error</span>"), "{html}");
+    assert!(html.contains("<span class=\"n\">3</span><span class=\"k\">warnings</span>"), "{html}");
     assert!(html.contains("<dt>Command</dt><dd><code>stackfit check --format html"));
     assert!(html.contains("The hot spot is <a href=\"#file-2\"><code>src/calc.js</code></a> with 2 findings (50%)."));
     assert!(html.contains("No application profile"));
@@ -249,7 +251,7 @@ fn a_clean_project_still_gets_a_page() {
 
 #[test]
 fn json_and_sarif_stay_deterministic() {
-    let p = Project::with(&[("app.js", "eval(x);\n")]);
+    let p = Project::with(&[("app.js", "eval(cache.get(x));\n")]);
     for format in ["json", "sarif"] {
         let a = p.run(&["check", "--format", format, "--no-cache"]);
         let b = p.run(&["check", "--format", format, "--no-cache"]);
@@ -258,11 +260,11 @@ fn json_and_sarif_stay_deterministic() {
     }
 }
 
-/// 100 files × 100 `eval(x)` lines: 10,000 findings.
+/// 100 files × 100 `eval(cache.get(x))` lines: 10,000 findings.
 #[test]
 fn ten_thousand_findings() {
     let p = Project::new();
-    let body = "eval(x);\n".repeat(100);
+    let body = "eval(cache.get(x));\n".repeat(100);
     for i in 0..100 {
         p.write(&format!("src/mod{i:03}.js"), &body);
     }

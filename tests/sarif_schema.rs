@@ -105,8 +105,10 @@ fn sarif_with_findings_is_valid_and_complete() {
         }
     }
     let eval_rule = rules.iter().find(|r| r["id"] == "python/eval").expect("python/eval listed");
-    assert_eq!(eval_rule["properties"]["security-severity"], "8.0");
-    assert_eq!(eval_rule["defaultConfiguration"]["level"], "error");
+    // The rule's default is the unknown-value warning; request data makes a
+    // result an error.
+    assert_eq!(eval_rule["properties"]["security-severity"], "5.0");
+    assert_eq!(eval_rule["defaultConfiguration"]["level"], "warning");
 
     let results = run["results"].as_array().unwrap();
     let found: Vec<(&str, &str)> = results

@@ -3,7 +3,7 @@
 //! enclosing one unless they say `root = true`, and validation that names the
 //! file and key of every mistake.
 
-use crate::finding::{Role, Severity};
+use crate::finding::{Confidence, Role, Severity};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -31,6 +31,8 @@ pub struct RawConfig {
     pub max_file_size: Option<u64>,
     /// Code roles forced for paths: role → globs (`script = ["tools/**"]`).
     pub roles: Option<BTreeMap<String, Vec<String>>>,
+    /// Findings below this confidence are hidden (`--min-confidence`).
+    pub min_confidence: Option<String>,
 }
 
 #[derive(Debug)]
@@ -91,6 +93,7 @@ pub struct Config {
     /// (directory the glob is relative to, role, glob); nested configs'
     /// entries come after (and win over) their parents'.
     pub roles: Vec<(PathBuf, Role, String)>,
+    pub min_confidence: Option<Confidence>,
 }
 
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
@@ -112,6 +115,7 @@ impl Config {
             production_settings: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             roles: Vec::new(),
+            min_confidence: None,
         }
     }
 
@@ -168,6 +172,12 @@ impl Config {
         }
         if let Some(m) = raw.max_file_size {
             c.max_file_size = m;
+        }
+        if let Some(m) = &raw.min_confidence {
+            c.min_confidence = Some(
+                Confidence::parse(m)
+                    .ok_or_else(|| err(format!("key 'min-confidence': '{m}' is not one of high, medium, low")))?,
+            );
         }
         if let Some(roles) = &raw.roles {
             for (name, globs) in roles {

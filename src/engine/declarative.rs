@@ -6,7 +6,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::{RuleSpec, WhenTainted};
-use crate::finding::Severity;
+use crate::finding::{Confidence, Severity};
 use crate::parse::Lang;
 use crate::semantics::{self, Context};
 use std::collections::BTreeMap;
@@ -24,6 +24,8 @@ pub struct DeclRule {
     pub resolves_to: BTreeMap<String, Vec<String>>,
     pub tainted_argument: Option<String>,
     pub when_tainted: Option<(String, Severity, Option<String>)>,
+    /// The rule's own confidence: a finding is never made less confident.
+    pub confidence: Confidence,
 }
 
 fn contexts(names: &Option<Vec<String>>) -> Result<Vec<Context>, String> {
@@ -71,6 +73,7 @@ impl DeclRule {
             resolves_to: spec.resolves_to.clone().unwrap_or_default(),
             tainted_argument,
             when_tainted,
+            confidence: Confidence::parse(&spec.confidence).unwrap_or(Confidence::Medium),
         };
         let langs = if validate { langs } else { &[] };
         for &lang in langs {
@@ -327,13 +330,20 @@ fn run_part<'r, 't>(
         }
         seen.insert((rule_idx, target.start_byte(), target.end_byte()));
         let mut severity = None;
+        let mut confidence = None;
         let mut template = rule.message.as_str();
         if let Some((cap, sev, msg)) = &rule.when_tainted {
-            if get(cap).is_some_and(|n| ctx.is_request_data(n)) {
+            let value = get(cap);
+            if value.is_some_and(|n| ctx.is_request_data(n)) {
+                // Request data: the raised severity, high confidence.
                 severity = Some(*sev);
+                confidence = Some(Confidence::High);
                 if let Some(m) = msg {
                     template = m;
                 }
+            } else if value.is_some_and(|n| semantics::external_store(ctx.lang, n, &ctx.src.text)) {
+                // Read from a store others can write: medium at least.
+                confidence = Some(Confidence::Medium);
             }
         }
         let texts: Vec<(&str, String)> = caps.iter().map(|(n, node)| (*n, ctx.text(*node).to_string())).collect();
@@ -341,6 +351,7 @@ fn run_part<'r, 't>(
         ctx.current_rule = rule_idx;
         let f = ctx.report(target, message);
         f.severity = severity;
+        f.confidence = confidence.filter(|c| *c > rule.confidence);
     }
     drop(matches);
     !timed_out
@@ -362,8 +373,10 @@ fn check<'t>(ctx: &FileCtx<'t>, rule: &DeclRule, target: Node<'t>, get: &dyn Fn(
             return false;
         }
     }
+    // `not-literal`: a constant (a literal, a name bound only to constants,
+    // a string built from them, a conditional between them) is no finding.
     for cap in &rule.not_literal {
-        if get(cap).is_some_and(|n| semantics::is_literal(ctx.lang, n)) {
+        if get(cap).is_some_and(|n| semantics::constant::is_constant(ctx.lang, n, &ctx.src.text)) {
             return false;
         }
     }

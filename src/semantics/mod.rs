@@ -3,6 +3,7 @@
 //! request handlers, literals, enclosing contexts and function-local taint
 //! from request data.
 
+pub mod constant;
 pub mod functions;
 pub mod js;
 pub mod js_nest;
@@ -225,6 +226,79 @@ pub fn expr_tainted(lang: Lang, expr: Node, src: &str, taint: &Taint) -> bool {
         Lang::Python => python::expr_tainted(expr, src, taint),
         _ => js_taint::expr_tainted(expr, src, taint),
     }
+}
+
+/// Reads of stores that others can write (SPEC "Constants, unknown values
+/// and sanitizers"): a cache, a message queue, an HTTP response, an object
+/// store, a socket. Code or pickles taken from one run whatever its writer
+/// put there. Matched on the expression's text, and on the values a name
+/// was assigned in its function.
+const EXTERNAL_READS: &[&str] = &[
+    "cache.get",
+    "caches[",
+    "get_cache(",
+    "redis",
+    "memcache",
+    ".recv(",
+    "urlopen(",
+    "requests.get(",
+    "requests.post(",
+    "requests.request(",
+    "httpx.",
+    "aiohttp",
+    ".get_object(",
+    "message.body",
+    "msg.body",
+    "fetch(",
+    "axios",
+    "got(",
+    "msg.content",
+    "message.content",
+    "job.data",
+];
+
+/// Does `expr` (or what the name it is was assigned) read an external
+/// store (see [`EXTERNAL_READS`])?
+pub fn external_store(lang: Lang, expr: Node, src: &str) -> bool {
+    let reads = |t: &str| EXTERNAL_READS.iter().any(|r| t.contains(r));
+    if reads(text(expr, src)) {
+        return true;
+    }
+    if expr.ty() != "identifier" {
+        return false;
+    }
+    let values: Vec<Node> = match lang {
+        Lang::Python => python::assigned_values(expr, src).unwrap_or_default(),
+        _ => {
+            let name = text(expr, src);
+            let scope = enclosing_function(lang, expr).unwrap_or_else(|| {
+                let mut root = expr;
+                while let Some(p) = root.up() {
+                    root = p;
+                }
+                root
+            });
+            let mut out = Vec::new();
+            descendants(scope, |d| {
+                if d.start_byte() >= expr.start_byte() {
+                    return false;
+                }
+                let (target, value) = match d.ty() {
+                    "variable_declarator" => (d.field("name"), d.field("value")),
+                    "assignment_expression" => (d.field("left"), d.field("right")),
+                    _ => (None, None),
+                };
+                if let (Some(t), Some(v)) = (target, value) {
+                    if text(t, src) == name {
+                        out.push(v);
+                    }
+                }
+                true
+            });
+            out
+        }
+    };
+    values.iter().any(|v| reads(text(*v, src)))
 }
 
 /// Iterates over `node` and its named descendants (pre-order, iteratively,

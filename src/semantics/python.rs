@@ -553,7 +553,7 @@ const NUMERIC_CALLS: &[&str] = &["int", "float", "len", "bool", "abs", "round", 
 /// Values that cannot carry attacker-controlled text whatever the sink:
 /// literals, numeric conversions, Django settings, model metadata.
 pub fn is_benign(n: Node, src: &str) -> bool {
-    if is_literal(n) {
+    if is_literal(n) || operator_value(n, src) {
         return true;
     }
     match n.ty() {
@@ -563,6 +563,20 @@ pub fn is_benign(n: Node, src: &str) -> bool {
             t.starts_with("settings.") || t.contains("._meta.") || t.starts_with("_meta.")
         }
         "parenthesized_expression" => n.named_child(0).is_some_and(|i| is_benign(i, src)),
+        _ => false,
+    }
+}
+
+/// Values the operator of the deployment controls, not a user: command-line
+/// arguments, environment variables, Django settings. Whoever sets them
+/// already runs the code (TRIAGE: operator input is no injection).
+pub fn operator_value(n: Node, src: &str) -> bool {
+    let t = text(n, src);
+    match n.ty() {
+        "subscript" | "attribute" => ["sys.argv", "os.environ", "settings."].iter().any(|p| t.starts_with(p)),
+        "call" => n.field("function").is_some_and(|f| {
+            matches!(text(f, src), "os.getenv" | "os.environ.get" | "getenv" | "env" | "env.str" | "config")
+        }),
         _ => false,
     }
 }
@@ -648,6 +662,21 @@ fn collect_parts<'t>(
                 // Arithmetic yields a number.
                 "-" | "/" | "//" | "**" => {}
                 _ => out.parts.push(n),
+            }
+        }
+        // `"DESC" if desc else "ASC"`: whichever branch is taken.
+        "conditional_expression" => {
+            for i in [0, 2] {
+                if let Some(b) = n.named_child(i) {
+                    collect_parts(b, src, safe, out, seen, depth + 1);
+                }
+            }
+        }
+        // `self.TABLE` / `cls.TABLE`: a class attribute assigned in the class
+        // body and never on instances.
+        "attribute" if class_attribute_values(n, src).is_some() => {
+            for v in class_attribute_values(n, src).unwrap_or_default() {
+                collect_parts(v, src, safe, out, seen, depth + 1);
             }
         }
         // `sql[:-1]`: a slice of the string keeps its pieces.
@@ -840,7 +869,19 @@ fn assignments_of<'t>(use_site: Node<'t>, name: &str, src: &str) -> Option<Vec<(
                 if t.ty() != "with_item"
                     && text(t, src).split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == name)
                 {
-                    other_binding = true;
+                    // `for t in ("a", "b"):` binds t to each item of a
+                    // literal collection; any other loop to unknown values.
+                    let items = (t.ty() == "identifier")
+                        .then(|| d.field("right"))
+                        .flatten()
+                        .filter(|r| matches!(r.ty(), "list" | "tuple" | "set"));
+                    match items {
+                        Some(r) => {
+                            let mut c = r.walk();
+                            values.extend(r.named_children(&mut c).filter(|i| i.ty() != "comment").map(|i| (i, false)));
+                        }
+                        None => other_binding = true,
+                    }
                 }
             }
             _ => {}
@@ -858,8 +899,10 @@ fn assignments_of<'t>(use_site: Node<'t>, name: &str, src: &str) -> Option<Vec<(
         kept.push((*value, *augmented));
         let stmt = value.up().and_then(|a| a.up());
         let block = stmt.and_then(|s| s.up());
-        let dominates =
-            block.is_some_and(|b| b.start_byte() <= use_site.start_byte() && use_site.end_byte() <= b.end_byte());
+        // The items of a loop's literal collection all count.
+        let loop_item = stmt.is_some_and(|s| matches!(s.ty(), "for_statement" | "for_in_clause"));
+        let dominates = !loop_item
+            && block.is_some_and(|b| b.start_byte() <= use_site.start_byte() && use_site.end_byte() <= b.end_byte());
         if !augmented && dominates {
             break;
         }
@@ -883,7 +926,47 @@ fn assignments_of<'t>(use_site: Node<'t>, name: &str, src: &str) -> Option<Vec<(
     Some(values)
 }
 
-/// A module-level name assigned only literal values.
+/// `self.X` or `cls.X` inside a class whose body assigns `X = value` and
+/// whose methods never assign `self.X`: the class-level values.
+fn class_attribute_values<'t>(n: Node<'t>, src: &str) -> Option<Vec<Node<'t>>> {
+    let obj = n.field("object")?;
+    if !matches!(text(obj, src), "self" | "cls") {
+        return None;
+    }
+    let attr = text(n.field("attribute")?, src);
+    let mut class = n.up();
+    while let Some(c) = class {
+        if c.ty() == "class_definition" {
+            break;
+        }
+        class = c.up();
+    }
+    let body = class?.field("body")?;
+    let mut values = Vec::new();
+    let mut c = body.walk();
+    for stmt in body.named_children(&mut c) {
+        let Some(a) = (stmt.ty() == "expression_statement").then(|| stmt.named_child(0)).flatten() else { continue };
+        if a.ty() == "assignment" && a.field("left").is_some_and(|l| l.ty() == "identifier" && text(l, src) == attr) {
+            values.push(a.field("right")?);
+        }
+    }
+    if values.is_empty() {
+        return None;
+    }
+    let target = format!("{}.{attr}", text(obj, src));
+    let mut reassigned = false;
+    descendants(body, |d| {
+        if matches!(d.ty(), "assignment" | "augmented_assignment")
+            && d.field("left").is_some_and(|l| text(l, src) == target)
+        {
+            reassigned = true;
+        }
+        !reassigned
+    });
+    (!reassigned).then_some(values)
+}
+
+/// The values a module-level name is assigned at the top of the module.
 fn module_constant<'t>(root: Node<'t>, name: &str, src: &str) -> Option<Vec<(Node<'t>, bool)>> {
     let mut values = Vec::new();
     let mut c = root.walk();
@@ -893,11 +976,8 @@ fn module_constant<'t>(root: Node<'t>, name: &str, src: &str) -> Option<Vec<(Nod
         }
         let Some(a) = stmt.named_child(0).filter(|a| a.ty() == "assignment") else { continue };
         if a.field("left").is_some_and(|l| l.ty() == "identifier" && text(l, src) == name) {
-            let r = a.field("right")?;
-            if !is_literal(r) {
-                return None;
-            }
-            values.push((r, false));
+            // Followed like any value: a constant built from constants stays one.
+            values.push((a.field("right")?, false));
         }
     }
     (!values.is_empty()).then_some(values)

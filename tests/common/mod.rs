@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Python that `python/eval` flags.
-pub const PY_EVAL: &str = "eval(x)\n";
+pub const PY_EVAL: &str = "eval(cache.get(x))\n";
+/// A Django view that `python/eval` flags as an error (request data, line 2).
+pub const PY_EVAL_REQUEST: &str = "def view(request):\n    return eval(request.GET[\"q\"])\n";
 /// JavaScript that `node/eval` flags.
-pub const JS_EVAL: &str = "eval(x);\n";
+pub const JS_EVAL: &str = "eval(cache.get(x));\n";
 
 /// A temporary project directory, deleted when dropped.
 pub struct Project {

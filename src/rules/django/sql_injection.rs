@@ -5,7 +5,7 @@
 use crate::engine::context::FileCtx;
 use crate::engine::declarative::shorten;
 use crate::engine::rule::CodeRule;
-use crate::finding::Severity;
+use crate::finding::{Confidence, Severity};
 use crate::parse::Syntax;
 use crate::semantics::{descendants, python};
 use tree_sitter::Node;
@@ -16,7 +16,7 @@ languages = ["python"]
 severity = "warning"
 category = "security"
 tags = ["injection"]
-confidence = "medium"
+confidence = "low"
 prefilter = ["execute", ".raw(", ".extra(", "RawSQL"]
 summary = "SQL built from strings passed to raw(), extra(), RawSQL or cursor.execute()"
 
@@ -195,6 +195,9 @@ fn check(call: Node, ctx: &mut FileCtx) {
             Some(p) => (*p, Some(Severity::Error), "request data "),
             None => (built.parts[0], None, ""),
         };
+        // Request data: high confidence. Any other value we cannot prove
+        // constant: low (the rule's own), shown with --min-confidence low.
+        let confidence = (!tainted.is_empty()).then_some(Confidence::High);
         let message = format!(
             "SQL passed to {sink} is built from {whose}`{}`: a crafted value changes the query; pass values as \
              parameters (\"... WHERE x = %s\", [value]) instead of formatting them into the SQL",
@@ -203,6 +206,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
         let related = ctx.location(part, Some("the value formatted into the SQL".into()));
         let r = ctx.report(call, message);
         r.severity = severity;
+        r.confidence = confidence;
         if part.start_byte() < call.start_byte() || part.end_byte() > call.end_byte() {
             r.related(related);
         }

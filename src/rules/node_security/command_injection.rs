@@ -2,7 +2,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
-use crate::finding::Severity;
+use crate::finding::{Confidence, Severity};
 use crate::parse::Syntax;
 use crate::rules::express::facts::{object_prop, resolve_object, strip};
 use tree_sitter::Node;
@@ -13,7 +13,7 @@ languages = ["js"]
 severity = "warning"
 category = "security"
 tags = ["injection"]
-confidence = "high"
+confidence = "low"
 prefilter = ["exec", "spawn", "execFile"]
 summary = "child_process.exec/execSync or spawn(shell: true) on a command that is not a literal"
 
@@ -91,7 +91,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
     }
     let Some(args) = call.field("arguments") else { return };
     let Some(cmd) = args.named_child(0) else { return };
-    if super::constant(cmd, ctx, 0) {
+    if crate::semantics::constant::is_constant(ctx.lang, cmd, &ctx.src.text) {
         return;
     }
     if !shell {
@@ -109,7 +109,8 @@ fn check(call: Node, ctx: &mut FileCtx) {
     let arg = crate::engine::declarative::shorten(ctx.text(cmd));
     if ctx.is_request_data(cmd) {
         ctx.report(call, format!("{fn_text} runs a shell command built from request data (`{arg}`): whoever sends the request runs commands on the server"))
-            .severity(Severity::Error);
+            .severity(Severity::Error)
+            .confidence(Confidence::High);
     } else {
         ctx.report(call, format!("{fn_text} runs a shell command assembled at run time (`{arg}`): shell metacharacters in any part of it run extra commands"));
     }

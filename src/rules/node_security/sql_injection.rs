@@ -3,7 +3,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
-use crate::finding::Severity;
+use crate::finding::{Confidence, Severity};
 use crate::parse::Syntax;
 use crate::rules::express::facts::strip;
 use crate::semantics::descendants;
@@ -16,7 +16,7 @@ languages = ["js"]
 severity = "error"
 category = "security"
 tags = ["injection"]
-confidence = "medium"
+confidence = "low"
 prefilter = ["query", "execute", "Raw", "raw(", "unsafe("]
 summary = "SQL built with template literals or + passed to query/execute/raw APIs"
 
@@ -215,7 +215,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
         // A value taken straight from the request used as the query.
         None => (raw || (db_receiver && matches!(method, "query" | "execute"))) && ctx.is_request_data(arg),
     };
-    if !hit || built.is_some_and(|b| super::constant(b, ctx, 0)) {
+    if !hit || built.is_some_and(|b| crate::semantics::constant::is_constant(ctx.lang, b, &ctx.src.text)) {
         return;
     }
     let tainted = built.is_none() || ctx.is_request_data(arg);
@@ -226,7 +226,8 @@ fn check(call: Node, ctx: &mut FileCtx) {
     }
     let callee = crate::engine::declarative::shorten(ctx.text(f));
     if tainted {
-        ctx.report(call, format!("SQL built from request data is passed to {callee}(): whoever sends the request can rewrite the query; pass the values as parameters"));
+        ctx.report(call, format!("SQL built from request data is passed to {callee}(): whoever sends the request can rewrite the query; pass the values as parameters"))
+            .confidence(Confidence::High);
     } else {
         ctx.report(call, format!("SQL assembled from strings is passed to {callee}(): if any part comes from a user the query can be rewritten; pass the values as parameters"))
             .severity(Severity::Warning);

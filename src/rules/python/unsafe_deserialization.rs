@@ -4,7 +4,7 @@
 use crate::engine::context::FileCtx;
 use crate::engine::declarative::shorten;
 use crate::engine::rule::CodeRule;
-use crate::finding::Severity;
+use crate::finding::{Confidence, Severity};
 use crate::parse::Syntax;
 use crate::semantics::python;
 use tree_sitter::Node;
@@ -15,7 +15,7 @@ languages = ["python"]
 severity = "warning"
 category = "security"
 tags = ["injection"]
-confidence = "medium"
+confidence = "low"
 prefilter = ["pickle", "cPickle"]
 prefilter-words = ["marshal", "yaml", "dill", "joblib", "torch"]
 summary = "pickle/marshal loads or yaml.load without a safe loader"
@@ -185,9 +185,16 @@ fn check(call: Node, ctx: &mut FileCtx) {
             shorten(ctx.text(arg))
         )
     };
+    // Request data: an error, high confidence. Data from a store others can
+    // write (a cache, a queue, an HTTP response): medium, whoever writes it
+    // runs code. Anything else: low (the rule's own).
+    let external = !tainted && crate::semantics::external_store(ctx.lang, arg, &ctx.src.text);
     let r = ctx.report(call, message);
     if tainted {
         r.severity = Some(Severity::Error);
+        r.confidence = Some(Confidence::High);
+    } else if external {
+        r.confidence = Some(Confidence::Medium);
     }
 }
 
