@@ -205,6 +205,11 @@ pub struct Finding {
     /// Stable identity for baselines and code scanning: rule id, path and a
     /// hash of the normalised code of the finding's lines (not line numbers).
     pub fingerprint: String,
+    /// Project symbols any of which, defined in any file, makes the finding
+    /// void (a guard wrapper of another module, see `FileFacts::provides`).
+    /// Resolved after phase 1: never in a report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unless: Vec<String>,
 }
 
 impl Finding {

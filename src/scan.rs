@@ -559,6 +559,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         roles: &roles,
     };
     let profile = project_phase(&phase, &mut findings, &mut suppressions);
+    void_by_symbols(&mut findings, &project_files);
     timings.project += t.elapsed();
     if partial {
         // Report only in the files named on the command line.
@@ -646,6 +647,21 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         profile,
         roles: roles_seen,
     })
+}
+
+/// Drops the findings that a symbol some file provides voids (a guard
+/// wrapper defined in another module), and clears the conditions of the
+/// rest.
+pub fn void_by_symbols(findings: &mut Vec<Finding>, files: &[ProjectFile]) {
+    if findings.iter().all(|f| f.unless.is_empty()) {
+        return;
+    }
+    let provided: std::collections::HashSet<&str> =
+        files.iter().flat_map(|f| f.facts.provides.iter().map(String::as_str)).collect();
+    findings.retain(|f| !f.unless.iter().any(|s| provided.contains(s.as_str())));
+    for f in findings.iter_mut() {
+        f.unless.clear();
+    }
 }
 
 /// Decodes a source file's bytes as a scan does. Binary content (a NUL byte

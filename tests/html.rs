@@ -313,6 +313,7 @@ fn fit_profile_and_fit_findings() {
         category: Category::Fit,
         confidence: Confidence::Medium,
         role: Default::default(),
+        unless: Vec::new(),
         path: "server.js".into(),
         span: span(1, 1, 1, 10),
         message: "image resizing in `GET /t` runs on the event loop".into(),

@@ -25,11 +25,22 @@ pub struct Pending<At> {
     pub confidence: Option<Confidence>,
     pub related: Vec<Location>,
     pub fix: Option<Fix>,
+    /// Project symbols that void the finding when a file provides one.
+    pub unless: Vec<String>,
 }
 
 impl<At> Pending<At> {
     pub fn new(rule: usize, at: At, message: String) -> Self {
-        Pending { rule, at, message, severity: None, confidence: None, related: Vec::new(), fix: None }
+        Pending {
+            rule,
+            at,
+            message,
+            severity: None,
+            confidence: None,
+            related: Vec::new(),
+            fix: None,
+            unless: Vec::new(),
+        }
     }
     pub fn severity(&mut self, s: Severity) -> &mut Self {
         self.severity = Some(s);
@@ -37,6 +48,12 @@ impl<At> Pending<At> {
     }
     pub fn confidence(&mut self, c: Confidence) -> &mut Self {
         self.confidence = Some(c);
+        self
+    }
+    /// The finding does not hold if some file of the project provides
+    /// `symbol` (`FileFacts::provides`): a guard defined in another module.
+    pub fn unless(&mut self, symbol: String) -> &mut Self {
+        self.unless.push(symbol);
         self
     }
     pub fn related(&mut self, loc: Location) -> &mut Self {

@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FileFacts {
+    /// Symbols the file defines that can void other files' findings
+    /// (`Finding::unless`), e.g. `guard:safe_url` for a function wrapping a
+    /// redirect check.
+    #[serde(default)]
+    pub provides: Vec<String>,
     /// Module-level settings of a Python file that may be a Django settings
     /// module (assignments, star imports, list edits).
     #[serde(default)]

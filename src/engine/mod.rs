@@ -11,7 +11,7 @@ pub mod project;
 pub mod rule;
 pub mod suppress;
 
-use crate::finding::{Finding, Location, Role, Severity};
+use crate::finding::{Confidence, Finding, Location, Role, Severity};
 use crate::parse::Syntax;
 use crate::parse::{self, Lang, Source, ALL_LANGS};
 use crate::semantics;
@@ -670,14 +670,19 @@ impl Engine {
     fn finish<At>(&self, f: Pending<At>, path: String, span: crate::finding::Span, role: Role) -> Finding {
         let meta = &self.rules[f.rule].meta;
         let mut severity = f.severity.unwrap_or(meta.severity);
+        let mut confidence = f.confidence.unwrap_or(meta.confidence);
         if let InRole::Cap(cap) = meta.in_role(role) {
+            // Whether a script's slow loop matters depends on how often it
+            // runs, which the code does not say: a note, at low confidence
+            // (shown in audits with --min-confidence low).
             severity = severity.min(cap);
+            confidence = Confidence::Low;
         }
         Finding {
             rule_id: meta.id.clone(),
             severity,
             category: meta.category,
-            confidence: f.confidence.unwrap_or(meta.confidence),
+            confidence,
             role,
             path,
             span,
@@ -685,6 +690,7 @@ impl Engine {
             related: f.related,
             fix: f.fix,
             fingerprint: String::new(),
+            unless: f.unless,
         }
     }
 

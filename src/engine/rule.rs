@@ -145,7 +145,8 @@ pub enum InRole {
     /// The rule does not run there (its findings would not be worth reading).
     Skip,
     Run,
-    /// The rule runs, its findings are at most this severe.
+    /// The rule runs, its findings are at most this severe, at low
+    /// confidence.
     Cap(Severity),
 }
 
@@ -155,7 +156,9 @@ impl RuleMeta {
     }
 
     /// SPEC "Code roles": every rule runs on application code; scripts get
-    /// performance and concurrency findings at note and no rule that needs
+    /// performance and concurrency findings at note (and low confidence:
+    /// whether a script's loop matters depends on how often it runs) and no
+    /// rule that needs
     /// a request; tests and migrations no performance, concurrency or
     /// injection rule (and tests no hard-coded secret, nor a judgement of
     /// how their views serve requests); browser and vendored

@@ -900,6 +900,7 @@ mod tests {
             category: Category::Performance,
             confidence: Confidence::High,
             role: Default::default(),
+            unless: Vec::new(),
             path: path.into(),
             span,
             message: "'b.author' is loaded once per row: add `.select_related(\"author\")`".into(),

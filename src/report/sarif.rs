@@ -558,6 +558,7 @@ references = ["https://cwe.mitre.org/data/definitions/89.html"]
             category: Category::Performance,
             confidence: Confidence::Medium,
             role: Default::default(),
+            unless: Vec::new(),
             path: "app/views.py".into(),
             span: span(3, 15, 3, 23),
             message: "'b.author' is loaded once per row".into(),

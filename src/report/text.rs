@@ -226,6 +226,7 @@ mod tests {
             category: Category::Performance,
             confidence: Confidence::High,
             role: Default::default(),
+            unless: Vec::new(),
             path: path.into(),
             span,
             message: "'b.author' is loaded once per row".into(),

@@ -108,6 +108,15 @@ pub const FACT_EXTRACTORS: &[FactExtractor] = &[
         run: django::querysets::extract,
         for_file_rules: false,
     },
+    // Project functions wrapping a redirect check (`def safe_url(u): return
+    // url_has_allowed_host_and_scheme(u, ...)`), in any module.
+    FactExtractor {
+        consumers: &["django/open-redirect"],
+        langs: &[Lang::Python],
+        needles: &["url_has_allowed_host_and_scheme", "is_safe_url"],
+        run: django::open_redirect::extract_guards,
+        for_file_rules: true,
+    },
     // DRF serializers.
     FactExtractor {
         consumers: &["drf/n-plus-one-serializer"],

@@ -265,6 +265,44 @@ fn params_of<'t>(func: Node<'t>, src: &str) -> Vec<(String, Node<'t>)> {
     out
 }
 
+/// Functions of the file that wrap a guard: their body calls one of
+/// `checks` (by name) with an argument that mentions one of their own
+/// parameters (`def safe_url(u): return url_has_allowed_host_and_scheme(u,
+/// ...)`). One level: a wrapper of a wrapper is not followed.
+pub fn guard_wrappers(root: Node, src: &str, checks: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    descendants(root, |f| {
+        if f.ty() != "function_definition" {
+            return true;
+        }
+        let params: Vec<String> =
+            params_of(f, src).into_iter().map(|(n, _)| n).filter(|n| n != "self" && n != "cls").collect();
+        let Some(body) = f.field("body") else { return true };
+        let mut wraps = false;
+        descendants(body, |d| {
+            if d.ty() == "call" {
+                let name = d.field("function").map(|c| text(c, src)).unwrap_or("");
+                let last = name.rsplit('.').next().unwrap_or(name);
+                if checks.contains(&last) {
+                    let args = d.field("arguments").map(|a| text(a, src)).unwrap_or("");
+                    wraps =
+                        args.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| params.iter().any(|p| p == w));
+                }
+            }
+            !wraps
+        });
+        if wraps {
+            if let Some(n) = f.field("name") {
+                out.push(text(n, src).to_string());
+            }
+        }
+        true
+    });
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// A Django view: a function or method whose first parameter (after `self`)
 /// is `request`.
 pub fn is_view(func: Node, src: &str) -> bool {
@@ -826,6 +864,12 @@ pub fn assigned_values<'t>(ident: Node<'t>, src: &str) -> Option<Vec<Node<'t>>> 
     assignments_of(ident, text(ident, src), src).map(|v| v.into_iter().map(|(n, _)| n).collect())
 }
 
+/// The values an identifier was assigned before its use, each with whether
+/// it was an augmented assignment (`x += ...`), in source order.
+pub fn assignments<'t>(ident: Node<'t>, src: &str) -> Option<Vec<(Node<'t>, bool)>> {
+    assignments_of(ident, text(ident, src), src)
+}
+
 /// The values assigned to `name` before `use_site`: in the enclosing
 /// function when it binds the name there (`(value, is_augmented)`), else at
 /// module level. `None` when no assignment is visible (a parameter, a loop
@@ -852,7 +896,8 @@ fn assignments_of<'t>(use_site: Node<'t>, name: &str, src: &str) -> Option<Vec<(
             "assignment" | "augmented_assignment" => {
                 let left = d.field("left");
                 if left.is_some_and(|l| l.ty() == "identifier" && text(l, src) == name) {
-                    if d.start_byte() < use_site.start_byte() {
+                    // `x = f(x)`: the `x` inside is the value before.
+                    if d.end_byte() <= use_site.start_byte() {
                         if let Some(r) = d.field("right") {
                             values.push((r, d.ty() == "augmented_assignment"));
                         }

@@ -4,6 +4,7 @@
 use crate::engine::context::FileCtx;
 use crate::engine::declarative::shorten;
 use crate::engine::rule::CodeRule;
+use crate::finding::Confidence;
 use crate::parse::Syntax;
 use crate::semantics::python;
 use tree_sitter::Node;
@@ -14,7 +15,7 @@ languages = ["python"]
 severity = "warning"
 category = "security"
 tags = ["injection"]
-confidence = "medium"
+confidence = "low"
 prefilter = ["mark_safe", "SafeString", "SafeText", "format_html"]
 summary = "mark_safe()/SafeString() on a non-constant, or format_html() with a pre-formatted string"
 
@@ -27,8 +28,10 @@ Pieces that are already safe HTML are accepted: `escape()`, `conditional_escape(
 `format_html()`, `format_html_join()`, `render_to_string()`, a widget's `render()`, `json_script()`,
 `bleach.clean()`/`nh3.clean()`, `reverse()`, numbers, settings and translated literals. Also flags
 `format_html()` whose format string is itself built with an f-string, `%`, `.format()` or `+`:
-the values are then interpolated before `format_html` can escape them. The message says when
-request data flows into the value.
+the values are then interpolated before `format_html` can escape them. Request data in the value
+is high confidence; a field of a stored object (`obj.name`: what users wrote to the database) is
+medium; any other value (a helper's result, a parameter, usually HTML the code rendered or escaped
+itself) is low, shown with `--min-confidence low`.
 """
 why = """
 `mark_safe` tells the template engine not to escape a string. If any part of it comes from a
@@ -167,6 +170,19 @@ fn safe_producer(n: Node, src: &str) -> bool {
     SAFE_PRODUCERS.contains(&name) || ["escape", "sanitiz", "clean", "bleach"].iter().any(|w| lower.contains(w))
 }
 
+/// `obj.name`, `comment.author.bio`: an attribute of an object that is not
+/// the class itself (`self.template`, `cls.HTML`) or the settings.
+fn stored_field(n: Node, src: &str) -> bool {
+    if n.ty() != "attribute" {
+        return false;
+    }
+    let mut root = n;
+    while let Some(o) = root.field("object") {
+        root = o;
+    }
+    root.ty() == "identifier" && !matches!(crate::semantics::text(root, src), "self" | "cls" | "settings")
+}
+
 fn check(call: Node, ctx: &mut FileCtx) {
     let Some(f) = call.field("function") else { return };
     if !matches!(f.ty(), "identifier" | "attribute") {
@@ -183,10 +199,16 @@ fn check(call: Node, ctx: &mut FileCtx) {
     if built.parts.is_empty() || (!is_marker && !built.is_dynamic()) {
         return;
     }
+    // Request data: high confidence. A field of a stored object (`obj.name`,
+    // what users wrote to the database) formatted into the HTML: medium.
+    // Anything else (a helper's result, a parameter): low, since such
+    // values are usually HTML the code rendered or escaped itself.
     let part = built.parts.iter().copied().find(|p| ctx.is_request_data(*p));
-    let (shown, whose) = match part {
-        Some(p) => (p, "request data "),
-        None => (built.parts[0], ""),
+    let stored = built.parts.iter().copied().find(|p| stored_field(*p, src));
+    let (shown, whose, confidence) = match (part, stored) {
+        (Some(p), _) => (p, "request data ", Confidence::High),
+        (None, Some(p)) => (p, "the stored value ", Confidence::Medium),
+        (None, None) => (built.parts[0], "", Confidence::Low),
     };
     let callee = ctx.text(f).to_string();
     let message = if is_marker {
@@ -202,5 +224,5 @@ fn check(call: Node, ctx: &mut FileCtx) {
             shorten(ctx.text(shown))
         )
     };
-    ctx.report(call, message);
+    ctx.report(call, message).confidence(confidence);
 }

@@ -511,6 +511,7 @@ mod tests {
             path: rel.into(),
             lang: Lang::TypeScript,
             role: Default::default(),
+            unless: Vec::new(),
             facts: crate::engine::facts::FileFacts { nest, ..Default::default() }.into(),
         }
     }
@@ -522,6 +523,7 @@ mod tests {
             category: Category::Concurrency,
             confidence: Confidence::High,
             role: Default::default(),
+            unless: Vec::new(),
             path: path.into(),
             span: Span { start_line: line, start_column: 1, end_line: line, end_column: 2, ..Default::default() },
             message: "m".into(),
