@@ -54,7 +54,28 @@ pub struct DjangoFacts {
     /// How fixes that need `Count` reach it in this file.
     #[serde(default)]
     pub count: Option<CountImport>,
+    /// Per-row behaviour that bulk writes skip: classes (models or
+    /// mixins) defining `save`/`delete`, and model signal receivers.
+    #[serde(default)]
+    pub side_effects: SideEffects,
 }
+
+/// What `bulk_create`, `bulk_update` and queryset `delete`/`update` do not
+/// run: overridden `save()`/`delete()` methods and `pre_save`/`post_save`/
+/// `pre_delete`/`post_delete` receivers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SideEffects {
+    /// (class name, the methods among `save`/`delete` it defines), for every
+    /// top-level class of the file, models and mixins alike.
+    #[serde(default)]
+    pub classes: Vec<(String, Vec<String>)>,
+    /// (signal, the sender's class name; `None`: every model).
+    #[serde(default)]
+    pub receivers: Vec<(String, Option<String>)>,
+}
+
+/// Signals whose receivers bulk writes skip.
+pub const WRITE_SIGNALS: &[&str] = &["pre_save", "post_save", "pre_delete", "post_delete"];
 
 /// How `django.db.models.Count` is reachable in a file, for fixes that
 /// annotate a count.
@@ -158,6 +179,10 @@ pub struct QsEffect {
     /// queryset may load anything; no N+1 finding is derived from it.
     #[serde(default)]
     pub opaque: bool,
+    /// `.none()`: the queryset has no rows (a guard branch of
+    /// `get_queryset`), so nothing is loaded per row.
+    #[serde(default)]
+    pub empty: bool,
 }
 
 impl QsEffect {
@@ -167,6 +192,7 @@ impl QsEffect {
         self.prefetch.extend(o.prefetch.iter().cloned());
         self.values |= o.values;
         self.opaque |= o.opaque;
+        self.empty |= o.empty;
     }
 }
 
@@ -494,9 +520,20 @@ pub fn extract(ctx: &mut FileCtx) {
     let models_module = is_models_module(ctx.rel);
     let mut models = Vec::new();
     let mut managers = Vec::new();
+    let mut side_effects = SideEffects::default();
     for class in top_level_classes(ctx.tree.root_node()) {
         let Some(name_node) = class.field("name") else { continue };
         let name = ctx.text(name_node).to_string();
+        let defined: Vec<String> = body_statements(class)
+            .into_iter()
+            .filter(|s| s.ty() == "function_definition")
+            .filter_map(|f| f.field("name").map(|n| ctx.text(n)))
+            .filter(|n| matches!(*n, "save" | "delete"))
+            .map(str::to_string)
+            .collect();
+        if !defined.is_empty() {
+            side_effects.classes.push((name.clone(), defined));
+        }
         let base_nodes = bases_of(class);
         if base_nodes.is_empty() {
             continue;
@@ -513,12 +550,58 @@ pub fn extract(ctx: &mut FileCtx) {
             models.push(m);
         }
     }
-    if models.is_empty() && managers.is_empty() {
+    side_effects.receivers = signal_receivers(ctx);
+    if models.is_empty() && managers.is_empty() && side_effects == SideEffects::default() {
         return;
     }
     let facts = facts_mut(ctx);
     facts.models = models;
     facts.managers = managers;
+    facts.side_effects = side_effects;
+}
+
+/// `@receiver(post_save, sender=Book)` and `post_save.connect(f,
+/// sender=Book)`: (signal, sender class name, `None` without a sender).
+fn signal_receivers(ctx: &FileCtx) -> Vec<(String, Option<String>)> {
+    let src = &ctx.src.text;
+    if !WRITE_SIGNALS.iter().any(|s| src.contains(s)) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    descendants(ctx.tree.root_node(), |n| {
+        if n.ty() != "call" {
+            return true;
+        }
+        let Some(f) = n.field("function") else { return true };
+        let callee = ctx.text(f);
+        let signals: Vec<&str> = if callee == "receiver" || callee.ends_with(".receiver") {
+            // The first argument: one signal or a list of them.
+            python::positional_args(n)
+                .first()
+                .map(|a| {
+                    let t = ctx.text(*a);
+                    WRITE_SIGNALS.iter().copied().filter(|s| t.contains(s)).collect()
+                })
+                .unwrap_or_default()
+        } else if let Some(sig) = callee.strip_suffix(".connect") {
+            let last = sig.rsplit('.').next().unwrap_or(sig);
+            WRITE_SIGNALS.iter().copied().filter(|s| *s == last).collect()
+        } else {
+            Vec::new()
+        };
+        if signals.is_empty() {
+            return true;
+        }
+        let sender = python::keyword_args(src, n).into_iter().find(|(k, _)| k == "sender").map(|(_, v)| {
+            let t = ctx.text(v);
+            t.rsplit('.').next().unwrap_or(t).trim_matches(|c| c == '"' || c == '\'').to_string()
+        });
+        for s in signals {
+            out.push((s.to_string(), sender.clone()));
+        }
+        true
+    });
+    out
 }
 
 /// The file's Django facts, created on first use.
@@ -661,6 +744,7 @@ pub fn call_effect(ctx: &FileCtx, call: Node, name: &str, e: &mut QsEffect) {
             }
         }
         "values" | "values_list" => e.values = true,
+        "none" => e.empty = true,
         _ => {}
     }
 }

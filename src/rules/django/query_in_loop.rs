@@ -1,10 +1,10 @@
 //! `django/query-in-loop`: an explicit query run once per loop iteration
 //! whose arguments depend on the loop variable.
 
-use super::querysets::Analysis;
+use super::querysets::{Analysis, Iterates};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
-use crate::finding::Location;
+use crate::finding::{Confidence, Location};
 
 const DOC: &str = r#####"
 id = "django/query-in-loop"
@@ -122,6 +122,13 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                 };
                 let Some(model) = model else { continue };
                 let Some(lp) = func.loops.get(q.loop_ as usize) else { continue };
+                // A loop over a constant collection runs a fixed number of
+                // queries; over values of unknown origin, maybe a handful.
+                let confidence = match func.iterates(q.loop_) {
+                    Iterates::Constant => continue,
+                    Iterates::Unknown => Some(Confidence::Low),
+                    Iterates::Database => None,
+                };
                 let name = a.index.name(model);
                 let deps = q.deps.iter().map(|d| format!("'{d}'")).collect::<Vec<_>>().join(", ");
                 let what = if q.method == "iterate" { q.text.clone() } else { format!("{}(...)", q.text) };
@@ -131,6 +138,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                 );
                 let f = out.report(Location { path: file.rel.to_string(), span: q.span, message: None }, message);
                 f.related(Location { path: file.rel.to_string(), span: lp.header, message: Some("the loop".into()) });
+                f.confidence = confidence;
             }
         }
     }

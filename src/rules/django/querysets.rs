@@ -66,6 +66,47 @@ pub struct LoopFact {
     pub source: Option<QsSource>,
     #[serde(default)]
     pub accesses: Vec<Access>,
+    /// Where the iterated values come from.
+    #[serde(default)]
+    pub iterates: Iterates,
+}
+
+/// Where a loop's values come from, which decides whether a query per
+/// iteration grows with the data (SPEC "Where real N+1s live": loops over
+/// values from the database; not N+1: loops over a constant collection).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Iterates {
+    /// A collection written in the code: literal items, a module constant
+    /// (`UPPER_CASE`), a model's `choices`, settings, `range(10)`.
+    Constant,
+    /// A parameter, a computed list, request data: the size is not known.
+    #[default]
+    Unknown,
+    /// A queryset, or values taken from one (`values_list`, ids collected
+    /// from its rows, a dict built from it).
+    Database,
+}
+
+impl FunctionFacts {
+    /// Where the values of loop `l` and the loops around it come from: a
+    /// query in an inner loop over three constants still runs per row of an
+    /// outer loop over a queryset. The most data-dependent of the chain.
+    pub fn iterates(&self, l: u32) -> Iterates {
+        let mut out = Iterates::Constant;
+        let mut cur = Some(l);
+        let mut guard = 0;
+        while let Some(i) = cur {
+            let Some(lp) = self.loops.get(i as usize) else { break };
+            out = out.max(lp.iterates);
+            cur = lp.parent;
+            guard += 1;
+            if guard > 64 {
+                break;
+            }
+        }
+        out
+    }
 }
 
 /// A queryset expression: one part per way it can be built (branches
@@ -481,6 +522,13 @@ impl<'t> Scope<'t> {
     }
 }
 
+/// `STATUS_CHOICES`, `TABLES`: a constant by convention.
+fn is_constant_name(name: &str) -> bool {
+    name.len() > 1
+        && name.chars().any(|c| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
 /// The first identifier of `names` that `n` reads (not attribute names or keywords).
 fn mentions(ctx: &FileCtx, n: Node, names: &HashSet<String>) -> Option<String> {
     let mut stack = vec![n];
@@ -759,6 +807,117 @@ impl<'a> Extractor<'_, 'a> {
         }
     }
 
+    /// Where the values of the iterable `it` come from (see [`Iterates`]).
+    fn iterates<'t>(&self, scope: &Scope<'t>, it: Node<'t>, depth: u32) -> Iterates {
+        let ctx = self.ctx;
+        if depth > 6 {
+            return Iterates::Unknown;
+        }
+        if self.source(Some(scope), it, 0).is_some() {
+            return Iterates::Database;
+        }
+        let constant_item = |n: Node| {
+            python::is_literal(n)
+                || (n.ty() == "identifier" && is_constant_name(ctx.text(n)))
+                || (matches!(n.ty(), "tuple" | "parenthesized_expression" | "list") && {
+                    let mut c = n.walk();
+                    let r = n.named_children(&mut c).all(|i| python::is_literal(i) || i.ty() == "identifier");
+                    r
+                })
+        };
+        match it.ty() {
+            "parenthesized_expression" => {
+                it.named_child(0).map_or(Iterates::Unknown, |i| self.iterates(scope, i, depth + 1))
+            }
+            "list" | "tuple" | "set" => {
+                let mut c = it.walk();
+                let all = it.named_children(&mut c).filter(|i| i.ty() != "comment").all(constant_item);
+                if all {
+                    Iterates::Constant
+                } else {
+                    Iterates::Unknown
+                }
+            }
+            "dictionary" => {
+                let mut c = it.walk();
+                let all = it.named_children(&mut c).all(|p| p.field("key").is_some_and(constant_item));
+                if all {
+                    Iterates::Constant
+                } else {
+                    Iterates::Unknown
+                }
+            }
+            "list_comprehension" | "set_comprehension" | "dictionary_comprehension" | "generator_expression" => {
+                let mut c = it.walk();
+                let clause = it.named_children(&mut c).find(|ch| ch.ty() == "for_in_clause");
+                clause
+                    .and_then(|cl| cl.field("right"))
+                    .map_or(Iterates::Unknown, |r| self.iterates(scope, r, depth + 1))
+            }
+            "call" => {
+                let Some(f) = it.field("function") else { return Iterates::Unknown };
+                let args = python::positional_args(it);
+                match f.ty() {
+                    "identifier" => match ctx.text(f) {
+                        "range" if args.iter().all(|a| python::is_literal(*a)) => Iterates::Constant,
+                        "list" | "set" | "sorted" | "tuple" | "reversed" | "dict" | "enumerate" | "zip"
+                        | "frozenset" => {
+                            args.iter().map(|a| self.iterates(scope, *a, depth + 1)).max().unwrap_or(Iterates::Constant)
+                        }
+                        _ => Iterates::Unknown,
+                    },
+                    "attribute" => {
+                        let method = f.field("attribute").map(|a| ctx.text(a)).unwrap_or("");
+                        match (method, f.field("object")) {
+                            ("items" | "keys" | "values", Some(recv)) => self.iterates(scope, recv, depth + 1),
+                            _ if ["values_list(", ".in_bulk(", ".objects."]
+                                .iter()
+                                .any(|m| ctx.text(it).contains(m)) =>
+                            {
+                                Iterates::Database
+                            }
+                            _ => Iterates::Unknown,
+                        }
+                    }
+                    _ => Iterates::Unknown,
+                }
+            }
+            "identifier" => {
+                let name = ctx.text(it);
+                if is_constant_name(name) {
+                    return Iterates::Constant;
+                }
+                let before = it.start_byte();
+                let values: Vec<Node> = scope
+                    .assigns
+                    .iter()
+                    .filter(|(n, a, _)| n == name && a.end_byte() <= before)
+                    .map(|(_, _, v)| *v)
+                    .collect();
+                if values.is_empty() {
+                    // A module-level constant collection.
+                    return match python::assigned_values(it, &ctx.src.text) {
+                        Some(vs) if !vs.is_empty() => {
+                            vs.iter().map(|v| self.iterates(scope, *v, depth + 1)).max().unwrap_or(Iterates::Unknown)
+                        }
+                        _ => Iterates::Unknown,
+                    };
+                }
+                values.iter().map(|v| self.iterates(scope, *v, depth + 1)).max().unwrap_or(Iterates::Unknown)
+            }
+            "attribute" => {
+                let t = ctx.text(it);
+                let last = t.rsplit('.').next().unwrap_or("");
+                if t.starts_with("settings.") || last == "choices" || is_constant_name(last) {
+                    Iterates::Constant
+                } else {
+                    Iterates::Unknown
+                }
+            }
+            _ => Iterates::Unknown,
+        }
+    }
+
     fn accesses(&self, scope: &Scope, l: usize) -> Vec<Access> {
         let ctx = self.ctx;
         let lp = &scope.loops[l];
@@ -794,12 +953,18 @@ impl<'a> Extractor<'_, 'a> {
         for (i, l) in scope.loops.iter().enumerate() {
             let source = l.iter.and_then(|it| self.source(Some(&scope), it, 0));
             let accesses = if source.is_some() { self.accesses(&scope, i) } else { Vec::new() };
+            let iterates = match (&source, l.iter) {
+                (Some(_), _) => Iterates::Database,
+                (None, Some(it)) => self.iterates(&scope, it, 0),
+                (None, None) => Iterates::Unknown,
+            };
             loops.push(LoopFact {
                 header: l.header,
                 var: l.var.clone(),
                 parent: l.parent.map(|p| p as u32),
                 source,
                 accesses,
+                iterates,
             });
         }
         let mut queries = Vec::new();
@@ -1380,8 +1545,15 @@ impl Extractor<'_, '_> {
                 _ => {}
             }
         }
-        let interesting =
-            v.queryset.is_some() || v.get_queryset.is_some() || v.model.is_some() || v.serializers.is_some();
+        // A class with bases is kept even when it names nothing itself: a
+        // view's method resolution order runs through it (`ProjectViewSet(
+        // OptimisingMixin, ModelViewSet)`), and a base whose
+        // `get_queryset` we would not see could load what the view needs.
+        let interesting = v.queryset.is_some()
+            || v.get_queryset.is_some()
+            || v.model.is_some()
+            || v.serializers.is_some()
+            || !v.bases.is_empty();
         interesting.then_some(v)
     }
 }
@@ -1693,6 +1865,9 @@ impl<'a> Analysis<'a> {
             let r = self.resolve_part(file, func, part, concrete, depth)?;
             out = Some(match out {
                 None => r,
+                // A branch that is `.none()` loads no rows: the others decide.
+                Some(acc) if r.effect.empty => acc,
+                Some(acc) if acc.effect.empty => r,
                 Some(mut acc) => {
                     if acc.model != r.model || acc.prefix != r.prefix {
                         return None;
@@ -1949,9 +2124,9 @@ impl Resolved<'_> {
             && !self.effect.select.iter().any(|l| lookup_covers(l, &abs))
     }
 
-    /// Rows are model instances (not `values()` dicts, not opaque).
+    /// Rows are model instances (not `values()` dicts, not opaque, not `.none()`).
     pub fn instances(&self) -> bool {
-        !self.effect.values && !self.effect.opaque
+        !self.effect.values && !self.effect.opaque && !self.effect.empty
     }
 
     /// The line of the queryset definition, for messages.

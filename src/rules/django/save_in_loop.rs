@@ -1,10 +1,10 @@
 //! `django/save-in-loop`: `.save()`, `.create()` or `.delete()` of a model
 //! called once per loop iteration.
 
-use super::querysets::{Analysis, WriteTarget};
+use super::querysets::{Analysis, Iterates, WriteTarget};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
-use crate::finding::Location;
+use crate::finding::{Confidence, Location};
 
 const DOC: &str = r#####"
 id = "django/save-in-loop"
@@ -107,6 +107,49 @@ class Product(models.Model):
 
 pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };
 
+/// Why a bulk write would not do what the loop does for `model`: its class
+/// or a base (a model or a mixin, by name) defines `method`, or (for
+/// `save`) a signal receiver runs per row. `method` is `save` or `delete`.
+fn bulk_skips(a: &Analysis, model: usize, method: &str) -> Option<String> {
+    // A queryset's delete() still sends pre_delete/post_delete for every row
+    // (it collects them first); bulk_create/bulk_update/update() send no
+    // save signal.
+    let signals: &[&str] = if method == "save" { &["pre_save", "post_save"] } else { &[] };
+    let effects = || a.files.iter().map(|f| &f.facts.side_effects);
+    let mut seen = Vec::new();
+    let mut stack = vec![model];
+    while let Some(m) = stack.pop() {
+        if seen.contains(&m) || seen.len() > 32 {
+            continue;
+        }
+        seen.push(m);
+        let entry = &a.index.models[m];
+        let mut names: Vec<&str> = vec![entry.class.name.as_str()];
+        names.extend(entry.class.bases.iter().map(|b| b.name.as_str()));
+        for class in names {
+            if effects().any(|e| e.classes.iter().any(|(c, ms)| c == class && ms.iter().any(|x| x == method))) {
+                return Some(format!(
+                    "{} defines {method}()",
+                    if class == entry.class.name { &entry.name } else { class }
+                ));
+            }
+        }
+        stack.extend(entry.bases.iter().copied());
+    }
+    let name = &a.index.models[model].name;
+    for e in effects() {
+        for (sig, sender) in &e.receivers {
+            if signals.contains(&sig.as_str()) && sender.as_deref().is_none_or(|s| s == name) {
+                return Some(match sender {
+                    Some(_) => format!("a {sig} receiver runs for every {name}"),
+                    None => format!("a {sig} receiver runs for every model"),
+                });
+            }
+        }
+    }
+    None
+}
+
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
     let a = Analysis::new(ctx);
     for &file in &a.files {
@@ -125,6 +168,11 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                 };
                 let Some(model) = model else { continue };
                 let Some(lp) = func.loops.get(w.loop_ as usize) else { continue };
+                let confidence = match func.iterates(w.loop_) {
+                    Iterates::Constant => continue,
+                    Iterates::Unknown => Some(Confidence::Low),
+                    Iterates::Database => None,
+                };
                 let name = a.index.name(model);
                 let instead = match (w.method.as_str(), &w.target) {
                     ("save", WriteTarget::LoopVar(_)) => {
@@ -140,12 +188,25 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                         "delete the rows in one query after the loop: {name}.objects.filter(pk__in=...).delete()"
                     ),
                 };
-                let message = format!(
-                    "'{}()' writes one {name} row per iteration of the loop on line {}: {instead}",
-                    w.text, lp.header.start_line
-                );
+                // Bulk writes skip save()/delete() overrides and signals: then
+                // the change is not a drop-in one, say so (and, unsure the
+                // loop is worth it, at low confidence).
+                let kind = if w.method == "delete" { "delete" } else { "save" };
+                let caveat = bulk_skips(&a, model, kind);
+                let confidence = if caveat.is_some() { Some(Confidence::Low) } else { confidence };
+                let message = match &caveat {
+                    None => format!(
+                        "'{}()' writes one {name} row per iteration of the loop on line {}: {instead}",
+                        w.text, lp.header.start_line
+                    ),
+                    Some(why) => format!(
+                        "'{}()' writes one {name} row per iteration of the loop on line {}; batching is not a drop-in change because {why}, which bulk writes skip: {instead} only after moving that logic",
+                        w.text, lp.header.start_line
+                    ),
+                };
                 let f = out.report(Location { path: file.rel.to_string(), span: w.span, message: None }, message);
                 f.related(Location { path: file.rel.to_string(), span: lp.header, message: Some("the loop".into()) });
+                f.confidence = confidence;
             }
         }
     }
