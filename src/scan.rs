@@ -559,7 +559,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
         roles: &roles,
     };
     let profile = project_phase(&phase, &mut findings, &mut suppressions);
-    void_by_symbols(&mut findings, &project_files);
+    void_by_symbols(&mut findings, &project_files, &project_root(&base, &root));
     timings.project += t.elapsed();
     if partial {
         // Report only in the files named on the command line.
@@ -652,16 +652,55 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
 /// Drops the findings that a symbol some file provides voids (a guard
 /// wrapper defined in another module), and clears the conditions of the
 /// rest.
-pub fn void_by_symbols(findings: &mut Vec<Finding>, files: &[ProjectFile]) {
+pub fn void_by_symbols(findings: &mut Vec<Finding>, files: &[ProjectFile], project: &Path) {
     if findings.iter().all(|f| f.unless.is_empty()) {
         return;
     }
-    let provided: std::collections::HashSet<&str> =
-        files.iter().flat_map(|f| f.facts.provides.iter().map(String::as_str)).collect();
+    let mut provided: std::collections::HashSet<String> =
+        files.iter().flat_map(|f| f.facts.provides.iter().cloned()).collect();
+    if findings.iter().any(|f| f.unless.iter().any(|s| s.starts_with(crate::engine::facts::NPM_SYMBOL))) {
+        provided.extend(npm_symbols(files, project));
+    }
     findings.retain(|f| !f.unless.iter().any(|s| provided.contains(s.as_str())));
     for f in findings.iter_mut() {
         f.unless.clear();
     }
+}
+
+/// The `npm:<name>>=<k>` symbols (see `facts::NPM_SYMBOL`) of the
+/// `package.json` files above the project's JavaScript files: a dependency
+/// provides `>=k` up to the smallest major version any of them declares.
+fn npm_symbols(files: &[ProjectFile], project: &Path) -> Vec<String> {
+    let mut dirs: std::collections::BTreeSet<&Path> = std::collections::BTreeSet::new();
+    for f in files.iter().filter(|f| f.lang.is_js_family()) {
+        let mut d = f.path.parent();
+        // Manifests inside the project only: never a folder above it.
+        while let Some(dir) = d.filter(|d| d.starts_with(project)) {
+            if !dirs.insert(dir) {
+                break;
+            }
+            d = dir.parent();
+        }
+    }
+    let mut lowest: BTreeMap<String, Option<u64>> = BTreeMap::new();
+    for dir in dirs {
+        let path = dir.join("package.json");
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Ok(pkg) = crate::profile::manifests::parse_package_json("package.json", &text) else { continue };
+        for d in pkg.deps {
+            let major = crate::profile::manifests::version_of_spec(&d.spec).and_then(|v| v.major());
+            let e = lowest.entry(d.name).or_insert(major);
+            *e = match (*e, major) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                _ => None,
+            };
+        }
+    }
+    lowest
+        .into_iter()
+        .filter_map(|(name, m)| m.map(|m| (name, m.min(64))))
+        .flat_map(|(name, m)| (0..=m).map(move |k| format!("{}{name}>={k}", crate::engine::facts::NPM_SYMBOL)))
+        .collect()
 }
 
 /// Decodes a source file's bytes as a scan does. Binary content (a NUL byte

@@ -4,6 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Prefix of the symbols the project's `package.json` files provide: for a
+/// dependency declared with lower bound major version M everywhere it is
+/// declared, `npm:<name>>=<k>` for every k up to M.
+pub const NPM_SYMBOL: &str = "npm:";
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FileFacts {
     /// Symbols the file defines that can void other files' findings

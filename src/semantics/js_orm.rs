@@ -770,6 +770,37 @@ pub fn value_depends(top: Node, q: &DbCall, src: &str, names: &HashSet<String>) 
     found
 }
 
+/// Does the table the chain topped by `top` reads change with `names`
+/// (`knex(rel.table)`, `.from(relation.collection)`, `getRepository(e)`)?
+/// Then each iteration queries another table: a loop over the schema, not
+/// N+1 (one `whereIn` cannot merge queries on different tables).
+pub fn table_depends(top: Node, q: &DbCall, src: &str, names: &HashSet<String>) -> bool {
+    const TABLE_METHODS: &[&str] = &["from", "table", "into", "getRepository", "withSchema"];
+    let mut cur = top;
+    loop {
+        if cur.ty() != "call_expression" {
+            return false;
+        }
+        let f = cur.field("function");
+        let method = f.and_then(|f| f.field("property")).map(|p| text(p, src)).unwrap_or("");
+        let is_root = f.is_some_and(|f| f.ty() == "identifier") || (cur == q.call && q.orm == Orm::Knex);
+        if is_root || TABLE_METHODS.contains(&method) {
+            if let Some(first) = cur.field("arguments").and_then(|a| a.named_child(0)) {
+                if mentions(first, src, names) {
+                    return true;
+                }
+            }
+        }
+        match f {
+            Some(f) if f.ty() == "member_expression" => match f.field("object") {
+                Some(o) => cur = o,
+                None => return false,
+            },
+            _ => return false,
+        }
+    }
+}
+
 /// Text of what the repetition iterates, for messages: `posts`, `req.body.ids`.
 pub fn iterable_label(rep: Repeat, src: &str) -> Option<String> {
     let n = match rep {

@@ -3,6 +3,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::finding::Confidence;
 use crate::parse::Syntax;
 use crate::semantics::python;
 use tree_sitter::Node;
@@ -391,10 +392,81 @@ fn check_function(decorator: Node, decorated: Node, def: Node, ctx: &mut FileCtx
         }
         format!("accepts {}", unsafe_methods.join("/"))
     };
+    let Some(confidence) = needs_csrf(decorated, name, ctx) else { return };
     let message = format!(
         "'{name}' is exempt from CSRF protection (@csrf_exempt) and {accepts}: any site can make a logged-in user's browser submit to it"
     );
-    ctx.report(decorator, message);
+    ctx.report(decorator, message).confidence = confidence;
+}
+
+/// Names of endpoints that other servers call (webhooks, OAuth/SAML/OpenID
+/// callbacks, payment notifications, git smart HTTP): the sender cannot
+/// hold a CSRF token, and they authenticate it some other way.
+const MACHINE_ENDPOINTS: &[&str] = &[
+    "webhook",
+    "callback",
+    "oauth",
+    "saml",
+    "openid",
+    "acs",
+    "ipn",
+    "sso",
+    "upload_pack",
+    "receive_pack",
+    "info_refs",
+];
+/// What a view (or a decorator of it) checks when it authenticates the
+/// request by itself rather than by the session cookie.
+const OWN_AUTH: &[&str] = &[
+    "compare_digest",
+    "constant_time_compare",
+    "hmac",
+    "signature",
+    "HTTP_AUTHORIZATION",
+    "Authorization",
+    "construct_event",
+    "verify_",
+    "jwt.decode",
+    "token",
+];
+/// Decorator name parts of non-session authentication.
+const AUTH_DECORATORS: &[&str] = &["auth", "token", "signature", "signed", "api_key", "apikey", "hmac", "basic"];
+/// Decorators that require a session login: those keep the exemption a hole.
+const SESSION_DECORATORS: &[&str] =
+    &["login_required", "permission_required", "user_passes_test", "staff_member_required"];
+
+/// Does exempting `decorated` (the decorated definition of `name`) matter?
+/// `None` when the endpoint is called by another server or authenticates
+/// the request itself (a signature, a token, an Authorization header): a
+/// forged cross-site request carries no credential it accepts. Otherwise
+/// the confidence: low when nothing in the view uses the session's
+/// identity (the forged request can do no more than its sender could),
+/// else the rule's own.
+fn needs_csrf(decorated: Node, name: &str, ctx: &FileCtx) -> Option<Option<Confidence>> {
+    let lower = name.to_ascii_lowercase();
+    if MACHINE_ENDPOINTS.iter().any(|m| lower.contains(m)) {
+        return None;
+    }
+    let text = ctx.text(decorated);
+    let mut c = decorated.walk();
+    let decorators: Vec<String> = decorated
+        .named_children(&mut c)
+        .filter(|d| d.ty() == "decorator")
+        .map(|d| ctx.text(d).to_ascii_lowercase())
+        .collect();
+    let session_decorated = decorators.iter().any(|d| SESSION_DECORATORS.iter().any(|s| d.contains(s)));
+    let own_auth_decorator = decorators
+        .iter()
+        .filter(|d| !d.contains("csrf") && !SESSION_DECORATORS.iter().any(|s| d.contains(s)))
+        .any(|d| AUTH_DECORATORS.iter().any(|a| d.contains(a)));
+    if own_auth_decorator || (!session_decorated && OWN_AUTH.iter().any(|a| text.contains(a))) {
+        return None;
+    }
+    let ambient = session_decorated
+        || ["request.user", "request.session", "has_perm", "is_authenticated", "LoginRequired", "PermissionRequired"]
+            .iter()
+            .any(|u| text.contains(u));
+    Some((!ambient).then_some(Confidence::Low))
 }
 
 /// Why the class accepts unsafe methods, if it does: "defines post()",
@@ -511,8 +583,10 @@ fn check_class(decorator: Node, class: Node, ctx: &mut FileCtx) {
         return;
     };
     let name = class.field("name").map(|n| ctx.text(n)).unwrap_or("view");
+    let decorated = class.up().filter(|p| p.ty() == "decorated_definition").unwrap_or(class);
+    let Some(confidence) = needs_csrf(decorated, name, ctx) else { return };
     let message = format!(
         "'{name}' is exempt from CSRF protection (csrf_exempt on dispatch()) and {why}: any site can make a logged-in user's browser submit to it"
     );
-    ctx.report(decorator, message);
+    ctx.report(decorator, message).confidence = confidence;
 }

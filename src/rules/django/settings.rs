@@ -841,6 +841,8 @@ pub const DEVELOPMENT_WORDS: &[&str] = &[
     "docs",
     "testutils",
     "testsettings",
+    "demo",
+    "sandbox",
 ];
 
 /// Module names that mark a configuration meant to be deployed.
@@ -1892,7 +1894,13 @@ fn name_parts(s: &str) -> Vec<&str> {
 /// Does the path look like a development settings file?
 pub fn is_development_path(rel: &str) -> bool {
     let no_ext = rel.strip_suffix(".py").unwrap_or(rel);
-    no_ext.split('/').flat_map(name_parts).any(|p| DEVELOPMENT_WORDS.contains(&p.to_ascii_lowercase().as_str()))
+    no_ext.split('/').flat_map(name_parts).any(|p| {
+        let p = p.to_ascii_lowercase();
+        // `devproject/`, `testproject/`, `demosite/`: the project a library
+        // ships to develop or demonstrate itself.
+        let stem = ["project", "proj", "site"].iter().find_map(|s| p.strip_suffix(s)).unwrap_or(&p);
+        DEVELOPMENT_WORDS.contains(&p.as_str()) || DEVELOPMENT_WORDS.contains(&stem)
+    })
 }
 
 #[cfg(test)]
@@ -2056,11 +2064,19 @@ mod tests {
             "pretix/_build_settings.py",
             "weblate/settings_example.py",
             "docs/settings.py",
+            "devproject/settings.py",
+            "testproject/settings.py",
+            "demosite/settings.py",
         ] {
             assert!(is_development_path(p), "{p}");
         }
-        for p in ["proj/settings/production.py", "proj/settings.py", "testproject/settings.py", "proj/settings/base.py"]
-        {
+        for p in [
+            "proj/settings/production.py",
+            "proj/settings.py",
+            "sitesettings/settings.py",
+            "proj/settings/base.py",
+            "devices/settings.py",
+        ] {
             assert!(!is_development_path(p), "{p}");
         }
     }

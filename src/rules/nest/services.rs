@@ -511,7 +511,6 @@ mod tests {
             path: rel.into(),
             lang: Lang::TypeScript,
             role: Default::default(),
-            unless: Vec::new(),
             facts: crate::engine::facts::FileFacts { nest, ..Default::default() }.into(),
         }
     }

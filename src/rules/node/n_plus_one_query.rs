@@ -161,6 +161,7 @@ fn check(ctx: &mut FileCtx) {
         match query {
             Some(q) => {
                 if !js_orm::value_depends(top, &q, src, &names)
+                    || js_orm::table_depends(top, &q, src, &names)
                     || js_orm::is_paging(top, src)
                     || js_orm::is_batched(top, src)
                 {

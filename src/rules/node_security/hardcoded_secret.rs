@@ -126,8 +126,22 @@ fn shannon(s: &str) -> f64 {
 /// a path or a placeholder.
 pub fn high_entropy(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
-    let placeholder =
-        ["your", "change", "example", "placeholder", "xxxx", "dummy", "sample", "replace", "<", "${", "todo"];
+    let placeholder = [
+        "your",
+        "change",
+        "example",
+        "placeholder",
+        "xxxx",
+        "dummy",
+        "sample",
+        "replace",
+        "<",
+        "${",
+        "todo",
+        "blank",
+        "redacted",
+        "masked",
+    ];
     s.chars().count() >= 16
         && !s.contains(char::is_whitespace)
         && !s.contains("://")
@@ -141,9 +155,34 @@ pub fn high_entropy(s: &str) -> bool {
 
 fn secret_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase().replace(['_', '-'], "");
+    // What stands in for a secret or describes one is not one:
+    // `REDACTED_CREDENTIAL_VALUE`, `TOKEN_PREFIX`, `PASSWORD_FIELD`.
+    let describes = [
+        "redact",
+        "placeholder",
+        "mask",
+        "blank",
+        "dummy",
+        "sample",
+        "example",
+        "prefix",
+        "suffix",
+        "pattern",
+        "regex",
+        "header",
+        "field",
+        "param",
+        "label",
+        "url",
+        "path",
+        "name",
+        "type",
+        "length",
+    ];
     ["secret", "apikey", "password", "passwd", "privatekey", "accesstoken", "authtoken", "token", "credential"]
         .iter()
         .any(|k| n.contains(k))
+        && !describes.iter().any(|d| n.contains(d))
 }
 
 fn check(node: Node, ctx: &mut FileCtx) {

@@ -23,7 +23,10 @@ Checks uses of `jsonwebtoken`: `jwt.verify(token, key)` without an options objec
 `algorithms` (a callback in third place counts as no options), any `algorithms` list or
 `algorithm` option containing `"none"`, and `jwt.decode(...)` in request-handling code (a function
 with a `req`/`request`/`ctx` parameter) that does not also call `verify`: decoding reads the
-claims without checking the signature.
+claims without checking the signature. A missing `algorithms` option is not reported when every
+`package.json` of the project declares `jsonwebtoken` 9 or later: since 9.0 the library refuses
+`none` unless it is listed and refuses keys of the wrong type for the token's algorithm. The
+suggested algorithm follows the key: `HS256` for a shared secret, `RS256` for a public key.
 """
 why = """
 A token verifier that lets the token choose its own algorithm is the root of the classic JWT
@@ -114,7 +117,20 @@ fn check(call: Node, ctx: &mut FileCtx) {
                     if obj.is_some_and(crate::rules::express::facts::has_spread) {
                         return;
                     }
-                    ctx.report(call, "jwt.verify() without an `algorithms` option lets the token pick its algorithm (alg: none, RS256/HS256 confusion); pin it: { algorithms: [\"RS256\"] }");
+                    // The algorithm the key calls for: HS256 for a shared
+                    // secret, RS256 for a key pair's public key.
+                    let key = args.named_child(1).map(|k| ctx.text(k).to_ascii_lowercase()).unwrap_or_default();
+                    let pin = if key.contains("secret") || key.starts_with(['"', '\'', '`']) {
+                        "[\"HS256\"] (the key is a shared secret)"
+                    } else if ["public", "pub_key", "pubkey", "cert", "pem"].iter().any(|k| key.contains(k)) {
+                        "[\"RS256\"] (the key is a public key)"
+                    } else {
+                        "the one your tokens use ([\"HS256\"] for a shared secret, [\"RS256\"] for a key pair)"
+                    };
+                    // jsonwebtoken 9 refuses `none` and keys of the wrong type
+                    // itself: the option is then only belt and braces.
+                    ctx.report(call, format!("jwt.verify() without an `algorithms` option lets the token pick its algorithm (alg: none, RS256/HS256 confusion with jsonwebtoken before 9); pin it: {{ algorithms: {pin} }}"))
+                        .unless(format!("{}jsonwebtoken>=9", crate::engine::facts::NPM_SYMBOL));
                 }
                 Some(a) if has_none(a, ctx) => {
                     ctx.report(call, "jwt.verify() accepts algorithm \"none\": unsigned tokens pass verification");
