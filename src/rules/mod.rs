@@ -117,6 +117,14 @@ pub const FACT_EXTRACTORS: &[FactExtractor] = &[
         run: django::open_redirect::extract_guards,
         for_file_rules: true,
     },
+    // A default timeout for every `requests` call, patched in once.
+    FactExtractor {
+        consumers: &["python/request-without-timeout"],
+        langs: &[Lang::Python],
+        needles: &["HTTPAdapter.send", "Session.request", "Session.send"],
+        run: python::request_without_timeout::extract_default_timeout,
+        for_file_rules: true,
+    },
     // DRF serializers.
     FactExtractor {
         consumers: &["drf/n-plus-one-serializer"],

@@ -305,7 +305,15 @@ fn view_findings(a: &Analysis, sers: &Serializers, vi: usize) -> Vec<NPlusOne> {
             message: Some(format!("the view, using {ser_name}")),
         });
         let fix = (!edits.is_empty()).then(|| Fix { description: format!("add {suggestion}"), edits });
-        out.push(NPlusOne { rule: NPlusOneRule::Related, key: Vec::new(), at, message, related, fix });
+        out.push(NPlusOne {
+            rule: NPlusOneRule::Related,
+            key: Vec::new(),
+            at,
+            message,
+            related,
+            fix,
+            confidence: None,
+        });
     }
     out
 }

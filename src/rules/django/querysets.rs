@@ -1003,7 +1003,7 @@ impl<'a> Extractor<'_, 'a> {
         }) {
             return;
         }
-        if runs_once(call) {
+        if runs_once(call) || on_error_path(call, scope.loops[innermost].node) || locks_rows(ctx, call) {
             return;
         }
         let span = span_of(ctx, call);
@@ -1215,6 +1215,9 @@ pub fn collect_accesses(
                   to: Node| {
         Access { base, segs, alias_len, called, call_args, span: ctx.src.span(from.start_byte(), to.end_byte()) }
     };
+    // Attributes the loop body assigns (`thread.starting_email = email`):
+    // reading them afterwards reads the assigned object, not the database.
+    let mut assigned: Vec<(String, Vec<String>, usize)> = Vec::new();
     let mut stack: Vec<Node> = scopes.iter().rev().copied().collect();
     while let Some(n) = stack.pop() {
         match n.ty() {
@@ -1242,6 +1245,7 @@ pub fn collect_accesses(
                 // `obj.site = x` writes the attribute: only what leads to it is read.
                 if let Some(left) = n.field("left").filter(|l| l.ty() == "attribute") {
                     if let Some((base, mut segs, alias_len)) = chain(left) {
+                        assigned.push((base.clone(), segs.clone(), n.end_byte()));
                         segs.pop();
                         if segs.len() as u32 > alias_len {
                             let obj = left.field("object").unwrap_or(left);
@@ -1258,6 +1262,11 @@ pub fn collect_accesses(
         let kids: Vec<Node> = n.named_children(&mut cur).collect();
         stack.extend(kids.into_iter().rev());
     }
+    out.retain(|a| {
+        !assigned.iter().any(|(b, s, end)| {
+            *b == a.base && a.segs.len() >= s.len() && a.segs[..s.len()] == s[..] && a.span.start_byte as usize > *end
+        })
+    });
     out
 }
 
@@ -1369,6 +1378,29 @@ fn dependent_loop(ctx: &FileCtx, scope: &Scope, enclosing: &[usize], call: Node)
 
 /// The call's statement is followed by `break` or `return` in its block,
 /// or is itself a `return`: it runs at most once.
+/// Is `call` in an `except` handler inside `lp`: the fallback of a failed
+/// step, not work done per iteration?
+fn on_error_path(call: Node, lp: Node) -> bool {
+    let mut cur = call.up();
+    while let Some(n) = cur {
+        if n.id() == lp.id() {
+            return false;
+        }
+        if n.ty() == "except_clause" {
+            return true;
+        }
+        cur = n.up();
+    }
+    false
+}
+
+/// `Model.objects.select_for_update().get(pk=row.pk)`: a row locked and
+/// read again on purpose (each in its own transaction, often with
+/// `nowait`/`skip_locked`); fetching them all first would defeat the lock.
+fn locks_rows(ctx: &FileCtx, call: Node) -> bool {
+    ctx.text(call).contains("select_for_update(")
+}
+
 fn runs_once(call: Node) -> bool {
     let mut stmt = call;
     while let Some(p) = stmt.up() {
@@ -2217,6 +2249,8 @@ pub struct NPlusOne {
     pub message: String,
     pub related: Vec<Location>,
     pub fix: Option<Fix>,
+    /// Lower than the rule's own when no fix we know removes the queries.
+    pub confidence: Option<crate::finding::Confidence>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2405,6 +2439,7 @@ impl<'a> Analysis<'a> {
                 message,
                 related,
                 fix,
+                confidence: None,
             });
         }
         // Manager findings.
@@ -2468,6 +2503,12 @@ impl<'a> Analysis<'a> {
             {
                 related.push(Location { message: Some("the relation".into()), ..o });
             }
+            // A filtered manager call (`.filter(x=row.y)`, `.get(...)`) or
+            // `.first()`/`.last()` runs its query whatever is prefetched; a
+            // `Prefetch` only helps when the filter is the same for every
+            // row, which the facts do not tell: low confidence.
+            let uncertain =
+                flagged.iter().all(|(_, m)| QUERY_MANAGER_CALLS.contains(m) || MAYBE_CACHED_MANAGER_CALLS.contains(m));
             out.push(NPlusOne {
                 rule: NPlusOneRule::Related,
                 key: path.clone(),
@@ -2475,6 +2516,7 @@ impl<'a> Analysis<'a> {
                 message,
                 related,
                 fix,
+                confidence: uncertain.then_some(crate::finding::Confidence::Low),
             });
         }
     }
@@ -2546,6 +2588,7 @@ fn forward_only(steps: &[Step], path: &[String]) -> bool {
 /// Reports an N+1 finding.
 pub fn report_n_plus_one(out: &mut crate::engine::project::ProjectOut, f: NPlusOne) {
     let p = out.report(f.at, f.message);
+    p.confidence = f.confidence;
     for r in f.related {
         p.related(r);
     }

@@ -29,9 +29,9 @@ Pieces that are already safe HTML are accepted: `escape()`, `conditional_escape(
 `bleach.clean()`/`nh3.clean()`, `reverse()`, numbers, settings and translated literals. Also flags
 `format_html()` whose format string is itself built with an f-string, `%`, `.format()` or `+`:
 the values are then interpolated before `format_html` can escape them. Request data in the value
-is high confidence; a field of a stored object (`obj.name`: what users wrote to the database) is
-medium; any other value (a helper's result, a parameter, usually HTML the code rendered or escaped
-itself) is low, shown with `--min-confidence low`.
+is high confidence; any other value (a field of a stored object, a helper's result, a parameter) is
+low, shown with `--min-confidence low`: on real projects such values are nearly always HTML the code
+rendered, escaped or validated itself, which the rule cannot tell from an unescaped field.
 """
 why = """
 `mark_safe` tells the template engine not to escape a string. If any part of it comes from a
@@ -199,15 +199,17 @@ fn check(call: Node, ctx: &mut FileCtx) {
     if built.parts.is_empty() || (!is_marker && !built.is_dynamic()) {
         return;
     }
-    // Request data: high confidence. A field of a stored object (`obj.name`,
-    // what users wrote to the database) formatted into the HTML: medium.
-    // Anything else (a helper's result, a parameter): low, since such
-    // values are usually HTML the code rendered or escaped itself.
+    // Request data: high confidence. Anything else is low: on real projects
+    // the values marked safe are nearly always HTML the code rendered,
+    // escaped or validated itself (a template's output, `escape(str(obj))`,
+    // an integer field, a slug), which the facts cannot tell apart from an
+    // unescaped field of a stored object; audits see them with
+    // --min-confidence low.
     let part = built.parts.iter().copied().find(|p| ctx.is_request_data(*p));
     let stored = built.parts.iter().copied().find(|p| stored_field(*p, src));
     let (shown, whose, confidence) = match (part, stored) {
         (Some(p), _) => (p, "request data ", Confidence::High),
-        (None, Some(p)) => (p, "the stored value ", Confidence::Medium),
+        (None, Some(p)) => (p, "the stored value ", Confidence::Low),
         (None, None) => (built.parts[0], "", Confidence::Low),
     };
     let callee = ctx.text(f).to_string();

@@ -155,7 +155,31 @@ fn check(call: Node, ctx: &mut FileCtx) {
              (e.g. timeout=10)"
         )
     };
-    ctx.report(call, message);
+    let r = ctx.report(call, message);
+    if lib == "requests" && !explicit_none {
+        r.unless(DEFAULT_TIMEOUT.to_string());
+    }
+}
+
+/// `FileFacts::provides` symbol of a project that gives every `requests`
+/// call a default timeout by patching the transport (`HTTPAdapter.send =
+/// send_with_timeout`, usually from an `AppConfig.ready()`).
+const DEFAULT_TIMEOUT: &str = "python:requests-default-timeout";
+
+/// Fact extractor: does the file patch `requests`' transport or session
+/// methods (where a default timeout is set for every call)?
+pub fn extract_default_timeout(ctx: &mut FileCtx) {
+    let mut patched = false;
+    descendants(ctx.tree.root_node(), |d| {
+        if d.ty() == "assignment" {
+            let left = d.field("left").map(|l| ctx.text(l)).unwrap_or("");
+            patched |= ["HTTPAdapter.send", "Session.request", "Session.send"].iter().any(|m| left.ends_with(m));
+        }
+        !patched
+    });
+    if patched {
+        ctx.facts.provides.push(DEFAULT_TIMEOUT.to_string());
+    }
 }
 
 /// `s` bound in the function to `requests.Session()` (→ "requests") or to
