@@ -418,3 +418,24 @@ fn annotation_parser_handles_every_form() {
     assert_eq!(split_annotation("// ok: node/eval").0.trim(), "");
     assert!(split_annotation("x = '#'  # just a comment").1.is_none());
 }
+
+/// The fix a finding suggests must fit the code: a loop that copies rows
+/// (`row.pk = None; row.save()`, `save(force_insert=True)`) inserts them, so
+/// the fix is bulk_create, not bulk_update.
+#[test]
+fn save_in_loop_suggests_bulk_create_for_copied_rows() {
+    let doc = run_stackfit(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/django-shop"));
+    let msgs: Vec<(u64, String)> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule_id"] == "django/save-in-loop" && f["path"] == "catalog/copying.py")
+        .map(|f| (f["start_line"].as_u64().unwrap_or(0), f["message"].as_str().unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(msgs.len(), 3, "{msgs:?}");
+    for (line, m) in &msgs {
+        let insert = *line != 29;
+        assert_eq!(m.contains("bulk_create"), insert, "line {line}: {m}");
+        assert_eq!(m.contains("bulk_update"), !insert, "line {line}: {m}");
+    }
+}

@@ -115,7 +115,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
              client sends, e.g. in password-reset links; list the real host names",
             index.chain(site)
         );
-        r.add(Issue { site: site.clone(), message, severity: None });
+        r.add(Issue { site: site.clone(), message, severity: None, confidence: None });
     }
     r.finish(out);
 }

@@ -138,7 +138,7 @@ fn check_settings(ctx: &ProjectCtx, out: &mut ProjectOut) {
                      permission_classes is open to anyone; set it to IsAuthenticated",
                     index.root_chain(&eff)
                 );
-                r.add(Issue { site: eff.absent_site(&index), message, severity: None });
+                r.add(Issue { site: eff.absent_site(&index), message, severity: None, confidence: None });
             }
             _ => {
                 let Some(s) = eff.get("REST_FRAMEWORK") else { continue };
@@ -157,7 +157,7 @@ fn check_settings(ctx: &ProjectCtx, out: &mut ProjectOut) {
                      permission_classes is open to anyone; set it to IsAuthenticated",
                     index.chain(&s.site)
                 );
-                r.add(Issue { site: s.site.clone(), message, severity: None });
+                r.add(Issue { site: s.site.clone(), message, severity: None, confidence: None });
             }
         }
     }

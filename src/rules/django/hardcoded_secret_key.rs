@@ -5,7 +5,7 @@
 use super::settings::{Issue, Reporter, SettingsIndex, State};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
-use crate::finding::Severity;
+use crate::finding::{Confidence, Severity};
 use crate::rules::django::settings::Value;
 
 const DOC: &str = r#####"
@@ -22,7 +22,8 @@ what = """
 Flags a string literal assigned to `SECRET_KEY` that a settings module ends up with: in the module
 itself or in one it star-imports and does not override (the finding points at the assignment and
 names the chain). In a production settings chain it is an error; a literal that only development
-settings (`dev.py`, `local.py`, `test_settings.py`, ...) use is reported as a note. A key
+settings (`dev.py`, `local.py`, `test_settings.py`, ...) use is a note at low confidence (shown
+with `--min-confidence low`): committing a throwaway local key is normal. A key
 starting with `django-insecure-`, the one `startproject` generates, is called out. A value read
 from the environment (`os.environ["SECRET_KEY"]`, `env("SECRET_KEY")`, `config("SECRET_KEY")`)
 is never flagged, even with a literal fallback, and neither is an empty string. Django's
@@ -118,7 +119,12 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                     None,
                 )
             };
-            r.add(Issue { site: s.site.clone(), message, severity });
+            r.add(Issue {
+                site: s.site.clone(),
+                message,
+                severity,
+                confidence: development.then_some(Confidence::Low),
+            });
         }
     }
     r.finish(out);

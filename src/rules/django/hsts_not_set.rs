@@ -128,7 +128,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                         show(v),
                         index.chain(&s.site)
                     );
-                    r.add(Issue { site: s.site.clone(), message, severity: None });
+                    r.add(Issue { site: s.site.clone(), message, severity: None, confidence: None });
                 }
                 _ => {}
             }
@@ -146,7 +146,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                     "SECURE_HSTS_PRELOAD = True once you mean to submit the domain to the preload list"
                 }
             );
-            r.add(Issue { site: seconds.site.clone(), message, severity: None });
+            r.add(Issue { site: seconds.site.clone(), message, severity: None, confidence: None });
         }
     }
     r.finish(out);

@@ -107,7 +107,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                     show(v),
                     index.chain(&s.site)
                 );
-                r.add(Issue { site: s.site.clone(), message, severity: None });
+                r.add(Issue { site: s.site.clone(), message, severity: None, confidence: None });
             }
         }
     }

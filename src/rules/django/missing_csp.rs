@@ -157,7 +157,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
             ..Default::default()
         };
         let why = format!("Django {}.{} or later required here", version.min.0, version.min.1);
-        r.add(Issue { site: site.clone(), message, severity: None });
+        r.add(Issue { site: site.clone(), message, severity: None, confidence: None });
         r.add_related(&site, Location { path, span, message: Some(why) });
     }
     r.finish(out);

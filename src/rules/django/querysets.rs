@@ -209,6 +209,10 @@ pub struct WriteCall {
     /// The called expression as written, shortened (`book.save`).
     pub text: String,
     pub span: Span,
+    /// The loop body does other per-row work besides this write (calls,
+    /// logging, other writes): batching the write alone saves little.
+    #[serde(default)]
+    pub busy: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -780,7 +784,26 @@ impl<'a> Extractor<'_, 'a> {
                         if parts.is_empty() {
                             return None;
                         }
-                        let more: Vec<QsCall> = vlinks.iter().map(|l| qs_call(ctx, l)).collect();
+                        let mut more: Vec<QsCall> = vlinks.iter().map(|l| qs_call(ctx, l)).collect();
+                        // `if expand: qs = qs.select_related(*fields)`: lookups we
+                        // cannot read on some paths; the path without them decides.
+                        if conditional(*a, root) {
+                            more.retain(|c| !c.effect.opaque);
+                        }
+                        // `qs = qs.none()` in a guard branch: the rows of the
+                        // other paths still reach the use.
+                        if more.iter().any(|c| c.effect.empty) && conditional(*a, root) {
+                            let forked: Vec<(QsPart, Node)> = parts
+                                .iter()
+                                .map(|(p, _)| {
+                                    let mut p = p.clone();
+                                    p.calls.extend(more.iter().cloned());
+                                    (p, *a)
+                                })
+                                .collect();
+                            parts.extend(forked);
+                            continue;
+                        }
                         for (p, _) in &mut parts {
                             p.calls.extend(more.iter().cloned());
                         }
@@ -1056,12 +1079,16 @@ impl<'a> Extractor<'_, 'a> {
                 let name = ctx.text(o);
                 if let Some(l) = scope.loop_of_var(o, name) {
                     if loops[l].source.is_some() {
+                        // `row.pk = None; row.save()` copies the row: an insert.
+                        let method =
+                            if method == "save" && inserts_copy(ctx, call, o, name) { "insert" } else { method };
                         writes.push(WriteCall {
                             loop_: innermost as u32,
                             method: method.into(),
                             target: WriteTarget::LoopVar(l as u32),
                             text,
                             span,
+                            busy: busy(ctx, scope.loops[innermost].node, call),
                         });
                     }
                     return;
@@ -1073,6 +1100,7 @@ impl<'a> Extractor<'_, 'a> {
                         target: WriteTarget::Instance(m),
                         text,
                         span,
+                        busy: busy(ctx, scope.loops[innermost].node, call),
                     });
                     return;
                 }
@@ -1090,6 +1118,7 @@ impl<'a> Extractor<'_, 'a> {
                     target: WriteTarget::Queryset(src),
                     text,
                     span,
+                    busy: busy(ctx, scope.loops[innermost].node, call),
                 });
             }
             return;
@@ -1222,6 +1251,19 @@ pub fn collect_accesses(
     while let Some(n) = stack.pop() {
         match n.ty() {
             "function_definition" | "lambda" | "class_definition" => continue,
+            // An `except` block is the rare path: its reads are not per row.
+            "except_clause" | "except_group_clause" => continue,
+            // `if last != row.group_id: ...; last = row.group_id`: the block
+            // runs once per group of rows, not per row.
+            "if_statement" if runs_per_change(ctx, n) => {
+                let mut c = n.walk();
+                for child in n.named_children(&mut c) {
+                    if Some(child.id()) != n.field("consequence").map(|b| b.id()) {
+                        stack.push(child);
+                    }
+                }
+                continue;
+            }
             "call" => {
                 if let Some(f) = n.field("function").filter(|f| f.ty() == "attribute") {
                     if let Some((base, segs, alias_len)) = chain(f) {
@@ -1262,6 +1304,10 @@ pub fn collect_accesses(
         let kids: Vec<Node> = n.named_children(&mut cur).collect();
         stack.extend(kids.into_iter().rev());
     }
+    // `o = Order.objects.select_related(...).get(pk=o.pk)` in the body: what
+    // follows reads the new object, not the loop's row.
+    let rebound = rebinds(ctx, scopes, var);
+    out.retain(|a| rebound.is_none_or(|end| (a.span.start_byte as usize) < end));
     out.retain(|a| {
         !assigned.iter().any(|(b, s, end)| {
             *b == a.base && a.segs.len() >= s.len() && a.segs[..s.len()] == s[..] && a.span.start_byte as usize > *end
@@ -1292,6 +1338,184 @@ fn exclusive(a: Node, b: Node) -> bool {
     while let Some(n) = cur {
         if ids.contains(&n.id()) {
             return n.ty() == "if_statement";
+        }
+        cur = n.up();
+    }
+    false
+}
+
+/// Where the first plain assignment to `var` inside `scopes` ends, if any.
+fn rebinds(ctx: &FileCtx, scopes: &[Node], var: &str) -> Option<usize> {
+    let mut first: Option<usize> = None;
+    let mut stack: Vec<Node> = scopes.to_vec();
+    while let Some(n) = stack.pop() {
+        if matches!(n.ty(), "function_definition" | "lambda" | "class_definition") {
+            continue;
+        }
+        if n.ty() == "assignment" && n.field("left").is_some_and(|l| l.ty() == "identifier" && ctx.text(l) == var) {
+            first = Some(first.map_or(n.end_byte(), |f| f.min(n.end_byte())));
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    first
+}
+
+/// Is `if_` a change detector: its condition compares a name with `!=`
+/// (`if event_id != o.event_id:`) and its block assigns that name?
+fn runs_per_change(ctx: &FileCtx, if_: Node) -> bool {
+    let (Some(cond), Some(block)) = (if_.field("condition"), if_.field("consequence")) else { return false };
+    let mut names: Vec<&str> = Vec::new();
+    let mut stack = vec![cond];
+    while let Some(n) = stack.pop() {
+        if n.ty() == "comparison_operator" && ctx.text(n).contains("!=") {
+            let mut c = n.walk();
+            names.extend(n.named_children(&mut c).filter(|o| o.ty() == "identifier").map(|o| ctx.text(o)));
+        }
+        if n.ty() == "boolean_operator" || n.ty() == "parenthesized_expression" {
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+    }
+    if names.is_empty() {
+        return false;
+    }
+    let mut stack = vec![block];
+    while let Some(n) = stack.pop() {
+        if n.ty() == "assignment" {
+            if let Some(l) = n.field("left") {
+                let mut targets = vec![l];
+                if l.ty() == "pattern_list" || l.ty() == "tuple_pattern" {
+                    let mut c = l.walk();
+                    targets = l.named_children(&mut c).collect();
+                }
+                if targets.iter().any(|t| t.ty() == "identifier" && names.contains(&ctx.text(*t))) {
+                    return true;
+                }
+            }
+        }
+        if matches!(n.ty(), "function_definition" | "class_definition") {
+            continue;
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
+}
+
+/// Does the body of `loop_` make calls besides `call` (and what `call`
+/// holds)? Conversions, formatting and translation do not count.
+fn busy(ctx: &FileCtx, loop_: Node, call: Node) -> bool {
+    const CHEAP: &[&str] = &[
+        "str",
+        "int",
+        "float",
+        "bool",
+        "len",
+        "list",
+        "dict",
+        "set",
+        "tuple",
+        "isinstance",
+        "getattr",
+        "hasattr",
+        "setattr",
+        "format",
+        "_",
+        "gettext",
+        "gettext_lazy",
+        "pgettext",
+        "ngettext",
+        "now",
+        "min",
+        "max",
+        "sorted",
+        "enumerate",
+        "zip",
+        "range",
+        "append",
+        "add",
+        "get",
+        "items",
+        "keys",
+        "values",
+        "update",
+        "join",
+        "strip",
+        "lower",
+        "upper",
+        "replace",
+        "split",
+        "startswith",
+        "endswith",
+    ];
+    let Some(body) = loop_.field("body") else { return false };
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if n.id() == call.id() {
+            continue;
+        }
+        if n.ty() == "call" {
+            let name = n.field("function").map(|f| match f.ty() {
+                "attribute" => f.field("attribute").map(|a| ctx.text(a)).unwrap_or(""),
+                _ => ctx.text(f),
+            });
+            if !name.is_some_and(|n| CHEAP.contains(&n)) {
+                return true;
+            }
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
+}
+
+/// Does `name.save(...)` (the call `call` on `obj`) insert a new row: is
+/// it `save(force_insert=True)`, or does the loop body clear `name.pk` /
+/// `name.id` before it (the copy idiom)?
+fn inserts_copy(ctx: &FileCtx, call: Node, obj: Node, name: &str) -> bool {
+    let forced =
+        python::keyword_args(&ctx.src.text, call).iter().any(|(k, v)| k == "force_insert" && ctx.text(*v) == "True");
+    if forced {
+        return true;
+    }
+    let mut cur = obj.up();
+    while let Some(n) = cur {
+        if n.ty() == "for_statement" {
+            break;
+        }
+        cur = n.up();
+    }
+    let Some(body) = cur.and_then(|f| f.field("body")) else { return false };
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if n.start_byte() >= call.start_byte() {
+            continue;
+        }
+        if n.ty() == "assignment" {
+            let left = n.field("left").map(|l| ctx.text(l)).unwrap_or("");
+            let right = n.field("right").map(|r| ctx.text(r)).unwrap_or("");
+            if right == "None" && (left == format!("{name}.pk") || left == format!("{name}.id")) {
+                return true;
+            }
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
+}
+
+/// Does statement `a` run only on some paths to `use_`: is it inside an
+/// `if`, loop or `try` that does not also hold `use_`?
+fn conditional(a: Node, use_: Node) -> bool {
+    let mut cur = a.up();
+    while let Some(n) = cur {
+        if contains(n, use_) {
+            return false;
+        }
+        if matches!(n.ty(), "if_statement" | "for_statement" | "while_statement" | "try_statement" | "match_statement")
+        {
+            return true;
         }
         cur = n.up();
     }
@@ -2096,6 +2320,9 @@ impl<'a> Analysis<'a> {
                     let r = self.resolve(f, None, d.source.as_ref()?, Some(v), depth + 1)?;
                     acc = Some(match acc {
                         None => r,
+                        // A `return qs.none()` guard loads no rows.
+                        Some(a) if r.effect.empty => a,
+                        Some(a) if a.effect.empty => r,
                         Some(mut a) => {
                             if a.model != r.model || !r.prefix.is_empty() {
                                 return None;
@@ -2454,6 +2681,11 @@ impl<'a> Analysis<'a> {
                 if QUERY_MANAGER_CALLS.contains(&m) || (cacheable && !prefetched) {
                     flagged.push((*ai, m));
                 }
+            }
+            // Prefetching serves the unfiltered calls only: when there are
+            // some, they are the finding (a filtered call queries anyway).
+            if flagged.iter().any(|(_, m)| !QUERY_MANAGER_CALLS.contains(m)) {
+                flagged.retain(|(_, m)| !QUERY_MANAGER_CALLS.contains(m));
             }
             let Some(&(first_ai, first_m)) = flagged.first() else { continue };
             let acc = &lp.accesses[first_ai];

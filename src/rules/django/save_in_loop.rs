@@ -178,7 +178,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                     ("save", WriteTarget::LoopVar(_)) => {
                         format!("collect the changed rows and call {name}.objects.bulk_update(rows, [fields]) after the loop, or one queryset .update()")
                     }
-                    ("save", _) | ("create", _) => {
+                    ("save", _) | ("create" | "insert", _) => {
                         format!("build the {name} objects in the loop and insert them with one {name}.objects.bulk_create(...) after it")
                     }
                     ("get_or_create" | "update_or_create", _) => {
@@ -193,7 +193,21 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                 // loop is worth it, at low confidence).
                 let kind = if w.method == "delete" { "delete" } else { "save" };
                 let caveat = bulk_skips(&a, model, kind);
-                let confidence = if caveat.is_some() { Some(Confidence::Low) } else { confidence };
+                // A delete or a copy among other per-row work (logging, new
+                // rows built from it, calls) is not where the time goes.
+                let incidental = w.busy && matches!(w.method.as_str(), "delete" | "insert");
+                // Copying rows (`row.pk = None; row.save()`, or creating a row
+                // of the model the loop reads): a one-off clone bounded by
+                // what is copied.
+                let copies = w.method == "insert"
+                    || (w.method == "create"
+                        && lp
+                            .source
+                            .as_ref()
+                            .and_then(|src| a.resolve(file, Some(func), src, None, 0))
+                            .is_some_and(|r| r.model == model));
+                let incidental = incidental || copies;
+                let confidence = if caveat.is_some() || incidental { Some(Confidence::Low) } else { confidence };
                 let message = match &caveat {
                     None => format!(
                         "'{}()' writes one {name} row per iteration of the loop on line {}: {instead}",

@@ -1111,6 +1111,8 @@ pub struct Issue {
     pub site: Site,
     pub message: String,
     pub severity: Option<crate::finding::Severity>,
+    /// `None`: the rule's own confidence.
+    pub confidence: Option<crate::finding::Confidence>,
 }
 
 /// Collects a settings rule's issues over every root it evaluates and
@@ -1152,11 +1154,13 @@ impl<'i, 'a> Reporter<'i, 'a> {
                     index.root_chain(eff)
                 ),
                 severity: None,
+                confidence: None,
             },
             State::Literal(v, s) if is_falsy(v) => Issue {
                 site: s.site.clone(),
                 message: format!("{name} = {} (production settings {}): {consequence}", show(v), index.chain(&s.site)),
                 severity: None,
+                confidence: None,
             },
             _ => return false,
         };
@@ -1176,6 +1180,9 @@ impl<'i, 'a> Reporter<'i, 'a> {
         for (key, (issue, sites)) in std::mem::take(&mut self.hits) {
             let f = out.report(self.index.site_location(&issue.site, None), issue.message);
             f.severity = issue.severity;
+            if issue.confidence.is_some() {
+                f.confidence = issue.confidence;
+            }
             for loc in self.extra.remove(&key).unwrap_or_default() {
                 f.related(loc);
             }
@@ -1222,7 +1229,7 @@ pub fn missing_middleware(
             })
         });
         let site = removal.cloned().unwrap_or_else(|| eff.absent_site(&index));
-        r.add(Issue { site, message, severity: None });
+        r.add(Issue { site, message, severity: None, confidence: None });
     }
     r.finish(out);
 }
@@ -1563,6 +1570,11 @@ impl<'a> SettingsIndex<'a> {
                     continue;
                 }
                 imported_by_any.insert(t);
+                // What DJANGO_SETTINGS_MODULE names is what runs: a module it
+                // extends is its base, whatever kind it is.
+                if !conditional && targeted.contains(&m) {
+                    imported_by_same.insert(t);
+                }
                 if same && !conditional {
                     imported_by_same.insert(t);
                 }
