@@ -430,12 +430,33 @@ fn save_in_loop_suggests_bulk_create_for_copied_rows() {
         .expect("findings")
         .iter()
         .filter(|f| f["rule_id"] == "django/save-in-loop" && f["path"] == "catalog/copying.py")
-        .map(|f| (f["start_line"].as_u64().unwrap_or(0), f["message"].as_str().unwrap_or("").to_string()))
+        .map(|f| {
+            let text = format!("{} [{}]", f["message"].as_str().unwrap_or(""), f["confidence"].as_str().unwrap_or(""));
+            (f["start_line"].as_u64().unwrap_or(0), text)
+        })
         .collect();
-    assert_eq!(msgs.len(), 3, "{msgs:?}");
+    assert_eq!(msgs.len(), 4, "{msgs:?}");
     for (line, m) in &msgs {
+        // Line 29 updates rows in place; the others copy them: inserts, and
+        // a one-off clone, so low confidence.
         let insert = *line != 29;
         assert_eq!(m.contains("bulk_create"), insert, "line {line}: {m}");
         assert_eq!(m.contains("bulk_update"), !insert, "line {line}: {m}");
+        assert_eq!(m.ends_with("[low]"), insert, "line {line}: {m}");
     }
+}
+
+/// A loop that sends a mail (or enqueues a task) per row: the save beside
+/// it is reported at low confidence; the same save alone is not.
+#[test]
+fn save_in_loop_beside_a_mail_per_row_is_low_confidence() {
+    let doc = run_stackfit(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/django-shop"));
+    let got: Vec<(u64, String)> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule_id"] == "django/save-in-loop" && f["path"] == "catalog/notifications.py")
+        .map(|f| (f["start_line"].as_u64().unwrap_or(0), f["confidence"].as_str().unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(got, vec![(16, "low".to_string()), (23, "medium".to_string())], "{got:?}");
 }

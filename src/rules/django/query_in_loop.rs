@@ -27,6 +27,12 @@ call followed by `break`/`return` (it runs at most once) is not flagged; neither
 that does not depend on the loop (hoisting it is still worth it). Reads of relations of the
 loop variable (`book.author`, `book.tags.all()`) are `django/n-plus-one-fk` and
 `django/n-plus-one-related`. The finding starts at the call; the loop is a related location.
+
+Not flagged: loops over a constant collection, queries in an `except` block of the loop (the
+rare path) and row-locking re-reads (`select_for_update()`, where one query per row is the
+point). At low confidence (shown with `--min-confidence low`): loops over values of unknown
+origin (a parameter, ids collected elsewhere) and loops that send a mail or enqueue a task per
+row.
 """
 why = """
 Each iteration is a round trip to the database: a loop over 500 ids is 500 queries, and the
@@ -129,6 +135,9 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                     Iterates::Unknown => Some(Confidence::Low),
                     Iterates::Database => None,
                 };
+                // Each iteration enqueues a task or sends a mail: that is the
+                // per-row cost, not the query beside it.
+                let confidence = if lp.dispatches { Some(Confidence::Low) } else { confidence };
                 let name = a.index.name(model);
                 let deps = q.deps.iter().map(|d| format!("'{d}'")).collect::<Vec<_>>().join(", ");
                 let what = if q.method == "iterate" { q.text.clone() } else { format!("{}(...)", q.text) };

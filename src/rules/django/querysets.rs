@@ -69,6 +69,11 @@ pub struct LoopFact {
     /// Where the iterated values come from.
     #[serde(default)]
     pub iterates: Iterates,
+    /// Each iteration hands work to a task queue or sends a mail
+    /// (`task.delay(...)`, `apply_async`, `send_mail`): that per-row work,
+    /// not a query or a save beside it, is what the loop costs.
+    #[serde(default)]
+    pub dispatches: bool,
 }
 
 /// Where a loop's values come from, which decides whether a query per
@@ -988,6 +993,7 @@ impl<'a> Extractor<'_, 'a> {
                 source,
                 accesses,
                 iterates,
+                dispatches: dispatches(ctx, l.node),
             });
         }
         let mut queries = Vec::new();
@@ -1396,6 +1402,35 @@ fn runs_per_change(ctx: &FileCtx, if_: Node) -> bool {
         }
         if matches!(n.ty(), "function_definition" | "class_definition") {
             continue;
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
+}
+
+/// Does the body of `loop_` enqueue a task or send a mail per iteration?
+fn dispatches(ctx: &FileCtx, loop_: Node) -> bool {
+    const DISPATCH: &[&str] =
+        &["delay", "apply_async", "send_task", "enqueue", "send_mail", "send_mass_mail", "mail_admins", "enqueue_job"];
+    let Some(body) = loop_.field("body") else { return false };
+    let text = ctx.text(body);
+    if !DISPATCH.iter().any(|d| text.contains(d)) {
+        return false;
+    }
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if matches!(n.ty(), "function_definition" | "lambda" | "class_definition") {
+            continue;
+        }
+        if n.ty() == "call" {
+            let name = n.field("function").map(|f| match f.ty() {
+                "attribute" => f.field("attribute").map(|a| ctx.text(a)).unwrap_or(""),
+                _ => ctx.text(f),
+            });
+            if name.is_some_and(|n| DISPATCH.contains(&n)) {
+                return true;
+            }
         }
         let mut c = n.walk();
         stack.extend(n.named_children(&mut c));
@@ -2556,6 +2591,33 @@ impl<'a> Analysis<'a> {
     }
 
     fn loop_findings(
+        &self,
+        file: FileRef<'a>,
+        func: &'a FunctionFacts,
+        li: usize,
+        r: &Resolved<'a>,
+        out: &mut Vec<NPlusOne>,
+    ) {
+        let before = out.len();
+        self.loop_findings_of(file, func, li, r, out);
+        // A loop that copies its rows (`row.pk = None; row.save()`, or a new
+        // row of the same model built from each) is a one-off clone bounded
+        // by what is copied: its reads are low confidence.
+        let copies = func.writes.iter().any(|w| {
+            w.loop_ as usize == li
+                && (w.method == "insert"
+                    || (w.method == "create"
+                        && matches!(&w.target, WriteTarget::Queryset(src)
+                            if self.resolve(file, Some(func), src, None, 0).is_some_and(|c| c.model == r.model))))
+        });
+        if copies {
+            for f in &mut out[before..] {
+                f.confidence = Some(crate::finding::Confidence::Low);
+            }
+        }
+    }
+
+    fn loop_findings_of(
         &self,
         file: FileRef<'a>,
         func: &'a FunctionFacts,

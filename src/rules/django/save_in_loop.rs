@@ -23,6 +23,14 @@ or a related manager's `.create()` (`book.reviews.create(...)`). The model must 
 model of the project or one of Django's. A call followed by `break`/`return` runs at most once
 and is left alone. Writes on objects whose type cannot be told (`form.save()`) are not
 flagged. The finding starts at the call; the loop is a related location.
+
+A loop over a constant collection is not flagged. These are reported at low confidence (shown
+with `--min-confidence low`): loops over values of unknown origin (a parameter, a computed
+list); models whose `save()`/`delete()` or save signals bulk writes would skip (the message
+names them); loops that copy rows (`row.pk = None; row.save()`, `save(force_insert=True)`, or
+creating a row of the model the loop reads: the fix is `bulk_create`, and a one-off clone is
+bounded by what it copies); a `delete()` among other per-row work; and loops that send a mail
+or enqueue a task per row, which costs more than the write beside it.
 """
 why = """
 Every `save()` is an `UPDATE` or `INSERT` round trip, plus the `pre_save`/`post_save` signals;
@@ -206,7 +214,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                             .as_ref()
                             .and_then(|src| a.resolve(file, Some(func), src, None, 0))
                             .is_some_and(|r| r.model == model));
-                let incidental = incidental || copies;
+                let incidental = incidental || copies || lp.dispatches;
                 let confidence = if caveat.is_some() || incidental { Some(Confidence::Low) } else { confidence };
                 let message = match &caveat {
                     None => format!(
