@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Scan paths and report findings (the default command).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List every rule: id, severity, category, summary.
     Rules,
     /// Print a rule's full documentation.

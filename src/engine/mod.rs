@@ -137,6 +137,14 @@ pub const DECLARATIVE_STAT: usize = usize::MAX;
 /// `FileStats::per_rule` index of fact extractor `x`: `EXTRACTOR_STAT - x`.
 pub const EXTRACTOR_STAT: usize = usize::MAX - 1;
 
+/// How a file is analysed: with `--stats` timings, and whether only for
+/// its facts (a file no enabled rule looks at in a partial run).
+#[derive(Clone, Copy)]
+struct Pass {
+    stats: bool,
+    facts_only: bool,
+}
+
 /// Per-file timings and counters for `--stats`.
 #[derive(Debug, Default, Clone)]
 pub struct FileStats {
@@ -270,7 +278,7 @@ impl Engine {
 
     /// Phase 1 for one decoded file.
     pub fn analyse(&self, rel: &str, lang: Lang, src: &Source, enabled: &Enabled, stats: bool) -> FileOutcome {
-        self.analyse_file(rel, lang, src, enabled, stats, false, Role::App)
+        self.analyse_file(rel, lang, src, enabled, Pass { stats, facts_only: false }, Role::App)
     }
 
     /// Phase 1 for one decoded file of the given code role: only the rules
@@ -284,13 +292,13 @@ impl Engine {
         stats: bool,
         role: Role,
     ) -> FileOutcome {
-        self.analyse_file(rel, lang, src, enabled, stats, false, role)
+        self.analyse_file(rel, lang, src, enabled, Pass { stats, facts_only: false }, role)
     }
 
     /// Phase 1 for a file that a partial run reads only for its facts: no
     /// rule looks at it, only the fact extractors the enabled rules need.
     pub fn analyse_context(&self, rel: &str, lang: Lang, src: &Source, enabled: &Enabled, role: Role) -> FileOutcome {
-        self.analyse_file(rel, lang, src, enabled, false, true, role)
+        self.analyse_file(rel, lang, src, enabled, Pass { stats: false, facts_only: true }, role)
     }
 
     fn analyse_file(
@@ -299,10 +307,10 @@ impl Engine {
         lang: Lang,
         src: &Source,
         enabled: &Enabled,
-        stats: bool,
-        facts_only: bool,
+        pass: Pass,
         role: Role,
     ) -> FileOutcome {
+        let Pass { stats, facts_only } = pass;
         let mut out = FileOutcome { role, ..Default::default() };
         let t0 = Instant::now();
         // Byte-level pre-check: rules and extractors whose needles are absent

@@ -191,18 +191,16 @@ fn js_bound_values<'t>(n: Node<'t>, src: &str) -> Option<Vec<Node<'t>>> {
                 {
                     other = true
                 }
-                "for_in_statement" => {
-                    if d.field("left").is_some_and(|l| text(l, src) == name) {
-                        declared = true;
-                        let of = d.child_by_field_name("operator").map(|o| text(o, src)) == Some("of")
-                            || text(d, src).contains(" of ");
-                        match d.field("right").map(strip) {
-                            Some(arr) if of && arr.ty() == "array" => {
-                                let mut c = arr.walk();
-                                values.extend(arr.named_children(&mut c).filter(|e| e.ty() != "comment"));
-                            }
-                            _ => other = true,
+                "for_in_statement" if d.field("left").is_some_and(|l| text(l, src) == name) => {
+                    declared = true;
+                    let of = d.child_by_field_name("operator").map(|o| text(o, src)) == Some("of")
+                        || text(d, src).contains(" of ");
+                    match d.field("right").map(strip) {
+                        Some(arr) if of && arr.ty() == "array" => {
+                            let mut c = arr.walk();
+                            values.extend(arr.named_children(&mut c).filter(|e| e.ty() != "comment"));
                         }
+                        _ => other = true,
                     }
                 }
                 "formal_parameters" | "required_parameter" | "optional_parameter"

@@ -283,10 +283,11 @@ fn url_pieces<'t>(n: Node<'t>, ctx: &FileCtx<'t>, out: &mut Vec<Piece<'t>>, dept
                 }
             }
         }
-        "parenthesized_expression" => match n.named_child(0) {
-            Some(i) => url_pieces(i, ctx, out, depth + 1),
-            None => {}
-        },
+        "parenthesized_expression" => {
+            if let Some(i) = n.named_child(0) {
+                url_pieces(i, ctx, out, depth + 1)
+            }
+        }
         "binary_operator" if n.field("operator").is_some_and(|o| ctx.text(o) == "+") => {
             for side in [n.field("left"), n.field("right")].into_iter().flatten() {
                 url_pieces(side, ctx, out, depth + 1);
