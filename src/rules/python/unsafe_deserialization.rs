@@ -24,7 +24,8 @@ summary = "pickle/marshal loads or yaml.load without a safe loader"
 what = """
 Flags deserialisers that can run code: `pickle.loads` (and `cPickle`, `_pickle`, `dill`),
 `marshal.loads`, `jsonpickle.decode`, `yaml.unsafe_load`, and `yaml.load`/`yaml.load_all`
-without a safe loader (`Loader=yaml.SafeLoader`, `CSafeLoader` or `BaseLoader`). It is an error
+without a data-only loader (`SafeLoader`, `BaseLoader`, or `FullLoader`, which since PyYAML 5.4
+constructs no Python objects that run code). It is an error
 when request data (`request.body`, `request.FILES[...]`, `request.POST[...]`, ...) reaches the
 call, a warning for other non-constant input. Loaders of files and models (`pickle.load`,
 `joblib.load`, `pandas.read_pickle`, `torch.load` without `weights_only=True`) are flagged only
@@ -32,8 +33,8 @@ when request data reaches them.
 """
 why = """
 A pickle is a program for the unpickler: `__reduce__` lets the payload call any function, e.g.
-`os.system`, during loading. `yaml.load` with the default or full loader can likewise build
-arbitrary Python objects. Whoever controls the bytes controls the process; data from a cache or
+`os.system`, during loading. `yaml.load` with `yaml.Loader`/`UnsafeLoader` (or, before PyYAML
+5.4, the default loader) can likewise build arbitrary Python objects. Whoever controls the bytes controls the process; data from a cache or
 a queue is only as trustworthy as everyone who can write there.
 """
 example = '''
@@ -124,8 +125,18 @@ const FILE_LOADERS: &[&str] = &[
     "pandas.read_pickle",
     "torch.load",
 ];
-const SAFE_YAML_LOADERS: &[&str] =
-    &["yaml.SafeLoader", "yaml.CSafeLoader", "yaml.BaseLoader", "yaml.CBaseLoader", "yaml.loader.SafeLoader"];
+/// Loaders that build only plain data. `FullLoader` refuses
+/// `!!python/object/apply` and friends since PyYAML 5.4 (CVE-2020-14343).
+const SAFE_YAML_LOADERS: &[&str] = &[
+    "yaml.SafeLoader",
+    "yaml.CSafeLoader",
+    "yaml.BaseLoader",
+    "yaml.CBaseLoader",
+    "yaml.loader.SafeLoader",
+    "yaml.FullLoader",
+    "yaml.CFullLoader",
+    "yaml.loader.FullLoader",
+];
 
 fn check(call: Node, ctx: &mut FileCtx) {
     let Some(f) = call.field("function") else { return };
