@@ -21,7 +21,8 @@ summary = "A synchronous fs/child_process/crypto/zlib/bcrypt call inside a reque
 what = """
 Flags synchronous Node APIs called while serving a request: `fs.*Sync` (also `fs-extra`),
 `child_process.execSync/execFileSync/spawnSync`, `crypto.pbkdf2Sync/scryptSync/generateKeyPairSync`,
-`crypto.randomBytes(n)` without a callback, `zlib.*Sync`, `bcrypt`/`bcryptjs` `hashSync/compareSync/
+`crypto.randomBytes(n)` without a callback (unless `n` is a literal of at most 1024 bytes: a token
+or nonce costs microseconds), `zlib.*Sync`, `bcrypt`/`bcryptjs` `hashSync/compareSync/
 genSaltSync` and `Atomics.wait`. Imports are resolved: `import { readFileSync as rfs } from 'node:fs'`
 and `const { execSync } = require('child_process')` are recognised; `fs/promises` and `fs.promises`
 are the fix, not a finding; a local object that happens to be called `fs` is not the module.
@@ -177,9 +178,18 @@ fn classify(q: &str, call: Node, ctx: &FileCtx) -> Option<Blocking> {
             if has_callback {
                 return None;
             }
+            // A token or nonce (`randomBytes(16)`) takes microseconds: the
+            // pool round trip of the async form costs more. Only a large or
+            // unknown size is worth a finding.
+            let small = args
+                .named_child(0)
+                .is_some_and(|n| n.ty() == "number" && ctx.text(n).parse::<f64>().is_ok_and(|v| v <= 1024.0));
+            if small {
+                return None;
+            }
             warn(
                 "draws random bytes synchronously",
-                "`crypto.randomBytes(n, callback)` (or `crypto.randomUUID()` for ids)".into(),
+                "`await util.promisify(crypto.randomBytes)(n)` (or `crypto.randomBytes(n, callback)`)".into(),
             )
         }
         ("crypto", "randomFillSync") => {
