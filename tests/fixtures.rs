@@ -419,17 +419,20 @@ fn annotation_parser_handles_every_form() {
     assert!(split_annotation("x = '#'  # just a comment").1.is_none());
 }
 
+/// The findings of `rule` in `path` of the django-shop fixture.
+fn shop_findings(rule: &str, path: &str) -> Vec<serde_json::Value> {
+    let doc = run_stackfit(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/django-shop"));
+    let all = doc["findings"].as_array().cloned().unwrap_or_default();
+    all.into_iter().filter(|f| f["rule_id"] == rule && f["path"] == path).collect()
+}
+
 /// The fix a finding suggests must fit the code: a loop that copies rows
 /// (`row.pk = None; row.save()`, `save(force_insert=True)`) inserts them, so
 /// the fix is bulk_create, not bulk_update.
 #[test]
 fn save_in_loop_suggests_bulk_create_for_copied_rows() {
-    let doc = run_stackfit(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/django-shop"));
-    let msgs: Vec<(u64, String)> = doc["findings"]
-        .as_array()
-        .expect("findings")
+    let msgs: Vec<(u64, String)> = shop_findings("django/save-in-loop", "catalog/copying.py")
         .iter()
-        .filter(|f| f["rule_id"] == "django/save-in-loop" && f["path"] == "catalog/copying.py")
         .map(|f| {
             let text = format!("{} [{}]", f["message"].as_str().unwrap_or(""), f["confidence"].as_str().unwrap_or(""));
             (f["start_line"].as_u64().unwrap_or(0), text)
@@ -450,12 +453,8 @@ fn save_in_loop_suggests_bulk_create_for_copied_rows() {
 /// it is reported at low confidence; the same save alone is not.
 #[test]
 fn save_in_loop_beside_a_mail_per_row_is_low_confidence() {
-    let doc = run_stackfit(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/django-shop"));
-    let got: Vec<(u64, String)> = doc["findings"]
-        .as_array()
-        .expect("findings")
+    let got: Vec<(u64, String)> = shop_findings("django/save-in-loop", "catalog/notifications.py")
         .iter()
-        .filter(|f| f["rule_id"] == "django/save-in-loop" && f["path"] == "catalog/notifications.py")
         .map(|f| (f["start_line"].as_u64().unwrap_or(0), f["confidence"].as_str().unwrap_or("").to_string()))
         .collect();
     assert_eq!(got, vec![(16, "low".to_string()), (23, "medium".to_string())], "{got:?}");

@@ -2600,21 +2600,25 @@ impl<'a> Analysis<'a> {
     ) {
         let before = out.len();
         self.loop_findings_of(file, func, li, r, out);
-        // A loop that copies its rows (`row.pk = None; row.save()`, or a new
-        // row of the same model built from each) is a one-off clone bounded
-        // by what is copied: its reads are low confidence.
-        let copies = func.writes.iter().any(|w| {
-            w.loop_ as usize == li
-                && (w.method == "insert"
-                    || (w.method == "create"
-                        && matches!(&w.target, WriteTarget::Queryset(src)
-                            if self.resolve(file, Some(func), src, None, 0).is_some_and(|c| c.model == r.model))))
-        });
-        if copies {
+        // A one-off clone is bounded by what it copies: low confidence.
+        if self.copies_rows(file, func, li, r.model) {
             for f in &mut out[before..] {
                 f.confidence = Some(crate::finding::Confidence::Low);
             }
         }
+    }
+
+    /// Does loop `li` of `func`, over rows of `model`, copy them: clear a
+    /// row's key and save it (`row.pk = None; row.save()`,
+    /// `save(force_insert=True)`), or create a row of `model` per row?
+    pub fn copies_rows(&self, file: FileRef<'a>, func: &'a FunctionFacts, li: usize, model: usize) -> bool {
+        func.writes.iter().any(|w| {
+            w.loop_ as usize == li
+                && (w.method == "insert"
+                    || (w.method == "create"
+                        && matches!(&w.target, WriteTarget::Queryset(src)
+                            if self.resolve(file, Some(func), src, None, 0).is_some_and(|c| c.model == model))))
+        })
     }
 
     fn loop_findings_of(

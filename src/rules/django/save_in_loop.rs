@@ -207,13 +207,10 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                 // Copying rows (`row.pk = None; row.save()`, or creating a row
                 // of the model the loop reads): a one-off clone bounded by
                 // what is copied.
+                let loop_model = lp.source.as_ref().and_then(|src| a.resolve(file, Some(func), src, None, 0));
                 let copies = w.method == "insert"
-                    || (w.method == "create"
-                        && lp
-                            .source
-                            .as_ref()
-                            .and_then(|src| a.resolve(file, Some(func), src, None, 0))
-                            .is_some_and(|r| r.model == model));
+                    || loop_model
+                        .is_some_and(|r| r.model == model && a.copies_rows(file, func, w.loop_ as usize, r.model));
                 let incidental = incidental || copies || lp.dispatches;
                 let confidence = if caveat.is_some() || incidental { Some(Confidence::Low) } else { confidence };
                 let message = match &caveat {
