@@ -218,6 +218,9 @@ pub struct WriteCall {
     /// logging, other writes): batching the write alone saves little.
     #[serde(default)]
     pub busy: bool,
+    /// The write is the loop body's only statement.
+    #[serde(default)]
+    pub only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1095,6 +1098,7 @@ impl<'a> Extractor<'_, 'a> {
                             text,
                             span,
                             busy: busy(ctx, scope.loops[innermost].node, call),
+                            only: only_statement(scope.loops[innermost].node, call),
                         });
                     }
                     return;
@@ -1107,6 +1111,7 @@ impl<'a> Extractor<'_, 'a> {
                         text,
                         span,
                         busy: busy(ctx, scope.loops[innermost].node, call),
+                        only: only_statement(scope.loops[innermost].node, call),
                     });
                     return;
                 }
@@ -1125,6 +1130,7 @@ impl<'a> Extractor<'_, 'a> {
                     text,
                     span,
                     busy: busy(ctx, scope.loops[innermost].node, call),
+                    only: only_statement(scope.loops[innermost].node, call),
                 });
             }
             return;
@@ -1436,6 +1442,16 @@ fn dispatches(ctx: &FileCtx, loop_: Node) -> bool {
         stack.extend(n.named_children(&mut c));
     }
     false
+}
+
+/// Is `call` the whole body of `loop_` (`for row in qs: row.delete()`)?
+fn only_statement(loop_: Node, call: Node) -> bool {
+    let Some(body) = loop_.field("body") else { return false };
+    if body.named_child_count() != 1 {
+        return false;
+    }
+    let stmt = body.named_child(0);
+    stmt.is_some_and(|s| s.ty() == "expression_statement" && s.named_child(0).map(|c| c.id()) == Some(call.id()))
 }
 
 /// Does the body of `loop_` make calls besides `call` (and what `call`
