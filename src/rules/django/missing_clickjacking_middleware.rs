@@ -84,5 +84,6 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
         out,
         CLICKJACKING_MIDDLEWARE,
         "no X-Frame-Options header, so any site can frame these pages and trick users into clicks (clickjacking)",
+        |_| false,
     );
 }

@@ -1,7 +1,7 @@
 //! `django/missing-csrf-middleware`: a production settings chain whose
 //! `MIDDLEWARE` does not list `CsrfViewMiddleware` (security.W003).
 
-use super::settings::{missing_middleware, CSRF_MIDDLEWARE};
+use super::settings::{missing_middleware, CSRF_MIDDLEWARE, SESSION_MIDDLEWARE};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 
@@ -19,7 +19,9 @@ Flags a production settings module whose resolved `MIDDLEWARE` certainly does no
 `django.middleware.csrf.CsrfViewMiddleware` (nor a project class named like it). The finding
 points at the `MIDDLEWARE` assignment the chain resolves to and names the chain. Lists extended
 under a condition or from the environment are not judged; development settings modules are not
-evaluated. This is Django's deploy check security.W003.
+evaluated. A chain whose `MIDDLEWARE` certainly lacks `SessionMiddleware` is not flagged: with no
+session cookie, nothing authenticates a forged request (a token-only API). This is Django's deploy
+check security.W003.
 """
 why = """
 The middleware is Django's protection against cross-site request forgery: without it, any page a
@@ -73,6 +75,17 @@ valid = '''
 INSTALLED_APPS = ["shop"]
 MIDDLEWARE = BASE_MIDDLEWARE + ["django.middleware.security.SecurityMiddleware"]
 '''
+
+[[examples]]
+path = "proj/settings.py"
+valid = '''
+INSTALLED_APPS = ["rest_framework", "shop"]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+REST_FRAMEWORK = {"DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"]}
+'''
 "#####;
 
 pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };
@@ -83,5 +96,8 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
         out,
         CSRF_MIDDLEWARE,
         "no cross-site request forgery protection, so any site can submit forms as a logged-in user",
+        // Without sessions no cookie carries a login: a token-only API (or a
+        // site without logins) has nothing for a forged request to ride on.
+        |eff| eff.has_middleware(SESSION_MIDDLEWARE) == Some(false),
     );
 }

@@ -1202,19 +1202,21 @@ impl<'i, 'a> Reporter<'i, 'a> {
 }
 
 /// The shared check of the `missing-*-middleware` rules: every production
-/// root whose `MIDDLEWARE` certainly lacks `path`, reported at the
+/// root whose `MIDDLEWARE` certainly lacks `path` (and for which the rule
+/// does not find the middleware `irrelevant`), reported at the
 /// `MIDDLEWARE` assignment.
 pub fn missing_middleware(
     ctx: &crate::engine::project::ProjectCtx,
     out: &mut crate::engine::project::ProjectOut,
     path: &str,
     consequence: &str,
+    irrelevant: impl Fn(&EffectiveSettings) -> bool,
 ) {
     let index = SettingsIndex::shared(ctx);
     let mut r = Reporter::new(&index);
     let class = path.rsplit('.').next().unwrap_or(path);
     for eff in index.production_settings() {
-        if eff.has_middleware(path) != Some(false) {
+        if eff.has_middleware(path) != Some(false) || irrelevant(&eff) {
             continue;
         }
         let message = format!(
