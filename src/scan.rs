@@ -749,6 +749,7 @@ pub fn project_phase(
         }
     });
     let fit_on = p.engine.rules.iter().zip(p.enabled).any(|(r, on)| *on && r.meta.id.starts_with("fit/"));
+    let deployment_on = p.engine.rules.iter().zip(p.enabled).any(|(r, on)| *on && r.meta.has_tag("deployment"));
     let profile = fit_on.then(|| {
         crate::profile::build(&crate::profile::ProfileInput {
             root: p.root,
@@ -759,12 +760,24 @@ pub fn project_phase(
             findings,
         })
     });
+    // The web-server and proxy configs the project ships, for rules about
+    // headers: from the profile when there is one, else read on their own
+    // (a few small files, also on a pre-commit run).
+    let proxy_headers = match &profile {
+        Some(prof) => prof.proxy_headers.clone(),
+        None if deployment_on => match p.manifests {
+            Some(paths) => crate::profile::apps::read_proxy_headers(p.root, paths),
+            None => crate::profile::apps::gather(p.root, p.search, p.excludes).proxy_headers,
+        },
+        None => Vec::new(),
+    };
     let ctx = ProjectCtx {
         root: p.root,
         files: p.files,
         config: p.config,
         findings,
         profile: profile.as_ref(),
+        proxy_headers: &proxy_headers,
         memo: Default::default(),
         roles: p.roles,
     };

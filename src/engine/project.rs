@@ -36,6 +36,17 @@ pub struct ProjectCtx<'a> {
     /// Roles of the paths that are not analysed files (manifests,
     /// templates): from their path alone.
     pub roles: &'a crate::walk::roles::RoleMap,
+    /// Security headers that web-server or proxy configs of the project set:
+    /// (file, line, lowercase header name). Read when a rule tagged
+    /// `deployment` runs.
+    pub proxy_headers: &'a [(String, u32, String)],
+}
+
+impl ProjectCtx<'_> {
+    /// Where a shipped web-server or proxy config sets `header` (lowercase).
+    pub fn proxy_sets(&self, header: &str) -> Option<(&str, u32)> {
+        self.proxy_headers.iter().find(|(_, _, h)| h == header).map(|(f, l, _)| (f.as_str(), *l))
+    }
 }
 
 /// One value per type, shared by the project rules of one phase 2.

@@ -70,7 +70,8 @@ pub struct RuleSpec {
     /// untrusted data), `request-data` (fires only on request data or in
     /// request handlers), `secret` (a credential in the code), `served`
     /// (judges how a view or route serves requests: test views are never
-    /// deployed).
+    /// deployed), `deployment` (reads the deployment files the project
+    /// ships: the profile is built for it).
     #[serde(default)]
     pub tags: Vec<String>,
     pub docs: Docs,
@@ -137,7 +138,7 @@ pub struct RuleMeta {
 }
 
 /// Rule tags and what they mean for code roles.
-pub const TAGS: &[&str] = &["injection", "request-data", "secret", "served"];
+pub const TAGS: &[&str] = &["injection", "request-data", "secret", "served", "deployment"];
 
 /// How a rule treats a file of some role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

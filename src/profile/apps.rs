@@ -48,6 +48,9 @@ pub struct Found {
     pub uwsgi_ini: Vec<String>,
     /// schema.prisma models: (file, model, line).
     pub prisma_models: Vec<(String, String, u32)>,
+    /// Security headers a shipped reverse-proxy or web-server config sets
+    /// (`add_header Content-Security-Policy ...`): (file, line, header).
+    pub proxy_headers: Vec<(String, u32, String)>,
     pub warnings: Vec<String>,
 }
 
@@ -115,6 +118,8 @@ enum Manifest {
     NodeVersion,
     Uwsgi,
     Prisma,
+    /// nginx, Apache, Caddy or HAProxy configuration.
+    ProxyConfig,
 }
 
 /// What a file named `name` in the directory `dir` (relative to the report
@@ -153,6 +158,17 @@ fn manifest_kind(name: &str, dir: &str) -> Option<Manifest> {
         ".nvmrc" | ".node-version" => Manifest::NodeVersion,
         _ if starts("uwsgi") && (ends(".ini") || ends(".yaml")) => Manifest::Uwsgi,
         _ if ends(".prisma") => Manifest::Prisma,
+        "Caddyfile" | ".htaccess" | "httpd.conf" | "apache2.conf" | "haproxy.cfg" => Manifest::ProxyConfig,
+        _ if ends(".nginx")
+            || ((ends(".conf") || ends(".conf.template"))
+                && (starts("nginx")
+                    || matches!(
+                        parent,
+                        "nginx" | "sites-available" | "sites-enabled" | "conf.d" | "apache2" | "httpd"
+                    ))) =>
+        {
+            Manifest::ProxyConfig
+        }
         _ => return None,
     })
 }
@@ -197,6 +213,21 @@ pub fn gather(root: &Path, roots: &[PathBuf], excludes: &globset::GlobSet) -> Fo
     paths.sort();
     paths.dedup();
     read_manifests(root, &paths)
+}
+
+/// The security headers the web-server and proxy configs among `paths` set
+/// (the other manifests are not read): (file, line, header).
+pub fn read_proxy_headers(root: &Path, paths: &[PathBuf]) -> Vec<(String, u32, String)> {
+    let proxies: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| {
+            let rel = walk::rel_path(root, p);
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            matches!(manifest_kind(name, &dir_of(&rel)), Some(Manifest::ProxyConfig))
+        })
+        .cloned()
+        .collect();
+    read_manifests(root, &proxies).proxy_headers
 }
 
 /// Reads and parses the manifests and deployment files among `paths`
@@ -314,6 +345,12 @@ pub fn read_manifests(root: &Path, paths: &[PathBuf]) -> Found {
                 found.node_version_files.push((rel, text.trim().to_string()));
             }
             Manifest::Uwsgi => found.uwsgi_ini.push(rel),
+            Manifest::ProxyConfig => {
+                let Some(text) = read(&mut found) else { continue };
+                for (line, header) in deploy::proxy_security_headers(&text) {
+                    found.proxy_headers.push((rel.clone(), line, header));
+                }
+            }
             Manifest::Prisma => {
                 let Some(text) = read(&mut found) else { continue };
                 for (i, line) in text.lines().enumerate() {

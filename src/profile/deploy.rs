@@ -493,6 +493,42 @@ pub fn compose_commands(rel: &str, text: &str) -> (Vec<Command>, Vec<ComposeServ
 }
 
 /// `dir` + `./sub/../x` → normalised relative path ("" for the root).
+/// The security headers a web-server or proxy config sets, with their
+/// lines: nginx `add_header`, Apache `Header set|always set|append`, Caddy
+/// `header`, HAProxy `http-response set-header`. Comments are skipped.
+pub fn proxy_security_headers(text: &str) -> Vec<(u32, String)> {
+    const HEADERS: &[&str] =
+        &["content-security-policy", "x-frame-options", "strict-transport-security", "x-content-type-options"];
+    const DIRECTIVES: &[&str] = &["add_header", "more_set_headers", "header", "http-response"];
+    let mut out = Vec::new();
+    let mut in_caddy_header_block = false;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let lower = line.to_ascii_lowercase();
+        let first = lower.split_whitespace().next().unwrap_or("");
+        // Caddy: `header {` opens a block of `Name value` lines.
+        if first == "header" && lower.ends_with('{') {
+            in_caddy_header_block = true;
+            continue;
+        }
+        if in_caddy_header_block && lower.starts_with('}') {
+            in_caddy_header_block = false;
+            continue;
+        }
+        let directive = DIRECTIVES.contains(&first) || in_caddy_header_block;
+        if !directive {
+            continue;
+        }
+        if let Some(h) = HEADERS.iter().find(|h| lower.contains(*h)) {
+            out.push((i as u32 + 1, h.to_string()));
+        }
+    }
+    out
+}
+
 pub fn join_rel(dir: &str, p: &str) -> String {
     let mut parts: Vec<&str> = if dir.is_empty() { Vec::new() } else { dir.split('/').collect() };
     for c in p.split('/') {
@@ -564,6 +600,11 @@ mod tests {
         assert!(d.node_options.is_some());
         assert_eq!(node_major_of_image("node:22-alpine"), Some(22));
         let p = parse_procfile("Procfile", "web: gunicorn shop.wsgi --log-file -\nworker: celery -A shop worker\n");
+        let nginx = "server {\n  # add_header X-Frame-Options DENY;\n  add_header Strict-Transport-Security \"max-age=31536000\" always;\n  location / { proxy_pass http://app; }\n}\n";
+        assert_eq!(proxy_security_headers(nginx), vec![(3, "strict-transport-security".to_string())]);
+        let caddy = "example.com {\n  header {\n    Content-Security-Policy \"default-src 'self'\"\n  }\n  reverse_proxy app:3000\n}\n";
+        assert_eq!(proxy_security_headers(caddy), vec![(3, "content-security-policy".to_string())]);
+        assert!(proxy_security_headers("proxy_pass http://app;\nset $x-frame-options 1;\n").is_empty());
         assert_eq!(p.len(), 2);
         assert_eq!(p[1].origin, "Procfile worker");
     }

@@ -63,6 +63,10 @@ pub struct Profile {
     /// Manifests that could not be read or parsed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Security headers set by a web-server or proxy config the project
+    /// ships: (file, line, lowercase header name).
+    #[serde(skip)]
+    pub proxy_headers: Vec<(String, u32, String)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -339,6 +343,7 @@ pub fn build(input: &ProfileInput) -> Profile {
         unattributed_files: unattributed,
         unattributed_commands,
         warnings: found.warnings,
+        proxy_headers: found.proxy_headers,
     }
 }
 

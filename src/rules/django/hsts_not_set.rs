@@ -11,6 +11,7 @@ id = "django/hsts-not-set"
 languages = ["python"]
 severity = "note"
 category = "security"
+tags = ["deployment"]
 confidence = "high"
 summary = "HTTP Strict Transport Security not enabled (SECURE_HSTS_SECONDS unset or 0)"
 
@@ -23,6 +24,8 @@ when it is absent (at the `MIDDLEWARE` assignment the chain resolves to) or a li
 from the environment or set under a condition are not judged, and development settings modules
 are not evaluated. Without SecurityMiddleware the settings do nothing;
 `django/missing-security-middleware` reports that instead.
+Not flagged when a web-server or proxy config the repository ships (nginx `add_header`, Apache
+`Header set`, Caddy `header`) sets Strict-Transport-Security.
 """
 why = """
 Without the Strict-Transport-Security header a browser that types `example.com` or follows an
@@ -98,6 +101,9 @@ MIDDLEWARE = ["django.middleware.common.CommonMiddleware", "shop.middleware.Secu
 pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };
 
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
+    if ctx.proxy_sets("strict-transport-security").is_some() {
+        return;
+    }
     let index = SettingsIndex::shared(ctx);
     let mut r = Reporter::new(&index);
     for eff in index.production_settings() {

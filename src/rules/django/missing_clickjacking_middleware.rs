@@ -10,6 +10,7 @@ id = "django/missing-clickjacking-middleware"
 languages = ["python"]
 severity = "warning"
 category = "security"
+tags = ["deployment"]
 confidence = "high"
 summary = "XFrameOptionsMiddleware missing from MIDDLEWARE in production settings"
 
@@ -20,6 +21,7 @@ Flags a production settings module whose resolved `MIDDLEWARE` certainly does no
 The finding points at the `MIDDLEWARE` assignment the chain resolves to and names the chain.
 Lists extended under a condition or from the environment are not judged; development settings
 modules are not evaluated. This is Django's deploy check security.W002.
+Not flagged when a web-server or proxy config the repository ships sets X-Frame-Options.
 """
 why = """
 Without the `X-Frame-Options` header any site can load your pages in an invisible frame and
@@ -84,6 +86,6 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
         out,
         CLICKJACKING_MIDDLEWARE,
         "no X-Frame-Options header, so any site can frame these pages and trick users into clicks (clickjacking)",
-        |_| false,
+        |_| ctx.proxy_sets("x-frame-options").is_some(),
     );
 }

@@ -13,6 +13,7 @@ id = "django/missing-csp"
 languages = ["python"]
 severity = "note"
 category = "security"
+tags = ["deployment"]
 confidence = "medium"
 summary = "Django 6.0+ project without a Content Security Policy"
 
@@ -27,6 +28,7 @@ its `csp` app, its `CONTENT_SECURITY_POLICY`/`CSP_*` settings, or the package am
 dependencies) counts as configured, as does any middleware named like a CSP middleware. The
 finding points at the `MIDDLEWARE` assignment; the manifest that gave the version is a related
 location. Projects on older Django, or whose version cannot be read, are not evaluated.
+Not flagged when a web-server or proxy config the repository ships sets Content-Security-Policy.
 """
 why = """
 A Content Security Policy tells the browser which scripts, styles and frames a page may load; it
@@ -109,6 +111,9 @@ fn django_csp_configured(eff: &super::settings::EffectiveSettings) -> bool {
 }
 
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
+    if ctx.proxy_sets("content-security-policy").is_some() {
+        return;
+    }
     let index = SettingsIndex::shared(ctx);
     let mut r = Reporter::new(&index);
     for eff in index.production_settings() {

@@ -193,9 +193,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                         format!("load the existing {name} rows in one query, then bulk_create() the missing ones and bulk_update() the rest")
                     }
                     // `for row in qs: row.delete()` and nothing else per row.
-                    ("delete", WriteTarget::LoopVar(l)) if w.only && *l == w.loop_ => format!(
-                        "call .delete() on the queryset the loop iterates instead: one query, and pre_delete/post_delete receivers still run for every row"
-                    ),
+                    ("delete", WriteTarget::LoopVar(l)) if w.only && *l == w.loop_ => "call .delete() on the queryset the loop iterates instead: one query, and pre_delete/post_delete receivers still run for every row".to_string(),
                     _ => format!(
                         "delete the rows in one query after the loop: {name}.objects.filter(pk__in=...).delete()"
                     ),

@@ -65,7 +65,7 @@ pub fn package_features(pkg: &str) -> &'static [Feature] {
         | "x-frame-options"
         | "dont-sniff-mimetype"
         | "@nestjs/helmet" => &[Headers],
-        "lusca" => &[Headers, Csrf],
+        "lusca" | "koa-lusca" => &[Headers, Csrf],
         "express-rate-limit"
         | "rate-limiter-flexible"
         | "express-slow-down"

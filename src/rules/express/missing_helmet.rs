@@ -11,6 +11,7 @@ languages = ["js"]
 severity = "warning"
 category = "security"
 confidence = "medium"
+tags = ["deployment"]
 summary = "Node.js app without helmet or equivalent security headers"
 
 [docs]
@@ -24,8 +25,11 @@ Fastify plugin mounted on it, or in a module that imports the app counts. The fi
 line that creates the app and lists where its other middleware is registered. When the app's wiring
 cannot be followed (modules loaded by a computed name, the app handed to an unknown function or
 package, a factory whose callers are outside the project), or when a security-headers package is
-imported by a file of the same package that no app reaches, the rule stays silent. Tests, examples
-and apps mounted into another app are not checked.
+imported by a file of the same package that no app reaches, the rule stays silent. So it does when
+a web-server or reverse-proxy config the repository ships (nginx `add_header`, Apache `Header set`,
+Caddy `header`, HAProxy `http-response set-header`) sets Content-Security-Policy, X-Frame-Options or
+Strict-Transport-Security: the headers come from there. Tests, examples and apps mounted into
+another app are not checked. `koa-lusca` counts like `lusca`.
 """
 why = """
 Node frameworks send no security headers by default. Without a Content-Security-Policy an injected
@@ -116,6 +120,13 @@ http.createServer(app).listen(8080);
 pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };
 
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
+    // The headers may come from the proxy in front of the app.
+    let proxied = ["content-security-policy", "x-frame-options", "strict-transport-security"]
+        .iter()
+        .any(|h| ctx.proxy_sets(h).is_some());
+    if proxied {
+        return;
+    }
     apps::with_model(ctx, |m| {
         for app in m.reportable() {
             if m.has(app, Feature::Headers) || m.orphan(app, Feature::Headers).is_some() {
