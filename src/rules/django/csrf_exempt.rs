@@ -30,7 +30,12 @@ unsafe methods when it defines `post`/`put`/`patch`/`delete` (itself or through 
 same file) or derives from a Django editing view (`CreateView`, `UpdateView`, `DeleteView`,
 `FormView`, `LoginView`, ...). DRF views are left alone: DRF already exempts them from the
 middleware and `SessionAuthentication` enforces CSRF itself, so the decorator changes nothing there.
-The finding starts on the decorator line.
+Endpoints that another server calls (webhooks, OAuth/SAML/OpenID callbacks, payment notifications,
+git smart HTTP) and views that authenticate the request themselves (an HMAC or signature check, an
+`Authorization` header or token, a session handed over by its key in the body as cross-domain
+logins do) are not flagged: a forged cross-site request carries no credential they accept. A view
+that uses nothing of the logged-in user's session is reported at low confidence. The finding starts
+on the decorator line.
 """
 why = """
 CSRF protection is what stops another site from making a logged-in user's browser submit a form
@@ -428,6 +433,9 @@ const OWN_AUTH: &[&str] = &[
     "verify_",
     "jwt.decode",
     "token",
+    // A session handed over by its key in the request (a cross-domain
+    // login handoff): the key is the credential, not the cookie.
+    "SessionStore(request.",
 ];
 /// Decorator name parts of non-session authentication.
 const AUTH_DECORATORS: &[&str] = &["auth", "token", "signature", "signed", "api_key", "apikey", "hmac", "basic"];
