@@ -117,6 +117,14 @@ pub const FACT_EXTRACTORS: &[FactExtractor] = &[
         run: django::open_redirect::extract_guards,
         for_file_rules: true,
     },
+    // Project middleware that rejects unknown Host headers itself.
+    FactExtractor {
+        consumers: &["django/allowed-hosts-wildcard"],
+        langs: &[Lang::Python],
+        needles: &["DisallowedHost"],
+        run: django::allowed_hosts_wildcard::extract_host_validators,
+        for_file_rules: false,
+    },
     // A default timeout for every `requests` call, patched in once.
     FactExtractor {
         consumers: &["python/request-without-timeout"],

@@ -2,8 +2,11 @@
 //! production settings module ends up with.
 
 use super::settings::{Edit, Issue, Reporter, SettingsIndex, StmtKind, Value};
+use crate::engine::context::FileCtx;
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::parse::Syntax;
+use tree_sitter::Node;
 
 const DOC: &str = r#####"
 id = "django/allowed-hosts-wildcard"
@@ -19,7 +22,9 @@ Flags a literal `"*"` in the `ALLOWED_HOSTS` a production settings module ends u
 assignment (or the `.append("*")`/`+= ["*"]` that adds it) and naming the chain. Subdomain
 patterns such as `".example.com"` are fine. Lists read from the environment, or extended under a
 condition (`if DEBUG: ALLOWED_HOSTS += ["*"]`), are not judged; development settings modules are
-not evaluated. Django's own check (security.W020) only catches the empty list.
+not evaluated. Not flagged when a middleware of the project in `MIDDLEWARE` raises
+`DisallowedHost` itself (multi-tenant sites that check the Host header against their own list of
+domains). Django's own check (security.W020) only catches the empty list.
 """
 why = """
 `ALLOWED_HOSTS` is Django's defence against Host header attacks: with `"*"` the application
@@ -94,10 +99,17 @@ fn has_star(v: &Value) -> bool {
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
     let index = SettingsIndex::shared(ctx);
     let mut r = Reporter::new(&index);
+    let validators: Vec<&str> =
+        ctx.files.iter().flat_map(|f| f.facts.provides.iter()).filter_map(|p| p.strip_prefix(HOST_VALIDATOR)).collect();
     for eff in index.production_settings() {
         let Some(s) = eff.get("ALLOWED_HOSTS") else { continue };
         let Some(list) = s.certain().and_then(Value::as_list) else { continue };
         if !list.iter().any(has_star) {
+            continue;
+        }
+        // A project middleware that rejects unknown hosts (it raises
+        // DisallowedHost) does what ALLOWED_HOSTS would.
+        if validators.iter().any(|v| eff.has_middleware(v) == Some(true)) {
             continue;
         }
         // The statement that put "*" there: the assignment, else the edit.
@@ -118,4 +130,34 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
         r.add(Issue { site: site.clone(), message, severity: None, confidence: None });
     }
     r.finish(out);
+}
+
+/// `FileFacts::provides` prefix of a top-level class or function that
+/// raises `DisallowedHost`: `django:host-validator:<name>`.
+const HOST_VALIDATOR: &str = "django:host-validator:";
+
+/// Fact extractor: the top-level classes and functions of the file whose
+/// code raises `DisallowedHost` (middleware validating the Host header).
+pub fn extract_host_validators(ctx: &mut FileCtx) {
+    let root = ctx.tree.root_node();
+    let mut c = root.walk();
+    let defs: Vec<Node> = root
+        .named_children(&mut c)
+        .filter_map(|n| if n.ty() == "decorated_definition" { n.field("definition") } else { Some(n) })
+        .filter(|n| matches!(n.ty(), "class_definition" | "function_definition"))
+        .collect();
+    for d in defs {
+        let mut raises = false;
+        crate::semantics::descendants(d, |n| {
+            if n.ty() == "raise_statement" && ctx.text(n).contains("DisallowedHost") {
+                raises = true;
+            }
+            !raises
+        });
+        if raises {
+            if let Some(name) = d.field("name").map(|n| ctx.text(n).to_string()) {
+                ctx.facts.provides.push(format!("{HOST_VALIDATOR}{name}"));
+            }
+        }
+    }
 }
