@@ -24,8 +24,11 @@ what = """
 Inside a request handler (see `node/sync-api-in-handler` for what counts as one), flags:
 `while (true)` / `for (;;)` / `do … while (true)` loops that never await, and loops that spin on the
 clock (`while (Date.now() < end) {}`): busy waits; a loop over request data nested in another loop
-over request data (`for (const a of req.body.items) for (const b of a.tags)`, also through
-`.forEach`/`.map`/`.filter` callbacks), whose cost grows with the square of what the client sends;
+over request data (`for (const a of req.body.points) for (const b of req.body.points)`, also
+through `.forEach`/`.map`/`.filter` callbacks), whose cost grows with the square of what the client
+sends. An inner loop over the current item's own children (`a.tags`, `req.query[key]`) visits each
+part of the input once and is flagged only when each visit also scans an array
+(`blocked.includes(tag)`);
 and `JSON.parse`/`JSON.stringify` of the whole request body inside a loop. The finding starts at
 the loop statement, or at the call when the work is that one call. A loop that awaits inside
 yields to the event loop and is not flagged. These sites are also CPU-bound signals for the fit
@@ -378,11 +381,40 @@ fn inner_request_loop<'t>(outer: Node<'t>, ctx: &FileCtx<'t>) -> Option<Node<'t>
             _ => None,
         };
         if let Some(it) = it {
-            if direct_request_data(it, ctx) || root_name(it, src).is_some_and(|r| vars.contains(r)) {
+            // The current item's own children (`item.tags`, `req.query[key]`):
+            // the two loops together visit each part of the input once,
+            // which is quadratic only when each visit scans another
+            // client-sized array (`blocked.includes(tag)`).
+            let own_children = root_name(it, src).is_some_and(|r| vars.contains(r))
+                || (it.ty() == "subscript_expression"
+                    && it.field("index").is_some_and(|i| i.ty() == "identifier" && vars.contains(text(i, src))));
+            let hit = if own_children { scans(n, src) } else { direct_request_data(it, ctx) };
+            if hit {
                 found = Some(n);
             }
         }
         true
+    });
+    found
+}
+
+/// Does the body of loop (or iterating call) `n` scan an array per visit
+/// (`includes`, `indexOf`, `find`, ...)?
+fn scans(n: Node, src: &str) -> bool {
+    const SCANS: &[&str] = &["includes", "indexOf", "lastIndexOf", "find", "findIndex", "some", "every", "filter"];
+    let body = match n.ty() {
+        "for_in_statement" | "for_statement" => n.field("body"),
+        _ => n.field("arguments"),
+    };
+    let Some(body) = body else { return false };
+    let mut found = false;
+    descendants(body, |d| {
+        if d.ty() == "call_expression"
+            && d.field("function").and_then(|f| f.field("property")).is_some_and(|p| SCANS.contains(&text(p, src)))
+        {
+            found = true;
+        }
+        !found
     });
     found
 }
