@@ -183,3 +183,35 @@ fn pre_commit_hook_rejects_a_bad_commit_and_accepts_a_good_one() {
     let good = git(dir, &["commit", "-q", "-m", "fixed"]);
     assert!(good.status.success(), "the fixed commit was rejected: {}", String::from_utf8_lossy(&good.stdout));
 }
+
+/// A proxy config that sets the security headers covers the project it
+/// belongs to, also on a run over named files, and not a sibling project of
+/// the same repository.
+#[test]
+fn a_proxy_config_covers_its_own_project_only() {
+    let app = "const express = require(\"express\");\nconst app = express();\napp.get(\"/\", (req, res) => res.send(\"ok\"));\napp.listen(3000);\n";
+    let nginx = "server {\n  add_header Content-Security-Policy \"default-src 'self'\" always;\n  location / { proxy_pass http://127.0.0.1:3000; }\n}\n";
+    let p = Project::with(&[
+        ("shop/package.json", "{\"name\": \"shop\", \"dependencies\": {\"express\": \"^4.19.2\"}}"),
+        ("shop/src/app.js", app),
+        ("shop/deploy/nginx.conf", nginx),
+        ("admin/package.json", "{\"name\": \"admin\", \"dependencies\": {\"express\": \"^4.19.2\"}}"),
+        ("admin/src/app.js", app),
+    ]);
+    for args in [
+        &["check", "--select", "express/missing-helmet", "--format", "json", "--no-cache", "."][..],
+        &[
+            "check",
+            "--select",
+            "express/missing-helmet",
+            "--format",
+            "json",
+            "--no-cache",
+            "shop/src/app.js",
+            "admin/src/app.js",
+        ][..],
+    ] {
+        let run = p.run(args);
+        assert_eq!(run.findings(), vec![f("admin/src/app.js", 2, "express/missing-helmet")], "{}", run.describe());
+    }
+}

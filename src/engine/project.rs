@@ -42,10 +42,40 @@ pub struct ProjectCtx<'a> {
     pub proxy_headers: &'a [(String, u32, String)],
 }
 
+/// Files that make a directory a project of its own (an application, a
+/// package): a proxy config belongs to the nearest such directory above it.
+const PROJECT_MARKERS: &[&str] = &["package.json", "manage.py", "pyproject.toml", "setup.py", "setup.cfg"];
+
 impl ProjectCtx<'_> {
-    /// Where a shipped web-server or proxy config sets `header` (lowercase).
-    pub fn proxy_sets(&self, header: &str) -> Option<(&str, u32)> {
-        self.proxy_headers.iter().find(|(_, _, h)| h == header).map(|(f, l, _)| (f.as_str(), *l))
+    /// Where a shipped web-server or proxy config sets `header` (lowercase)
+    /// for the code in `rel`: a config applies to the project it belongs to
+    /// (the nearest directory above it with a manifest or `manage.py`) and
+    /// everything inside it, not to a sibling project of a monorepo.
+    pub fn proxy_sets(&self, header: &str, rel: &str) -> Option<(&str, u32)> {
+        self.proxy_headers
+            .iter()
+            .filter(|(_, _, h)| h == header)
+            .find(|(f, _, _)| {
+                let owner = self.owning_project(f);
+                owner.is_empty() || rel == owner || rel.starts_with(&format!("{owner}/"))
+            })
+            .map(|(f, l, _)| (f.as_str(), *l))
+    }
+
+    /// The nearest directory above `rel` (relative to the root, "" for the
+    /// root) holding a project marker; "" when none does.
+    fn owning_project(&self, rel: &str) -> String {
+        let mut dir = std::path::Path::new(rel).parent();
+        while let Some(d) = dir {
+            if d.as_os_str().is_empty() {
+                break;
+            }
+            if PROJECT_MARKERS.iter().any(|m| self.root.join(d).join(m).is_file()) {
+                return d.to_string_lossy().replace('\\', "/");
+            }
+            dir = d.parent();
+        }
+        String::new()
     }
 }
 

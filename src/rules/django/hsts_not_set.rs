@@ -101,12 +101,12 @@ MIDDLEWARE = ["django.middleware.common.CommonMiddleware", "shop.middleware.Secu
 pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };
 
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
-    if ctx.proxy_sets("strict-transport-security").is_some() {
-        return;
-    }
     let index = SettingsIndex::shared(ctx);
     let mut r = Reporter::new(&index);
     for eff in index.production_settings() {
+        if ctx.proxy_sets("strict-transport-security", &index.modules[eff.root].file.rel).is_some() {
+            continue;
+        }
         if eff.has_exact_middleware(SECURITY_MIDDLEWARE) != Some(true) {
             continue;
         }

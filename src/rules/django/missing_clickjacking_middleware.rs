@@ -86,6 +86,6 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
         out,
         CLICKJACKING_MIDDLEWARE,
         "no X-Frame-Options header, so any site can frame these pages and trick users into clicks (clickjacking)",
-        |_| ctx.proxy_sets("x-frame-options").is_some(),
+        |index, eff| ctx.proxy_sets("x-frame-options", &index.modules[eff.root].file.rel).is_some(),
     );
 }

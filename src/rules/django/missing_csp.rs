@@ -111,12 +111,12 @@ fn django_csp_configured(eff: &super::settings::EffectiveSettings) -> bool {
 }
 
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
-    if ctx.proxy_sets("content-security-policy").is_some() {
-        return;
-    }
     let index = SettingsIndex::shared(ctx);
     let mut r = Reporter::new(&index);
     for eff in index.production_settings() {
+        if ctx.proxy_sets("content-security-policy", &index.modules[eff.root].file.rel).is_some() {
+            continue;
+        }
         let file = &index.modules[eff.root].file.path;
         let Some(version) = django_version(ctx.root, file) else { continue };
         if !version.at_least(6, 0) || depends_on(ctx.root, file, "django-csp") || django_csp_configured(&eff) {

@@ -98,6 +98,6 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
         "no cross-site request forgery protection, so any site can submit forms as a logged-in user",
         // Without sessions no cookie carries a login: a token-only API (or a
         // site without logins) has nothing for a forged request to ride on.
-        |eff| eff.has_middleware(SESSION_MIDDLEWARE) == Some(false),
+        |_, eff| eff.has_middleware(SESSION_MIDDLEWARE) == Some(false),
     );
 }

@@ -100,6 +100,6 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
         out,
         SECURITY_MIDDLEWARE,
         "the SECURE_* settings (HTTPS redirect, HSTS, nosniff, Referrer-Policy) have no effect without it",
-        |_| false,
+        |_, _| false,
     );
 }

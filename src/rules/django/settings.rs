@@ -1210,13 +1210,13 @@ pub fn missing_middleware(
     out: &mut crate::engine::project::ProjectOut,
     path: &str,
     consequence: &str,
-    irrelevant: impl Fn(&EffectiveSettings) -> bool,
+    irrelevant: impl Fn(&SettingsIndex, &EffectiveSettings) -> bool,
 ) {
     let index = SettingsIndex::shared(ctx);
     let mut r = Reporter::new(&index);
     let class = path.rsplit('.').next().unwrap_or(path);
     for eff in index.production_settings() {
-        if eff.has_middleware(path) != Some(false) || irrelevant(&eff) {
+        if eff.has_middleware(path) != Some(false) || irrelevant(&index, &eff) {
             continue;
         }
         let message = format!(

@@ -120,15 +120,15 @@ http.createServer(app).listen(8080);
 pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };
 
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
-    // The headers may come from the proxy in front of the app.
-    let proxied = ["content-security-policy", "x-frame-options", "strict-transport-security"]
-        .iter()
-        .any(|h| ctx.proxy_sets(h).is_some());
-    if proxied {
-        return;
-    }
     apps::with_model(ctx, |m| {
         for app in m.reportable() {
+            // The headers may come from the proxy in front of the app.
+            let proxied = ["content-security-policy", "x-frame-options", "strict-transport-security"]
+                .iter()
+                .any(|h| ctx.proxy_sets(h, &app.created.path).is_some());
+            if proxied {
+                continue;
+            }
             if m.has(app, Feature::Headers) || m.orphan(app, Feature::Headers).is_some() {
                 continue;
             }
