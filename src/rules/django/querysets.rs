@@ -19,7 +19,7 @@
 //! `select_related`/`prefetch_related` (or `annotate(Count(...))`).
 
 use super::models::{
-    all_args, body_statements, call_effect, call_name, class_assignments, facts_mut, span_of, top_level_classes,
+    all_args, body_statements, call_effect, call_name, class_assignments, facts_mut, kwarg, span_of, top_level_classes,
     AttrKind, ClassRef, CountImport, ModelIndex, ModelRef, Names, QsEffect,
 };
 use crate::engine::context::FileCtx;
@@ -793,14 +793,15 @@ impl<'a> Extractor<'_, 'a> {
                             return None;
                         }
                         let mut more: Vec<QsCall> = vlinks.iter().map(|l| qs_call(ctx, l)).collect();
+                        let some_paths = conditional(*a, root);
                         // `if expand: qs = qs.select_related(*fields)`: lookups we
                         // cannot read on some paths; the path without them decides.
-                        if conditional(*a, root) {
+                        if some_paths {
                             more.retain(|c| !c.effect.opaque);
                         }
                         // `qs = qs.none()` in a guard branch: the rows of the
                         // other paths still reach the use.
-                        if more.iter().any(|c| c.effect.empty) && conditional(*a, root) {
+                        if some_paths && more.iter().any(|c| c.effect.empty) {
                             let forked: Vec<(QsPart, Node)> = parts
                                 .iter()
                                 .map(|(p, _)| {
@@ -1083,36 +1084,29 @@ impl<'a> Extractor<'_, 'a> {
         }
         let method = f.field("attribute").map(|a| ctx.text(a)).unwrap_or("");
         let obj = f.field("object");
+        let inner = scope.loops[innermost].node;
+        let write = |method: &str, target: WriteTarget| WriteCall {
+            loop_: innermost as u32,
+            method: method.into(),
+            target,
+            text: text.clone(),
+            span,
+            busy: busy(ctx, inner, call),
+            only: only_statement(inner, call),
+        };
         if matches!(method, "save" | "delete") {
             if let Some(o) = obj.filter(|o| o.ty() == "identifier") {
                 let name = ctx.text(o);
                 if let Some(l) = scope.loop_of_var(o, name) {
                     if loops[l].source.is_some() {
                         // `row.pk = None; row.save()` copies the row: an insert.
-                        let method =
-                            if method == "save" && inserts_copy(ctx, call, o, name) { "insert" } else { method };
-                        writes.push(WriteCall {
-                            loop_: innermost as u32,
-                            method: method.into(),
-                            target: WriteTarget::LoopVar(l as u32),
-                            text,
-                            span,
-                            busy: busy(ctx, scope.loops[innermost].node, call),
-                            only: only_statement(scope.loops[innermost].node, call),
-                        });
+                        let copy = method == "save" && inserts_copy(ctx, call, scope.loops[l].node, name);
+                        writes.push(write(if copy { "insert" } else { method }, WriteTarget::LoopVar(l as u32)));
                     }
                     return;
                 }
                 if let Some(m) = self.instance_model(scope, name) {
-                    writes.push(WriteCall {
-                        loop_: innermost as u32,
-                        method: method.into(),
-                        target: WriteTarget::Instance(m),
-                        text,
-                        span,
-                        busy: busy(ctx, scope.loops[innermost].node, call),
-                        only: only_statement(scope.loops[innermost].node, call),
-                    });
+                    writes.push(write(method, WriteTarget::Instance(m)));
                     return;
                 }
             }
@@ -1123,15 +1117,7 @@ impl<'a> Extractor<'_, 'a> {
             }
             if let Some(src) = self.source(Some(scope), call, 0) {
                 // A related manager's create on a loop variable counts too.
-                writes.push(WriteCall {
-                    loop_: innermost as u32,
-                    method: method.into(),
-                    target: WriteTarget::Queryset(src),
-                    text,
-                    span,
-                    busy: busy(ctx, scope.loops[innermost].node, call),
-                    only: only_statement(scope.loops[innermost].node, call),
-                });
+                writes.push(write(method, WriteTarget::Queryset(src)));
             }
             return;
         }
@@ -1319,11 +1305,10 @@ pub fn collect_accesses(
     // `o = Order.objects.select_related(...).get(pk=o.pk)` in the body: what
     // follows reads the new object, not the loop's row.
     let rebound = rebinds(ctx, scopes, var);
-    out.retain(|a| rebound.is_none_or(|end| (a.span.start_byte as usize) < end));
     out.retain(|a| {
-        !assigned.iter().any(|(b, s, end)| {
-            *b == a.base && a.segs.len() >= s.len() && a.segs[..s.len()] == s[..] && a.span.start_byte as usize > *end
-        })
+        let at = a.span.start_byte as usize;
+        rebound.is_none_or(|end| at < end)
+            && !assigned.iter().any(|(b, s, end)| *b == a.base && a.segs.starts_with(s) && at > *end)
     });
     out
 }
@@ -1359,16 +1344,13 @@ fn exclusive(a: Node, b: Node) -> bool {
 /// Where the first plain assignment to `var` inside `scopes` ends, if any.
 fn rebinds(ctx: &FileCtx, scopes: &[Node], var: &str) -> Option<usize> {
     let mut first: Option<usize> = None;
-    let mut stack: Vec<Node> = scopes.to_vec();
-    while let Some(n) = stack.pop() {
-        if matches!(n.ty(), "function_definition" | "lambda" | "class_definition") {
-            continue;
-        }
-        if n.ty() == "assignment" && n.field("left").is_some_and(|l| l.ty() == "identifier" && ctx.text(l) == var) {
-            first = Some(first.map_or(n.end_byte(), |f| f.min(n.end_byte())));
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
+    for &scope in scopes {
+        descendants(scope, |n| {
+            if n.ty() == "assignment" && n.field("left").is_some_and(|l| l.ty() == "identifier" && ctx.text(l) == var) {
+                first = Some(first.map_or(n.end_byte(), |f| f.min(n.end_byte())));
+            }
+            !matches!(n.ty(), "function_definition" | "lambda" | "class_definition")
+        });
     }
     first
 }
@@ -1392,27 +1374,20 @@ fn runs_per_change(ctx: &FileCtx, if_: Node) -> bool {
     if names.is_empty() {
         return false;
     }
-    let mut stack = vec![block];
-    while let Some(n) = stack.pop() {
-        if n.ty() == "assignment" {
-            if let Some(l) = n.field("left") {
-                let mut targets = vec![l];
-                if l.ty() == "pattern_list" || l.ty() == "tuple_pattern" {
-                    let mut c = l.walk();
-                    targets = l.named_children(&mut c).collect();
-                }
-                if targets.iter().any(|t| t.ty() == "identifier" && names.contains(&ctx.text(*t))) {
-                    return true;
-                }
-            }
+    let mut assigns = false;
+    descendants(block, |n| {
+        if let Some(l) = n.field("left").filter(|_| n.ty() == "assignment") {
+            let mut c = l.walk();
+            let targets: Vec<Node> = if matches!(l.ty(), "pattern_list" | "tuple_pattern") {
+                l.named_children(&mut c).collect()
+            } else {
+                vec![l]
+            };
+            assigns |= targets.iter().any(|t| t.ty() == "identifier" && names.contains(&ctx.text(*t)));
         }
-        if matches!(n.ty(), "function_definition" | "class_definition") {
-            continue;
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
-    }
-    false
+        !assigns && !matches!(n.ty(), "function_definition" | "class_definition")
+    });
+    assigns
 }
 
 /// Does the body of `loop_` enqueue a task or send a mail per iteration?
@@ -1424,24 +1399,12 @@ fn dispatches(ctx: &FileCtx, loop_: Node) -> bool {
     if !DISPATCH.iter().any(|d| text.contains(d)) {
         return false;
     }
-    let mut stack = vec![body];
-    while let Some(n) = stack.pop() {
-        if matches!(n.ty(), "function_definition" | "lambda" | "class_definition") {
-            continue;
-        }
-        if n.ty() == "call" {
-            let name = n.field("function").map(|f| match f.ty() {
-                "attribute" => f.field("attribute").map(|a| ctx.text(a)).unwrap_or(""),
-                _ => ctx.text(f),
-            });
-            if name.is_some_and(|n| DISPATCH.contains(&n)) {
-                return true;
-            }
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
-    }
-    false
+    let mut found = false;
+    descendants(body, |n| {
+        found |= n.ty() == "call" && call_name(ctx, n).is_some_and(|c| DISPATCH.contains(&c));
+        !found && !matches!(n.ty(), "function_definition" | "lambda" | "class_definition")
+    });
+    found
 }
 
 /// Is `call` the whole body of `loop_` (`for row in qs: row.delete()`)?
@@ -1501,59 +1464,37 @@ fn busy(ctx: &FileCtx, loop_: Node, call: Node) -> bool {
         "endswith",
     ];
     let Some(body) = loop_.field("body") else { return false };
-    let mut stack = vec![body];
-    while let Some(n) = stack.pop() {
+    let mut found = false;
+    descendants(body, |n| {
         if n.id() == call.id() {
-            continue;
+            return false;
         }
-        if n.ty() == "call" {
-            let name = n.field("function").map(|f| match f.ty() {
-                "attribute" => f.field("attribute").map(|a| ctx.text(a)).unwrap_or(""),
-                _ => ctx.text(f),
-            });
-            if !name.is_some_and(|n| CHEAP.contains(&n)) {
-                return true;
-            }
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
-    }
-    false
+        found |= n.ty() == "call" && !call_name(ctx, n).is_some_and(|c| CHEAP.contains(&c));
+        !found
+    });
+    found
 }
 
-/// Does `name.save(...)` (the call `call` on `obj`) insert a new row: is
-/// it `save(force_insert=True)`, or does the loop body clear `name.pk` /
-/// `name.id` before it (the copy idiom)?
-fn inserts_copy(ctx: &FileCtx, call: Node, obj: Node, name: &str) -> bool {
-    let forced =
-        python::keyword_args(&ctx.src.text, call).iter().any(|(k, v)| k == "force_insert" && ctx.text(*v) == "True");
-    if forced {
+/// Does `name.save(...)` (the call `call`, in `loop_` over `name`) insert
+/// a new row: is it `save(force_insert=True)`, or does the loop body clear
+/// `name.pk` / `name.id` before it (the copy idiom)?
+fn inserts_copy(ctx: &FileCtx, call: Node, loop_: Node, name: &str) -> bool {
+    if kwarg(ctx, call, "force_insert").is_some_and(|v| ctx.text(v) == "True") {
         return true;
     }
-    let mut cur = obj.up();
-    while let Some(n) = cur {
-        if n.ty() == "for_statement" {
-            break;
-        }
-        cur = n.up();
-    }
-    let Some(body) = cur.and_then(|f| f.field("body")) else { return false };
-    let mut stack = vec![body];
-    while let Some(n) = stack.pop() {
+    let Some(body) = loop_.field("body") else { return false };
+    let (pk, id) = (format!("{name}.pk"), format!("{name}.id"));
+    let mut found = false;
+    descendants(body, |n| {
         if n.start_byte() >= call.start_byte() {
-            continue;
+            return false;
         }
-        if n.ty() == "assignment" {
-            let left = n.field("left").map(|l| ctx.text(l)).unwrap_or("");
-            let right = n.field("right").map(|r| ctx.text(r)).unwrap_or("");
-            if right == "None" && (left == format!("{name}.pk") || left == format!("{name}.id")) {
-                return true;
-            }
+        if n.ty() == "assignment" && n.field("right").is_some_and(|r| ctx.text(r) == "None") {
+            found |= n.field("left").is_some_and(|l| ctx.text(l) == pk || ctx.text(l) == id);
         }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
-    }
-    false
+        !found
+    });
+    found
 }
 
 /// Does statement `a` run only on some paths to `use_`: is it inside an
@@ -1651,8 +1592,6 @@ fn dependent_loop(ctx: &FileCtx, scope: &Scope, enclosing: &[usize], call: Node)
     None
 }
 
-/// The call's statement is followed by `break` or `return` in its block,
-/// or is itself a `return`: it runs at most once.
 /// Is `call` in an `except` handler inside `lp`: the fallback of a failed
 /// step, not work done per iteration?
 fn on_error_path(call: Node, lp: Node) -> bool {
@@ -1676,6 +1615,8 @@ fn locks_rows(ctx: &FileCtx, call: Node) -> bool {
     ctx.text(call).contains("select_for_update(")
 }
 
+/// The call's statement is followed by `break` or `return` in its block,
+/// or is itself a `return`: it runs at most once.
 fn runs_once(call: Node) -> bool {
     let mut stmt = call;
     while let Some(p) = stmt.up() {
