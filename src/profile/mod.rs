@@ -802,12 +802,13 @@ fn workload_mix(stack: Stack, sites: &BTreeMap<SignalKind, Vec<Site>>) -> Vec<Sh
             3 * (n(SignalKind::WebsocketServer)
                 + n(SignalKind::WebsocketHandler)
                 + n(SignalKind::Sse)
-                + n(SignalKind::LongPoll))
+                + n(SignalKind::LongPoll)
+                + n(SignalKind::GraphqlSubscription))
                 + 2 * (n(SignalKind::PollView) + n(SignalKind::PollClient) + n(SignalKind::PushClient)),
         ),
-        ("api", "request/response API", requests + n(SignalKind::OutboundHttp)),
+        ("api", "request/response API", requests + n(SignalKind::GraphqlOperation) + n(SignalKind::OutboundHttp)),
         ("crud_admin", "data/CRUD/admin", 2 * n(SignalKind::Model) + n(SignalKind::Admin)),
-        ("jobs", "background jobs", 2 * n(SignalKind::JobDef)),
+        ("jobs", "background jobs", 2 * n(SignalKind::JobDef) + n(SignalKind::ScheduledJob)),
         ("ml_data", "ML/data", 3 * n(SignalKind::MlInHandler) + 2 * ml_files),
         ("cpu", "CPU-heavy", 3 * n(SignalKind::CpuHeavy)),
     ];

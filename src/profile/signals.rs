@@ -38,8 +38,18 @@ pub enum SignalKind {
     /// A Django admin registration.
     Admin,
     /// A background job definition (Celery, Django tasks, RQ, Dramatiq,
-    /// Huey, BullMQ, Agenda, cron).
+    /// Huey, BullMQ, Agenda).
     JobDef,
+    /// Work run on a timer (node-cron, node-schedule, `cron`, Nest
+    /// `@Cron`/`@Interval`): periodic maintenance, weaker evidence of a
+    /// job-heavy workload than a queue worker.
+    ScheduledJob,
+    /// A GraphQL query or mutation field at the root of a schema (resolver
+    /// maps, Nest/type-graphql `@Query`/`@Mutation`, graphene and strawberry
+    /// root types): one request handler, as a route is.
+    GraphqlOperation,
+    /// A GraphQL subscription field: a push stream to the client.
+    GraphqlSubscription,
     /// A job being enqueued (`.delay()`, `.apply_async()`, `enqueue()`).
     JobEnqueue,
     /// A job feature beyond fire-and-forget: retries, canvas (chain, group,
@@ -94,6 +104,9 @@ impl SignalKind {
             SignalKind::Model => "ORM models",
             SignalKind::Admin => "admin registrations",
             SignalKind::JobDef => "background job definitions",
+            SignalKind::ScheduledJob => "scheduled jobs",
+            SignalKind::GraphqlOperation => "GraphQL queries and mutations",
+            SignalKind::GraphqlSubscription => "GraphQL subscriptions",
             SignalKind::JobEnqueue => "jobs enqueued",
             SignalKind::JobComplex => "advanced job features",
             SignalKind::MlImport => "ML/data imports",
@@ -122,6 +135,7 @@ impl SignalKind {
             | SignalKind::WebsocketHandler
             | SignalKind::Sse
             | SignalKind::LongPoll
+            | SignalKind::GraphqlSubscription
             | SignalKind::CpuHeavy
             | SignalKind::MlInHandler => 3,
             SignalKind::PollView
@@ -407,5 +421,94 @@ mod extract_tests {
         assert!(k.contains(&(SignalKind::JobDef, 8)) && k.contains(&(SignalKind::JobComplex, 8)), "{k:?}");
         let polls: Vec<&String> = s.iter().filter(|x| x.0 == SignalKind::PollView).map(|x| &x.2).collect();
         assert_eq!(polls, vec!["/api/poll/"]);
+    }
+
+    fn details(v: &[(SignalKind, u32, String)], kind: SignalKind) -> Vec<String> {
+        v.iter().filter(|x| x.0 == kind).map(|x| x.2.clone()).collect()
+    }
+
+    #[test]
+    fn graphql_resolver_maps_count_as_operations() {
+        let code = "const { ApolloServer } = require('@apollo/server');\n\
+                    const resolvers = {\n  Query: {\n    users: () => db.users(),\n    user(_, { id }) { return db.user(id); },\n  },\n\
+                    \x20 Mutation: {\n    login: async (_, a) => auth(a),\n  },\n  Subscription: { postAdded: { subscribe: () => pubsub.asyncIterator('P') } },\n\
+                    \x20 User: { posts: (u) => db.posts(u.id) },\n};\n\
+                    const config = { Query: { ttl: 5 } };\n";
+        let s = signals("src/schema.js", code);
+        assert_eq!(details(&s, SignalKind::GraphqlOperation), ["query users", "query user", "mutation login"], "{s:?}");
+        assert_eq!(details(&s, SignalKind::GraphqlSubscription), ["subscription postAdded"]);
+        assert_eq!(details(&s, SignalKind::AuthRoute), ["mutation login"]);
+        // Without a GraphQL import, only an object named for resolvers is a resolver map.
+        let plain = "export const settings = { Query: { limit: 10 } };\nexport const userResolvers = { Query: { me: () => 1 } };\n";
+        assert_eq!(details(&signals("src/x.js", plain), SignalKind::GraphqlOperation), ["query me"]);
+    }
+
+    #[test]
+    fn graphql_object_types_and_compose_fields() {
+        let code = "import { GraphQLObjectType, GraphQLString } from 'graphql';\n\
+                    const Query = new GraphQLObjectType({ name: 'Query', fields: () => ({ hello: { type: GraphQLString }, me: { type: User } }) });\n\
+                    const User = new GraphQLObjectType({ name: 'User', fields: { id: { type: GraphQLString } } });\n\
+                    schemaComposer.Mutation.addFields({ createItem: { type: 'Item' } });\n\
+                    schemaComposer.Query.addFields(collections.reduce(build, {}));\n";
+        let s = signals("src/schema.ts", code);
+        assert_eq!(
+            details(&s, SignalKind::GraphqlOperation),
+            ["query hello", "query me", "mutation createItem", "query generated fields"],
+            "{s:?}"
+        );
+    }
+
+    #[test]
+    fn nest_graphql_resolvers_but_not_query_string_params() {
+        let code = "import { Resolver, Query, Mutation, Args } from '@nestjs/graphql';\n\
+                    @Resolver(() => User)\nexport class UsersResolver {\n  @Query(() => [User])\n  users() { return []; }\n\n\
+                    \x20 @Mutation(() => User)\n  createUser(@Args('input') input: Input) { return input; }\n}\n";
+        let s = signals("src/users.resolver.ts", code);
+        assert_eq!(details(&s, SignalKind::GraphqlOperation), ["@Query users", "@Mutation createUser"], "{s:?}");
+        let rest = "import { Controller, Get, Query } from '@nestjs/common';\n\
+                    @Controller('users')\nexport class UsersController {\n  @Get()\n  list(@Query() q: Filter) { return q; }\n}\n";
+        let s = signals("src/users.controller.ts", rest);
+        assert!(details(&s, SignalKind::GraphqlOperation).is_empty(), "{s:?}");
+        assert_eq!(details(&s, SignalKind::Route).len(), 1, "{s:?}");
+    }
+
+    #[test]
+    fn schedules_are_not_queue_workers() {
+        let code = "const schedule = require('node-schedule');\nconst { Worker } = require('bullmq');\n\
+                    schedule.scheduleJob('0 3 * * *', cleanup);\nnew Worker('mail', send);\n";
+        let k = kinds(&signals("src/jobs.js", code));
+        assert!(k.contains(&(SignalKind::ScheduledJob, 3)) && k.contains(&(SignalKind::JobDef, 4)), "{k:?}");
+        assert!(!k.contains(&(SignalKind::JobDef, 3)), "{k:?}");
+    }
+
+    #[test]
+    fn compiled_route_modules_export_their_handlers() {
+        let code = "\"use strict\";\nObject.defineProperty(exports, \"__esModule\", { value: true });\n\
+                    exports.POST = exports.GET = void 0;\nconst GET = async (req, res) => { res.json([]); };\nexports.GET = GET;\n\
+                    const POST = async (req, res) => { res.json({}); };\nexports.POST = POST;\nexports.helper = helper;\n";
+        let s = signals("dist/api/admin/products/route.js", code);
+        assert_eq!(kinds(&s).iter().filter(|k| k.0 == SignalKind::Route).map(|k| k.1).collect::<Vec<_>>(), [5, 7], "{s:?}");
+    }
+
+    #[test]
+    fn python_graphql_root_types() {
+        let code = "import graphene\nfrom graphene import ObjectType\n\n\
+                    class UserType(graphene.ObjectType):\n    name = graphene.String()\n\n\
+                    class Query(ObjectType):\n    users = graphene.List(UserType)\n    user = graphene.Field(UserType, id=graphene.ID())\n\n    def resolve_users(root, info):\n        return []\n\n\
+                    class Mutation(graphene.ObjectType):\n    create_user = CreateUser.Field()\n    login = Login.Field()\n";
+        let s = signals("app/schema.py", code);
+        assert_eq!(
+            details(&s, SignalKind::GraphqlOperation),
+            ["query users", "query user", "mutation create_user", "mutation login"],
+            "{s:?}"
+        );
+        let straw = "import strawberry\n\n@strawberry.type\nclass Query:\n    books: list[Book] = strawberry.field(resolver=get_books)\n\n    @strawberry.field\n    def author(self, id: int) -> Author:\n        return load(id)\n\n\
+                     @strawberry.type\nclass Book:\n    title: str\n";
+        let s = signals("app/schema.py", straw);
+        assert_eq!(details(&s, SignalKind::GraphqlOperation), ["query books", "query author"], "{s:?}");
+        let ari = "from ariadne import QueryType, MutationType\nquery = QueryType()\nmutation = MutationType()\n\n\
+                   @query.field(\"hello\")\ndef resolve_hello(*_):\n    return 'hi'\n\n@mutation.field(\"logout\")\ndef resolve_logout(*_):\n    return True\n";
+        let s = signals("app/schema.py", ari);
+        assert_eq!(details(&s, SignalKind::GraphqlOperation), ["query hello", "mutation logout"], "{s:?}");
     }
 }

@@ -59,11 +59,41 @@ const NON_CLIENT_EVENTS: &[&str] = &[
     "SIGTERM",
     "warning",
     "beforeExit",
+    // net/tls/http client sockets.
+    "lookup",
+    "timeout",
+    "connect",
+    "secureConnect",
+    "response",
+    "free",
 ];
 /// Model methods that run inference.
 const ML_METHODS: &[&str] =
     &["predict", "predictOnBatch", "classify", "detect", "embed", "executeAsync", "execute", "fit", "train"];
 const SECURITY_HEADERS: &[&str] = &["X-Frame-Options", "Content-Security-Policy", "Strict-Transport-Security"];
+/// Packages that serve a GraphQL schema or build one.
+const GRAPHQL_PACKAGES: &[&str] = &[
+    "graphql",
+    "@apollo/server",
+    "apollo-server",
+    "apollo-server-express",
+    "apollo-server-koa",
+    "apollo-server-fastify",
+    "graphql-yoga",
+    "@graphql-yoga/node",
+    "@graphql-tools/schema",
+    "graphql-tools",
+    "mercurius",
+    "express-graphql",
+    "graphql-http",
+    "graphql-compose",
+    "nexus",
+    "@pothos/core",
+    "type-graphql",
+    "@nestjs/graphql",
+];
+/// The root types of a GraphQL schema whose fields are operations.
+const GRAPHQL_ROOTS: &[&str] = &["Query", "Mutation", "Subscription"];
 const SESSION_PACKAGES: &[&str] =
     &["express-session", "cookie-session", "koa-session", "@fastify/session", "@fastify/secure-session"];
 
@@ -133,6 +163,9 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
     // End of the last import statement: nothing inside one is a require
     // or a function.
     let mut import_end = 0;
+    let file = ctx.rel.rsplit('/').next().unwrap_or(ctx.rel);
+    let is_app_route = file.starts_with("route.");
+    let is_pages_api = ctx.rel.contains("pages/api/") || ctx.rel.starts_with("api/");
     descendants(root, |n| {
         let ty = n.ty();
         if matches!(
@@ -150,6 +183,17 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
                 | "class"
                 | "export_statement"
         ) {
+            todo.push((n, ty));
+        }
+        // Compiled route modules: `exports.GET = GET;`.
+        if ty == "assignment_expression" && is_app_route {
+            todo.push((n, ty));
+        }
+        // `Query: { users() {...} }` in a resolver map: the key is checked
+        // here so that ordinary pairs are not listed.
+        if ty == "pair"
+            && n.field("key").is_some_and(|k| GRAPHQL_ROOTS.contains(&text(k, src).trim_matches(|c| c == '"' || c == '\'')))
+        {
             todo.push((n, ty));
         }
         if n.start_byte() < import_end {
@@ -191,10 +235,6 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
         true
     });
 
-    let file = ctx.rel.rsplit('/').next().unwrap_or(ctx.rel);
-    let is_app_route = file.starts_with("route.");
-    let is_pages_api = ctx.rel.contains("pages/api/") || ctx.rel.starts_with("api/");
-
     for (n, ty) in todo {
         match ty {
             "call_expression" => call(&js, facts, n),
@@ -209,6 +249,23 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
                 }
             }
             "for_statement" | "for_in_statement" | "while_statement" | "do_statement" => loop_stmt(&js, facts, n),
+            "pair" => resolver_map(&js, facts, n),
+            "assignment_expression" => {
+                let Some(left) = n.field("left") else { continue };
+                let lt = js.t(left);
+                let name = lt.strip_prefix("exports.").or_else(|| lt.strip_prefix("module.exports."));
+                let value = n.field("right");
+                let stub = value.is_none_or(|v| {
+                    v.ty() == "assignment_expression" || (v.ty() == "unary_expression" && js.t(v).starts_with("void"))
+                });
+                if let Some(name) = name.filter(|x| HTTP_EXPORTS.contains(x)).filter(|_| !stub) {
+                    let dir = ctx.rel.rsplit_once('/').map(|x| x.0).unwrap_or("");
+                    facts.add(K::Route, head_span(ctx, n), format!("{name} {dir}"), 0);
+                    if mentions_auth(dir) {
+                        facts.add(K::AuthRoute, head_span(ctx, n), dir, 0);
+                    }
+                }
+            }
             "class_declaration" | "class" => {
                 let heritage = {
                     let mut c = n.walk();
@@ -455,8 +512,18 @@ fn call(js: &Js, facts: &mut FitFacts, n: Node) {
     if method == "process" && js.imports("bull") && !object_text.starts_with("process") {
         facts.add(K::JobDef, head_span(ctx, n), "bull processor", 0);
     }
-    if q == "node-cron.schedule" || q == "node-schedule.scheduleJob" {
-        facts.add(K::JobDef, head_span(ctx, n), q.clone(), 0);
+    if q == "node-cron.schedule" || q == "node-schedule.scheduleJob" || q == "cron.CronJob.from" {
+        facts.add(K::ScheduledJob, head_span(ctx, n), q.clone(), 0);
+    }
+    // graphql-compose: `schemaComposer.Query.addFields({ ... })`.
+    if method == "addFields" {
+        let root = object.and_then(|o| o.field("property")).map(|p| js.t(p)).filter(|r| GRAPHQL_ROOTS.contains(r));
+        if let Some(root) = root {
+            match args().first().filter(|a| a.ty() == "object") {
+                Some(fields) => graphql_fields(js, facts, root, *fields),
+                None => graphql_field(js, facts, root, n, "generated fields"),
+            }
+        }
     }
     // Cookie sessions.
     if SESSION_PACKAGES.iter().any(|p| q.strip_prefix(p).is_some_and(|r| r.is_empty() || r.starts_with('.')))
@@ -523,7 +590,8 @@ fn new_expr(js: &Js, facts: &mut FitFacts, n: Node) {
         "ws.Server" | "ws.WebSocketServer" | "ws.WebSocket.Server" => facts.add(K::WebsocketServer, at, "ws server", 0),
         "bullmq.Worker" => facts.add(K::JobDef, at, "bullmq worker", 0),
         "bee-queue" if js.t(n).contains("process") => facts.add(K::JobDef, at, "bee-queue", 0),
-        "cron.CronJob" => facts.add(K::JobDef, at, "cron job", 0),
+        "cron.CronJob" => facts.add(K::ScheduledJob, at, "cron job", 0),
+        "graphql.GraphQLObjectType" | "GraphQLObjectType" => graphql_object_type(js, facts, n),
         "WebSocket" | "window.WebSocket" | "EventSource" | "window.EventSource" => {
             facts.add(K::PushClient, at, format!("browser {q}"), 0)
         }
@@ -556,7 +624,18 @@ fn decorator(js: &Js, facts: &mut FitFacts, n: Node) {
         "Entity" if js.imports("typeorm") || js.imports("@mikro-orm/core") => {
             facts.add(K::Model, at, "entity", 0);
         }
-        "Process" | "Cron" | "Interval" | "Timeout" if nest_jobs => facts.add(K::JobDef, at, format!("@{name}"), 0),
+        "Process" if nest_jobs => facts.add(K::JobDef, at, "@Process", 0),
+        "Cron" | "Interval" | "Timeout" if nest_jobs => facts.add(K::ScheduledJob, at, format!("@{name}"), 0),
+        // Nest and type-graphql resolvers: `@Query(() => [User])` on a
+        // method (a parameter's `@Query()` is Nest's query-string pipe).
+        "Query" | "Mutation" | "Subscription"
+            if (js.imports("@nestjs/graphql") || js.imports("type-graphql"))
+                && !n.up().is_some_and(|p| p.ty().ends_with("parameter")) =>
+        {
+            let method = method_after_decorator(n).and_then(|m| m.field("name")).map(|x| js.t(x)).unwrap_or("?");
+            let kind = if name == "Subscription" { K::GraphqlSubscription } else { K::GraphqlOperation };
+            facts.add(kind, at, format!("@{name} {method}"), 0);
+        }
         "Processor" if js.imports("@nestjs/bullmq") => facts.add(K::JobDef, at, "@Processor", 0),
         _ => {}
     }
@@ -667,6 +746,110 @@ fn function_name<'a>(func: Node, src: &'a str) -> Option<&'a str> {
     }
     let parent = func.up()?;
     (parent.ty() == "variable_declarator").then(|| parent.field("name").map(|n| text(n, src)))?
+}
+
+/// The method a decorator stands on: in TypeScript the decorators of a
+/// method are its preceding siblings in the class body.
+fn method_after_decorator(dec: Node) -> Option<Node> {
+    if let Some(p) = dec.up().filter(|p| p.ty() == "method_definition") {
+        return Some(p);
+    }
+    let mut next = dec.next_named_sibling();
+    while let Some(x) = next {
+        if x.ty() != "decorator" {
+            return (x.ty() == "method_definition").then_some(x);
+        }
+        next = x.next_named_sibling();
+    }
+    None
+}
+
+/// Is this object where a GraphQL schema's resolvers are written? The file
+/// imports a GraphQL package, or the object is named for resolvers
+/// (`export const resolvers = { Query: {...} }`).
+fn in_resolver_object(js: &Js, obj: Node) -> bool {
+    if GRAPHQL_PACKAGES.iter().any(|p| js.imports(p)) {
+        return true;
+    }
+    let mut cur = obj.up();
+    for _ in 0..3 {
+        let Some(p) = cur else { return false };
+        let name = match p.ty() {
+            "variable_declarator" => p.field("name"),
+            "pair" => p.field("key"),
+            "assignment_expression" => p.field("left"),
+            _ => None,
+        };
+        if let Some(name) = name {
+            return js.t(name).to_ascii_lowercase().contains("resolvers");
+        }
+        cur = p.up();
+    }
+    false
+}
+
+/// `Query: { users() {...}, user: (_, args) => ... }` in a resolver map.
+fn resolver_map(js: &Js, facts: &mut FitFacts, pair: Node) {
+    let (Some(key), Some(value)) = (pair.field("key"), pair.field("value")) else { return };
+    let root = js.t(key).trim_matches(|c| c == '"' || c == '\'');
+    if value.ty() != "object" || !pair.up().is_some_and(|o| in_resolver_object(js, o)) {
+        return;
+    }
+    graphql_fields(js, facts, root, value);
+}
+
+/// `new GraphQLObjectType({ name: 'Query', fields: { ... } })`, the fields
+/// written as an object or as a function returning one.
+fn graphql_object_type(js: &Js, facts: &mut FitFacts, n: Node) {
+    let Some(config) = n.field("arguments").and_then(|a| a.named_child(0)).filter(|a| a.ty() == "object") else {
+        return;
+    };
+    let pairs = object_pairs(config, js.src);
+    let Some(root) = pairs.get("name").map(String::as_str).filter(|r| GRAPHQL_ROOTS.contains(r)) else { return };
+    let mut c = config.walk();
+    let fields = config
+        .named_children(&mut c)
+        .find(|p| p.ty() == "pair" && p.field("key").is_some_and(|k| js.t(k) == "fields"))
+        .and_then(|p| p.field("value"));
+    let mut fields = fields;
+    // `fields: () => ({ ... })`
+    while let Some(f) = fields.filter(|f| matches!(f.ty(), "arrow_function" | "parenthesized_expression")) {
+        fields = if f.ty() == "arrow_function" { f.field("body") } else { f.named_child(0) };
+    }
+    match fields.filter(|f| f.ty() == "object") {
+        Some(obj) => graphql_fields(js, facts, root, obj),
+        None => graphql_field(js, facts, root, n, "generated fields"),
+    }
+}
+
+/// One operation per field of a root type's field object.
+fn graphql_fields(js: &Js, facts: &mut FitFacts, root: &str, obj: Node) {
+    let mut c = obj.walk();
+    for f in obj.named_children(&mut c) {
+        // A literal is a setting (`Query: { ttl: 5 }`), not a field.
+        let literal = f.field("value").is_some_and(|v| {
+            matches!(v.ty(), "number" | "string" | "template_string" | "true" | "false" | "null" | "array")
+        });
+        let name = match f.ty() {
+            _ if literal => None,
+            "pair" | "method_definition" => f.field("key").or(f.field("name")).map(|k| js.t(k)),
+            "shorthand_property_identifier" => Some(js.t(f)),
+            "spread_element" => Some("spread fields"),
+            _ => None,
+        };
+        if let Some(name) = name {
+            graphql_field(js, facts, root, f, name);
+        }
+    }
+}
+
+fn graphql_field(js: &Js, facts: &mut FitFacts, root: &str, at: Node, name: &str) {
+    let kind = if root == "Subscription" { K::GraphqlSubscription } else { K::GraphqlOperation };
+    let detail = format!("{} {}", root.to_ascii_lowercase(), name.trim_matches(|c| c == '"' || c == '\''));
+    facts.add(kind, head_span(js.ctx, at), &detail, 0);
+    if root == "Mutation" && mentions_auth(name) {
+        facts.add(K::AuthRoute, head_span(js.ctx, at), detail, 0);
+    }
 }
 
 /// `{ url: '/x', method: 'GET' }` → url → /x (string values only).

@@ -158,6 +158,10 @@ fn class(py: &Py, facts: &mut FitFacts, n: Node) {
         facts.add(K::Model, at, name, 0);
         return;
     }
+    if let Some(root) = graphql_root(py, n, name, &bases) {
+        graphql_fields(py, facts, n, root);
+        return;
+    }
     let view_base = |b: &String| {
         let l = last(b);
         (l.ends_with("View") || l.ends_with("ViewSet") || l == "APIView") && !l.ends_with("Mixin")
@@ -166,6 +170,69 @@ fn class(py: &Py, facts: &mut FitFacts, n: Node) {
         facts.add(K::View, at, name, 0);
         if is_poll_name(name) {
             facts.add(K::PollView, at, name, 0);
+        }
+    }
+}
+
+/// The root type a class defines fields of, when it is one: a graphene
+/// `ObjectType` (or `graphene.Mutation` container) or a `@strawberry.type`
+/// named for a schema root (`Query`, `UserQueries`, `Mutation`,
+/// `Subscription`). Plain object types describe data, not operations.
+fn graphql_root(py: &Py, class: Node, name: &str, bases: &[String]) -> Option<&'static str> {
+    let root = if name.contains("Subscription") {
+        "Subscription"
+    } else if name.contains("Mutation") {
+        "Mutation"
+    } else if name.contains("Quer") {
+        "Query"
+    } else {
+        return None;
+    };
+    let imports = &py.ctx.bindings().imports;
+    let graphene = bases.iter().any(|b| {
+        b == "graphene.ObjectType"
+            || (b == "ObjectType" && imports.get("ObjectType").is_some_and(|q| q.starts_with("graphene")))
+    });
+    let strawberry = class.up().filter(|d| d.ty() == "decorated_definition").is_some_and(|d| {
+        decorators(py, d).iter().any(|(_, q)| q == "strawberry.type" || q.starts_with("strawberry_django.type"))
+    });
+    (graphene || strawberry).then_some(root)
+}
+
+/// The operations of a root type: class-level fields (`users =
+/// graphene.List(User)`, `create_user = CreateUser.Field()`, strawberry's
+/// `users: list[User] = strawberry.field(resolver=...)`) and strawberry
+/// methods decorated as fields or mutations.
+fn graphql_fields(py: &Py, facts: &mut FitFacts, class: Node, root: &str) {
+    let Some(body) = class.field("body") else { return };
+    let kind = if root == "Subscription" { K::GraphqlSubscription } else { K::GraphqlOperation };
+    let mut c = body.walk();
+    for stmt in body.named_children(&mut c) {
+        let field = match stmt.ty() {
+            "expression_statement" => stmt.named_child(0).filter(|a| a.ty() == "assignment").and_then(|a| {
+                let left = a.field("left").filter(|l| l.ty() == "identifier")?;
+                let value_is_call = a.field("right").is_some_and(|r| r.ty() == "call");
+                // `Meta`-like settings are lower case too, but never calls or annotations.
+                (value_is_call || a.field("type").is_some()).then_some(left)
+            }),
+            "decorated_definition" => {
+                let def = stmt.field("definition").filter(|d| d.ty() == "function_definition");
+                let is_field = decorators(py, stmt).iter().any(|(_, q)| {
+                    q.starts_with("strawberry.") && ["field", "mutation", "subscription"].iter().any(|k| q.ends_with(k))
+                });
+                def.filter(|_| is_field).and_then(|d| d.field("name"))
+            }
+            _ => None,
+        };
+        let Some(field) = field else { continue };
+        let name = py.t(field);
+        if name.starts_with('_') {
+            continue;
+        }
+        let detail = format!("{} {name}", root.to_ascii_lowercase());
+        facts.add(kind, head_span(py.ctx, stmt), &detail, 0);
+        if root == "Mutation" && mentions_auth(name) {
+            facts.add(K::AuthRoute, head_span(py.ctx, stmt), detail, 0);
         }
     }
 }
@@ -192,6 +259,29 @@ fn decorated(py: &Py, facts: &mut FitFacts, n: Node) {
     for (expr, name) in decorators(py, n) {
         let at = head_span(ctx, expr);
         let last = name.rsplit('.').next().unwrap_or(&name);
+        // ariadne: `query = QueryType()` then `@query.field("users")`.
+        if let Some((obj, "field" | "source")) = name.rsplit_once('.') {
+            let made = |ty: &str| py.src.contains(&format!("{obj} = {ty}("));
+            let root = if made("QueryType") || made("ObjectType(\"Query\"") {
+                Some("query")
+            } else if made("MutationType") || made("ObjectType(\"Mutation\"") {
+                Some("mutation")
+            } else if made("SubscriptionType") {
+                Some("subscription")
+            } else {
+                None
+            };
+            if let Some(root) = root.filter(|_| py.ctx.bindings().imports.values().any(|q| q.starts_with("ariadne"))) {
+                let field = expr
+                    .field("arguments")
+                    .and_then(|a| a.named_child(0))
+                    .and_then(|a| string_value(py.src, a))
+                    .unwrap_or_else(|| def_name.to_string());
+                let kind = if root == "subscription" { K::GraphqlSubscription } else { K::GraphqlOperation };
+                facts.add(kind, at, format!("{root} {field}"), 0);
+                continue;
+            }
+        }
         if name == "django.contrib.admin.register" || name.ends_with("admin.register") {
             facts.add(K::Admin, at, def_name, 0);
             continue;
