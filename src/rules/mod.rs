@@ -54,7 +54,9 @@ const ORM_RULES: &[&str] = &[
 
 pub const FACT_EXTRACTORS: &[FactExtractor] = &[
     FactExtractor {
-        consumers: &["express/", "nest/", "node/"],
+        // fit/node-security-by-hand asks whether the application creates
+        // its server itself.
+        consumers: &["express/", "nest/", "node/", "fit/node-security-by-hand"],
         langs: &[Lang::JavaScript, Lang::TypeScript, Lang::Tsx],
         // Every file: an app's wiring runs through modules that name no
         // framework (setup functions, re-exports, factories). Extracting

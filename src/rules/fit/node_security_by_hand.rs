@@ -3,6 +3,8 @@
 //! missing (security headers, rate limiting, CSRF protection).
 
 use super::{applications, relate};
+use crate::profile::apps::under;
+use crate::rules::express::apps::{is_test_or_example, with_model};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 use crate::profile::catalog::LibKind;
@@ -33,7 +35,11 @@ Flags a Node application that handles authentication or payments and lacks two o
 Handling auth or payments means an auth, session or payment library among its dependencies or
 imports (passport, jsonwebtoken, jose, express-session, next-auth, stripe, braintree, ...; a
 password-hashing library alone does not count) or routes whose paths name login, signup,
-password, token, OTP, checkout or payment. The
+password, token, OTP, checkout or payment. An Express/Fastify/Koa/Nest application that
+creates no app in its own code (file-based route handlers served by a framework package
+that builds the server, as Medusa's or Strapi's are), or whose every app is handed to code
+stackfit cannot follow, is not reported: its middleware is configured where the server is
+built. The
 libraries are looked up in package.json and in the code's imports. The finding points at the
 framework's line in package.json; the auth evidence is related.
 """
@@ -81,6 +87,15 @@ valid = '''
 '''
 files = { "app.js" = "const express = require('express');\nconst helmet = require('helmet');\nconst { rateLimit } = require('express-rate-limit');\nconst jwt = require('jsonwebtoken');\nconst app = express();\napp.use(helmet());\napp.use(rateLimit({ windowMs: 60000, limit: 20 }));\napp.post('/login', async (req, res) => {\n  res.json({ token: jwt.sign({ sub: req.body.user }, process.env.JWT_SECRET) });\n});\napp.listen(3000);\n" }
 
+# The server is built by a framework package: these route modules are
+# mounted by it, and its middleware is not this package's to add.
+[[examples]]
+path = "package.json"
+valid = '''
+{ "name": "@shop/api", "dependencies": { "express": "^4.21.2", "jsonwebtoken": "^9.0.2", "@shop/framework": "^2.0.0" } }
+'''
+files = { "api/auth/token/route.js" = "const jwt = require('jsonwebtoken');\nconst POST = async (req, res) => {\n  res.json({ token: jwt.sign({ sub: req.auth.actor }, process.env.JWT_SECRET) });\n};\nexports.POST = POST;\n" }
+
 [[examples]]
 path = "package.json"
 valid = '''
@@ -110,6 +125,35 @@ fn has_any(app: &Application, names: &[&str]) -> bool {
     names.iter().any(|n| app.has_lib(n) || app.deps.iter().any(|d| d.name == *n) || app.imports.contains_key(*n))
 }
 
+/// Does the application create an Express/Fastify/Koa/Nest app under its
+/// root whose wiring stackfit follows to the end? Next.js and other
+/// frameworks that own the server (no app created in code) are judged by
+/// their libraries alone.
+fn assembles_its_server(ctx: &ProjectCtx, root: &str) -> bool {
+    let dir = if root == "." { "" } else { root };
+    with_model(ctx, |m| {
+        let apps: Vec<_> = m
+            .apps
+            .iter()
+            .filter(|a| under(&a.created.path, dir) && !is_test_or_example(&a.created.path))
+            .collect();
+        if apps.is_empty() {
+            return owns_server_by_framework(ctx, root);
+        }
+        apps.iter().any(|a| a.open.is_none())
+    })
+}
+
+/// No app created in code: only frameworks that are the server themselves
+/// (Next.js, Nuxt, Remix, SvelteKit, hapi's config-style apps, ...) leave
+/// that to the project's configuration, which the rule still judges.
+fn owns_server_by_framework(ctx: &ProjectCtx, root: &str) -> bool {
+    applications(ctx)
+        .iter()
+        .find(|a| a.root == root)
+        .is_some_and(|a| !matches!(a.framework.as_str(), "express" | "fastify" | "koa" | "nestjs"))
+}
+
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
     for app in applications(ctx).iter().filter(|a| a.stack == Stack::Node) {
         // Password hashing alone (bcrypt in a CLI) is not request handling.
@@ -121,6 +165,14 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
             .collect();
         let auth_routes = app.sites(SignalKind::AuthRoute);
         if auth_libs.is_empty() && auth_routes.is_empty() {
+            continue;
+        }
+        // Where the server is assembled decides where its middleware is.
+        // An application that creates no app of its own (its server comes
+        // from a framework package, as Medusa's or Strapi's does), or whose
+        // every app is handed to code stackfit cannot follow, may well get
+        // headers and rate limiting there: nothing to say.
+        if !assembles_its_server(ctx, &app.root) {
             continue;
         }
         let sessions = app.count(SignalKind::Session) > 0 || has_any(app, SESSIONS);
