@@ -956,6 +956,13 @@ impl<'p> Model<'p> {
                     what: "security headers set by hand".into(),
                 });
             }
+            for s in &facts.csrf_checks {
+                out.push(Found {
+                    feature: Feature::Csrf,
+                    at: self.loc(f, *s, "CSRF check written here"),
+                    what: "a CSRF check in the project's code".into(),
+                });
+            }
             for s in &facts.global_pipes {
                 out.push(Found {
                     feature: Feature::ValidationPipe,

@@ -41,6 +41,11 @@ pub struct NodeFacts {
     /// Security headers set by hand (`res.setHeader("Content-Security-Policy", ...)`).
     #[serde(default)]
     pub headers: Vec<Span>,
+    /// CSRF checks written in the project: a CSRF token read from the
+    /// request (`req.get("x-csrf-token")`, `req.body._csrf`), or the
+    /// `Origin` header read where the request method is looked at.
+    #[serde(default)]
+    pub csrf_checks: Vec<Span>,
     /// Cookie session middleware created here.
     #[serde(default)]
     pub sessions: Vec<SessionFact>,
@@ -237,6 +242,19 @@ const SESSION_PACKAGES: &[&str] = &[
     "fastify-secure-session",
 ];
 const CORS_PACKAGES: &[&str] = &["cors", "@koa/cors", "kcors", "koa2-cors", "@fastify/cors", "fastify-cors"];
+/// Request headers and form fields that carry a CSRF token.
+const CSRF_TOKEN_NAMES: &[&str] = &[
+    "x-csrf-token",
+    "x-xsrf-token",
+    "csrf-token",
+    "xsrf-token",
+    "x-csrftoken",
+    "_csrf",
+    "csrf_token",
+    "csrftoken",
+    "csrftokenheader",
+    "x-csrf",
+];
 /// Response headers only a security policy sets.
 const SECURITY_HEADERS: &[&str] =
     &["content-security-policy", "x-frame-options", "strict-transport-security", "x-content-type-options"];
@@ -353,6 +371,8 @@ struct Words {
     session_or_cors: bool,
     passport: bool,
     fastify_plugin: bool,
+    /// `csrf`, `xsrf` or `origin` (any case): a CSRF check may be written here.
+    csrf: bool,
 }
 
 impl Words {
@@ -363,6 +383,7 @@ impl Words {
             session_or_cors: src.contains("session") || src.contains("cors"),
             passport: src.contains("passport"),
             fastify_plugin: src.contains("fastify-plugin"),
+            csrf: ["csrf", "xsrf", "CSRF", "XSRF", "Csrf", "Xsrf", "origin", "Origin"].iter().any(|w| src.contains(w)),
         }
     }
 }
@@ -451,6 +472,9 @@ impl<'c, 'a> Extractor<'c, 'a> {
                 self.declaration(n, ty, &mut assigns, &mut import_end);
             }
             self.object(n, ty);
+            if self.words.csrf && matches!(ty, "string" | "property_identifier") {
+                self.csrf_check(n);
+            }
             let what = match ty {
                 "call_expression" => Todo::Call,
                 "new_expression" => Todo::New,
@@ -478,6 +502,50 @@ impl<'c, 'a> Extractor<'c, 'a> {
             self.declare(scope, l, Decl::Value(r));
         }
         todo
+    }
+
+    /// A CSRF token or the Origin header read from the request at `n` (a
+    /// string or property name): `req.get("X-CSRF-Token")`,
+    /// `req.headers["x-xsrf-token"]`, `req.body._csrf`,
+    /// `ctx.request.headers.origin` in a function that checks the method.
+    fn csrf_check(&mut self, n: Node<'a>) {
+        let src = self.ctx.src.text.as_str();
+        let name = if n.ty() == "string" { module_name(n, src) } else { self.t(n).to_string() };
+        let lower = name.to_ascii_lowercase();
+        let token = CSRF_TOKEN_NAMES.contains(&lower.as_str());
+        let origin = lower == "origin";
+        if !token && !origin {
+            return;
+        }
+        let Some(parent) = n.up() else { return };
+        // What the name is read from: `X.get("name")`, `X["name"]`, `X.name`.
+        let from = match (n.ty(), parent.ty()) {
+            ("string", "arguments") => parent.up().filter(|c| c.ty() == "call_expression").and_then(|c| {
+                let f = c.field("function").filter(|f| f.ty() == "member_expression")?;
+                let prop = f.field("property").map(|p| self.t(p))?;
+                matches!(prop, "get" | "header" | "getHeader").then(|| f.field("object")).flatten()
+            }),
+            ("string", "subscript_expression") => parent.field("object"),
+            ("property_identifier", "member_expression") => parent.field("object"),
+            _ => None,
+        };
+        let Some(from) = from else { return };
+        let from_text = self.t(from);
+        let last = from_text.rsplit('.').next().unwrap_or(from_text);
+        let request_like = matches!(last, "headers" | "body" | "query" | "req" | "request" | "ctx")
+            || from_text.ends_with("request.headers");
+        if !request_like {
+            return;
+        }
+        if origin {
+            // Reading Origin is a CSRF check where the method decides
+            // whether to enforce it; elsewhere it is CORS or logging.
+            let Some(func) = self.ctx.enclosing_function(n) else { return };
+            if !self.t(func).contains(".method") {
+                return;
+            }
+        }
+        self.facts.csrf_checks.push(self.span(n));
     }
 
     /// Declarations, imports and classes at node `n` (of kind `ty`).

@@ -19,7 +19,10 @@ what = """
 Flags a Node.js app that keeps users logged in with a cookie session (express-session,
 cookie-session, passport sessions, koa-session, @fastify/session, @fastify/secure-session), serves
 state-changing routes (POST, PUT, PATCH, DELETE), has no CSRF protection (csrf-csrf, csrf-sync,
-lusca.csrf, csurf, @fastify/csrf-protection, koa-csrf) and does not set the session cookie's
+lusca.csrf, csurf, @fastify/csrf-protection, koa-csrf, or a check written in the project:
+a module of the app that reads a CSRF token from the request, as `req.get("X-CSRF-Token")`,
+`req.headers["x-xsrf-token"]` or `req.body._csrf`, or that reads the `Origin` header where it
+looks at the request method) and does not set the session cookie's
 `sameSite` to `"strict"` or `"lax"`. Session options that cannot be read (built elsewhere, spread
 from another object) leave the rule silent. The finding points at the line that creates the app;
 the session middleware and the state-changing routes are related locations.
@@ -74,6 +77,35 @@ const { doubleCsrfProtection } = doubleCsrf({ getSecret: () => process.env.CSRF_
 const app = express();
 app.use(session({ secret: process.env.SECRET, cookie: { secure: true } }));
 app.use(doubleCsrfProtection);
+app.post("/profile", (req, res) => res.json(update(req.session.user, req.body)));
+'''
+
+# CSRF enforced by the project's own module, registered in the API layer.
+[[examples]]
+path = "app.js"
+valid = '''
+const express = require("express");
+const session = require("express-session");
+const api = require("./api");
+const app = express();
+app.use(session({ secret: process.env.SECRET, cookie: { secure: true } }));
+app.use("/api", api);
+'''
+files = { "api/index.js" = "const express = require('express');\nconst { requireCsrfToken } = require('./csrf');\nconst router = express.Router();\nrouter.use(requireCsrfToken);\nrouter.post('/profile', (req, res) => res.json(update(req.session.user, req.body)));\nmodule.exports = router;\n", "api/csrf.js" = "const crypto = require('crypto');\nconst SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);\nfunction requireCsrfToken(req, res, next) {\n  if (SAFE.has(req.method)) return next();\n  const sent = req.get('X-CSRF-Token') || '';\n  const want = req.session.csrfSecret || '';\n  if (sent.length !== want.length || !crypto.timingSafeEqual(Buffer.from(sent), Buffer.from(want))) {\n    return res.status(403).end();\n  }\n  next();\n}\nmodule.exports = { requireCsrfToken };\n" }
+
+# Sending a token and logging the Origin are not checks.
+[[examples]]
+path = "app.js"
+invalid = '''
+const express = require("express");
+const session = require("express-session");
+const app = express();
+app.use(session({ secret: process.env.SECRET, cookie: { secure: true } }));
+app.use((req, res, next) => {
+  res.set("X-CSRF-Token", req.session.id);
+  console.log("from", req.headers.origin);
+  next();
+});
 app.post("/profile", (req, res) => res.json(update(req.session.user, req.body)));
 '''
 "#####;

@@ -4,7 +4,7 @@
 
 use super::{applications, relate};
 use crate::profile::apps::under;
-use crate::rules::express::apps::{is_test_or_example, with_model};
+use crate::rules::express::apps::{is_test_or_example, with_model, Feature};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 use crate::profile::catalog::LibKind;
@@ -144,6 +144,13 @@ fn assembles_its_server(ctx: &ProjectCtx, root: &str) -> bool {
     })
 }
 
+/// A CSRF check written in the project's own code, in the scope of one of
+/// the application's apps (see `express/missing-csrf`).
+fn checks_csrf_itself(ctx: &ProjectCtx, root: &str) -> bool {
+    let dir = if root == "." { "" } else { root };
+    with_model(ctx, |m| m.apps.iter().any(|a| under(&a.created.path, dir) && m.has(a, Feature::Csrf)))
+}
+
 /// No app created in code: only frameworks that are the server themselves
 /// (Next.js, Nuxt, Remix, SvelteKit, hapi's config-style apps, ...) leave
 /// that to the project's configuration, which the rule still judges.
@@ -183,7 +190,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
         if !has_any(app, RATE_LIMIT) {
             missing.push("rate limiting");
         }
-        if sessions && !has_any(app, CSRF) {
+        if sessions && !has_any(app, CSRF) && !checks_csrf_itself(ctx, &app.root) {
             missing.push("CSRF protection for its cookie sessions");
         }
         if missing.len() < 2 {
