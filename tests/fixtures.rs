@@ -461,6 +461,18 @@ fn save_in_loop_beside_a_mail_per_row_is_low_confidence() {
     assert_eq!(got, vec![(16, "low".to_string()), (23, "medium".to_string())], "{got:?}");
 }
 
+/// `row.recount(); row.save()`: the model method runs its own queries per
+/// row, so batching the save alone saves little (low confidence); a save
+/// with nothing else per row is a plain finding.
+#[test]
+fn save_in_loop_after_a_querying_model_method_is_low_confidence() {
+    let got: Vec<(u64, String)> = shop_findings("django/save-in-loop", "catalog/counters.py")
+        .iter()
+        .map(|f| (f["start_line"].as_u64().unwrap_or(0), f["confidence"].as_str().unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(got, vec![(10, "low".to_string()), (17, "medium".to_string())], "{got:?}");
+}
+
 /// A loop whose only statement deletes its row is the queryset's own
 /// `.delete()`; a loop that picks rows first needs the rows' keys.
 #[test]

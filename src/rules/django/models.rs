@@ -72,6 +72,12 @@ pub struct SideEffects {
     /// (signal, the sender's class name; `None`: every model).
     #[serde(default)]
     pub receivers: Vec<(String, Option<String>)>,
+    /// (class name, its methods other than `save`/`delete` whose bodies run
+    /// queries), for every top-level class of the file: a loop calling one
+    /// per row (`category.synchronize()`) costs those queries, which batching
+    /// the row's write beside it does not remove.
+    #[serde(default)]
+    pub querying: Vec<(String, Vec<String>)>,
 }
 
 /// Signals whose receivers bulk writes skip.
@@ -514,6 +520,15 @@ const RELATION_CALLS: &[(&str, RelKind)] = &[
     ("GenericRelation", RelKind::GenericRelation),
 ];
 
+/// Does a method body run queries? Queryset calls written in it: a manager
+/// (`.objects.`), a related manager (`_set.`), or a queryset method that
+/// only querysets have. A reading aid for per-row cost, not a proof.
+fn runs_queries(body: &str) -> bool {
+    [".objects.", "_set.", ".aggregate(", ".filter(", ".exclude(", ".annotate(", ".count()", ".exists()"]
+        .iter()
+        .any(|m| body.contains(m))
+}
+
 /// Phase 1: model classes and Manager/QuerySet classes of a file.
 pub fn extract(ctx: &mut FileCtx) {
     let names = Names::shared(ctx);
@@ -533,6 +548,17 @@ pub fn extract(ctx: &mut FileCtx) {
             .collect();
         if !defined.is_empty() {
             side_effects.classes.push((name.clone(), defined));
+        }
+        let querying: Vec<String> = body_statements(class)
+            .into_iter()
+            .filter(|s| s.ty() == "function_definition")
+            .filter(|f| f.field("body").is_some_and(|b| runs_queries(ctx.text(b))))
+            .filter_map(|f| f.field("name").map(|n| ctx.text(n)))
+            .filter(|n| !matches!(*n, "save" | "delete") && !n.starts_with("__"))
+            .map(str::to_string)
+            .collect();
+        if !querying.is_empty() {
+            side_effects.querying.push((name.clone(), querying));
         }
         let base_nodes = bases_of(class);
         if base_nodes.is_empty() {

@@ -29,8 +29,10 @@ with `--min-confidence low`): loops over values of unknown origin (a parameter, 
 list); models whose `save()`/`delete()` or save signals bulk writes would skip (the message
 names them); loops that copy rows (`row.pk = None; row.save()`, `save(force_insert=True)`, or
 creating a row of the model the loop reads: the fix is `bulk_create`, and a one-off clone is
-bounded by what it copies); a `delete()` among other per-row work; and loops that send a mail
-or enqueue a task per row, which costs more than the write beside it.
+bounded by what it copies); a `delete()` among other per-row work; loops that send a mail
+or enqueue a task per row, which costs more than the write beside it; and a save after a call
+of one of the model's own methods that runs queries (`category.synchronize();
+category.save()`): batching the save leaves those queries, one set per row.
 """
 why = """
 Every `save()` is an `UPDATE` or `INSERT` round trip, plus the `pre_save`/`post_save` signals;
@@ -158,6 +160,30 @@ fn bulk_skips(a: &Analysis, model: usize, method: &str) -> Option<String> {
     None
 }
 
+/// Does the class of `model` (or a base, by name) define `method` with a
+/// body that runs queries?
+fn queries_in_method(a: &Analysis, model: usize, method: &str) -> bool {
+    let effects = || a.files.iter().map(|f| &f.facts.side_effects);
+    let mut seen = Vec::new();
+    let mut stack = vec![model];
+    while let Some(m) = stack.pop() {
+        if seen.contains(&m) || seen.len() > 32 {
+            continue;
+        }
+        seen.push(m);
+        let entry = &a.index.models[m];
+        let mut names: Vec<&str> = vec![entry.class.name.as_str()];
+        names.extend(entry.class.bases.iter().map(|b| b.name.as_str()));
+        for class in names {
+            if effects().any(|e| e.querying.iter().any(|(c, ms)| c == class && ms.iter().any(|x| x == method))) {
+                return true;
+            }
+        }
+        stack.extend(entry.bases.iter().copied());
+    }
+    false
+}
+
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
     let a = Analysis::new(ctx);
     for &file in &a.files {
@@ -213,7 +239,14 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                 let copies = w.method == "insert"
                     || loop_model
                         .is_some_and(|r| r.model == model && a.copies_rows(file, func, w.loop_ as usize, r.model));
-                let incidental = incidental || copies || lp.dispatches;
+                // `row.synchronize(); row.save()`: the per-row method runs
+                // its own queries, and batching the save leaves them all.
+                let recomputes = w.method == "save"
+                    && matches!(w.target, WriteTarget::LoopVar(l) if l == w.loop_)
+                    && lp.accesses.iter().any(|acc| {
+                        acc.called && acc.alias_len == 0 && acc.segs.len() == 1 && queries_in_method(&a, model, &acc.segs[0])
+                    });
+                let incidental = incidental || copies || lp.dispatches || recomputes;
                 let confidence = if caveat.is_some() || incidental { Some(Confidence::Low) } else { confidence };
                 let message = match &caveat {
                     None => format!(
