@@ -473,6 +473,25 @@ fn save_in_loop_after_a_querying_model_method_is_low_confidence() {
     assert_eq!(got, vec![(10, "low".to_string()), (17, "medium".to_string())], "{got:?}");
 }
 
+/// `product.category.recount()`: loading the category with the products
+/// removes one query of several per row: low confidence, and the message
+/// says why.
+#[test]
+fn fk_access_whose_method_queries_anyway_is_low_confidence() {
+    let got: Vec<(u64, String, bool)> = shop_findings("django/n-plus-one-fk", "catalog/counters.py")
+        .iter()
+        .map(|f| {
+            let m = f["message"].as_str().unwrap_or("");
+            (
+                f["start_line"].as_u64().unwrap_or(0),
+                f["confidence"].as_str().unwrap_or("").to_string(),
+                m.contains("'product.category.recount()' still runs its own queries"),
+            )
+        })
+        .collect();
+    assert_eq!(got, vec![(24, "low".to_string(), true)], "{got:?}");
+}
+
 /// A loop whose only statement deletes its row is the queryset's own
 /// `.delete()`; a loop that picks rows first needs the rows' keys.
 #[test]

@@ -487,7 +487,11 @@ mod extract_tests {
                     exports.POST = exports.GET = void 0;\nconst GET = async (req, res) => { res.json([]); };\nexports.GET = GET;\n\
                     const POST = async (req, res) => { res.json({}); };\nexports.POST = POST;\nexports.helper = helper;\n";
         let s = signals("dist/api/admin/products/route.js", code);
-        assert_eq!(kinds(&s).iter().filter(|k| k.0 == SignalKind::Route).map(|k| k.1).collect::<Vec<_>>(), [5, 7], "{s:?}");
+        assert_eq!(
+            kinds(&s).iter().filter(|k| k.0 == SignalKind::Route).map(|k| k.1).collect::<Vec<_>>(),
+            [5, 7],
+            "{s:?}"
+        );
     }
 
     #[test]

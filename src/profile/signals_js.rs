@@ -192,7 +192,8 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
         // `Query: { users() {...} }` in a resolver map: the key is checked
         // here so that ordinary pairs are not listed.
         if ty == "pair"
-            && n.field("key").is_some_and(|k| GRAPHQL_ROOTS.contains(&text(k, src).trim_matches(|c| c == '"' || c == '\'')))
+            && n.field("key")
+                .is_some_and(|k| GRAPHQL_ROOTS.contains(&text(k, src).trim_matches(|c| c == '"' || c == '\'')))
         {
             todo.push((n, ty));
         }

@@ -39,7 +39,10 @@ iterated a second time reuses the instances (and relations) the first loop loade
 reported again.
 
 The finding starts at the first read of each relation in the loop; the queryset and the loop are
-related locations.
+related locations. When the loop calls a method of the related row that runs queries of its own
+(`device.rack.get_available_units()`), loading the row with the others removes one query of
+several per row: the finding is then at low confidence (shown with `--min-confidence low`) and
+says so.
 """
 why = """
 Django loads a foreign key lazily: the first `book.author` of each row runs one `SELECT` on the

@@ -2565,6 +2565,30 @@ impl<'a> Analysis<'a> {
         }
     }
 
+    /// Does the class of `model` (or a base, by name) define `method` with a
+    /// body that runs queries (`category.synchronize()`, `rack.get_available_units()`)?
+    pub fn method_queries(&self, model: usize, method: &str) -> bool {
+        let effects = || self.files.iter().map(|f| &f.facts.side_effects);
+        let mut seen = Vec::new();
+        let mut stack = vec![model];
+        while let Some(m) = stack.pop() {
+            if seen.contains(&m) || seen.len() > 32 {
+                continue;
+            }
+            seen.push(m);
+            let entry = &self.index.models[m];
+            let mut names: Vec<&str> = vec![entry.class.name.as_str()];
+            names.extend(entry.class.bases.iter().map(|b| b.name.as_str()));
+            for class in names {
+                if effects().any(|e| e.querying.iter().any(|(c, ms)| c == class && ms.iter().any(|x| x == method))) {
+                    return true;
+                }
+            }
+            stack.extend(entry.bases.iter().copied());
+        }
+        false
+    }
+
     /// Does loop `li` of `func`, over rows of `model`, copy them: clear a
     /// row's key and save it (`row.pk = None; row.save()`,
     /// `save(force_insert=True)`), or create a row of `model` per row?
@@ -2682,6 +2706,23 @@ impl<'a> Analysis<'a> {
                 related.push(Location { message: Some("the relation".into()), ..o });
             }
             let fix = (!edits.is_empty()).then(|| Fix { description: format!("add {suggestion}"), edits });
+            // `d.rack.get_available_units()`: the related row's own method
+            // runs queries per row; loading the row with the others removes
+            // one query of several.
+            let target = last.and_then(|s| s.target);
+            let dominated = target.and_then(|t| {
+                lp.accesses.iter().find(|x| {
+                    x.called
+                        && x.segs.len() == first.len() + 1
+                        && x.segs.starts_with(&first)
+                        && self.method_queries(t, &x.segs[first.len()])
+                })
+            });
+            let message = match dominated {
+                Some(x) => format!("{message}; '{}()' still runs its own queries for every row", dotted(&var, &x.segs)),
+                None => message,
+            };
+            let dominated = dominated.is_some();
             out.push(NPlusOne {
                 rule: NPlusOneRule::Fk,
                 key: first.clone(),
@@ -2689,7 +2730,7 @@ impl<'a> Analysis<'a> {
                 message,
                 related,
                 fix,
-                confidence: None,
+                confidence: dominated.then_some(crate::finding::Confidence::Low),
             });
         }
         // Manager findings.

@@ -160,30 +160,6 @@ fn bulk_skips(a: &Analysis, model: usize, method: &str) -> Option<String> {
     None
 }
 
-/// Does the class of `model` (or a base, by name) define `method` with a
-/// body that runs queries?
-fn queries_in_method(a: &Analysis, model: usize, method: &str) -> bool {
-    let effects = || a.files.iter().map(|f| &f.facts.side_effects);
-    let mut seen = Vec::new();
-    let mut stack = vec![model];
-    while let Some(m) = stack.pop() {
-        if seen.contains(&m) || seen.len() > 32 {
-            continue;
-        }
-        seen.push(m);
-        let entry = &a.index.models[m];
-        let mut names: Vec<&str> = vec![entry.class.name.as_str()];
-        names.extend(entry.class.bases.iter().map(|b| b.name.as_str()));
-        for class in names {
-            if effects().any(|e| e.querying.iter().any(|(c, ms)| c == class && ms.iter().any(|x| x == method))) {
-                return true;
-            }
-        }
-        stack.extend(entry.bases.iter().copied());
-    }
-    false
-}
-
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
     let a = Analysis::new(ctx);
     for &file in &a.files {
@@ -244,7 +220,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                 let recomputes = w.method == "save"
                     && matches!(w.target, WriteTarget::LoopVar(l) if l == w.loop_)
                     && lp.accesses.iter().any(|acc| {
-                        acc.called && acc.alias_len == 0 && acc.segs.len() == 1 && queries_in_method(&a, model, &acc.segs[0])
+                        acc.called && acc.alias_len == 0 && acc.segs.len() == 1 && a.method_queries(model, &acc.segs[0])
                     });
                 let incidental = incidental || copies || lp.dispatches || recomputes;
                 let confidence = if caveat.is_some() || incidental { Some(Confidence::Low) } else { confidence };

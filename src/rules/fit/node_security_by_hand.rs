@@ -3,13 +3,13 @@
 //! missing (security headers, rate limiting, CSRF protection).
 
 use super::{applications, relate};
-use crate::profile::apps::under;
-use crate::rules::express::apps::{is_test_or_example, with_model, Feature};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::profile::apps::under;
 use crate::profile::catalog::LibKind;
 use crate::profile::signals::SignalKind;
 use crate::profile::{Application, Site, Stack};
+use crate::rules::express::apps::{is_test_or_example, with_model, Feature};
 
 const DOC: &str = r#####"
 id = "fit/node-security-by-hand"
@@ -132,11 +132,8 @@ fn has_any(app: &Application, names: &[&str]) -> bool {
 fn assembles_its_server(ctx: &ProjectCtx, root: &str) -> bool {
     let dir = if root == "." { "" } else { root };
     with_model(ctx, |m| {
-        let apps: Vec<_> = m
-            .apps
-            .iter()
-            .filter(|a| under(&a.created.path, dir) && !is_test_or_example(&a.created.path))
-            .collect();
+        let apps: Vec<_> =
+            m.apps.iter().filter(|a| under(&a.created.path, dir) && !is_test_or_example(&a.created.path)).collect();
         if apps.is_empty() {
             return owns_server_by_framework(ctx, root);
         }
