@@ -32,7 +32,9 @@ creating a row of the model the loop reads: the fix is `bulk_create`, and a one-
 bounded by what it copies); a `delete()` among other per-row work; loops that send a mail
 or enqueue a task per row, which costs more than the write beside it; and a save after a call
 of one of the model's own methods that runs queries (`category.synchronize();
-category.save()`): batching the save leaves those queries, one set per row.
+category.save()`): batching the save leaves those queries, one set per row; and a save beside an
+inner loop that queries or writes per item of its own (that inner loop is the cost, and is
+reported itself).
 """
 why = """
 Every `save()` is an `UPDATE` or `INSERT` round trip, plus the `pre_save`/`post_save` signals;
@@ -222,7 +224,14 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                     && lp.accesses.iter().any(|acc| {
                         acc.called && acc.alias_len == 0 && acc.segs.len() == 1 && a.method_queries(model, &acc.segs[0])
                     });
-                let incidental = incidental || copies || lp.dispatches || recomputes;
+                // The row's write beside an inner loop that queries or
+                // writes per item of its own: that inner loop is the cost.
+                let inner_work = func.loops.iter().enumerate().any(|(i, inner)| {
+                    inner.parent == Some(w.loop_)
+                        && (func.queries.iter().any(|q| q.loop_ as usize == i)
+                            || func.writes.iter().any(|x| x.loop_ as usize == i))
+                });
+                let incidental = incidental || copies || lp.dispatches || recomputes || inner_work;
                 let confidence = if caveat.is_some() || incidental { Some(Confidence::Low) } else { confidence };
                 let message = match &caveat {
                     None => format!(
