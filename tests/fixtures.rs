@@ -494,6 +494,22 @@ fn fk_access_whose_method_queries_anyway_is_low_confidence() {
     assert_eq!(got, vec![(24, "low".to_string(), true)], "{got:?}");
 }
 
+/// A csrf_exempt view that accepts only PATCH/DELETE: cross-site requests
+/// need a CORS preflight, so it is reported at low confidence; the views
+/// that accept POST keep the rule's own.
+#[test]
+fn csrf_exempt_without_post_is_low_confidence() {
+    let got: Vec<(String, bool)> = shop_findings("django/csrf-exempt", "catalog/views.py")
+        .iter()
+        .map(|f| {
+            let m = f["message"].as_str().unwrap_or("");
+            (f["confidence"].as_str().unwrap_or("").to_string(), m.contains("'BasketLineEdit'"))
+        })
+        .collect();
+    assert!(got.contains(&("low".to_string(), true)), "{got:?}");
+    assert!(got.iter().any(|(c, basket)| c != "low" && !basket), "{got:?}");
+}
+
 /// A loop whose only statement deletes its row is the queryset's own
 /// `.delete()`; a loop that picks rows first needs the rows' keys.
 #[test]

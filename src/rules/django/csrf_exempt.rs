@@ -34,8 +34,10 @@ Endpoints that another server calls (webhooks, OAuth/SAML/OpenID callbacks, paym
 git smart HTTP) and views that authenticate the request themselves (an HMAC or signature check, an
 `Authorization` header or token, a session handed over by its key in the body as cross-domain
 logins do) are not flagged: a forged cross-site request carries no credential they accept. A view
-that uses nothing of the logged-in user's session is reported at low confidence. The finding starts
-on the decorator line.
+that uses nothing of the logged-in user's session is reported at low confidence, and so is a view
+that accepts PUT, PATCH or DELETE but not POST: a cross-site page can send those only after a CORS
+preflight, so the exemption matters only where the CORS policy admits other origins with
+credentials. The finding starts on the decorator line.
 """
 why = """
 CSRF protection is what stops another site from making a logged-in user's browser submit a form
@@ -143,6 +145,44 @@ from django.views.decorators.http import require_http_methods
 @require_http_methods(["GET", "POST"])
 def search(request):
     return run_search(request)
+'''
+
+# PATCH and DELETE from another site need a CORS preflight first: reported at
+# low confidence (shown with --min-confidence low). The same view with post()
+# is a hole at the rule's own confidence.
+[[examples]]
+invalid = '''
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+class SlotUpdate(LoginRequiredMixin, View):
+    @csrf_exempt
+    def dispatch(self, request, *args, **kwargs):
+        return super().dispatch(request, *args, **kwargs)
+
+    def patch(self, request, pk):
+        return move_slot(request.user, pk, json.loads(request.body))
+
+    def delete(self, request, pk):
+        return remove_slot(request.user, pk)
+'''
+[[examples]]
+invalid = '''
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+class SlotUpdate(LoginRequiredMixin, View):
+    @csrf_exempt
+    def dispatch(self, request, *args, **kwargs):
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, pk):
+        return move_slot(request.user, pk, request.POST)
+
+    def delete(self, request, pk):
+        return remove_slot(request.user, pk)
 '''
 "#####;
 
@@ -398,10 +438,24 @@ fn check_function(decorator: Node, decorated: Node, def: Node, ctx: &mut FileCtx
         format!("accepts {}", unsafe_methods.join("/"))
     };
     let Some(confidence) = needs_csrf(decorated, name, ctx) else { return };
-    let message = format!(
-        "'{name}' is exempt from CSRF protection (@csrf_exempt) and {accepts}: any site can make a logged-in user's browser submit to it"
-    );
-    ctx.report(decorator, message).confidence = confidence;
+    let preflighted = !accepts.contains("POST");
+    let message =
+        format!("'{name}' is exempt from CSRF protection (@csrf_exempt) and {accepts}: {}", consequence(preflighted));
+    ctx.report(decorator, message).confidence = if preflighted { Some(Confidence::Low) } else { confidence };
+}
+
+/// What the exemption exposes. A cross-site page can send a logged-in
+/// user's cookies with a form or a simple request: GET, HEAD or POST. PUT,
+/// PATCH and DELETE need a CORS preflight first, which the browser only
+/// passes when the site's CORS policy lets the other origin send
+/// credentialed requests: for a view that accepts only those, the
+/// exemption is a hole only together with such a policy.
+fn consequence(preflighted: bool) -> &'static str {
+    if preflighted {
+        "other sites can send PUT/PATCH/DELETE only after a CORS preflight, so this is exploitable only where the CORS policy admits other origins with credentials; keep the CSRF check so that stays true"
+    } else {
+        "any site can make a logged-in user's browser submit to it"
+    }
 }
 
 /// Names of endpoints that other servers call (webhooks, OAuth/SAML/OpenID
@@ -593,8 +647,10 @@ fn check_class(decorator: Node, class: Node, ctx: &mut FileCtx) {
     let name = class.field("name").map(|n| ctx.text(n)).unwrap_or("view");
     let decorated = class.up().filter(|p| p.ty() == "decorated_definition").unwrap_or(class);
     let Some(confidence) = needs_csrf(decorated, name, ctx) else { return };
+    let preflighted = !why.contains("post()");
     let message = format!(
-        "'{name}' is exempt from CSRF protection (csrf_exempt on dispatch()) and {why}: any site can make a logged-in user's browser submit to it"
+        "'{name}' is exempt from CSRF protection (csrf_exempt on dispatch()) and {why}: {}",
+        consequence(preflighted)
     );
-    ctx.report(decorator, message).confidence = confidence;
+    ctx.report(decorator, message).confidence = if preflighted { Some(Confidence::Low) } else { confidence };
 }
