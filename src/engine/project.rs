@@ -55,10 +55,7 @@ impl ProjectCtx<'_> {
         self.proxy_headers
             .iter()
             .filter(|(_, _, h)| h == header)
-            .find(|(f, _, _)| {
-                let owner = self.owning_project(f);
-                owner.is_empty() || rel == owner || rel.starts_with(&format!("{owner}/"))
-            })
+            .find(|(f, _, _)| crate::profile::apps::under(rel, &self.owning_project(f)))
             .map(|(f, l, _)| (f.as_str(), *l))
     }
 

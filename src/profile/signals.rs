@@ -202,6 +202,18 @@ impl FitFacts {
         }
     }
 
+    /// A field `name` of GraphQL root type `root` (`Query`, `Mutation`,
+    /// `Subscription`): an operation, a subscription, and a mutation named
+    /// for authentication or payment is an auth route too.
+    pub fn graphql_field(&mut self, span: Span, root: &str, name: &str) {
+        let kind = if root == "Subscription" { SignalKind::GraphqlSubscription } else { SignalKind::GraphqlOperation };
+        let detail = format!("{} {name}", root.to_ascii_lowercase());
+        if root == "Mutation" && mentions_auth(name) {
+            self.add(SignalKind::AuthRoute, span, &detail, 0);
+        }
+        self.add(kind, span, detail, 0);
+    }
+
     pub fn count(&self, kind: SignalKind) -> usize {
         self.signals.iter().filter(|s| s.kind == kind).count()
     }

@@ -166,6 +166,8 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
     let file = ctx.rel.rsplit('/').next().unwrap_or(ctx.rel);
     let is_app_route = file.starts_with("route.");
     let is_pages_api = ctx.rel.contains("pages/api/") || ctx.rel.starts_with("api/");
+    // Resolver maps name a root type: a file that names none has none.
+    let graphql_roots = GRAPHQL_ROOTS.iter().any(|r| src.contains(r));
     descendants(root, |n| {
         let ty = n.ty();
         if matches!(
@@ -192,6 +194,7 @@ pub fn extract(ctx: &FileCtx, facts: &mut FitFacts) {
         // `Query: { users() {...} }` in a resolver map: the key is checked
         // here so that ordinary pairs are not listed.
         if ty == "pair"
+            && graphql_roots
             && n.field("key")
                 .is_some_and(|k| GRAPHQL_ROOTS.contains(&text(k, src).trim_matches(|c| c == '"' || c == '\'')))
         {
@@ -808,11 +811,10 @@ fn graphql_object_type(js: &Js, facts: &mut FitFacts, n: Node) {
     let pairs = object_pairs(config, js.src);
     let Some(root) = pairs.get("name").map(String::as_str).filter(|r| GRAPHQL_ROOTS.contains(r)) else { return };
     let mut c = config.walk();
-    let fields = config
+    let mut fields = config
         .named_children(&mut c)
         .find(|p| p.ty() == "pair" && p.field("key").is_some_and(|k| js.t(k) == "fields"))
         .and_then(|p| p.field("value"));
-    let mut fields = fields;
     // `fields: () => ({ ... })`
     while let Some(f) = fields.filter(|f| matches!(f.ty(), "arrow_function" | "parenthesized_expression")) {
         fields = if f.ty() == "arrow_function" { f.field("body") } else { f.named_child(0) };
@@ -845,12 +847,7 @@ fn graphql_fields(js: &Js, facts: &mut FitFacts, root: &str, obj: Node) {
 }
 
 fn graphql_field(js: &Js, facts: &mut FitFacts, root: &str, at: Node, name: &str) {
-    let kind = if root == "Subscription" { K::GraphqlSubscription } else { K::GraphqlOperation };
-    let detail = format!("{} {}", root.to_ascii_lowercase(), name.trim_matches(|c| c == '"' || c == '\''));
-    facts.add(kind, head_span(js.ctx, at), &detail, 0);
-    if root == "Mutation" && mentions_auth(name) {
-        facts.add(K::AuthRoute, head_span(js.ctx, at), detail, 0);
-    }
+    facts.graphql_field(head_span(js.ctx, at), root, name.trim_matches(|c| c == '"' || c == '\''));
 }
 
 /// `{ url: '/x', method: 'GET' }` → url → /x (string values only).

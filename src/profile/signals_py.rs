@@ -205,7 +205,6 @@ fn graphql_root(py: &Py, class: Node, name: &str, bases: &[String]) -> Option<&'
 /// methods decorated as fields or mutations.
 fn graphql_fields(py: &Py, facts: &mut FitFacts, class: Node, root: &str) {
     let Some(body) = class.field("body") else { return };
-    let kind = if root == "Subscription" { K::GraphqlSubscription } else { K::GraphqlOperation };
     let mut c = body.walk();
     for stmt in body.named_children(&mut c) {
         let field = match stmt.ty() {
@@ -229,11 +228,7 @@ fn graphql_fields(py: &Py, facts: &mut FitFacts, class: Node, root: &str) {
         if name.starts_with('_') {
             continue;
         }
-        let detail = format!("{} {name}", root.to_ascii_lowercase());
-        facts.add(kind, head_span(py.ctx, stmt), &detail, 0);
-        if root == "Mutation" && mentions_auth(name) {
-            facts.add(K::AuthRoute, head_span(py.ctx, stmt), detail, 0);
-        }
+        facts.graphql_field(head_span(py.ctx, stmt), root, name);
     }
 }
 

@@ -539,24 +539,20 @@ pub fn extract(ctx: &mut FileCtx) {
     for class in top_level_classes(ctx.tree.root_node()) {
         let Some(name_node) = class.field("name") else { continue };
         let name = ctx.text(name_node).to_string();
-        let defined: Vec<String> = body_statements(class)
-            .into_iter()
-            .filter(|s| s.ty() == "function_definition")
-            .filter_map(|f| f.field("name").map(|n| ctx.text(n)))
-            .filter(|n| matches!(*n, "save" | "delete"))
-            .map(str::to_string)
-            .collect();
+        // save()/delete() overrides, and the other methods that run queries.
+        let mut defined = Vec::new();
+        let mut querying = Vec::new();
+        for f in body_statements(class).into_iter().filter(|s| s.ty() == "function_definition") {
+            let Some(method) = f.field("name").map(|n| ctx.text(n)) else { continue };
+            if matches!(method, "save" | "delete") {
+                defined.push(method.to_string());
+            } else if !method.starts_with("__") && f.field("body").is_some_and(|b| runs_queries(ctx.text(b))) {
+                querying.push(method.to_string());
+            }
+        }
         if !defined.is_empty() {
             side_effects.classes.push((name.clone(), defined));
         }
-        let querying: Vec<String> = body_statements(class)
-            .into_iter()
-            .filter(|s| s.ty() == "function_definition")
-            .filter(|f| f.field("body").is_some_and(|b| runs_queries(ctx.text(b))))
-            .filter_map(|f| f.field("name").map(|n| ctx.text(n)))
-            .filter(|n| !matches!(*n, "save" | "delete") && !n.starts_with("__"))
-            .map(str::to_string)
-            .collect();
         if !querying.is_empty() {
             side_effects.querying.push((name.clone(), querying));
         }

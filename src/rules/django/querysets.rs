@@ -2565,10 +2565,15 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    /// Does the class of `model` (or a base, by name) define `method` with a
-    /// body that runs queries (`category.synchronize()`, `rack.get_available_units()`)?
-    pub fn method_queries(&self, model: usize, method: &str) -> bool {
-        let effects = || self.files.iter().map(|f| &f.facts.side_effects);
+    /// The first class of `model`'s hierarchy for which some file's side
+    /// effects say `has(effects, class name)`: the model's own class, the
+    /// bases it names (models or mixins), then its base models', in turn.
+    /// Gives (model index, class name).
+    pub fn find_class(
+        &self,
+        model: usize,
+        has: impl Fn(&super::models::SideEffects, &str) -> bool,
+    ) -> Option<(usize, &str)> {
         let mut seen = Vec::new();
         let mut stack = vec![model];
         while let Some(m) = stack.pop() {
@@ -2577,16 +2582,23 @@ impl<'a> Analysis<'a> {
             }
             seen.push(m);
             let entry = &self.index.models[m];
-            let mut names: Vec<&str> = vec![entry.class.name.as_str()];
-            names.extend(entry.class.bases.iter().map(|b| b.name.as_str()));
+            let names =
+                std::iter::once(entry.class.name.as_str()).chain(entry.class.bases.iter().map(|b| b.name.as_str()));
             for class in names {
-                if effects().any(|e| e.querying.iter().any(|(c, ms)| c == class && ms.iter().any(|x| x == method))) {
-                    return true;
+                if self.files.iter().any(|f| has(&f.facts.side_effects, class)) {
+                    return Some((m, class));
                 }
             }
             stack.extend(entry.bases.iter().copied());
         }
-        false
+        None
+    }
+
+    /// Does the class of `model` (or a base, by name) define `method` with a
+    /// body that runs queries (`category.synchronize()`, `rack.get_available_units()`)?
+    pub fn method_queries(&self, model: usize, method: &str) -> bool {
+        self.find_class(model, |e, class| e.querying.iter().any(|(c, ms)| c == class && ms.iter().any(|x| x == method)))
+            .is_some()
     }
 
     /// Does loop `li` of `func`, over rows of `model`, copy them: clear a

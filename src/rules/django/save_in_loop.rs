@@ -127,29 +127,14 @@ fn bulk_skips(a: &Analysis, model: usize, method: &str) -> Option<String> {
     // (it collects them first); bulk_create/bulk_update/update() send no
     // save signal.
     let signals: &[&str] = if method == "save" { &["pre_save", "post_save"] } else { &[] };
-    let effects = || a.files.iter().map(|f| &f.facts.side_effects);
-    let mut seen = Vec::new();
-    let mut stack = vec![model];
-    while let Some(m) = stack.pop() {
-        if seen.contains(&m) || seen.len() > 32 {
-            continue;
-        }
-        seen.push(m);
+    let defines =
+        a.find_class(model, |e, class| e.classes.iter().any(|(c, ms)| c == class && ms.iter().any(|x| x == method)));
+    if let Some((m, class)) = defines {
         let entry = &a.index.models[m];
-        let mut names: Vec<&str> = vec![entry.class.name.as_str()];
-        names.extend(entry.class.bases.iter().map(|b| b.name.as_str()));
-        for class in names {
-            if effects().any(|e| e.classes.iter().any(|(c, ms)| c == class && ms.iter().any(|x| x == method))) {
-                return Some(format!(
-                    "{} defines {method}()",
-                    if class == entry.class.name { &entry.name } else { class }
-                ));
-            }
-        }
-        stack.extend(entry.bases.iter().copied());
+        return Some(format!("{} defines {method}()", if class == entry.class.name { &entry.name } else { class }));
     }
     let name = &a.index.models[model].name;
-    for e in effects() {
+    for e in a.files.iter().map(|f| &f.facts.side_effects) {
         for (sig, sender) in &e.receivers {
             if signals.contains(&sig.as_str()) && sender.as_deref().is_none_or(|s| s == name) {
                 return Some(match sender {

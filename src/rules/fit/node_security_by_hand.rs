@@ -9,7 +9,7 @@ use crate::profile::apps::under;
 use crate::profile::catalog::LibKind;
 use crate::profile::signals::SignalKind;
 use crate::profile::{Application, Site, Stack};
-use crate::rules::express::apps::{is_test_or_example, with_model, Feature};
+use crate::rules::express::apps::{is_test_or_example, with_model, App, Feature, Model};
 
 const DOC: &str = r#####"
 id = "fit/node-security-by-hand"
@@ -125,37 +125,30 @@ fn has_any(app: &Application, names: &[&str]) -> bool {
     names.iter().any(|n| app.has_lib(n) || app.deps.iter().any(|d| d.name == *n) || app.imports.contains_key(*n))
 }
 
-/// Does the application create an Express/Fastify/Koa/Nest app under its
-/// root whose wiring stackfit follows to the end? Next.js and other
-/// frameworks that own the server (no app created in code) are judged by
-/// their libraries alone.
-fn assembles_its_server(ctx: &ProjectCtx, root: &str) -> bool {
-    let dir = if root == "." { "" } else { root };
+/// The Express/Fastify/Koa/Nest apps created under the application's root.
+fn own_apps<'m>(m: &'m Model, app: &'m Application) -> impl Iterator<Item = &'m App> + 'm {
+    let dir = if app.root == "." { "" } else { app.root.as_str() };
+    m.apps.iter().filter(move |a| under(&a.created.path, dir))
+}
+
+/// Does the application create an app of its own whose wiring stackfit
+/// follows to the end? With no app created in code, only frameworks that
+/// are the server themselves (Next.js, Nuxt, hapi's config-style apps, ...)
+/// leave that to the project's configuration, which the rule still judges.
+fn assembles_its_server(ctx: &ProjectCtx, app: &Application) -> bool {
     with_model(ctx, |m| {
-        let apps: Vec<_> =
-            m.apps.iter().filter(|a| under(&a.created.path, dir) && !is_test_or_example(&a.created.path)).collect();
-        if apps.is_empty() {
-            return owns_server_by_framework(ctx, root);
+        let mut created = own_apps(m, app).filter(|a| !is_test_or_example(&a.created.path)).peekable();
+        if created.peek().is_none() {
+            return !matches!(app.framework.as_str(), "express" | "fastify" | "koa" | "nestjs");
         }
-        apps.iter().any(|a| a.open.is_none())
+        created.any(|a| a.open.is_none())
     })
 }
 
 /// A CSRF check written in the project's own code, in the scope of one of
 /// the application's apps (see `express/missing-csrf`).
-fn checks_csrf_itself(ctx: &ProjectCtx, root: &str) -> bool {
-    let dir = if root == "." { "" } else { root };
-    with_model(ctx, |m| m.apps.iter().any(|a| under(&a.created.path, dir) && m.has(a, Feature::Csrf)))
-}
-
-/// No app created in code: only frameworks that are the server themselves
-/// (Next.js, Nuxt, Remix, SvelteKit, hapi's config-style apps, ...) leave
-/// that to the project's configuration, which the rule still judges.
-fn owns_server_by_framework(ctx: &ProjectCtx, root: &str) -> bool {
-    applications(ctx)
-        .iter()
-        .find(|a| a.root == root)
-        .is_some_and(|a| !matches!(a.framework.as_str(), "express" | "fastify" | "koa" | "nestjs"))
+fn checks_csrf_itself(ctx: &ProjectCtx, app: &Application) -> bool {
+    with_model(ctx, |m| own_apps(m, app).any(|a| m.has(a, Feature::Csrf)))
 }
 
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
@@ -176,7 +169,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
         // from a framework package, as Medusa's or Strapi's does), or whose
         // every app is handed to code stackfit cannot follow, may well get
         // headers and rate limiting there: nothing to say.
-        if !assembles_its_server(ctx, &app.root) {
+        if !assembles_its_server(ctx, app) {
             continue;
         }
         let sessions = app.count(SignalKind::Session) > 0 || has_any(app, SESSIONS);
@@ -187,7 +180,7 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
         if !has_any(app, RATE_LIMIT) {
             missing.push("rate limiting");
         }
-        if sessions && !has_any(app, CSRF) && !checks_csrf_itself(ctx, &app.root) {
+        if sessions && !has_any(app, CSRF) && !checks_csrf_itself(ctx, app) {
             missing.push("CSRF protection for its cookie sessions");
         }
         if missing.len() < 2 {
