@@ -272,7 +272,7 @@ fn print_stats(res: &ScanResult, report_time: std::time::Duration) {
 fn load_engine() -> Result<Engine, String> {
     let root = scan::report_root(&[PathBuf::from(".")]);
     let cfg = scan::load_config(&ScanOptions::default(), &root).unwrap_or_else(|_| crate::config::Config::empty(&root));
-    Engine::load(&cfg.rules_dirs)
+    crate::registry::engine(&cfg.rules_dirs)
 }
 
 fn rules() -> Result<i32, String> {

@@ -88,7 +88,7 @@ pub struct Harness {
 impl Harness {
     /// Every builtin rule enabled.
     pub fn new() -> Result<Harness, String> {
-        let engine = Engine::load(&[])?;
+        let engine = crate::registry::engine(&[])?;
         let enabled = vec![true; engine.rules.len()];
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let root = std::env::temp_dir().join(format!("stackfit-fuzz-{}-{n}", std::process::id()));

@@ -319,7 +319,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
     }
     let root = report_root(&paths);
     let base = load_config(opts, &root)?;
-    let engine = Engine::load(&base.rules_dirs)?;
+    let engine = crate::registry::engine(&base.rules_dirs)?;
     timings.config = started.elapsed();
 
     // The cache loads on a thread of its own while the project is walked.
@@ -612,7 +612,10 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanResult, String> {
                 i if i < engine.rules.len() => engine.rules[i].meta.id.clone(),
                 i => format!(
                     "(facts for {})",
-                    crate::rules::FACT_EXTRACTORS[crate::engine::EXTRACTOR_STAT - i].consumers.join(", ")
+                    engine
+                        .extractor(crate::engine::EXTRACTOR_STAT - i)
+                        .map(|x| x.consumers.join(", "))
+                        .unwrap_or_default()
                 ),
             };
             (name, d)
@@ -742,8 +745,8 @@ pub fn project_phase(
     findings: &mut Vec<Finding>,
     suppressions: &mut SuppressionsByPath,
 ) -> Option<crate::profile::Profile> {
-    let reached = crate::rules::nest::services::resolve(p.files);
-    crate::rules::nest::services::merge(reached, findings, |path, directive| {
+    let reached = crate::model::nest::services::resolve(p.files);
+    crate::model::nest::services::merge(reached, findings, |path, directive| {
         if let Some((_, used)) = suppressions.get_mut(path) {
             used.push(directive);
         }

@@ -3,7 +3,6 @@
 //! `valid` one none (else: Noisy).
 
 use crate::engine::rule::RuleOrigin;
-use crate::engine::Engine;
 use crate::parse::Lang;
 use crate::scan::{scan, ScanOptions};
 use std::path::{Path, PathBuf};
@@ -80,7 +79,7 @@ pub fn check_examples(dir: Option<&Path>) -> Result<(usize, Vec<ExampleFailure>)
     let dir = dir.map(|d| std::path::absolute(d).unwrap_or_else(|_| d.to_path_buf()));
     let dir = dir.as_deref();
     let dirs: Vec<PathBuf> = dir.map(|d| vec![d.to_path_buf()]).unwrap_or_default();
-    let engine = Engine::load(&dirs)?;
+    let engine = crate::registry::engine(&dirs)?;
     let mut passed = 0;
     let mut failures = Vec::new();
     for r in &engine.rules {

@@ -11,7 +11,7 @@ fn every_rule_example_passes() {
 
 #[test]
 fn every_rule_has_complete_docs() {
-    let engine = stackfit::engine::Engine::load(&[]).expect("rules load");
+    let engine = stackfit::registry::engine(&[]).expect("rules load");
     for r in &engine.rules {
         let m = &r.meta;
         for (field, text) in

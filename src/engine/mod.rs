@@ -7,6 +7,7 @@
 pub mod context;
 pub mod declarative;
 pub mod facts;
+pub mod pass;
 pub mod project;
 pub mod rule;
 pub mod suppress;
@@ -17,7 +18,8 @@ use crate::parse::{self, Lang, Source, ALL_LANGS};
 use crate::semantics;
 use context::{FileCtx, Pending};
 use declarative::{CombinedQuery, DeclRule};
-use facts::FileFacts;
+use facts::{FactExtractor, FileFacts};
+use pass::{FilePass, Rerun};
 use project::{ProjectCtx, ProjectOut};
 use rule::{CodeRule, InRole, Rule, RuleKind, RuleMeta, RuleOrigin, RuleSpec};
 use std::collections::HashMap;
@@ -26,9 +28,17 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use suppress::Suppressions;
 
-/// Builtin declarative rule files, embedded at build time (see build.rs).
-mod builtin {
-    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+/// What the layers above contribute to an engine: the builtin code rules
+/// and declarative rule texts, the fact extractors and the file passes.
+/// The engine itself knows no rule, framework or fact kind;
+/// `crate::registry::builtins()` assembles these.
+#[derive(Default)]
+pub struct Builtins {
+    pub code_rules: Vec<&'static CodeRule>,
+    /// (file name, TOML text) of the builtin declarative rules.
+    pub declarative: Vec<(&'static str, &'static str)>,
+    pub extractors: Vec<&'static FactExtractor>,
+    pub passes: Vec<&'static dyn FilePass>,
 }
 
 pub struct Engine {
@@ -43,6 +53,8 @@ pub struct Engine {
     decl_queries: [OnceLock<Result<Option<CombinedQuery>, String>>; 4],
     prefilters: [Prefilter; 4],
     pub parse_budget: Duration,
+    extractors: Vec<&'static FactExtractor>,
+    passes: Vec<&'static dyn FilePass>,
     /// Hash of the user rule files loaded (builtin rules are covered by the
     /// build id), part of the result cache's key.
     pub user_rules_hash: u64,
@@ -64,7 +76,7 @@ struct Prefilter {
 }
 
 impl Prefilter {
-    fn build(lang: Lang, rules: &[Rule]) -> Prefilter {
+    fn build(lang: Lang, rules: &[Rule], extractors: &[&FactExtractor]) -> Prefilter {
         let mut needles: Vec<(String, bool)> = Vec::new();
         let id_of = |n: &str, word: bool, needles: &mut Vec<(String, bool)>| match needles
             .iter()
@@ -88,7 +100,7 @@ impl Prefilter {
                 }
             })
             .collect();
-        let extractor_needles = crate::rules::FACT_EXTRACTORS
+        let extractor_needles = extractors
             .iter()
             .map(|x| x.langs.contains(&lang).then(|| x.needles.iter().map(|n| id_of(n, false, &mut needles)).collect()))
             .collect();
@@ -180,15 +192,15 @@ pub type Enabled = [bool];
 impl Engine {
     /// Builtin code rules, builtin declarative rules, then the declarative
     /// rules in `extra_dirs`.
-    pub fn load(extra_dirs: &[PathBuf]) -> Result<Engine, String> {
+    pub fn load(builtins: &Builtins, extra_dirs: &[PathBuf]) -> Result<Engine, String> {
         let mut rules = Vec::new();
-        for code in crate::rules::code_rules() {
+        for &code in &builtins.code_rules {
             let spec: RuleSpec = toml::from_str(code.doc).map_err(|e| format!("builtin code rule docs: {e}"))?;
             let meta = RuleMeta::from_spec(&spec, RuleOrigin::Builtin)
                 .map_err(|e| format!("builtin rule {}: {e}", spec.id))?;
             rules.push(Rule { meta, kind: RuleKind::Code(code) });
         }
-        for (name, text) in builtin::RULES {
+        for &(name, text) in &builtins.declarative {
             rules.push(load_decl(text, RuleOrigin::File(PathBuf::from(name)), false)?);
         }
         let mut user_texts = String::new();
@@ -199,12 +211,21 @@ impl Engine {
                 user_texts.push_str(&text);
             }
         }
-        let mut engine = Engine::new(rules)?;
+        let mut engine = Engine::with(rules, builtins.extractors.clone(), builtins.passes.clone())?;
         engine.user_rules_hash = xxhash_rust::xxh3::xxh3_64(user_texts.as_bytes());
         Ok(engine)
     }
 
+    /// An engine of these rules alone: no fact extractors, no file passes.
     pub fn new(rules: Vec<Rule>) -> Result<Engine, String> {
+        Engine::with(rules, Vec::new(), Vec::new())
+    }
+
+    pub fn with(
+        rules: Vec<Rule>,
+        extractors: Vec<&'static FactExtractor>,
+        passes: Vec<&'static dyn FilePass>,
+    ) -> Result<Engine, String> {
         let mut by_id = HashMap::new();
         for (i, r) in rules.iter().enumerate() {
             if let Some(prev) = by_id.insert(r.meta.id.clone(), i) {
@@ -245,7 +266,7 @@ impl Engine {
                 }
             }
         }
-        let prefilters = ALL_LANGS.map(|l| Prefilter::build(l, &rules));
+        let prefilters = ALL_LANGS.map(|l| Prefilter::build(l, &rules, &extractors));
         Ok(Engine {
             rules,
             by_id,
@@ -255,15 +276,22 @@ impl Engine {
             decl_queries: Default::default(),
             prefilters,
             parse_budget: Duration::from_secs(30),
+            extractors,
+            passes,
             user_rules_hash: 0,
         })
+    }
+
+    /// Fact extractor `x` (as `EXTRACTOR_STAT - x` in `--stats`).
+    pub fn extractor(&self, x: usize) -> Option<&FactExtractor> {
+        self.extractors.get(x).copied()
     }
 
     pub fn rule_index(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
     }
 
-    fn combined_query(&self, lang: Lang) -> &Result<Option<CombinedQuery>, String> {
+    pub(crate) fn combined_query(&self, lang: Lang) -> &Result<Option<CombinedQuery>, String> {
         self.decl_queries[lang.index()].get_or_init(|| {
             let rules: Vec<(usize, &str)> = self.decl_rules[lang.index()]
                 .iter()
@@ -319,7 +347,8 @@ impl Engine {
         let present = pf.scan(&src.text);
         // Extractors run for the rules that consume their facts: project
         // rules, or file rules that phase 2 completes.
-        let extractors: Vec<usize> = crate::rules::FACT_EXTRACTORS
+        let extractors: Vec<usize> = self
+            .extractors
             .iter()
             .enumerate()
             .filter(|(x, fx)| {
@@ -368,7 +397,7 @@ impl Engine {
         }
         for x in extractors {
             let ts = Instant::now();
-            (crate::rules::FACT_EXTRACTORS[x].run)(&mut ctx);
+            (self.extractors[x].run)(&mut ctx);
             if stats {
                 out.stats.per_rule.push((EXTRACTOR_STAT - x, ts.elapsed()));
             }
@@ -384,10 +413,18 @@ impl Engine {
             });
             out.suppressions = Suppressions::parse_in(&src.text, Some(&comments));
         }
-        // Findings that hold if a controller of another file reaches this
-        // file's NestJS service methods.
-        let has_services = ctx.facts.nest.as_ref().is_some_and(|n| !n.injectables.is_empty());
-        let conditional = if has_services && !facts_only { self.conditional(&ctx, enabled) } else { Vec::new() };
+        // Findings that hold if other files make this one's functions request
+        // handlers (a NestJS controller reaching a service method).
+        let conditional: Vec<(usize, Vec<(context::RawFinding, Box<dyn std::any::Any>)>)> = if facts_only {
+            Vec::new()
+        } else {
+            let rerun = Rerun { engine: self, enabled };
+            (0..self.passes.len())
+                .filter(|&p| self.passes[p].applies(&ctx))
+                .map(|p| (p, self.passes[p].run(&rerun, &ctx)))
+                .filter(|(_, found)| !found.is_empty())
+                .collect()
+        };
         out.stats.rules = t1.elapsed();
         let raw = std::mem::take(&mut ctx.findings);
         let mut facts = std::mem::take(&mut ctx.facts);
@@ -404,21 +441,25 @@ impl Engine {
         out.used_suppressions = used;
         let mut seen = HashMap::new();
         fingerprint_with(&mut out.findings, Some(src), &mut seen);
-        if !conditional.is_empty() {
-            let mut cond_findings: Vec<Finding> = Vec::with_capacity(conditional.len());
-            let mut whens = Vec::with_capacity(conditional.len());
-            for (f, when) in conditional {
+        for (p, found) in conditional {
+            let mut cond_findings: Vec<Finding> = Vec::with_capacity(found.len());
+            let mut tags = Vec::with_capacity(found.len());
+            for (f, tag) in found {
                 let span = src.span(f.at.0, f.at.1);
                 cond_findings.push(self.finish(f, rel.to_string(), span, role));
-                whens.push(when);
+                tags.push(tag);
             }
             // Ranked after the file's own findings, so that theirs never change.
             fingerprint_with(&mut cond_findings, Some(src), &mut seen);
-            let nest = facts.nest.get_or_insert_with(Default::default);
-            for (finding, when) in cond_findings.into_iter().zip(whens) {
-                let suppressed_by = out.suppressions.find(&finding.rule_id, finding.span.start_line);
-                nest.conditional.push(crate::rules::nest::services::Conditional { when, finding, suppressed_by });
-            }
+            let done = cond_findings
+                .into_iter()
+                .zip(tags)
+                .map(|(finding, tag)| {
+                    let suppressed_by = out.suppressions.find(&finding.rule_id, finding.span.start_line);
+                    (finding, tag, suppressed_by)
+                })
+                .collect();
+            self.passes[p].store(&mut facts, done);
         }
         out.facts = std::sync::Arc::new(facts);
         out
@@ -488,7 +529,7 @@ impl Engine {
     /// The rules that read `handlers` run again over the same tree with a
     /// different set of request handlers; returns their findings and the
     /// rules that read request data (taint) in that run.
-    fn rerun(
+    pub(crate) fn rerun(
         &self,
         base: &FileCtx,
         run: &[bool],
@@ -499,108 +540,6 @@ impl Engine {
         let _ = self.run_rules(&mut ctx, run, false, &mut st);
         let readers = ctx.taint_readers.borrow().iter().copied().collect();
         (std::mem::take(&mut ctx.findings), readers)
-    }
-
-    /// Conditional findings of a file with NestJS `@Injectable()` classes:
-    /// what the rules that asked about request handlers report when the
-    /// service methods are handlers too (each with the methods it depends
-    /// on), and what the rules that asked about request data report when,
-    /// in turn, the j-th parameter of every service method carries request
-    /// data (each with the method and parameter). Phase 2 keeps those whose
-    /// methods a controller reaches (`rules::nest::services::resolve`).
-    ///
-    /// A rule that did not read the handlers in the normal run follows the
-    /// same path whatever they are, so only the rules that did run again;
-    /// likewise for request data between the handler pass and the taint
-    /// passes.
-    fn conditional(
-        &self,
-        base: &FileCtx,
-        enabled: &[bool],
-    ) -> Vec<(context::RawFinding, Vec<crate::rules::nest::services::Cond>)> {
-        use crate::rules::nest::services::Cond;
-        let readers = base.handler_readers.borrow().clone();
-        if readers.is_empty() {
-            return Vec::new();
-        }
-        let root = base.tree.root_node();
-        let src: &str = &base.src.text;
-        let services = semantics::js_nest::service_methods(root, src);
-        if services.is_empty() {
-            return Vec::new();
-        }
-        let index = base.call_index();
-        let closures: Vec<semantics::Handlers> = services.iter().map(|s| index.closure(root, src, s.node)).collect();
-        let mut handlers = base.handlers().clone();
-        for c in &closures {
-            for r in &c.ranges {
-                if !handlers.ranges.contains(r) {
-                    handlers.ranges.push(*r);
-                }
-            }
-        }
-        type Id = (usize, usize, usize, String, Option<Severity>);
-        let id = |f: &context::RawFinding| -> Id { (f.rule, f.at.0, f.at.1, f.message.clone(), f.severity) };
-        let mut known: std::collections::HashSet<Id> = base.findings.iter().map(id).collect();
-        let chain_of = |f: &context::RawFinding| -> Vec<tree_sitter::Node> {
-            // The finding's node if it is a function, then its enclosing ones.
-            root.descendant_for_byte_range(f.at.0, f.at.1)
-                .map(|n| {
-                    let own = Some(n).filter(|n| semantics::js::is_function_kind(n.ty()));
-                    own.into_iter().chain(base.enclosing_functions(n)).collect()
-                })
-                .unwrap_or_default()
-        };
-        let mut out: Vec<(context::RawFinding, Vec<Cond>)> = Vec::new();
-
-        let run: Vec<bool> = (0..self.rules.len()).map(|i| enabled[i] && readers.contains(&i)).collect();
-        let (found, taint_readers) = self.rerun(base, &run, handlers.clone());
-        for f in found {
-            if !known.insert(id(&f)) {
-                continue;
-            }
-            let chain = chain_of(&f);
-            let when: Vec<Cond> = services
-                .iter()
-                .zip(&closures)
-                .filter(|(_, c)| chain.iter().any(|n| c.is_handler(*n)))
-                .map(|(s, _)| Cond { class: s.class.clone(), method: s.method.clone(), param: None })
-                .collect();
-            if !when.is_empty() {
-                out.push((f, when));
-            }
-        }
-        if taint_readers.is_empty() {
-            return out;
-        }
-        let run: Vec<bool> = (0..self.rules.len()).map(|i| enabled[i] && taint_readers.contains(&i)).collect();
-        let max_params = services.iter().map(|s| s.params).max().unwrap_or(0).min(8);
-        let first_taint = out.len();
-        for j in 0..max_params {
-            let mut h = handlers.clone();
-            for s in services.iter().filter(|s| s.params > j) {
-                h.tainted_params.push(((s.node.start_byte(), s.node.end_byte()), j));
-            }
-            let (found, _) = self.rerun(base, &run, h);
-            for f in found {
-                let chain = chain_of(&f);
-                let when: Vec<Cond> = services
-                    .iter()
-                    .filter(|s| s.params > j && chain.contains(&s.node))
-                    .map(|s| Cond { class: s.class.clone(), method: s.method.clone(), param: Some(j as u32) })
-                    .collect();
-                if when.is_empty() {
-                    continue;
-                }
-                let fid = id(&f);
-                if let Some(prev) = out[first_taint..].iter_mut().find(|(p, _)| id(p) == fid) {
-                    prev.1.extend(when);
-                } else if known.insert(fid) {
-                    out.push((f, when));
-                }
-            }
-        }
-        out
     }
 
     fn traverse(&self, ctx: &mut FileCtx, active: &[bool], stats: bool, fstats: &mut FileStats) {
@@ -832,127 +771,4 @@ pub fn loc(path: &str, span: crate::finding::Span, message: &str) -> Location {
 
 pub fn severity_rank(s: Severity) -> u8 {
     s as u8
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn builtin_declarative_rules_validate_and_combine() {
-        for (name, text) in builtin::RULES {
-            load_decl(text, RuleOrigin::File(PathBuf::from(name)), true).unwrap();
-        }
-        let engine = Engine::load(&[]).unwrap();
-        for lang in ALL_LANGS {
-            if let Err(e) = engine.combined_query(lang) {
-                panic!("{}: {e}", lang.name());
-            }
-        }
-    }
-
-    /// Builtin declarative rules are all rooted in a node kind: none of
-    /// them needs the whole-tree query pass.
-    #[test]
-    fn builtin_declarative_rules_run_from_their_root_kinds() {
-        let engine = Engine::load(&[]).unwrap();
-        for lang in ALL_LANGS {
-            if let Ok(Some(q)) = engine.combined_query(lang) {
-                assert!(q.rest.is_none(), "{}", lang.name());
-                assert!(q.anchored.as_ref().is_some_and(|a| a.roots.iter().any(|r| *r)), "{}", lang.name());
-            }
-        }
-    }
-
-    /// `prefilter-words` needles count only as whole words; plain needles
-    /// anywhere. A file that no rule lets through is not parsed.
-    #[test]
-    fn prefilter_words_need_word_boundaries() {
-        let engine = Engine::load(&[]).unwrap();
-        let only = |id: &str| -> Vec<bool> { engine.rules.iter().map(|r| r.meta.id == id).collect() };
-        let run =
-            |id: &str, code: &str| engine.analyse("a.py", Lang::Python, &Source::new(code.into()), &only(id), false);
-        let data = "PLACES = (('BE-LTA', 'Leval'), ('CA-YPL', 'Pickle Lake'), ('X', 'evaluation'), ('Y', 'Vandill'))\n";
-        assert!(run("python/eval", data).prefiltered);
-        assert!(run("python/unsafe-deserialization", data).prefiltered);
-        let out = run("python/eval", "def f(request):\n    return eval(request.GET['q'])\n");
-        assert!(!out.prefiltered);
-        assert_eq!(out.findings.len(), 1);
-        let out = run("python/eval", "x = 1\nr = exec\n");
-        assert!(!out.prefiltered, "a word at the end of the file counts");
-        // Substring needles still match inside words: `_pickle`, `cPickle`.
-        let out = run("python/unsafe-deserialization", "import cPickle\ndef f(b):\n    return cPickle.loads(b)\n");
-        assert!(!out.prefiltered);
-        assert!(!run("python/unsafe-deserialization", "import _pickle\n").prefiltered);
-        assert!(!run("python/unsafe-deserialization", "from dill import loads\n").prefiltered);
-    }
-
-    #[test]
-    fn service_methods_get_conditional_findings_with_what_they_depend_on() {
-        let src = Source::new(
-            r#"import { Injectable } from "@nestjs/common";
-import * as fs from "fs";
-import * as path from "path";
-const AT = new Date().toISOString();
-@Injectable()
-export class FilesService {
-  read(dir: string, name: string) {
-    const data = this.load(name);
-    return fs.promises.readFile(path.join("/srv", dir, name));
-  }
-  private load(name: string) {
-    return fs.readFileSync("x.json", "utf8");
-  }
-  tick() {
-    return fs.readFileSync("y.json", "utf8");
-  }
-}
-"#
-            .to_string(),
-        );
-        let engine = Engine::load(&[]).unwrap();
-        let enabled = vec![true; engine.rules.len()];
-        let out = engine.analyse("src/files.service.ts", Lang::TypeScript, &src, &enabled, false);
-        // Alone, the file has no request handler: nothing.
-        assert!(out.findings.iter().all(|f| !f.rule_id.contains("handler") && f.rule_id != "node/path-traversal"));
-        let nest = out.facts.nest.clone().expect("nest facts");
-        type Got<'a> = Vec<(u32, &'a str, Vec<(&'a str, Option<u32>)>)>;
-        let got: Got = nest
-            .conditional
-            .iter()
-            .map(|c| {
-                (
-                    c.finding.span.start_line,
-                    c.finding.rule_id.as_str(),
-                    c.when.iter().map(|w| (w.method.as_str(), w.param)).collect(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                // `load` runs when `read` does (or when called itself).
-                (12, "node/sync-api-in-handler", vec![("read", None), ("load", None)]),
-                (15, "node/sync-api-in-handler", vec![("tick", None)]),
-                // Either parameter carrying request data makes the path tainted.
-                (9, "node/path-traversal", vec![("read", Some(0)), ("read", Some(1))]),
-            ]
-        );
-    }
-
-    #[test]
-    fn code_rule_node_kinds_exist_in_their_languages() {
-        let engine = Engine::load(&[]).unwrap();
-        for r in &engine.rules {
-            if let RuleKind::Code(c) = &r.kind {
-                for kind in c.kinds {
-                    assert!(
-                        r.meta.langs.iter().any(|l| l.ts_language().id_for_node_kind(kind, true) != 0),
-                        "{}: node kind '{kind}' exists in none of its languages",
-                        r.meta.id
-                    );
-                }
-            }
-        }
-    }
 }

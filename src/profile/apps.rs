@@ -422,12 +422,12 @@ pub fn discover(found: &Found, files: &[ProjectFile]) -> Vec<Candidate> {
     // Django projects from their entry points.
     let settings_refs: BTreeSet<String> = files
         .iter()
-        .filter_map(|f| f.facts.fit.as_ref())
+        .filter_map(|f| f.facts.get::<crate::profile::signals::FitFacts>())
         .flat_map(|ff| ff.signals.iter().filter(|s| s.kind == SignalKind::SettingsRef).map(|s| s.detail.clone()))
         .collect();
     let mut django: BTreeMap<String, Candidate> = BTreeMap::new();
     for f in files {
-        let Some(ff) = f.facts.fit.as_ref() else { continue };
+        let Some(ff) = f.facts.get::<crate::profile::signals::FitFacts>() else { continue };
         if in_non_app_dir(&f.rel) {
             continue;
         }
@@ -442,7 +442,7 @@ pub fn discover(found: &Found, files: &[ProjectFile]) -> Vec<Candidate> {
                 .and_then(|s| s.detail.split('.').next().map(str::to_string));
             root_pkg = Some((dir_of(&f.rel), pkg));
         } else {
-            let module = crate::rules::django::settings::module_name(&f.rel).0;
+            let module = crate::model::django::settings::module_name(&f.rel).0;
             let is_settings = has(SignalKind::SettingsModule)
                 && (name == "settings.py" || f.rel.contains("/settings/") || settings_refs.contains(&module));
             let is_entry = has(SignalKind::WsgiEntry) || has(SignalKind::AsgiEntry);

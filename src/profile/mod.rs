@@ -31,6 +31,20 @@ use signals::SignalKind;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+/// The fit profile's phase-1 extractor: workload signals of every file.
+pub const EXTRACTORS: &[crate::engine::facts::FactExtractor] = &[crate::engine::facts::FactExtractor {
+    consumers: &["fit/"],
+    langs: &[
+        crate::parse::Lang::Python,
+        crate::parse::Lang::JavaScript,
+        crate::parse::Lang::TypeScript,
+        crate::parse::Lang::Tsx,
+    ],
+    needles: signals::NEEDLES,
+    run: signals::extract,
+    for_file_rules: false,
+}];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stack {
@@ -422,7 +436,7 @@ fn build_app(
     let mut sites: BTreeMap<SignalKind, Vec<Site>> = BTreeMap::new();
     let mut imports: BTreeMap<String, Location> = BTreeMap::new();
     for f in files {
-        let Some(ff) = &f.facts.fit else { continue };
+        let Some(ff) = f.facts.get::<crate::profile::signals::FitFacts>() else { continue };
         let js = f.lang.is_js_family();
         for s in &ff.signals {
             let kind = match (c.stack, js, s.kind) {
@@ -528,7 +542,7 @@ fn build_app(
     } else if let Some(p) = package_json {
         lines.location(&p.rel, 1, None)
     } else if let Some(s) = files.iter().find_map(|f| {
-        let ff = f.facts.fit.as_ref()?;
+        let ff = f.facts.get::<crate::profile::signals::FitFacts>()?;
         let s = ff.signals.iter().find(|s| s.kind == SignalKind::SettingsRef && f.rel.ends_with("manage.py"))?;
         Some(Location { path: f.rel.clone(), span: s.span, message: None })
     }) {

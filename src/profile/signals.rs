@@ -191,6 +191,10 @@ pub struct FitFacts {
     pub imports: Vec<Import>,
 }
 
+impl crate::engine::facts::Fact for FitFacts {
+    const KEY: &'static str = "fit";
+}
+
 impl FitFacts {
     pub fn add(&mut self, kind: SignalKind, span: Span, detail: impl Into<String>, handler: u32) {
         self.signals.push(Signal { kind, span, detail: detail.into(), handler });
@@ -281,7 +285,7 @@ pub fn extract(ctx: &mut FileCtx) {
     facts.signals.sort();
     facts.signals.dedup_by(|a, b| a.kind == b.kind && a.span.start_line == b.span.start_line && a.detail == b.detail);
     facts.imports.sort_by(|a, b| a.span.cmp(&b.span).then(a.module.cmp(&b.module)));
-    ctx.facts.fit = Some(facts);
+    ctx.facts.set(facts);
 }
 
 /// First line of the request handler `node` sits in (0: none): the
@@ -380,8 +384,8 @@ mod extract_tests {
         let mut ctx = FileCtx::new(rel, lang, &src, &tree);
         extract(&mut ctx);
         ctx.facts
-            .fit
-            .map(|f| f.signals)
+            .get::<FitFacts>()
+            .map(|f| f.signals.clone())
             .unwrap_or_default()
             .into_iter()
             .map(|s| (s.kind, s.span.start_line, s.detail))

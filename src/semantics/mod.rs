@@ -6,8 +6,6 @@
 pub mod constant;
 pub mod functions;
 pub mod js;
-pub mod js_nest;
-pub mod js_orm;
 pub mod js_taint;
 pub mod python;
 

@@ -1,10 +1,10 @@
 //! `django/allowed-hosts-wildcard`: `"*"` in the `ALLOWED_HOSTS` a
 //! production settings module ends up with.
 
-use super::settings::{Edit, Issue, Reporter, SettingsIndex, StmtKind, Value};
 use crate::engine::context::FileCtx;
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::model::django::settings::{Edit, Issue, Reporter, SettingsIndex, StmtKind, Value};
 use crate::parse::Syntax;
 use tree_sitter::Node;
 

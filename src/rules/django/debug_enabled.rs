@@ -2,9 +2,9 @@
 //! settings module ends up with, reported at that assignment (which may sit
 //! in a base module the production module star-imports).
 
-use super::settings::{SettingsIndex, Site};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::model::django::settings::{SettingsIndex, Site};
 use std::collections::BTreeMap;
 
 const DOC: &str = r#####"

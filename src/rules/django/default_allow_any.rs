@@ -2,10 +2,10 @@
 //! permission (AllowAny) in production settings, or a view that sets
 //! `permission_classes = [AllowAny]` while accepting unsafe methods.
 
-use super::settings::{Issue, Reporter, SettingsIndex, State, Value};
 use crate::engine::context::FileCtx;
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::model::django::settings::{Issue, Reporter, SettingsIndex, State, Value};
 use crate::parse::Syntax;
 use crate::semantics::python;
 use tree_sitter::Node;

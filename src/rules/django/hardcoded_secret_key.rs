@@ -2,11 +2,11 @@
 //! module ends up with. Error in production chains, note in development
 //! ones.
 
-use super::settings::{Issue, Reporter, SettingsIndex, State};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 use crate::finding::{Confidence, Severity};
-use crate::rules::django::settings::Value;
+use crate::model::django::settings::Value;
+use crate::model::django::settings::{Issue, Reporter, SettingsIndex, State};
 
 const DOC: &str = r#####"
 id = "django/hardcoded-secret-key"

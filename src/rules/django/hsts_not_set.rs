@@ -2,9 +2,9 @@
 //! `SECURE_HSTS_SECONDS` is unset or zero (security.W004), or HSTS is on
 //! without `includeSubDomains` / `preload` (W005 / W021).
 
-use super::settings::{is_falsy, show, Issue, Reporter, SettingsIndex, State, SECURITY_MIDDLEWARE};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::model::django::settings::{is_falsy, show, Issue, Reporter, SettingsIndex, State, SECURITY_MIDDLEWARE};
 
 const DOC: &str = r#####"
 id = "django/hsts-not-set"

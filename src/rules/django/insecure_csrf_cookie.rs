@@ -1,9 +1,9 @@
 //! `django/insecure-csrf-cookie`: CsrfViewMiddleware is installed, the token
 //! lives in a cookie, and that cookie is not Secure (security.W016).
 
-use super::settings::{is_falsy, Reporter, SettingsIndex, State, CSRF_MIDDLEWARE};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::model::django::settings::{is_falsy, Reporter, SettingsIndex, State, CSRF_MIDDLEWARE};
 
 const DOC: &str = r#####"
 id = "django/insecure-csrf-cookie"

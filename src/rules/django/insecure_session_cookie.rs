@@ -1,9 +1,9 @@
 //! `django/insecure-session-cookie`: sessions are used and the session
 //! cookie is not Secure (security.W010-W012) or not HttpOnly (W013-W015).
 
-use super::settings::{is_falsy, show, Issue, Reporter, SettingsIndex, State, SESSION_MIDDLEWARE};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::model::django::settings::{is_falsy, show, Issue, Reporter, SettingsIndex, State, SESSION_MIDDLEWARE};
 
 const DOC: &str = r#####"
 id = "django/insecure-session-cookie"

@@ -1,9 +1,9 @@
 //! `django/missing-clickjacking-middleware`: a production settings chain
 //! whose `MIDDLEWARE` does not list `XFrameOptionsMiddleware` (security.W002).
 
-use super::settings::{missing_middleware, CLICKJACKING_MIDDLEWARE};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::model::django::settings::{missing_middleware, CLICKJACKING_MIDDLEWARE};
 
 const DOC: &str = r#####"
 id = "django/missing-clickjacking-middleware"

@@ -2,11 +2,11 @@
 //! settings configure no Content Security Policy (neither the built-in
 //! middleware with `SECURE_CSP` nor django-csp).
 
-use super::settings::{is_falsy, Issue, Reporter, SettingsIndex, State, Value, CSP_MIDDLEWARE};
-use super::version::{depends_on, django_version};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 use crate::finding::{Location, Span};
+use crate::model::django::settings::{is_falsy, Issue, Reporter, SettingsIndex, State, Value, CSP_MIDDLEWARE};
+use crate::model::django::version::{depends_on, django_version};
 
 const DOC: &str = r#####"
 id = "django/missing-csp"
@@ -105,7 +105,7 @@ files = { "pyproject.toml" = "[project]\nname = \"shop\"\ndependencies = [\"djan
 pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };
 
 /// Settings of django-csp (3.x `CSP_*`, 4.x `CONTENT_SECURITY_POLICY*`).
-fn django_csp_configured(eff: &super::settings::EffectiveSettings) -> bool {
+fn django_csp_configured(eff: &crate::model::django::settings::EffectiveSettings) -> bool {
     eff.values.keys().any(|k| k.starts_with("CSP_") || k.starts_with("CONTENT_SECURITY_POLICY"))
         || eff.has_app("csp") == Some(true)
 }

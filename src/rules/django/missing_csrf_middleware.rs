@@ -1,9 +1,9 @@
 //! `django/missing-csrf-middleware`: a production settings chain whose
 //! `MIDDLEWARE` does not list `CsrfViewMiddleware` (security.W003).
 
-use super::settings::{missing_middleware, CSRF_MIDDLEWARE, SESSION_MIDDLEWARE};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::model::django::settings::{missing_middleware, CSRF_MIDDLEWARE, SESSION_MIDDLEWARE};
 
 const DOC: &str = r#####"
 id = "django/missing-csrf-middleware"

@@ -1,9 +1,9 @@
 //! `django/missing-security-middleware`: a production settings chain whose
 //! `MIDDLEWARE` does not list `SecurityMiddleware` (Django's security.W001).
 
-use super::settings::{missing_middleware, SECURITY_MIDDLEWARE};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::model::django::settings::{missing_middleware, SECURITY_MIDDLEWARE};
 
 const DOC: &str = r#####"
 id = "django/missing-security-middleware"

@@ -4,7 +4,6 @@ pub mod allowed_hosts_wildcard;
 pub mod csrf_exempt;
 pub mod debug_enabled;
 pub mod default_allow_any;
-pub mod drf;
 pub mod hardcoded_secret_key;
 pub mod hsts_not_set;
 pub mod insecure_csrf_cookie;
@@ -13,20 +12,16 @@ pub mod missing_clickjacking_middleware;
 pub mod missing_csp;
 pub mod missing_csrf_middleware;
 pub mod missing_security_middleware;
-pub mod models;
 pub mod n_plus_one_fk;
 pub mod n_plus_one_related;
 pub mod n_plus_one_serializer;
 pub mod open_redirect;
 pub mod query_in_loop;
-pub mod querysets;
 pub mod save_in_loop;
-pub mod settings;
 pub mod sql_injection;
 pub mod ssl_redirect_off;
 pub mod sync_orm_in_async;
 pub mod unsafe_mark_safe;
-pub mod version;
 
 use crate::engine::rule::CodeRule;
 

@@ -2,9 +2,9 @@
 //! ForeignKey/OneToOne (or a generic foreign key) of each row that the
 //! queryset does not load with `select_related`/`prefetch_related`.
 
-use super::querysets::{report_n_plus_one, Analysis, NPlusOneRule};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::model::django::querysets::{report_n_plus_one, Analysis, NPlusOneRule};
 
 const DOC: &str = r#####"
 id = "django/n-plus-one-fk"

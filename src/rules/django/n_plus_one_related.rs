@@ -2,9 +2,9 @@
 //! ForeignKey or many-to-many manager of each row (`book.tags.all()`,
 //! `author.book_set.count()`) that the queryset does not prefetch.
 
-use super::querysets::{report_n_plus_one, Analysis, NPlusOneRule};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::model::django::querysets::{report_n_plus_one, Analysis, NPlusOneRule};
 
 const DOC: &str = r#####"
 id = "django/n-plus-one-related"

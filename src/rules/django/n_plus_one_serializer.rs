@@ -1,13 +1,13 @@
 //! `drf/n-plus-one-serializer`: a DRF list view whose queryset does not
 //! load the relations its serializer renders for every row.
 
-use super::drf::{Requirement, Serializers};
-use super::querysets::{
-    lookup_edits, report_n_plus_one, Analysis, LookupCall, NPlusOne, NPlusOneRule, QsFrom, QsOrigin, Resolved,
-};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 use crate::finding::{Edit, Fix, Location};
+use crate::model::django::drf::{Requirement, Serializers};
+use crate::model::django::querysets::{
+    lookup_edits, report_n_plus_one, Analysis, LookupCall, NPlusOne, NPlusOneRule, QsFrom, QsOrigin, Resolved,
+};
 
 const DOC: &str = r#####"
 id = "drf/n-plus-one-serializer"

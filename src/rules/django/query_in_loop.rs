@@ -1,10 +1,10 @@
 //! `django/query-in-loop`: an explicit query run once per loop iteration
 //! whose arguments depend on the loop variable.
 
-use super::querysets::{Analysis, Iterates};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 use crate::finding::{Confidence, Location};
+use crate::model::django::querysets::{Analysis, Iterates};
 
 const DOC: &str = r#####"
 id = "django/query-in-loop"

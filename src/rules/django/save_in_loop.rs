@@ -1,10 +1,10 @@
 //! `django/save-in-loop`: `.save()`, `.create()` or `.delete()` of a model
 //! called once per loop iteration.
 
-use super::querysets::{Analysis, Iterates, WriteTarget};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 use crate::finding::{Confidence, Location};
+use crate::model::django::querysets::{Analysis, Iterates, WriteTarget};
 
 const DOC: &str = r#####"
 id = "django/save-in-loop"

@@ -1,9 +1,9 @@
 //! `django/ssl-redirect-off`: SecurityMiddleware is installed but
 //! `SECURE_SSL_REDIRECT` is unset or false (security.W008).
 
-use super::settings::{Reporter, SettingsIndex, SECURITY_MIDDLEWARE};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::model::django::settings::{Reporter, SettingsIndex, SECURITY_MIDDLEWARE};
 
 const DOC: &str = r#####"
 id = "django/ssl-redirect-off"

@@ -1,9 +1,9 @@
 //! `express/insecure-session`: session middleware with a literal secret,
 //! insecure cookie flags or no cookie options at all.
 
-use super::facts::{has_spread, object_prop, package_name, resolve_object, strip};
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::model::node::facts::{has_spread, object_prop, package_name, resolve_object, strip};
 use crate::parse::Syntax;
 use tree_sitter::Node;
 

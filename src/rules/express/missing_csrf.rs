@@ -1,10 +1,10 @@
 //! `express/missing-csrf`: cookie sessions and state-changing routes with
 //! no CSRF protection.
 
-use super::apps::{self, Feature};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 use crate::finding::Location;
+use crate::model::node::apps::{self, Feature};
 
 const DOC: &str = r#####"
 id = "express/missing-csrf"

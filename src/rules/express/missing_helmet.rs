@@ -1,9 +1,9 @@
 //! `express/missing-helmet`: an app that sets no security headers.
 
-use super::apps::{self, Feature};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 use crate::finding::Location;
+use crate::model::node::apps::{self, Feature};
 
 const DOC: &str = r#####"
 id = "express/missing-helmet"
@@ -139,8 +139,8 @@ fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
                 None => format!("{pkg} is not registered on it"),
             };
             let how = match app.kind {
-                super::facts::ObjKind::Fastify => "await app.register(require(\"@fastify/helmet\"))",
-                super::facts::ObjKind::Koa => "app.use(helmet()) from koa-helmet",
+                crate::model::node::facts::ObjKind::Fastify => "await app.register(require(\"@fastify/helmet\"))",
+                crate::model::node::facts::ObjKind::Koa => "app.use(helmet()) from koa-helmet",
                 _ => "app.use(helmet())",
             };
             let message = format!(

@@ -1,9 +1,9 @@
 //! `express/missing-rate-limit`: authentication routes with no rate limiter.
 
-use super::apps::{self, Feature};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 use crate::finding::Location;
+use crate::model::node::apps::{self, Feature};
 
 const DOC: &str = r#####"
 id = "express/missing-rate-limit"

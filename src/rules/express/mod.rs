@@ -3,8 +3,6 @@
 //! what each file says about apps in phase 1, [`apps`] follows every app
 //! across modules in phase 2.
 
-pub mod apps;
-pub mod facts;
 pub mod insecure_session;
 pub mod missing_csrf;
 pub mod missing_helmet;

@@ -1,12 +1,12 @@
 //! `express/permissive-cors`: CORS that lets any site make credentialed
 //! requests, or a bare `cors()` on an app with cookie sessions.
 
-use super::apps;
-use super::facts::{object_prop, package_name, resolve_object, strip};
 use crate::engine::context::FileCtx;
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 use crate::finding::Severity;
+use crate::model::node::apps;
+use crate::model::node::facts::{object_prop, package_name, resolve_object, strip};
 use crate::parse::Syntax;
 use crate::semantics::js::is_function_kind;
 use tree_sitter::Node;

@@ -5,11 +5,11 @@
 use super::{applications, relate};
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
+use crate::model::node::apps::{is_test_or_example, with_model, App, Feature, Model};
 use crate::profile::apps::under;
 use crate::profile::catalog::LibKind;
 use crate::profile::signals::SignalKind;
 use crate::profile::{Application, Site, Stack};
-use crate::rules::express::apps::{is_test_or_example, with_model, App, Feature, Model};
 
 const DOC: &str = r#####"
 id = "fit/node-security-by-hand"

@@ -4,8 +4,8 @@
 use crate::engine::project::{ProjectCtx, ProjectOut};
 use crate::engine::rule::CodeRule;
 use crate::finding::Location;
-use crate::rules::express::apps::{self, Feature};
-use crate::rules::express::facts::ObjKind;
+use crate::model::node::apps::{self, Feature};
+use crate::model::node::facts::ObjKind;
 
 const DOC: &str = r#####"
 id = "nest/missing-validation-pipe"

@@ -1,7 +1,6 @@
-//! NestJS rules. Apps are discovered by `crate::rules::express::apps`.
+//! NestJS rules. Apps are discovered by `crate::model::node::apps`.
 
 pub mod missing_validation_pipe;
-pub mod services;
 
 use crate::engine::rule::CodeRule;
 

@@ -4,8 +4,8 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::model::node::orm::{self as js_orm, Repeat};
 use crate::parse::Syntax;
-use crate::semantics::js_orm::{self, Repeat};
 use crate::semantics::{self, descendants, js, text, Context};
 use std::collections::HashSet;
 use tree_sitter::Node;

@@ -3,8 +3,8 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::model::node::orm::{self as js_orm, Orm, Repeat};
 use crate::parse::Syntax;
-use crate::semantics::js_orm::{self, Orm, Repeat};
 use crate::semantics::{descendants, text};
 use tree_sitter::Node;
 

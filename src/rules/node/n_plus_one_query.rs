@@ -4,8 +4,8 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::model::node::orm::{self as js_orm, DbCall, Orm, OrmIndex, Repeat};
 use crate::parse::Syntax;
-use crate::semantics::js_orm::{self, DbCall, Orm, OrmIndex, Repeat};
 use crate::semantics::{descendants, text};
 use std::collections::HashSet;
 use tree_sitter::Node;

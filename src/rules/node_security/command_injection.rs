@@ -3,8 +3,8 @@
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
 use crate::finding::{Confidence, Severity};
+use crate::model::node::facts::{object_prop, resolve_object, strip};
 use crate::parse::Syntax;
-use crate::rules::express::facts::{object_prop, resolve_object, strip};
 use tree_sitter::Node;
 
 const DOC: &str = r#####"

@@ -2,9 +2,9 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::model::node::apps::is_test_or_example;
+use crate::model::node::facts::strip;
 use crate::parse::Syntax;
-use crate::rules::express::apps::is_test_or_example;
-use crate::rules::express::facts::strip;
 use tree_sitter::Node;
 
 const DOC: &str = r#####"

@@ -3,8 +3,8 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::model::node::facts::{object_prop, resolve_object, strip};
 use crate::parse::Syntax;
-use crate::rules::express::facts::{object_prop, resolve_object, strip};
 use crate::semantics::js::is_function_kind;
 use tree_sitter::Node;
 
@@ -114,7 +114,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
             };
             match obj.and_then(|o| object_prop(o, "algorithms", src)) {
                 None => {
-                    if obj.is_some_and(crate::rules::express::facts::has_spread) {
+                    if obj.is_some_and(crate::model::node::facts::has_spread) {
                         return;
                     }
                     // The algorithm the key calls for: HS256 for a shared

@@ -2,8 +2,8 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::model::node::facts::strip;
 use crate::parse::Syntax;
-use crate::rules::express::facts::strip;
 use tree_sitter::Node;
 
 const DOC: &str = r#####"
@@ -123,7 +123,7 @@ fn is_mongo_receiver(obj: Node, ctx: &FileCtx) -> bool {
     }
     let b = ctx.bindings();
     let mongo_file = b.imports.values().any(|m| {
-        let pkg = crate::rules::express::facts::package_name(m);
+        let pkg = crate::model::node::facts::package_name(m);
         matches!(pkg, "mongoose" | "mongodb" | "@typegoose/typegoose")
     });
     let from_models = b.imports.get(last).is_some_and(|m| m.to_ascii_lowercase().contains("model"));

@@ -2,8 +2,8 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::model::node::facts::strip;
 use crate::parse::Syntax;
-use crate::rules::express::facts::strip;
 use tree_sitter::Node;
 
 const DOC: &str = r#####"

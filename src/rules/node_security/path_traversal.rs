@@ -2,8 +2,8 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
+use crate::model::node::facts::{object_prop, resolve_object};
 use crate::parse::Syntax;
-use crate::rules::express::facts::{object_prop, resolve_object};
 use tree_sitter::Node;
 
 const DOC: &str = r#####"

@@ -4,8 +4,8 @@
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
 use crate::finding::{Confidence, Severity};
+use crate::model::node::facts::strip;
 use crate::parse::Syntax;
-use crate::rules::express::facts::strip;
 use crate::semantics::descendants;
 use crate::semantics::js::is_literal;
 use tree_sitter::Node;

@@ -4,9 +4,9 @@
 //! encloses one, and whether its arguments depend on the loop variable.
 //! Used by `node/n-plus-one-query` and `node/n-plus-one-parallel`.
 
-use super::js::{is_function_kind, param_names};
-use super::{descendants, text, Bindings};
 use crate::parse::Syntax;
+use crate::semantics::js::{is_function_kind, param_names};
+use crate::semantics::{descendants, text, Bindings};
 use std::collections::{HashMap, HashSet};
 use tree_sitter::Node;
 
@@ -499,7 +499,7 @@ pub fn repeat_of<'t>(node: Node<'t>, src: &'t str) -> Option<Repeat<'t>> {
                 let call = p.up().filter(|a| a.ty() == "arguments").and_then(|a| a.up())?;
                 let f = call.field("function").filter(|f| f.ty() == "member_expression")?;
                 let m = f.field("property")?;
-                let name = super::text(m, src);
+                let name = crate::semantics::text(m, src);
                 return ITERATING_METHODS.contains(&name).then_some(Repeat::Callback(call, p, name));
             }
             _ => {}
@@ -520,7 +520,7 @@ pub fn iteration_names(rep: Repeat, src: &str) -> HashSet<String> {
             match l.ty() {
                 "for_in_statement" => {
                     if let Some(left) = l.field("left") {
-                        super::js::add_pattern_names(left, src, &mut names);
+                        crate::semantics::js::add_pattern_names(left, src, &mut names);
                     }
                 }
                 "for_statement" => {
@@ -528,7 +528,7 @@ pub fn iteration_names(rep: Repeat, src: &str) -> HashSet<String> {
                         descendants(init, |n| {
                             if n.ty() == "variable_declarator" {
                                 if let Some(name) = n.field("name") {
-                                    super::js::add_pattern_names(name, src, &mut names);
+                                    crate::semantics::js::add_pattern_names(name, src, &mut names);
                                 }
                                 return false;
                             }
@@ -549,8 +549,8 @@ pub fn iteration_names(rep: Repeat, src: &str) -> HashSet<String> {
                             match n.ty() {
                                 "variable_declarator" => {
                                     if let (Some(name), Some(v)) = (n.field("name"), n.field("value")) {
-                                        if !super::js::is_literal(v) {
-                                            super::js::add_pattern_names(name, src, &mut names);
+                                        if !crate::semantics::js::is_literal(v) {
+                                            crate::semantics::js::add_pattern_names(name, src, &mut names);
                                         }
                                     }
                                 }
@@ -583,7 +583,7 @@ pub fn iteration_names(rep: Repeat, src: &str) -> HashSet<String> {
             // Destructured parameters: `({ id }) => ...`
             if let Some(params) = f.field("parameters") {
                 if let Some(first) = params.named_child(if method == "reduce" { 1 } else { 0 }) {
-                    super::js::add_pattern_names(first, src, &mut names);
+                    crate::semantics::js::add_pattern_names(first, src, &mut names);
                 }
             }
             f.field("body")
@@ -596,7 +596,7 @@ pub fn iteration_names(rep: Repeat, src: &str) -> HashSet<String> {
             if n.ty() == "variable_declarator" {
                 if let (Some(name), Some(v)) = (n.field("name"), n.field("value")) {
                     if mentions(v, src, &names) {
-                        super::js::add_pattern_names(name, src, &mut names);
+                        crate::semantics::js::add_pattern_names(name, src, &mut names);
                     }
                 }
             }

@@ -4,9 +4,9 @@
 //! The cross-file part (which controller reaches which service method) is
 //! in `rules::nest::services`.
 
-use super::js::is_function_kind;
-use super::{descendants, text};
 use crate::parse::Syntax;
+use crate::semantics::js::is_function_kind;
+use crate::semantics::{descendants, text};
 use std::collections::BTreeMap;
 use tree_sitter::Node;
 
@@ -102,7 +102,7 @@ pub fn service_methods<'t>(root: Node<'t>, src: &str) -> Vec<ServiceMethod<'t>> 
                 class: name.to_string(),
                 method: method.to_string(),
                 node: m,
-                params: super::js_taint::param_nodes(m).len(),
+                params: crate::semantics::js_taint::param_nodes(m).len(),
             });
         }
     }
@@ -167,7 +167,7 @@ pub fn injected_props(class: Node, src: &str) -> BTreeMap<String, String> {
     for m in body.named_children(&mut c) {
         match m.ty() {
             "method_definition" if method_name(m, src) == "constructor" => {
-                for p in super::js_taint::param_nodes(m) {
+                for p in crate::semantics::js_taint::param_nodes(m) {
                     if !matches!(p.ty(), "required_parameter" | "optional_parameter") {
                         continue;
                     }

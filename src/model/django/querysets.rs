@@ -1917,7 +1917,7 @@ impl<'a> Views<'a> {
     fn index(files: &'a [ProjectFile]) -> Views<'a> {
         let mut all = Vec::new();
         for f in files {
-            let Some(d) = &f.facts.django_models else { continue };
+            let Some(d) = f.facts.get::<crate::model::django::models::DjangoFacts>() else { continue };
             for v in &d.views {
                 all.push((FileRef { rel: &f.rel, facts: d }, v));
             }
@@ -2093,7 +2093,11 @@ impl<'a> Analysis<'a> {
         let files = ctx
             .files
             .iter()
-            .filter_map(|f| f.facts.django_models.as_ref().map(|d| FileRef { rel: f.rel.as_str(), facts: d }))
+            .filter_map(|f| {
+                f.facts
+                    .get::<crate::model::django::models::DjangoFacts>()
+                    .map(|d| FileRef { rel: f.rel.as_str(), facts: d })
+            })
             .collect();
         Analysis { index: ModelIndex::shared(ctx), views: Views::shared(ctx), files }
     }

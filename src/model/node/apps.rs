@@ -461,14 +461,14 @@ impl<'p> Model<'p> {
         };
         let mut m = Model { ctx, st: Rc::new(st) };
         for (i, f) in ctx.files.iter().enumerate() {
-            if f.facts.node_app.is_some() {
+            if f.facts.get::<crate::model::node::facts::NodeFacts>().is_some() {
                 m.index_file(i);
             }
         }
         let mut apps = Vec::new();
         let mut mounted = HashSet::new();
         for (i, f) in ctx.files.iter().enumerate() {
-            let Some(facts) = &f.facts.node_app else { continue };
+            let Some(facts) = f.facts.get::<crate::model::node::facts::NodeFacts>() else { continue };
             for (o, obj) in facts.objects.iter().enumerate() {
                 if obj.kind.is_app() {
                     apps.push(m.follow(i, o as u32, &mut mounted));
@@ -490,7 +490,7 @@ impl<'p> Model<'p> {
     /// The facts phase 1 extracted from a file (every JavaScript and
     /// TypeScript file it analysed).
     pub fn facts(&self, file: usize) -> Option<&'p NodeFacts> {
-        self.ctx.files[file].facts.node_app.as_ref()
+        self.ctx.files[file].facts.get::<crate::model::node::facts::NodeFacts>()
     }
 
     pub fn loc(&self, file: usize, span: Span, message: impl Into<String>) -> Location {

@@ -54,6 +54,10 @@ pub struct SettingsFacts {
     pub settings_module_refs: Vec<ModuleRef>,
 }
 
+impl crate::engine::facts::Fact for SettingsFacts {
+    const KEY: &'static str = "django-settings";
+}
+
 impl SettingsFacts {
     /// Does the module assign `name` at top level (conditionally or not)?
     pub fn assigns(&self, name: &str) -> bool {
@@ -255,7 +259,7 @@ pub fn extract(ctx: &mut FileCtx) {
     if facts.statements.is_empty() && facts.settings_module_refs.is_empty() {
         return;
     }
-    ctx.facts.django_settings = Some(facts);
+    ctx.facts.set(facts);
 }
 
 fn is_docstring(n: Node) -> bool {
@@ -1341,7 +1345,7 @@ impl<'a> SettingsIndex<'a> {
                     name: name.clone(),
                     display: display.clone(),
                     package: *package,
-                    facts: f.facts.django_settings.as_ref(),
+                    facts: f.facts.get::<crate::model::django::settings::SettingsFacts>(),
                 }
             })
             .collect();
@@ -1961,7 +1965,7 @@ mod tests {
     }
 
     fn settings_of(code: &str) -> SettingsFacts {
-        facts_of("proj/settings.py", code).django_settings.expect("facts")
+        facts_of("proj/settings.py", code).get::<SettingsFacts>().cloned().expect("facts")
     }
 
     #[test]
@@ -2062,8 +2066,8 @@ mod tests {
 
     #[test]
     fn files_without_settings_have_no_facts() {
-        assert!(facts_of("app/views.py", "def view(request):\n    return 1\n").django_settings.is_none());
-        assert!(facts_of("app/views.py", "if settings.DEBUG:\n    pass\n").django_settings.is_none());
+        assert!(facts_of("app/views.py", "def view(request):\n    return 1\n").get::<SettingsFacts>().is_none());
+        assert!(facts_of("app/views.py", "if settings.DEBUG:\n    pass\n").get::<SettingsFacts>().is_none());
     }
 
     #[test]

@@ -60,6 +60,10 @@ pub struct DjangoFacts {
     pub side_effects: SideEffects,
 }
 
+impl crate::engine::facts::Fact for DjangoFacts {
+    const KEY: &'static str = "django-models";
+}
+
 /// What `bulk_create`, `bulk_update` and queryset `delete`/`update` do not
 /// run: overridden `save()`/`delete()` methods and `pre_save`/`post_save`/
 /// `pre_delete`/`post_delete` receivers.
@@ -629,7 +633,7 @@ fn signal_receivers(ctx: &FileCtx) -> Vec<(String, Option<String>)> {
 /// The file's Django facts, created on first use.
 pub fn facts_mut<'c>(ctx: &'c mut FileCtx) -> &'c mut DjangoFacts {
     let module = module_name(ctx.rel).0;
-    ctx.facts.django_models.get_or_insert_with(|| DjangoFacts { module, ..Default::default() })
+    ctx.facts.get_or_insert_with(|| DjangoFacts { module, ..Default::default() })
 }
 
 fn model_class(ctx: &FileCtx, names: &Names, class: Node, name: String, bases: Vec<ClassRef>) -> ModelClass {
@@ -1074,7 +1078,7 @@ fn builtin_models() -> Vec<(&'static str, ModelClass)> {
 /// `AUTH_USER_MODEL = "accounts.User"` in any settings module of the project.
 fn auth_user_label(ctx: &ProjectCtx) -> Option<String> {
     for f in ctx.files {
-        let Some(s) = &f.facts.django_settings else { continue };
+        let Some(s) = f.facts.get::<crate::model::django::settings::SettingsFacts>() else { continue };
         for st in &s.statements {
             if let StmtKind::Assign { name, value: Value::Str(v) } = &st.kind {
                 if name == "AUTH_USER_MODEL" {
@@ -1153,7 +1157,7 @@ impl<'a> ModelIndex<'a> {
             });
         }
         for f in ctx.files {
-            let Some(d) = &f.facts.django_models else { continue };
+            let Some(d) = f.facts.get::<crate::model::django::models::DjangoFacts>() else { continue };
             for m in &d.models {
                 models.push(ModelEntry {
                     name: m.name.clone(),

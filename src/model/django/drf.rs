@@ -262,7 +262,7 @@ impl<'a> Serializers<'a> {
     pub fn new(files: &'a [ProjectFile]) -> Serializers<'a> {
         let mut all = Vec::new();
         for f in files {
-            let Some(d) = &f.facts.django_models else { continue };
+            let Some(d) = f.facts.get::<crate::model::django::models::DjangoFacts>() else { continue };
             for s in &d.serializers {
                 all.push((FileRef { rel: &f.rel, facts: d }, s));
             }

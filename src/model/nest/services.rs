@@ -31,10 +31,10 @@
 use crate::engine::context::FileCtx;
 use crate::engine::project::ProjectFile;
 use crate::finding::Finding;
+use crate::model::nest::providers::{self as js_nest, ServiceMethod};
 use crate::parse::Syntax;
 use crate::semantics::functions::FnIndex;
 use crate::semantics::js::module_name;
-use crate::semantics::js_nest::{self, ServiceMethod};
 use crate::semantics::{descendants, js_taint, text, Handlers};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -61,6 +61,10 @@ pub struct NestFacts {
     /// reached from a controller.
     #[serde(default)]
     pub conditional: Vec<Conditional>,
+}
+
+impl crate::engine::facts::Fact for NestFacts {
+    const KEY: &'static str = "nest";
 }
 
 /// `this.<prop>.<method>(...)` where `<prop>` is an injected provider.
@@ -230,7 +234,7 @@ pub fn extract(ctx: &mut FileCtx) {
         }
     }
     if f != NestFacts::default() {
-        ctx.facts.nest = Some(f);
+        ctx.facts.set(f);
     }
 }
 
@@ -354,7 +358,7 @@ fn exported_injectable(
     name: &str,
     depth: u32,
 ) -> Option<(usize, String)> {
-    let facts = files[file].facts.nest.as_ref()?;
+    let facts = files[file].facts.get::<crate::model::nest::services::NestFacts>()?;
     if name == "default" {
         if let Some((c, _)) = facts.injectables.iter().find(|(_, d)| *d) {
             return Some((file, c.clone()));
@@ -394,7 +398,7 @@ fn resolve_type(
     file: usize,
     type_name: &str,
 ) -> Option<(usize, String)> {
-    let facts = files[file].facts.nest.as_ref()?;
+    let facts = files[file].facts.get::<crate::model::nest::services::NestFacts>()?;
     match facts.imports.iter().find(|(local, _, _)| local == type_name) {
         Some((_, module, imported)) => {
             let targets = module_files(files, by_rel, &files[file].rel, module);
@@ -409,7 +413,10 @@ fn resolve_type(
 /// methods reached from request handlers (through any chain of injected
 /// services) and their parameters that receive request data.
 pub fn resolve(files: &[ProjectFile]) -> Vec<Emitted> {
-    if !files.iter().any(|f| f.facts.nest.as_ref().is_some_and(|n| !n.conditional.is_empty())) {
+    if !files
+        .iter()
+        .any(|f| f.facts.get::<crate::model::nest::services::NestFacts>().is_some_and(|n| !n.conditional.is_empty()))
+    {
         return Vec::new();
     }
     let by_rel: HashMap<&str, usize> = files.iter().enumerate().map(|(i, f)| (f.rel.as_str(), i)).collect();
@@ -420,7 +427,7 @@ pub fn resolve(files: &[ProjectFile]) -> Vec<Emitted> {
     let mut resolved: Vec<(usize, &InjectedCall, usize, String)> = Vec::new();
     let mut cache: BTreeMap<(usize, &str), Option<(usize, String)>> = BTreeMap::new();
     for (i, f) in files.iter().enumerate() {
-        let Some(n) = &f.facts.nest else { continue };
+        let Some(n) = f.facts.get::<crate::model::nest::services::NestFacts>() else { continue };
         for call in &n.calls {
             let target = cache
                 .entry((i, call.type_name.as_str()))
@@ -454,7 +461,7 @@ pub fn resolve(files: &[ProjectFile]) -> Vec<Emitted> {
     }
     let mut out = Vec::new();
     for (i, f) in files.iter().enumerate() {
-        let Some(n) = &f.facts.nest else { continue };
+        let Some(n) = f.facts.get::<crate::model::nest::services::NestFacts>() else { continue };
         for c in &n.conditional {
             let holds = c.when.iter().any(|w| match w.param {
                 None => reached.contains(&(i, w.class.clone(), w.method.clone())),
@@ -511,7 +518,13 @@ mod tests {
             path: rel.into(),
             lang: Lang::TypeScript,
             role: Default::default(),
-            facts: crate::engine::facts::FileFacts { nest, ..Default::default() }.into(),
+            facts: {
+                let mut facts = crate::engine::facts::FileFacts::default();
+                if let Some(n) = nest {
+                    facts.set(n);
+                }
+                facts.into()
+            },
         }
     }
 

@@ -69,6 +69,10 @@ pub struct NodeFacts {
     pub nest_modules: Vec<NestModuleFact>,
 }
 
+impl crate::engine::facts::Fact for NodeFacts {
+    const KEY: &'static str = "node-app";
+}
+
 /// A value, described by where it comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -324,7 +328,7 @@ pub fn extract(ctx: &mut FileCtx) {
         return;
     }
     let facts = Extractor::new(ctx).run();
-    ctx.facts.node_app = Some(facts);
+    ctx.facts.set(facts);
 }
 
 /// A resolved binding and the depth it was resolved at.
