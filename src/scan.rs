@@ -774,12 +774,13 @@ pub fn project_phase(
         },
         None => Vec::new(),
     };
+    let extras: Vec<&dyn std::any::Any> = profile.iter().map(|p| p as &dyn std::any::Any).collect();
     let ctx = ProjectCtx {
         root: p.root,
         files: p.files,
         config: p.config,
         findings,
-        profile: profile.as_ref(),
+        extras: &extras,
         proxy_headers: &proxy_headers,
         memo: Default::default(),
         roles: p.roles,

@@ -48,7 +48,7 @@ fn an_edited_file_is_analysed_again() {
 fn a_corrupt_cache_is_ignored_and_rewritten() {
     let p = settings_project();
     p.run(&["check", "--select", "python/eval,django/debug-enabled", "--format", "json", "."]);
-    let file = p.path(".stackfit_cache/results-v2.bin");
+    let file = p.path(".stackfit_cache/results-v3.bin");
     assert!(file.is_file(), "the cache file has moved: update this test");
     let good = std::fs::read(&file).unwrap();
     std::fs::write(&file, &good[..good.len() / 2]).unwrap();

@@ -22,7 +22,7 @@ pub const CACHE_DIR: &str = ".stackfit_cache";
 /// The cache file: postcard (a compact binary serde format), because a
 /// pre-commit run loads every file's facts and JSON cost it tens of
 /// milliseconds. Values whose serde form is not self-contained (findings,
-/// with their flattened span) are embedded as JSON strings ([`as_json`]).
+/// with their flattened span) are embedded as JSON strings ([`crate::finding::as_json`]).
 const CACHE_FILE: &str = "results-v3.bin";
 
 #[derive(Default, Serialize, Deserialize)]
@@ -53,24 +53,6 @@ pub enum Stored {
     /// Skipped without parsing (minified or bundled code): the reason. Kept
     /// so that a warm run does not read multi-megabyte bundles again.
     Skipped(String),
-}
-
-/// Serde `with` module: a value embedded as a JSON string, for types whose
-/// derive needs a self-describing format (`#[serde(flatten)]`).
-pub mod as_json {
-    use serde::de::{DeserializeOwned, Error as _};
-    use serde::ser::Error as _;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<T: Serialize, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
-        let text = serde_json::to_string(v).map_err(S::Error::custom)?;
-        s.serialize_str(&text)
-    }
-
-    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        serde_json::from_str(&text).map_err(D::Error::custom)
-    }
 }
 
 /// A file's modification time (ns since the epoch), size and content hash.

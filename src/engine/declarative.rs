@@ -407,21 +407,11 @@ pub fn render<'s>(template: &str, get: &dyn Fn(&str) -> Option<&'s str>) -> Stri
             break;
         };
         let name = rest[i + 2..i + j].trim();
-        out.push_str(&shorten(get(name).unwrap_or("")));
+        out.push_str(&crate::finding::shorten(get(name).unwrap_or("")));
         rest = &rest[i + j + 2..];
     }
     out.push_str(rest);
     out
-}
-
-pub fn shorten(code: &str) -> String {
-    let one_line: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() > 60 {
-        let cut: String = one_line.chars().take(57).collect();
-        format!("{cut}...")
-    } else {
-        one_line
-    }
 }
 
 #[cfg(test)]

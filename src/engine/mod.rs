@@ -169,7 +169,7 @@ pub struct FileStats {
 /// The outcome of phase 1 for one file: what the result cache stores.
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileOutcome {
-    #[serde(with = "crate::cache::as_json")]
+    #[serde(with = "crate::finding::as_json")]
     pub findings: Vec<Finding>,
     /// Shared: the cache, phase 2 and the cache writer hold the same facts.
     pub facts: std::sync::Arc<FileFacts>,

@@ -22,13 +22,14 @@ pub struct ProjectFile {
 
 /// What a project rule sees: every file's facts, sorted by path, the
 /// findings of phase 1 (for rules that build on other rules' findings), and
-/// the fit profile when a `fit/` rule is enabled.
+/// what the layers above computed for the project before its rules run
+/// (the fit profile when a `fit/` rule is enabled), by type.
 pub struct ProjectCtx<'a> {
     pub root: &'a Path,
     pub files: &'a [ProjectFile],
     pub config: &'a Config,
     pub findings: &'a [Finding],
-    pub profile: Option<&'a crate::profile::Profile>,
+    pub extras: &'a [&'a dyn Any],
     /// Indexes that several project rules build from the same facts (the
     /// Node app model, the Django settings and model indexes), built once
     /// per phase.
@@ -55,7 +56,7 @@ impl ProjectCtx<'_> {
         self.proxy_headers
             .iter()
             .filter(|(_, _, h)| h == header)
-            .find(|(f, _, _)| crate::profile::apps::under(rel, &self.owning_project(f)))
+            .find(|(f, _, _)| crate::walk::under(rel, &self.owning_project(f)))
             .map(|(f, l, _)| (f.as_str(), *l))
     }
 
@@ -101,6 +102,11 @@ impl Memo {
 }
 
 impl ProjectCtx<'_> {
+    /// The project-wide value of type `T` the run computed, if any.
+    pub fn extra<T: 'static>(&self) -> Option<&T> {
+        self.extras.iter().find_map(|e| e.downcast_ref::<T>())
+    }
+
     pub fn file(&self, rel: &str) -> Option<&ProjectFile> {
         self.files.binary_search_by(|f| f.rel.as_str().cmp(rel)).ok().map(|i| &self.files[i])
     }

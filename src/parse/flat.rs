@@ -6,13 +6,12 @@
 //! the flat array a traversal is a loop over a slice, and skipping a
 //! subtree is a jump to its end.
 //!
-//! [`crate::semantics::descendants`] and [`super::Syntax::up`] take any
-//! node, not a context, so the array of the file being analysed is registered per thread while its [`FileCtx`]
+//! [`crate::parse::descendants`] and [`super::Syntax::up`] take any
+//! node, not a context, so the array of the file being analysed is registered per thread while its `FileCtx`
 //! lives (see [`Installed`]). A node of another tree (or of no registered
 //! file) is walked with a cursor as before: the array is only ever used for
 //! nodes it holds.
 //!
-//! [`FileCtx`]: crate::engine::FileCtx
 
 use super::syntax::Table;
 use std::cell::{Cell, RefCell};
@@ -228,7 +227,7 @@ impl<'t> Flat<'t> {
     }
 
     /// Visits `node` and its named descendants in pre-order (as
-    /// [`crate::semantics::descendants`]), not descending into nodes for
+    /// [`crate::parse::descendants`]), not descending into nodes for
     /// which `visit` is false. False when `node` is not of this tree
     /// (nothing visited).
     pub fn visit<'n>(&self, node: Node<'n>, visit: &mut impl FnMut(Node<'n>) -> bool) -> bool
@@ -459,7 +458,7 @@ mod tests {
         assert_eq!(installed.flat().len(), root.descendant_count());
         let skip = |n: Node| n.ty() == "arrow_function" || n.ty() == "array";
         let mut starts = Vec::new();
-        crate::semantics::descendants(root, |n| {
+        crate::parse::descendants(root, |n| {
             starts.push(n);
             true
         });
@@ -468,7 +467,7 @@ mod tests {
         assert!(named.len() * 3 < root.descendant_count() * 2, "anonymous nodes are left out");
         // Start nodes: every named node, and anonymous ones too.
         let mut anonymous = Vec::new();
-        crate::semantics::descendants(root, |n| {
+        crate::parse::descendants(root, |n| {
             let mut c = n.walk();
             anonymous.extend(n.children(&mut c).filter(|k| !k.is_named()));
             true
@@ -490,7 +489,7 @@ mod tests {
         // Without the flat tree, descendants walks with a cursor: same visits.
         for (n, expected) in starts.iter().chain(&anonymous).zip(&by_flat) {
             let mut got = Vec::new();
-            crate::semantics::descendants(*n, |m| {
+            crate::parse::descendants(*n, |m| {
                 got.push(m.id());
                 !skip(m)
             });
@@ -507,7 +506,7 @@ mod tests {
         let tree = crate::parse::parse(Lang::Tsx, code, std::time::Duration::from_secs(5)).unwrap();
         let installed = Installed::new(Flat::build(tree.root_node()).unwrap());
         let mut seen = 0;
-        crate::semantics::descendants(tree.root_node(), |n| {
+        crate::parse::descendants(tree.root_node(), |n| {
             assert_eq!(seen_kind(&n), Some(n.kind()));
             assert_eq!(n.ty(), n.kind());
             let mut c = n.walk();
@@ -538,7 +537,7 @@ mod tests {
         let tree = crate::parse::parse(Lang::JavaScript, code, std::time::Duration::from_secs(5)).unwrap();
         let _installed = Installed::new(Flat::build(tree.root_node()).unwrap());
         let mut errors = 0;
-        crate::semantics::descendants(tree.root_node(), |n| {
+        crate::parse::descendants(tree.root_node(), |n| {
             assert_eq!(n.ty(), n.kind());
             errors += usize::from(n.is_error());
             true

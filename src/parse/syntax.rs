@@ -135,7 +135,7 @@ mod tests {
                     super::super::flat::Installed::new(super::super::flat::Flat::build(tree.root_node()).unwrap())
                 });
                 let mut count = 0;
-                crate::semantics::descendants(tree.root_node(), |n| {
+                crate::parse::descendants(tree.root_node(), |n| {
                     assert_eq!(n.ty(), n.kind(), "{lang:?}");
                     for name in names.iter().chain(&["no_such_field"]) {
                         let expected = n.child_by_field_name(name);

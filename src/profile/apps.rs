@@ -89,10 +89,7 @@ pub fn dir_of(rel: &str) -> String {
     rel.rsplit_once('/').map(|x| x.0.to_string()).unwrap_or_default()
 }
 
-/// Is `path` inside directory `dir` ("" is the root)?
-pub fn under(path: &str, dir: &str) -> bool {
-    dir.is_empty() || path == dir || (path.starts_with(dir) && path[dir.len()..].starts_with('/'))
-}
+pub use crate::walk::under;
 
 /// `parent`: the name of the directory the file is in.
 fn is_requirements(name: &str, parent: &str) -> bool {

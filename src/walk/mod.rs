@@ -363,3 +363,8 @@ mod tests {
         assert!(!looks_bundled(&requires));
     }
 }
+
+/// Is `path` inside directory `dir` ("" is the root)?
+pub fn under(path: &str, dir: &str) -> bool {
+    dir.is_empty() || path == dir || (path.starts_with(dir) && path[dir.len()..].starts_with('/'))
+}

@@ -103,7 +103,7 @@ pub struct Cond {
 pub struct Conditional {
     /// The finding holds if any of these holds.
     pub when: Vec<Cond>,
-    #[serde(with = "crate::cache::as_json")]
+    #[serde(with = "crate::finding::as_json")]
     pub finding: Finding,
     /// The `stackfit: ignore` directive of the file that suppresses it.
     #[serde(default)]

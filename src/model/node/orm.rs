@@ -297,7 +297,7 @@ pub fn recognise<'t>(call: Node<'t>, src: &str, idx: &OrmIndex) -> Option<DbCall
         call,
         orm,
         method: method.to_string(),
-        label: crate::engine::declarative::shorten(text(f, src)),
+        label: crate::finding::shorten(text(f, src)),
     };
     if f.ty() == "identifier" {
         let name = text(f, src);
@@ -808,5 +808,5 @@ pub fn iterable_label(rep: Repeat, src: &str) -> Option<String> {
         Repeat::Loop(_) => None,
         Repeat::Callback(call, _, _) => call.field("function").and_then(|f| f.field("object")),
     }?;
-    Some(crate::engine::declarative::shorten(text(n, src)))
+    Some(crate::finding::shorten(text(n, src)))
 }

@@ -3,8 +3,8 @@
 //! in the function.
 
 use crate::engine::context::FileCtx;
-use crate::engine::declarative::shorten;
 use crate::engine::rule::CodeRule;
+use crate::finding::shorten;
 use crate::parse::Syntax;
 use crate::semantics::{descendants, python};
 use tree_sitter::Node;

@@ -3,8 +3,8 @@
 //! cursor's `execute`/`executemany`. Error when request data flows into it.
 
 use crate::engine::context::FileCtx;
-use crate::engine::declarative::shorten;
 use crate::engine::rule::CodeRule;
+use crate::finding::shorten;
 use crate::finding::{Confidence, Severity};
 use crate::parse::Syntax;
 use crate::semantics::{descendants, python};

@@ -4,8 +4,8 @@
 //! wrapped in `sync_to_async`/`database_sync_to_async`.
 
 use crate::engine::context::FileCtx;
-use crate::engine::declarative::shorten;
 use crate::engine::rule::CodeRule;
+use crate::finding::shorten;
 use crate::finding::{Edit, Fix};
 use crate::parse::Syntax;
 use crate::semantics::{descendants, is_async};

@@ -2,8 +2,8 @@
 //! not a constant, and `format_html()` given a string already formatted.
 
 use crate::engine::context::FileCtx;
-use crate::engine::declarative::shorten;
 use crate::engine::rule::CodeRule;
+use crate::finding::shorten;
 use crate::finding::Confidence;
 use crate::parse::Syntax;
 use crate::semantics::python;

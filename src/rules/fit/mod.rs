@@ -30,7 +30,7 @@ pub const RULES: &[&CodeRule] = &[
 
 /// The applications of the profile (none when it was not computed).
 pub fn applications<'a>(ctx: &'a ProjectCtx) -> &'a [Application] {
-    ctx.profile.map(|p| p.applications.as_slice()).unwrap_or(&[])
+    ctx.extra::<crate::profile::Profile>().map(|p| p.applications.as_slice()).unwrap_or(&[])
 }
 
 /// Adds up to `n` sites as related locations, spread over the given lists

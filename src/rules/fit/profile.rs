@@ -82,7 +82,7 @@ files = { "manage.py" = "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODUL
 pub const RULE: CodeRule = CodeRule { doc: DOC, project: Some(check), ..CodeRule::EMPTY };
 
 fn check(ctx: &ProjectCtx, out: &mut ProjectOut) {
-    let hybrid = ctx.profile.is_some_and(|p| p.hybrid);
+    let hybrid = ctx.extra::<crate::profile::Profile>().is_some_and(|p| p.hybrid);
     for app in applications(ctx) {
         let version = match (&app.framework_version, app.version_pinned) {
             (Some(v), true) => format!(" {v}"),

@@ -184,7 +184,7 @@ fn report_nested(outer: Node, it: Node, inner: Node, ctx: &mut FileCtx) {
     let msg = format!(
         "nested loops over request data: the loop over `{}` runs another loop over client-sized data (line {}) \
          for every item, O(n²) CPU on the event loop; index one side in a Map or cap the input size",
-        crate::engine::declarative::shorten(ctx.text(it)),
+        crate::finding::shorten(ctx.text(it)),
         ctx.src.line_of(inner.start_byte())
     );
     let loc = ctx.location(inner, Some("the inner loop".into()));

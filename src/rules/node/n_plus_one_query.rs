@@ -179,7 +179,7 @@ fn check(ctx: &mut FileCtx) {
                 let msg = format!(
                     "`{}` loads '{assoc}' with one query per item of `{rows}` ({} on line {}): N+1 queries. \
                      Eager-load it on the query that produced the rows: `include: [{{ association: '{assoc}' }}]`",
-                    crate::engine::declarative::shorten(ctx.text(getter)),
+                    crate::finding::shorten(ctx.text(getter)),
                     loop_word(rep),
                     ctx.src.line_of(rep.node().start_byte()),
                 );

@@ -163,7 +163,7 @@ fn check(node: Node, ctx: &mut FileCtx) {
                 let msg = format!(
                     "`{}` compiles a regular expression from request data: a client can send a pattern that \
                      backtracks for minutes (regex injection); escape it (`_.escapeRegExp`) or match with `includes`",
-                    crate::engine::declarative::shorten(ctx.text(node))
+                    crate::finding::shorten(ctx.text(node))
                 );
                 ctx.report(node, msg).severity(Severity::Error);
             }
@@ -272,7 +272,7 @@ fn report_if_applied(re: Node, v: &Verdict, ctx: &mut FileCtx) {
             return;
         }
     }
-    let code = crate::engine::declarative::shorten(ctx.text(re));
+    let code = crate::finding::shorten(ctx.text(re));
     let msg = format!(
         "`{code}` can backtrack catastrophically: {} can match the same text in exponentially many ways, so one \
          crafted string blocks the event loop (ReDoS); make the repetition unambiguous or bound the input",

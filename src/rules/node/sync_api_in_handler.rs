@@ -236,7 +236,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
     if !semantics::inside(ctx.functions(), ctx.lang, call, Context::RequestHandler, Some(ctx.handlers())) {
         return;
     }
-    let code = crate::engine::declarative::shorten(ctx.text(f));
+    let code = crate::finding::shorten(ctx.text(f));
     let msg = format!(
         "`{code}` ({q}) {} inside a request handler, blocking the event loop for every other request; use {}",
         b.what, b.instead

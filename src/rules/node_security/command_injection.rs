@@ -105,8 +105,8 @@ fn check(call: Node, ctx: &mut FileCtx) {
             return;
         }
     }
-    let fn_text = crate::engine::declarative::shorten(ctx.text(f));
-    let arg = crate::engine::declarative::shorten(ctx.text(cmd));
+    let fn_text = crate::finding::shorten(ctx.text(f));
+    let arg = crate::finding::shorten(ctx.text(cmd));
     if ctx.is_request_data(cmd) {
         ctx.report(call, format!("{fn_text} runs a shell command built from request data (`{arg}`): whoever sends the request runs commands on the server"))
             .severity(Severity::Error)

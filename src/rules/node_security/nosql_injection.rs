@@ -156,6 +156,6 @@ fn check(call: Node, ctx: &mut FileCtx) {
         _ => None,
     };
     let Some(culprit) = culprit else { return };
-    let arg = crate::engine::declarative::shorten(ctx.text(culprit));
+    let arg = crate::finding::shorten(ctx.text(culprit));
     ctx.report(call, format!("{method}() takes its filter from the request (`{arg}`): a client can send operators such as {{\"$ne\": null}} or {{\"$where\": ...}} and match any document"));
 }

@@ -117,6 +117,6 @@ fn check(call: Node, ctx: &mut FileCtx) {
     if !ctx.is_request_data(target) {
         return;
     }
-    let arg = crate::engine::declarative::shorten(ctx.text(target));
+    let arg = crate::finding::shorten(ctx.text(target));
     ctx.report(call, format!("{obj}.redirect() sends the user to a URL taken from the request (`{arg}`): links on your domain can forward to any site"));
 }

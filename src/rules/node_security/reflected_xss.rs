@@ -118,6 +118,6 @@ fn check(node: Node, ctx: &mut FileCtx) {
     if !builds_html(body, &ctx.src.text) || !ctx.is_request_data(body) {
         return;
     }
-    let arg = crate::engine::declarative::shorten(ctx.text(body));
+    let arg = crate::finding::shorten(ctx.text(body));
     ctx.report(node, format!("HTML built from request data is sent as the response (`{arg}`): a crafted link runs script in your users' browsers; escape the values or use a template engine"));
 }

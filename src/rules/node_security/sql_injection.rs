@@ -224,7 +224,7 @@ fn check(call: Node, ctx: &mut FileCtx) {
     if !tainted && args.named_child(1).is_some() {
         return;
     }
-    let callee = crate::engine::declarative::shorten(ctx.text(f));
+    let callee = crate::finding::shorten(ctx.text(f));
     if tainted {
         ctx.report(call, format!("SQL built from request data is passed to {callee}(): whoever sends the request can rewrite the query; pass the values as parameters"))
             .confidence(Confidence::High);

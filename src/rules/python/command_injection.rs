@@ -3,8 +3,8 @@
 //! other functions that run their argument through a shell.
 
 use crate::engine::context::FileCtx;
-use crate::engine::declarative::shorten;
 use crate::engine::rule::CodeRule;
+use crate::finding::shorten;
 use crate::finding::{Confidence, Severity};
 use crate::parse::Syntax;
 use crate::semantics::python;

@@ -2,8 +2,8 @@
 //! and `yaml.load` without a safe loader. Error on request data.
 
 use crate::engine::context::FileCtx;
-use crate::engine::declarative::shorten;
 use crate::engine::rule::CodeRule;
+use crate::finding::shorten;
 use crate::finding::{Confidence, Severity};
 use crate::parse::Syntax;
 use crate::semantics::python;
