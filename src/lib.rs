@@ -1,10 +1,14 @@
 //! stackfit: a risk and fit linter for Node.js and Django codebases.
 //!
-//! The crate is laid out as the pipeline runs: `walk` finds files, `parse`
-//! decodes and parses them, `engine` runs the rules (`rules/` in Rust,
-//! top-level `rules/*.toml` declaratively) in two phases, `semantics` is the
-//! shared code understanding rules build on, `profile` is the fit profile,
-//! and `report` renders the findings in each output format.
+//! The crate is laid out as the pipeline runs (see `docs/architecture.md`):
+//! `walk` finds files and `parse` decodes and parses them; `semantics` is
+//! the language-level understanding every rule family shares; `engine` runs
+//! the rules in two phases and knows no framework; `model` is what the
+//! project's code means per framework (Django models and querysets, Node
+//! apps, NestJS services); `profile` is the fit profile; `rules` holds one
+//! file per rule (declarative ones as TOML in the top-level `rules/`);
+//! `report` renders each output format; `registry` tells the engine which
+//! rules, fact extractors and file passes exist.
 
 pub mod cache;
 pub mod cli;

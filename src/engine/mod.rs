@@ -415,7 +415,7 @@ impl Engine {
         }
         // Findings that hold if other files make this one's functions request
         // handlers (a NestJS controller reaching a service method).
-        let conditional: Vec<(usize, Vec<(context::RawFinding, Box<dyn std::any::Any>)>)> = if facts_only {
+        let conditional: Vec<(usize, Vec<(context::RawFinding, pass::Tag)>)> = if facts_only {
             Vec::new()
         } else {
             let rerun = Rerun { engine: self, enabled };

@@ -208,6 +208,38 @@ pub fn parse(lang: Lang, text: &str, budget: Duration) -> Result<Tree, ParseErro
     })
 }
 
+/// Iterates over `node` and its named descendants (pre-order, iteratively,
+/// so deeply nested code cannot overflow the stack), not descending into
+/// nodes for which `visit` returns false. Anonymous nodes (punctuation,
+/// operators, keywords: 35-45% of a tree) are not visited: visitors look
+/// for named kinds and reach tokens through fields and children.
+pub fn descendants<'t>(node: tree_sitter::Node<'t>, mut visit: impl FnMut(tree_sitter::Node<'t>) -> bool) {
+    // Over the flattened tree of the file being analysed when there is one.
+    if flat::with_current(node, &mut visit) {
+        return;
+    }
+    let mut cursor = node.walk();
+    let mut depth = 0usize;
+    loop {
+        let n = cursor.node();
+        let descend = (depth > 0 && !n.is_named()) || visit(n);
+        if descend && cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if depth == 0 {
+                return;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            cursor.goto_parent();
+            depth -= 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,38 +275,6 @@ mod tests {
         ] {
             let tree = parse(lang, code, Duration::from_secs(5)).unwrap();
             assert!(!tree.root_node().has_error(), "{lang:?}");
-        }
-    }
-}
-
-/// Iterates over `node` and its named descendants (pre-order, iteratively,
-/// so deeply nested code cannot overflow the stack), not descending into
-/// nodes for which `visit` returns false. Anonymous nodes (punctuation,
-/// operators, keywords: 35-45% of a tree) are not visited: visitors look
-/// for named kinds and reach tokens through fields and children.
-pub fn descendants<'t>(node: tree_sitter::Node<'t>, mut visit: impl FnMut(tree_sitter::Node<'t>) -> bool) {
-    // Over the flattened tree of the file being analysed when there is one.
-    if flat::with_current(node, &mut visit) {
-        return;
-    }
-    let mut cursor = node.walk();
-    let mut depth = 0usize;
-    loop {
-        let n = cursor.node();
-        let descend = (depth > 0 && !n.is_named()) || visit(n);
-        if descend && cursor.goto_first_child() {
-            depth += 1;
-            continue;
-        }
-        loop {
-            if depth == 0 {
-                return;
-            }
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            cursor.goto_parent();
-            depth -= 1;
         }
     }
 }

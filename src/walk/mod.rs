@@ -305,6 +305,11 @@ pub fn looks_bundled(text: &str) -> bool {
     false
 }
 
+/// Is `path` inside directory `dir` ("" is the root)?
+pub fn under(path: &str, dir: &str) -> bool {
+    dir.is_empty() || path == dir || (path.starts_with(dir) && path[dir.len()..].starts_with('/'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,9 +367,4 @@ mod tests {
         let requires = "const express = require('express'); // see node_modules/express/Readme.md\n".repeat(3);
         assert!(!looks_bundled(&requires));
     }
-}
-
-/// Is `path` inside directory `dir` ("" is the root)?
-pub fn under(path: &str, dir: &str) -> bool {
-    dir.is_empty() || path == dir || (path.starts_with(dir) && path[dir.len()..].starts_with('/'))
 }

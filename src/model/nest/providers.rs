@@ -2,7 +2,7 @@
 //! providers a class receives through constructor (or property) injection,
 //! and the calls it makes through them (`this.usersService.findAll()`).
 //! The cross-file part (which controller reaches which service method) is
-//! in `rules::nest::services`.
+//! in [`super::services`].
 
 use crate::parse::Syntax;
 use crate::semantics::js::is_function_kind;

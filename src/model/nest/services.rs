@@ -31,7 +31,7 @@
 use crate::engine::context::FileCtx;
 use crate::engine::project::ProjectFile;
 use crate::finding::Finding;
-use crate::model::nest::providers::{self as js_nest, ServiceMethod};
+use crate::model::nest::providers::{self, ServiceMethod};
 use crate::parse::Syntax;
 use crate::semantics::functions::FnIndex;
 use crate::semantics::js::module_name;
@@ -179,12 +179,12 @@ pub fn extract(ctx: &mut FileCtx) {
         }
     }
 
-    let services = js_nest::service_methods(root, src);
+    let services = providers::service_methods(root, src);
     let index = ctx.call_index();
     let closures: Vec<Handlers> = services.iter().map(|s| index.closure(root, src, s.node)).collect();
-    for class in js_nest::classes(root) {
-        let Some(name) = js_nest::class_name(class, src) else { continue };
-        let injectable = js_nest::has_class_decorator(class, src, &["Injectable"]);
+    for class in providers::classes(root) {
+        let Some(name) = providers::class_name(class, src) else { continue };
+        let injectable = providers::has_class_decorator(class, src, &["Injectable"]);
         if injectable {
             let default = class.up().is_some_and(|p| {
                 p.ty() == "export_statement" && {
@@ -195,14 +195,14 @@ pub fn extract(ctx: &mut FileCtx) {
             });
             f.injectables.push((name.to_string(), default));
         }
-        let props = js_nest::injected_props(class, src);
+        let props = providers::injected_props(class, src);
         if props.is_empty() {
             continue;
         }
         let Some(body) = class.field("body") else { continue };
         let mut calls = Vec::new();
         descendants(body, |n| {
-            if let Some((prop, method)) = js_nest::injected_call(n, src, &props) {
+            if let Some((prop, method)) = providers::injected_call(n, src, &props) {
                 calls.push((n, props[prop].clone(), method.to_string()));
             }
             true

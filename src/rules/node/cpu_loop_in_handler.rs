@@ -4,7 +4,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
-use crate::model::node::orm::{self as js_orm, Repeat};
+use crate::model::node::orm::{self, Repeat};
 use crate::parse::Syntax;
 use crate::semantics::{self, descendants, js, text, Context};
 use std::collections::HashSet;
@@ -151,7 +151,7 @@ fn check_call(call: Node, ctx: &mut FileCtx) {
     let ft = ctx.text(f);
     if matches!(ft, "JSON.parse" | "JSON.stringify") {
         let Some(arg) = call.field("arguments").and_then(|a| a.named_child(0)) else { return };
-        if !whole_body(arg, ctx) || js_orm::repeat_of(call, &ctx.src.text).is_none() || !in_handler(call, ctx) {
+        if !whole_body(arg, ctx) || orm::repeat_of(call, &ctx.src.text).is_none() || !in_handler(call, ctx) {
             return;
         }
         let msg = format!(

@@ -3,7 +3,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
-use crate::model::node::orm::{self as js_orm, Orm, Repeat};
+use crate::model::node::orm::{self, Orm, Repeat};
 use crate::parse::Syntax;
 use crate::semantics::{descendants, text};
 use tree_sitter::Node;
@@ -85,31 +85,31 @@ pub const RULE: CodeRule = CodeRule { doc: DOC, file: Some(check), ..CodeRule::E
 fn check(ctx: &mut FileCtx) {
     let root = ctx.tree.root_node();
     let src: &str = &ctx.src.text;
-    let idx = js_orm::index(root, src, ctx.bindings());
+    let idx = orm::index(root, src, ctx.bindings());
     let mut tops = Vec::new();
     descendants(root, |n| {
-        if n.ty() == "call_expression" && js_orm::chain_top(n) == n {
+        if n.ty() == "call_expression" && orm::chain_top(n) == n {
             tops.push(n);
         }
         true
     });
     for top in tops {
-        let Some(q) = js_orm::query_of(top, src, &idx) else { continue };
+        let Some(q) = orm::query_of(top, src, &idx) else { continue };
         if q.orm == Orm::Prisma && matches!(q.method.as_str(), "findUnique" | "findUniqueOrThrow") {
             continue;
         }
-        let Some(rep @ Repeat::Callback(map_call, _, m)) = js_orm::repeat_of(top, src) else { continue };
-        if !matches!(m, "map" | "flatMap") || !js_orm::is_returned_or_awaited(top, src) {
+        let Some(rep @ Repeat::Callback(map_call, _, m)) = orm::repeat_of(top, src) else { continue };
+        if !matches!(m, "map" | "flatMap") || !orm::is_returned_or_awaited(top, src) {
             continue;
         }
-        if !feeds_promise_all(map_call, src) || js_orm::is_constant_iteration(rep, root, src) {
+        if !feeds_promise_all(map_call, src) || orm::is_constant_iteration(rep, root, src) {
             continue;
         }
-        let names = js_orm::iteration_names(rep, src);
-        if !js_orm::value_depends(top, &q, src, &names) || js_orm::is_batched(top, src) {
+        let names = orm::iteration_names(rep, src);
+        if !orm::value_depends(top, &q, src, &names) || orm::is_batched(top, src) {
             continue;
         }
-        let items = js_orm::iterable_label(rep, src).unwrap_or_else(|| "the items".into());
+        let items = orm::iterable_label(rep, src).unwrap_or_else(|| "the items".into());
         let msg = format!(
             "{} query `{}(...)` is issued once per item of `{items}` through Promise.all(...map(...)): concurrent, \
              but still N round trips and up to N pool connections. Instead, {}; or batch with a DataLoader",
@@ -150,7 +150,7 @@ fn feeds_promise_all(map_call: Node, src: &str) -> bool {
                 descendants(scope, |c| {
                     if !found && is_promise_all(c, src) {
                         if let Some(args) = c.field("arguments") {
-                            found = js_orm::mentions(args, src, &std::iter::once(name.to_string()).collect());
+                            found = orm::mentions(args, src, &std::iter::once(name.to_string()).collect());
                         }
                     }
                     !found

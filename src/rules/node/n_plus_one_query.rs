@@ -4,7 +4,7 @@
 
 use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
-use crate::model::node::orm::{self as js_orm, DbCall, Orm, OrmIndex, Repeat};
+use crate::model::node::orm::{self, DbCall, Orm, OrmIndex, Repeat};
 use crate::parse::Syntax;
 use crate::semantics::{descendants, text};
 use std::collections::HashSet;
@@ -129,41 +129,41 @@ pub const RULE: CodeRule = CodeRule { doc: DOC, file: Some(check), ..CodeRule::E
 fn check(ctx: &mut FileCtx) {
     let root = ctx.tree.root_node();
     let src: &str = &ctx.src.text;
-    let idx = js_orm::index(root, src, ctx.bindings());
+    let idx = orm::index(root, src, ctx.bindings());
     let mut tops = Vec::new();
     descendants(root, |n| {
-        if n.ty() == "call_expression" && js_orm::chain_top(n) == n {
+        if n.ty() == "call_expression" && orm::chain_top(n) == n {
             tops.push(n);
         }
         true
     });
     let mut seen_getters: HashSet<(usize, String)> = HashSet::new();
     for top in tops {
-        if !js_orm::is_awaited(top, src) {
+        if !orm::is_awaited(top, src) {
             continue;
         }
-        let query = js_orm::query_of(top, src, &idx);
-        let Some(rep) = js_orm::repeat_of(top, src) else { continue };
+        let query = orm::query_of(top, src, &idx);
+        let Some(rep) = orm::repeat_of(top, src) else { continue };
         if let Repeat::Callback(_, _, m) = rep {
             if m != "forEach" {
                 continue;
             }
         }
         // Chunks of ids, pages, batches: one query per batch is the fix for N+1.
-        let batches = js_orm::iterable_label(rep, src).is_some_and(|l| {
+        let batches = orm::iterable_label(rep, src).is_some_and(|l| {
             let l = l.to_ascii_lowercase();
             l.contains("chunk") || l.contains("batch")
         });
-        if batches || js_orm::is_constant_iteration(rep, root, src) {
+        if batches || orm::is_constant_iteration(rep, root, src) {
             continue;
         }
-        let names = js_orm::iteration_names(rep, src);
+        let names = orm::iteration_names(rep, src);
         match query {
             Some(q) => {
-                if !js_orm::value_depends(top, &q, src, &names)
-                    || js_orm::table_depends(top, &q, src, &names)
-                    || js_orm::is_paging(top, src)
-                    || js_orm::is_batched(top, src)
+                if !orm::value_depends(top, &q, src, &names)
+                    || orm::table_depends(top, &q, src, &names)
+                    || orm::is_paging(top, src)
+                    || orm::is_batched(top, src)
                 {
                     continue;
                 }
@@ -175,7 +175,7 @@ fn check(ctx: &mut FileCtx) {
                 if !seen_getters.insert((rep.node().start_byte(), assoc.clone())) {
                     continue;
                 }
-                let rows = js_orm::iterable_label(rep, src).unwrap_or_else(|| "the rows".into());
+                let rows = orm::iterable_label(rep, src).unwrap_or_else(|| "the rows".into());
                 let msg = format!(
                     "`{}` loads '{assoc}' with one query per item of `{rows}` ({} on line {}): N+1 queries. \
                      Eager-load it on the query that produced the rows: `include: [{{ association: '{assoc}' }}]`",
@@ -208,7 +208,7 @@ fn loop_word(rep: Repeat) -> &'static str {
 
 fn report_query(ctx: &mut FileCtx, q: &DbCall, top: Node, rep: Repeat) {
     let line = ctx.src.line_of(rep.node().start_byte());
-    let per = match js_orm::iterable_label(rep, &ctx.src.text) {
+    let per = match orm::iterable_label(rep, &ctx.src.text) {
         Some(it) => format!("once per item of `{it}` ({} on line {line})", loop_word(rep)),
         None => format!("once per iteration of the {} on line {line}", loop_word(rep)),
     };
@@ -257,7 +257,7 @@ fn sequelize_source<'t>(rep: Repeat<'t>, src: &str, idx: &OrmIndex) -> Option<Op
                 None => break,
             }
         }
-        js_orm::query_of(inner, src, idx).is_some_and(|q| matches!(q.orm, Orm::Sequelize | Orm::Model))
+        orm::query_of(inner, src, idx).is_some_and(|q| matches!(q.orm, Orm::Sequelize | Orm::Model))
     };
     if let Some(it) = iterable {
         if is_seq(it) {
