@@ -8,6 +8,7 @@ pub mod functions;
 pub mod js;
 pub mod js_taint;
 pub mod python;
+pub mod regex;
 
 use crate::parse::Lang;
 use crate::parse::Syntax;
