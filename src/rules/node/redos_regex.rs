@@ -8,8 +8,8 @@ use crate::engine::context::FileCtx;
 use crate::engine::rule::CodeRule;
 use crate::finding::Severity;
 use crate::parse::Syntax;
-use crate::semantics::{self, descendants, js, text, Context};
 use crate::semantics::regex::{analyse, Verdict};
+use crate::semantics::{self, descendants, js, text, Context};
 use std::collections::HashMap;
 use tree_sitter::Node;
 
