@@ -135,6 +135,9 @@ pub struct ModelClass {
     pub fields: Vec<RelField>,
     #[serde(default)]
     pub managers: Vec<ManagerDecl>,
+    /// Methods and properties, with what they read on `self`.
+    #[serde(default)]
+    pub methods: Vec<super::summaries::MethodSummary>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -638,7 +641,8 @@ pub fn facts_mut<'c>(ctx: &'c mut FileCtx) -> &'c mut DjangoFacts {
 
 fn model_class(ctx: &FileCtx, names: &Names, class: Node, name: String, bases: Vec<ClassRef>) -> ModelClass {
     let span = class.field("name").map(|n| span_of(ctx, n)).unwrap_or_default();
-    let mut m = ModelClass { name, span, bases, is_abstract: false, fields: Vec::new(), managers: Vec::new() };
+    let methods = super::summaries::methods(ctx, class);
+    let mut m = ModelClass { name, span, bases, is_abstract: false, fields: Vec::new(), managers: Vec::new(), methods };
     if let Some(meta) = meta_class(ctx, class) {
         m.is_abstract = class_assignments(ctx, meta).iter().any(|(k, v, _)| k == "abstract" && v.ty() == "true");
     }
@@ -1032,6 +1036,7 @@ fn builtin(name: &str, is_abstract: bool, fields: Vec<RelField>) -> ModelClass {
         is_abstract,
         fields,
         managers: Vec::new(),
+        methods: Vec::new(),
     }
 }
 

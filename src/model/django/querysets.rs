@@ -22,6 +22,7 @@ use super::models::{
     all_args, body_statements, call_effect, call_name, class_assignments, facts_mut, kwarg, span_of, top_level_classes,
     AttrKind, ClassRef, CountImport, ModelIndex, ModelRef, Names, QsEffect,
 };
+use super::summaries::Expanded;
 use crate::engine::context::FileCtx;
 use crate::engine::project::{ProjectCtx, ProjectFile};
 use crate::finding::{Edit, Fix, Location, Span};
@@ -2488,6 +2489,22 @@ struct FkGroup {
     first: usize,
     paths: Vec<Vec<String>>,
     generic: bool,
+    /// How `first` reads the relation ([`via_rank`]): the group's best.
+    rank: u8,
+}
+
+/// Said of a finding reached only through methods with work of their own.
+const EFFECTS_NOTE: &str =
+    "the method also writes or queries on its own for every row, which loading the relation up front does not remove";
+
+/// How directly an access reads its relations: 0 in the loop itself, 1
+/// through a method that only reads, 2 through one with effects of its own.
+fn via_rank(via: &Option<(String, Expanded)>) -> u8 {
+    match via {
+        None => 0,
+        Some((_, e)) if !e.effects => 1,
+        Some(_) => 2,
+    }
 }
 
 /// Removes paths that are prefixes of other paths in the list.
@@ -2618,6 +2635,39 @@ impl<'a> Analysis<'a> {
         })
     }
 
+    /// The accesses of a loop with the methods and properties they reach
+    /// replaced by what those read on `self` (`p.open_ticket_count()` by
+    /// `p.tickets.filter()`), each with the original access as written and
+    /// the chain it went through.
+    fn expanded_accesses(&self, model: usize, accesses: &[Access]) -> (Vec<Access>, Vec<Option<(String, Expanded)>>) {
+        let mut out = Vec::new();
+        let mut via = Vec::new();
+        for acc in accesses {
+            // The access itself reads the relations before the method.
+            out.push(acc.clone());
+            via.push(None);
+            let exp = super::summaries::expand(&self.index, model, &acc.segs);
+            let written = format!(
+                "{}{}",
+                dotted(&acc.base, &acc.segs[acc.alias_len as usize..]),
+                if acc.called { "()" } else { "" }
+            );
+            for e in exp {
+                let alias_len = if (acc.alias_len as usize) <= e.prefix { acc.alias_len } else { 0 };
+                out.push(Access {
+                    base: acc.base.clone(),
+                    segs: e.segs.clone(),
+                    alias_len,
+                    called: e.called,
+                    call_args: e.call_args,
+                    span: acc.span,
+                });
+                via.push(Some((written.clone(), e)));
+            }
+        }
+        (out, via)
+    }
+
     fn loop_findings_of(
         &self,
         file: FileRef<'a>,
@@ -2627,6 +2677,7 @@ impl<'a> Analysis<'a> {
         out: &mut Vec<NPlusOne>,
     ) {
         let lp = &func.loops[li];
+        let (accesses, via) = self.expanded_accesses(r.model, &lp.accesses);
         let model_name = self.index.name(r.model).to_string();
         let var = lp.var.clone().unwrap_or_default();
         let header = Location {
@@ -2645,7 +2696,7 @@ impl<'a> Analysis<'a> {
         let mut fk_groups: BTreeMap<Vec<String>, FkGroup> = BTreeMap::new();
         // Managers: grouped by path.
         let mut mgr_groups: BTreeMap<Vec<String>, Vec<(usize, Option<String>)>> = BTreeMap::new();
-        for (ai, acc) in lp.accesses.iter().enumerate() {
+        for (ai, acc) in accesses.iter().enumerate() {
             if r.back_ref.is_some() && acc.segs.first() == r.back_ref.as_ref() {
                 continue; // the parent object, already set by the related manager
             }
@@ -2673,16 +2724,24 @@ impl<'a> Analysis<'a> {
             }
             let deepest = forward.last().unwrap();
             let generic = forward.iter().any(|s| !s.kind.selectable());
-            let e =
-                fk_groups.entry(first.path.clone()).or_insert(FkGroup { first: ai, paths: Vec::new(), generic: false });
+            let rank = via_rank(&via[ai]);
+            let e = fk_groups.entry(first.path.clone()).or_insert(FkGroup {
+                first: ai,
+                paths: Vec::new(),
+                generic: false,
+                rank,
+            });
+            if rank < e.rank {
+                (e.first, e.rank) = (ai, rank);
+            }
             e.paths.push(deepest.path.clone());
             e.generic |= generic;
         }
         // Forward findings.
         let mut sorted: Vec<_> = fk_groups.into_iter().collect();
         sorted.sort_by_key(|(_, g)| g.first);
-        for (first, FkGroup { first: ai, mut paths, generic }) in sorted {
-            let acc = &lp.accesses[ai];
+        for (first, FkGroup { first: ai, mut paths, generic, rank }) in sorted {
+            let acc = &accesses[ai];
             maximal(&mut paths);
             // Extend what already loads the parent: a prefetched relation's
             // own relations are prefetched too.
@@ -2703,14 +2762,21 @@ impl<'a> Analysis<'a> {
             } else {
                 model_name.clone()
             };
-            let shown = dotted(&var, &first);
+            let (shown, chain) = match &via[ai] {
+                Some((written, e)) => (
+                    written.clone(),
+                    format!("{} reads self.{}; ", e.via[0], first[e.start.min(first.len())..].join(".")),
+                ),
+                None => (dotted(&var, &first), String::new()),
+            };
             let suggestion = format!(".{}({})", call.name(), quote_list(&abs));
             let message = format!(
-                "'{shown}' ({owner}.{} is a {what}) is loaded with one query per {model_name} row of the loop: add {suggestion} to the queryset on line {}",
+                "'{shown}' ({chain}{owner}.{} is a {what}) is loaded with one query per {model_name} row of the loop: add {suggestion} to the queryset on line {}",
                 first.last().cloned().unwrap_or_default(),
                 r.line()
             );
             let mut related = related.clone();
+            related.extend(via[ai].as_ref().and_then(|(_, e)| e.def.clone()));
             if let Some(o) = last.and_then(|_| {
                 self.index
                     .attr(
@@ -2739,6 +2805,7 @@ impl<'a> Analysis<'a> {
                 None => message,
             };
             let dominated = dominated.is_some();
+            let message = if rank == 2 { format!("{message}; {EFFECTS_NOTE}") } else { message };
             out.push(NPlusOne {
                 rule: NPlusOneRule::Fk,
                 key: first.clone(),
@@ -2746,7 +2813,7 @@ impl<'a> Analysis<'a> {
                 message,
                 related,
                 fix,
-                confidence: dominated.then_some(crate::finding::Confidence::Low),
+                confidence: (dominated || rank == 2).then_some(crate::finding::Confidence::Low),
             });
         }
         // Manager findings.
@@ -2767,8 +2834,10 @@ impl<'a> Analysis<'a> {
             if flagged.iter().any(|(_, m)| !QUERY_MANAGER_CALLS.contains(m)) {
                 flagged.retain(|(_, m)| !QUERY_MANAGER_CALLS.contains(m));
             }
+            flagged.sort_by_key(|(ai, _)| via_rank(&via[*ai]));
+            let effects_only = flagged.iter().all(|(ai, _)| via_rank(&via[*ai]) == 2);
             let Some(&(first_ai, first_m)) = flagged.first() else { continue };
-            let acc = &lp.accesses[first_ai];
+            let acc = &accesses[first_ai];
             let steps = self.steps(r.model, &path);
             let Some(st) = steps.last() else { continue };
             let owner = if steps.len() >= 2 {
@@ -2778,13 +2847,30 @@ impl<'a> Analysis<'a> {
             };
             let rel_name = path.last().cloned().unwrap_or_default();
             let abs = r.prefix.iter().chain(path.iter()).cloned().collect::<Vec<_>>().join("__");
-            let shown = format!("{}.{first_m}()", dotted(&var, &path));
+            let (shown, chain) = match &via[first_ai] {
+                Some((written, e)) => (written.clone(), format!("{}; ", e.chain())),
+                None => (format!("{}.{first_m}()", dotted(&var, &path)), String::new()),
+            };
             let all_filtering = flagged.iter().all(|(_, m)| QUERY_MANAGER_CALLS.contains(m));
             let all_counts = flagged.iter().all(|(ai, m)| {
-                let a = &lp.accesses[*ai];
-                *m == "count" && a.called && !a.call_args && a.segs.len() == path.len() + 1 && a.alias_len == 0
+                let a = &accesses[*ai];
+                *m == "count"
+                    && a.called
+                    && !a.call_args
+                    && a.segs.len() == path.len() + 1
+                    && a.alias_len == 0
+                    && via[*ai].is_none()
             });
-            let (fix, advice) = if all_filtering {
+            let through_method = via[first_ai].as_ref().map(|(_, e)| e.via[0].clone());
+            let (fix, advice) = if let (true, Some(m)) = (all_filtering, &through_method) {
+                (
+                    None,
+                    format!(
+                        "{m} filters the relation itself, which runs a query even when it is prefetched: prefetch the filtered rows once with .prefetch_related(Prefetch(\"{abs}\", queryset=..., to_attr=\"...\")) on the queryset on line {} (or annotate what it computes) and have the method read them",
+                        r.line()
+                    ),
+                )
+            } else if all_filtering {
                 (
                     None,
                     format!(
@@ -2793,7 +2879,7 @@ impl<'a> Analysis<'a> {
                     ),
                 )
             } else if all_counts && path.len() == 1 && r.prefix.is_empty() {
-                self.count_fix(file, r, &path, &flagged, lp)
+                self.count_fix(file, r, &path, &flagged, &accesses)
             } else {
                 let suggestion = format!(".prefetch_related(\"{abs}\")");
                 let edits = lookup_edits(r, LookupCall::PrefetchRelated, std::slice::from_ref(&abs));
@@ -2801,10 +2887,11 @@ impl<'a> Analysis<'a> {
                 (fix, format!("add {suggestion} to the queryset on line {}", r.line()))
             };
             let message = format!(
-                "'{shown}' ({owner}.{rel_name} is a {}) runs one query per {model_name} row of the loop: {advice}",
+                "'{shown}' ({chain}{owner}.{rel_name} is a {}) runs one query per {model_name} row of the loop: {advice}",
                 st.kind.describe()
             );
             let mut related = related.clone();
+            related.extend(via[first_ai].as_ref().and_then(|(_, e)| e.def.clone()));
             if let Some(o) = self
                 .index
                 .attr(
@@ -2819,8 +2906,15 @@ impl<'a> Analysis<'a> {
             // `.first()`/`.last()` runs its query whatever is prefetched; a
             // `Prefetch` only helps when the filter is the same for every
             // row, which the facts do not tell: low confidence.
-            let uncertain =
-                flagged.iter().all(|(_, m)| QUERY_MANAGER_CALLS.contains(m) || MAYBE_CACHED_MANAGER_CALLS.contains(m));
+            // A method's filter with constant arguments (`self.tickets.filter(
+            // closed=False)`) is the same for every row: one `Prefetch` or
+            // annotation serves them all.
+            let uncertain = flagged.iter().all(|(ai, m)| {
+                (QUERY_MANAGER_CALLS.contains(m) || MAYBE_CACHED_MANAGER_CALLS.contains(m))
+                    && via[*ai].as_ref().is_none_or(|(_, e)| e.varying)
+            });
+            let uncertain = uncertain || effects_only;
+            let message = if effects_only { format!("{message}; {EFFECTS_NOTE}") } else { message };
             out.push(NPlusOne {
                 rule: NPlusOneRule::Related,
                 key: path.clone(),
@@ -2841,7 +2935,7 @@ impl<'a> Analysis<'a> {
         r: &Resolved<'a>,
         path: &[String],
         flagged: &[(usize, &str)],
-        lp: &LoopFact,
+        accesses: &[Access],
     ) -> (Option<Fix>, String) {
         let rel_name = &path[0];
         let query_name = self.index.attr(r.model, rel_name).map(|a| a.query_name).unwrap_or_else(|| rel_name.clone());
@@ -2880,7 +2974,7 @@ impl<'a> Analysis<'a> {
             }
         }
         for (ai, _) in flagged {
-            let a = &lp.accesses[*ai];
+            let a = &accesses[*ai];
             edits.push(Edit { path: file.rel.to_string(), span: a.span, replacement: format!("{}.{alias}", a.base) });
         }
         edits.sort();
