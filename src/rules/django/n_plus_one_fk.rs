@@ -31,7 +31,9 @@ assigned from it and narrowed with `.filter()`, `.order_by()`, slices or a later
 aliases in the loop. Models are resolved across the project: `models.py` files and `models/`
 packages, abstract bases, multi-table inheritance, `"app.Model"` strings,
 `settings.AUTH_USER_MODEL`. A queryset whose model cannot be resolved, one made of `values()`
-rows, or one built by code that cannot be followed is left alone. Querysets passed into a
+rows, or one built by code that cannot be followed is left alone. A model method or property
+read on the row (`entry.author_name` returning `self.author.name`) counts as the relations it
+reads on `self`, through bases and the methods it calls; the message names the method. Querysets passed into a
 template's context are out of scope: the template that reads the relation is not analysed. So are
 loops over a related manager of an object the function receives (a parameter, `self` in a model
 method): whether the caller prefetched the relation is not visible there. A queryset variable

@@ -28,6 +28,11 @@ flagged whatever the queryset does.
 Querysets, models and relation names are resolved as for `django/n-plus-one-fk` (custom managers,
 reassigned variables, `self.get_queryset()`, abstract bases, `related_name` with
 `%(class)s`, default `<model>_set` names). Querysets handed to templates are out of scope.
+A model method, `@property` or `cached_property` called or read on the row counts as what it
+reads on `self` (`project.open_ticket_count()` running `self.tickets.filter(...)`), through the
+class's bases and the methods it calls on `self`; the message names the chain. A method that also
+writes, runs queries of its own or updates the row's attributes (a recount) is reported at low
+confidence: prefetching removes only part of its cost.
 The finding starts at the first such call per relation in the loop; the queryset and the loop are
 related locations.
 """
